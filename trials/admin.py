@@ -1,0 +1,189 @@
+"""Staff edit every part of a trial record here."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import models
+
+from . import choices
+from .models import (
+    ArmGroup,
+    Condition,
+    Identifier,
+    Intervention,
+    Official,
+    Reference,
+    RelatedTrial,
+    Site,
+    Sponsor,
+    Trial,
+    TrialCondition,
+)
+
+
+class PhaseFilter(admin.SimpleListFilter):
+    """Phases are a list: "Phase 2" also finds Phase 1/Phase 2 trials."""
+
+    title = "phase"
+    parameter_name = "phase"
+
+    def lookups(self, request, model_admin):
+        return choices.Phase.choices
+
+    def queryset(self, request, queryset):
+        return queryset.with_phase(self.value()) if self.value() in choices.Phase.values else queryset
+
+
+class TrialChildInline(admin.StackedInline):
+    extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    show_change_link = False
+
+
+class TrialConditionInline(admin.TabularInline):
+    model = TrialCondition
+    autocomplete_fields = ["condition"]
+    fields = ["condition", "position"]
+    extra = 0
+    verbose_name = "condition"
+
+
+class SponsorInline(admin.TabularInline):
+    model = Sponsor
+    fields = ["name", "agency_class", "is_lead", "position"]
+    extra = 0
+
+
+class OfficialInline(admin.TabularInline):
+    model = Official
+    fields = ["name", "role", "affiliation", "position"]
+    extra = 0
+
+
+class InterventionInline(TrialChildInline):
+    model = Intervention
+    fields = [("type", "name", "position"), "description", "other_names"]
+
+
+class ArmGroupInline(TrialChildInline):
+    model = ArmGroup
+    fields = [("label", "type", "position"), "description", "interventions"]
+    filter_horizontal = []
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "interventions":
+            # Only this trial's interventions; a new trial is saved first.
+            object_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = (
+                Intervention.objects.filter(trial_id=object_id) if object_id else Intervention.objects.none()
+            )
+            kwargs["help_text"] = "This trial's interventions (add them above and save first)."
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class SiteInline(admin.TabularInline):
+    model = Site
+    fields = ["facility", "city", "state", "zip", "country", "status", "position"]
+    extra = 0
+
+
+class ReferenceInline(TrialChildInline):
+    model = Reference
+    fields = ["citation", ("pmid", "doi", "type", "position")]
+
+
+class IdentifierInline(admin.TabularInline):
+    model = Identifier
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fields = ["identifier", "type", "source", "domain", "link", "position"]
+    extra = 0
+
+
+class RelatedTrialInline(admin.TabularInline):
+    model = RelatedTrial
+    fields = ["nct_id", "title", "kind", "position"]
+    extra = 0
+
+
+@admin.register(Trial)
+class TrialAdmin(admin.ModelAdmin):
+    list_display = ["nct_id", "brief_title", "overall_status", "phase_list", "study_type", "last_update_posted_date"]
+    list_filter = ["overall_status", PhaseFilter, "study_type", "has_results"]
+    search_fields = ["nct_id", "brief_title", "official_title", "acronym", "trial_conditions__condition__name"]
+    search_help_text = "Search by NCT ID, title, acronym or condition."
+    date_hierarchy = "last_update_posted_date"
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        ("Identification", {"fields": ["nct_id", "brief_title", "official_title", "acronym"]}),
+        (
+            "Status",
+            {
+                "fields": [
+                    "overall_status",
+                    ("start_date", "start_date_precision", "start_date_type"),
+                    ("primary_completion_date", "primary_completion_date_precision", "primary_completion_date_type"),
+                    ("completion_date", "completion_date_precision", "completion_date_type"),
+                    ("first_posted_date", "last_update_posted_date"),
+                    "has_results",
+                ]
+            },
+        ),
+        ("Description", {"fields": ["brief_summary", "detailed_description", "keywords"]}),
+        (
+            "Design",
+            {
+                "fields": [
+                    "study_type",
+                    "phases",
+                    ("enrollment_count", "enrollment_type"),
+                    ("allocation", "intervention_model", "primary_purpose"),
+                    ("masking", "who_masked"),
+                    ("observational_model", "time_perspective"),
+                ]
+            },
+        ),
+        (
+            "Eligibility",
+            {
+                "fields": [
+                    "eligibility_criteria",
+                    ("minimum_age", "maximum_age"),
+                    ("sex", "healthy_volunteers"),
+                ]
+            },
+        ),
+        (
+            "Responsible party",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "responsible_party_type",
+                    "responsible_party_name",
+                    "responsible_party_title",
+                    "responsible_party_affiliation",
+                ],
+            },
+        ),
+        ("Record", {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [
+        TrialConditionInline,
+        SponsorInline,
+        OfficialInline,
+        InterventionInline,
+        ArmGroupInline,
+        SiteInline,
+        ReferenceInline,
+        IdentifierInline,
+        RelatedTrialInline,
+    ]
+
+    @admin.display(description="Phase", ordering="phases")
+    def phase_list(self, trial: Trial) -> str:
+        return trial.phase_display or "—"
+
+
+@admin.register(Condition)
+class ConditionAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]

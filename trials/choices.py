@@ -1,0 +1,252 @@
+"""ClinicalTrials.gov enumerations, with the registry's exact codes.
+
+Codes and labels follow the API v2 enumerations (ctgov-enums.json), so a
+record imported from the registry and one typed in the admin speak the same
+language. ``PLAIN_LANGUAGE`` adds short explanations for patients.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class OverallStatus(models.TextChoices):
+    ACTIVE_NOT_RECRUITING = "ACTIVE_NOT_RECRUITING", "Active, not recruiting"
+    COMPLETED = "COMPLETED", "Completed"
+    ENROLLING_BY_INVITATION = "ENROLLING_BY_INVITATION", "Enrolling by invitation"
+    NOT_YET_RECRUITING = "NOT_YET_RECRUITING", "Not yet recruiting"
+    RECRUITING = "RECRUITING", "Recruiting"
+    SUSPENDED = "SUSPENDED", "Suspended"
+    TERMINATED = "TERMINATED", "Terminated"
+    WITHDRAWN = "WITHDRAWN", "Withdrawn"
+    AVAILABLE = "AVAILABLE", "Available"
+    NO_LONGER_AVAILABLE = "NO_LONGER_AVAILABLE", "No longer available"
+    TEMPORARILY_NOT_AVAILABLE = "TEMPORARILY_NOT_AVAILABLE", "Temporarily not available"
+    APPROVED_FOR_MARKETING = "APPROVED_FOR_MARKETING", "Approved for marketing"
+    WITHHELD = "WITHHELD", "Withheld"
+    UNKNOWN = "UNKNOWN", "Unknown status"
+
+
+# Statuses under which a patient can still join a trial.
+OPEN_STATUSES = (
+    OverallStatus.RECRUITING,
+    OverallStatus.NOT_YET_RECRUITING,
+    OverallStatus.ENROLLING_BY_INVITATION,
+)
+
+
+class RecruitmentStatus(models.TextChoices):
+    ACTIVE_NOT_RECRUITING = "ACTIVE_NOT_RECRUITING", "Active, not recruiting"
+    COMPLETED = "COMPLETED", "Completed"
+    ENROLLING_BY_INVITATION = "ENROLLING_BY_INVITATION", "Enrolling by invitation"
+    NOT_YET_RECRUITING = "NOT_YET_RECRUITING", "Not yet recruiting"
+    RECRUITING = "RECRUITING", "Recruiting"
+    SUSPENDED = "SUSPENDED", "Suspended"
+    TERMINATED = "TERMINATED", "Terminated"
+    WITHDRAWN = "WITHDRAWN", "Withdrawn"
+    AVAILABLE = "AVAILABLE", "Available"
+
+
+class Phase(models.TextChoices):
+    NA = "NA", "Not Applicable"
+    EARLY_PHASE1 = "EARLY_PHASE1", "Early Phase 1"
+    PHASE1 = "PHASE1", "Phase 1"
+    PHASE2 = "PHASE2", "Phase 2"
+    PHASE3 = "PHASE3", "Phase 3"
+    PHASE4 = "PHASE4", "Phase 4"
+
+
+class StudyType(models.TextChoices):
+    EXPANDED_ACCESS = "EXPANDED_ACCESS", "Expanded Access"
+    INTERVENTIONAL = "INTERVENTIONAL", "Interventional"
+    OBSERVATIONAL = "OBSERVATIONAL", "Observational"
+
+
+class Allocation(models.TextChoices):
+    RANDOMIZED = "RANDOMIZED", "Randomized"
+    NON_RANDOMIZED = "NON_RANDOMIZED", "Non-Randomized"
+    NA = "NA", "N/A"
+
+
+class InterventionModel(models.TextChoices):
+    SINGLE_GROUP = "SINGLE_GROUP", "Single Group Assignment"
+    PARALLEL = "PARALLEL", "Parallel Assignment"
+    CROSSOVER = "CROSSOVER", "Crossover Assignment"
+    FACTORIAL = "FACTORIAL", "Factorial Assignment"
+    SEQUENTIAL = "SEQUENTIAL", "Sequential Assignment"
+
+
+class Masking(models.TextChoices):
+    NONE = "NONE", "None (Open Label)"
+    SINGLE = "SINGLE", "Single"
+    DOUBLE = "DOUBLE", "Double"
+    TRIPLE = "TRIPLE", "Triple"
+    QUADRUPLE = "QUADRUPLE", "Quadruple"
+
+
+class WhoMasked(models.TextChoices):
+    PARTICIPANT = "PARTICIPANT", "Participant"
+    CARE_PROVIDER = "CARE_PROVIDER", "Care Provider"
+    INVESTIGATOR = "INVESTIGATOR", "Investigator"
+    OUTCOMES_ASSESSOR = "OUTCOMES_ASSESSOR", "Outcomes Assessor"
+
+
+class PrimaryPurpose(models.TextChoices):
+    TREATMENT = "TREATMENT", "Treatment"
+    PREVENTION = "PREVENTION", "Prevention"
+    DIAGNOSTIC = "DIAGNOSTIC", "Diagnostic"
+    ECT = "ECT", "Educational/Counseling/Training"
+    SUPPORTIVE_CARE = "SUPPORTIVE_CARE", "Supportive Care"
+    SCREENING = "SCREENING", "Screening"
+    HEALTH_SERVICES_RESEARCH = "HEALTH_SERVICES_RESEARCH", "Health Services Research"
+    BASIC_SCIENCE = "BASIC_SCIENCE", "Basic Science"
+    DEVICE_FEASIBILITY = "DEVICE_FEASIBILITY", "Device Feasibility"
+    OTHER = "OTHER", "Other"
+
+
+class ObservationalModel(models.TextChoices):
+    COHORT = "COHORT", "Cohort"
+    CASE_CONTROL = "CASE_CONTROL", "Case-Control"
+    CASE_ONLY = "CASE_ONLY", "Case-Only"
+    CASE_CROSSOVER = "CASE_CROSSOVER", "Case-Crossover"
+    ECOLOGIC_OR_COMMUNITY = "ECOLOGIC_OR_COMMUNITY", "Ecologic or Community"
+    FAMILY_BASED = "FAMILY_BASED", "Family-Based"
+    DEFINED_POPULATION = "DEFINED_POPULATION", "Defined Population"
+    NATURAL_HISTORY = "NATURAL_HISTORY", "Natural History"
+    OTHER = "OTHER", "Other"
+
+
+class TimePerspective(models.TextChoices):
+    RETROSPECTIVE = "RETROSPECTIVE", "Retrospective"
+    PROSPECTIVE = "PROSPECTIVE", "Prospective"
+    CROSS_SECTIONAL = "CROSS_SECTIONAL", "Cross-Sectional"
+    OTHER = "OTHER", "Other"
+
+
+class InterventionType(models.TextChoices):
+    BEHAVIORAL = "BEHAVIORAL", "Behavioral"
+    BIOLOGICAL = "BIOLOGICAL", "Biological"
+    COMBINATION_PRODUCT = "COMBINATION_PRODUCT", "Combination Product"
+    DEVICE = "DEVICE", "Device"
+    DIAGNOSTIC_TEST = "DIAGNOSTIC_TEST", "Diagnostic Test"
+    DIETARY_SUPPLEMENT = "DIETARY_SUPPLEMENT", "Dietary Supplement"
+    DRUG = "DRUG", "Drug"
+    GENETIC = "GENETIC", "Genetic"
+    PROCEDURE = "PROCEDURE", "Procedure"
+    RADIATION = "RADIATION", "Radiation"
+    OTHER = "OTHER", "Other"
+
+
+class ArmGroupType(models.TextChoices):
+    EXPERIMENTAL = "EXPERIMENTAL", "Experimental"
+    ACTIVE_COMPARATOR = "ACTIVE_COMPARATOR", "Active Comparator"
+    PLACEBO_COMPARATOR = "PLACEBO_COMPARATOR", "Placebo Comparator"
+    SHAM_COMPARATOR = "SHAM_COMPARATOR", "Sham Comparator"
+    NO_INTERVENTION = "NO_INTERVENTION", "No Intervention"
+    OTHER = "OTHER", "Other"
+
+
+class Sex(models.TextChoices):
+    ALL = "ALL", "All"
+    FEMALE = "FEMALE", "Female"
+    MALE = "MALE", "Male"
+
+
+class AgencyClass(models.TextChoices):
+    NIH = "NIH", "NIH"
+    FED = "FED", "FED"
+    OTHER_GOV = "OTHER_GOV", "OTHER_GOV"
+    INDIV = "INDIV", "INDIV"
+    INDUSTRY = "INDUSTRY", "INDUSTRY"
+    NETWORK = "NETWORK", "NETWORK"
+    AMBIG = "AMBIG", "AMBIG"
+    OTHER = "OTHER", "OTHER"
+    UNKNOWN = "UNKNOWN", "UNKNOWN"
+
+
+class DateType(models.TextChoices):
+    ACTUAL = "ACTUAL", "Actual"
+    ESTIMATED = "ESTIMATED", "Estimated/Anticipated"
+
+
+class EnrollmentType(models.TextChoices):
+    ACTUAL = "ACTUAL", "Actual"
+    ESTIMATED = "ESTIMATED", "Anticipated"
+
+
+class ReferenceType(models.TextChoices):
+    BACKGROUND = "BACKGROUND", "background"
+    RESULT = "RESULT", "result"
+    DERIVED = "DERIVED", "derived"
+
+
+class SecondaryIdType(models.TextChoices):
+    NIH = "NIH", "U.S. NIH Grant/Contract"
+    FDA = "FDA", "U.S. FDA Grant/Contract"
+    VA = "VA", "U.S. VA Grant/Contract"
+    CDC = "CDC", "U.S. CDC Grant/Contract"
+    AHRQ = "AHRQ", "U.S. AHRQ Grant/Contract"
+    SAMHSA = "SAMHSA", "U.S. SAMHSA Grant/Contract"
+    OTHER_GRANT = "OTHER_GRANT", "Other Grant/Funding Number"
+    EUDRACT_NUMBER = "EUDRACT_NUMBER", "EudraCT Number"
+    CTIS = "CTIS", "EU Trial (CTIS) Number"
+    REGISTRY = "REGISTRY", "Registry Identifier"
+    OTHER = "OTHER", "Other Identifier"
+
+
+class IdentifierSource(models.TextChoices):
+    """Where an identifier sits in the registry record."""
+
+    ORG_STUDY_ID = "org_study_id", "Organization's study ID"
+    SECONDARY_ID = "secondary_id", "Secondary ID"
+
+
+class OfficialRole(models.TextChoices):
+    STUDY_CHAIR = "STUDY_CHAIR", "Study Chair"
+    STUDY_DIRECTOR = "STUDY_DIRECTOR", "Study Director"
+    PRINCIPAL_INVESTIGATOR = "PRINCIPAL_INVESTIGATOR", "Principal Investigator"
+    SUB_INVESTIGATOR = "SUB_INVESTIGATOR", "Sub-Investigator"
+
+
+class ResponsiblePartyType(models.TextChoices):
+    SPONSOR = "SPONSOR", "Sponsor"
+    PRINCIPAL_INVESTIGATOR = "PRINCIPAL_INVESTIGATOR", "Principal Investigator"
+    SPONSOR_INVESTIGATOR = "SPONSOR_INVESTIGATOR", "Sponsor-Investigator"
+
+
+class DatePrecision(models.TextChoices):
+    """How much of a date the registry gave: 2020, 2020-06 or 2020-06-15."""
+
+    YEAR = "YEAR", "Year"
+    MONTH = "MONTH", "Month"
+    DAY = "DAY", "Day"
+
+
+class RelatedTrialKind(models.TextChoices):
+    LISTED = "LISTED", "Related clinical trial"
+    SIMILAR = "SIMILAR", "More related trial"
+
+
+# Plain-language explanations shown beside registry codes, for patients.
+PLAIN_LANGUAGE: dict[str, str] = {
+    "RANDOMIZED": "Participants are assigned to groups by chance.",
+    "NON_RANDOMIZED": "Participants are assigned to groups, but not by chance.",
+    "SINGLE_GROUP": "Everyone in the study receives the same intervention.",
+    "PARALLEL": "Groups receive different interventions at the same time.",
+    "CROSSOVER": "Participants receive each intervention in turn, one after another.",
+    "FACTORIAL": "Two or more interventions are tested alone and in combination.",
+    "SEQUENTIAL": "Groups are assigned one after another, often at rising doses.",
+    "NONE": "Open label: everyone knows which intervention each participant receives.",
+    "SINGLE": "One party does not know who receives which intervention.",
+    "DOUBLE": "Two parties do not know who receives which intervention.",
+    "TRIPLE": "Three parties do not know who receives which intervention.",
+    "QUADRUPLE": (
+        "The participant, care provider, investigator and outcomes assessor "
+        "do not know who receives which intervention."
+    ),
+    "TREATMENT": "The study tests ways to treat a condition.",
+    "PREVENTION": "The study tests ways to prevent a condition.",
+    "DIAGNOSTIC": "The study tests ways to diagnose a condition.",
+    "SUPPORTIVE_CARE": "The study tests ways to improve comfort and quality of life.",
+    "SCREENING": "The study tests ways to find a condition before symptoms appear.",
+}

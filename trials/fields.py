@@ -1,0 +1,74 @@
+"""A model field for the registry's short lists of codes.
+
+ClinicalTrials.gov gives some elements as lists of codes: a trial's phases
+(``["PHASE1", "PHASE2"]``) or who is masked. They are stored as one
+comma-separated column, so that both SQLite and PostgreSQL can filter on
+them with an ordinary regular-expression lookup, and read back as a list.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core import exceptions
+from django.db import models
+
+
+class CodeListField(models.CharField):
+    """A list of codes from one ``TextChoices``, stored as ``"A,B"``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", list)
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value, expression, connection):
+        return self.to_python(value)
+
+    def to_python(self, value):
+        if value is None or value == "":
+            return []
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        return [code for code in str(value).split(",") if code]
+
+    def get_prep_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return ",".join(value)
+        return value or ""
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+    def validate(self, value, model_instance):
+        if not self.editable:
+            return
+        allowed = {choice for choice, _ in self.choices or ()}
+        unknown = [code for code in value if code not in allowed]
+        if unknown:
+            raise exceptions.ValidationError(
+                "Unknown value(s): %(codes)s.", code="invalid_choice", params={"codes": ", ".join(unknown)}
+            )
+        if len(set(value)) != len(value):
+            raise exceptions.ValidationError("A value is listed twice.", code="duplicate")
+        if not self.blank and not value:
+            raise exceptions.ValidationError(self.error_messages["blank"], code="blank")
+
+    def run_validators(self, value):
+        super().run_validators(self.get_prep_value(value))
+
+    def formfield(self, **kwargs):
+        defaults = {
+            "choices_form_class": forms.TypedMultipleChoiceField,
+            "widget": forms.CheckboxSelectMultiple,
+            "coerce": str,
+            "empty_value": [],
+        }
+        defaults.update(kwargs)
+        return super().formfield(**defaults)
+
+    def get_choices(self, include_blank=True, **kwargs):
+        return super().get_choices(include_blank=False, **kwargs)
+
+    def _check_choices(self):
+        return []

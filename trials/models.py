@@ -1,0 +1,432 @@
+"""Trial records, shaped after ClinicalTrials.gov's data elements (API v2).
+
+Field names follow the registry's element names, so a reader who knows the
+registry knows the schema; ``help_text`` names the element where it helps.
+Validation lives in ``clean()`` so the admin and the importers share it.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+
+from . import choices
+from .criteria import Criteria, split_criteria
+from .fields import CodeListField
+from .values import PartialDate
+
+NCT_ID_PATTERN = r"^NCT\d{8}$"
+validate_nct_id = RegexValidator(NCT_ID_PATTERN, "An NCT ID is 'NCT' followed by 8 digits, e.g. NCT04133233.")
+
+
+def phase_regex(phase: str) -> str:
+    """A regex matching one phase code inside the stored comma-separated list."""
+    return rf"(^|,){phase}(,|$)"
+
+
+class TrialQuerySet(models.QuerySet):
+    def recruiting(self) -> TrialQuerySet:
+        return self.filter(overall_status__in=choices.OPEN_STATUSES)
+
+    def with_phase(self, phase: str) -> TrialQuerySet:
+        return self.filter(phases__regex=phase_regex(phase))
+
+    def for_list(self) -> TrialQuerySet:
+        """What a list row shows: lead sponsor and conditions, in a fixed number of queries."""
+        return (
+            self.prefetch_related(
+                Prefetch("sponsors", queryset=Sponsor.objects.filter(is_lead=True), to_attr="lead_sponsors"),
+                Prefetch("trial_conditions", queryset=TrialCondition.objects.select_related("condition")),
+            )
+            .annotate(site_count=models.Count("sites", distinct=True))
+            .order_by(*Trial._meta.ordering)
+        )
+
+    def for_detail(self) -> TrialQuerySet:
+        """Everything a trial's tabs show, one query per kind of child."""
+        return self.prefetch_related(
+            Prefetch("trial_conditions", queryset=TrialCondition.objects.select_related("condition")),
+            "sponsors",
+            "officials",
+            "sites",
+            "references",
+            "identifiers",
+            "related_trials",
+            "interventions",
+            Prefetch("arm_groups", queryset=ArmGroup.objects.prefetch_related("interventions")),
+        )
+
+
+class Condition(models.Model):
+    """A condition or disease a trial studies, shared between trials."""
+
+    name = models.CharField(max_length=500, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Trial(models.Model):
+    # identificationModule
+    nct_id = models.CharField(
+        "NCT ID", max_length=11, unique=True, validators=[validate_nct_id], help_text="identificationModule.nctId"
+    )
+    brief_title = models.CharField(max_length=500)
+    official_title = models.CharField(max_length=1000, blank=True)
+    acronym = models.CharField(max_length=100, blank=True)
+
+    # statusModule
+    overall_status = models.CharField(max_length=32, choices=choices.OverallStatus.choices)
+    start_date = models.DateField(null=True, blank=True, help_text="First day of the period the registry gave.")
+    start_date_precision = models.CharField(
+        max_length=5, choices=choices.DatePrecision.choices, default=choices.DatePrecision.DAY
+    )
+    start_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
+    primary_completion_date = models.DateField(null=True, blank=True)
+    primary_completion_date_precision = models.CharField(
+        max_length=5, choices=choices.DatePrecision.choices, default=choices.DatePrecision.DAY
+    )
+    primary_completion_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
+    completion_date = models.DateField(null=True, blank=True)
+    completion_date_precision = models.CharField(
+        max_length=5, choices=choices.DatePrecision.choices, default=choices.DatePrecision.DAY
+    )
+    completion_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
+    first_posted_date = models.DateField(null=True, blank=True, help_text="statusModule.studyFirstPostDateStruct")
+    last_update_posted_date = models.DateField(null=True, blank=True, help_text="statusModule.lastUpdatePostDateStruct")
+
+    # sponsorCollaboratorsModule.responsibleParty
+    responsible_party_type = models.CharField(max_length=24, choices=choices.ResponsiblePartyType.choices, blank=True)
+    responsible_party_name = models.CharField(max_length=300, blank=True)
+    responsible_party_title = models.CharField(max_length=300, blank=True)
+    responsible_party_affiliation = models.CharField(max_length=500, blank=True)
+
+    # descriptionModule
+    brief_summary = models.TextField(blank=True)
+    detailed_description = models.TextField(blank=True)
+
+    # conditionsModule
+    conditions = models.ManyToManyField(Condition, through="TrialCondition", related_name="trials", blank=True)
+    keywords = models.JSONField(default=list, blank=True, help_text="conditionsModule.keywords")
+
+    # designModule
+    study_type = models.CharField(max_length=16, choices=choices.StudyType.choices)
+    phases = CodeListField(choices=choices.Phase.choices, help_text="designModule.phases")
+    enrollment_count = models.PositiveIntegerField(null=True, blank=True)
+    enrollment_type = models.CharField(max_length=9, choices=choices.EnrollmentType.choices, blank=True)
+    allocation = models.CharField(max_length=16, choices=choices.Allocation.choices, blank=True)
+    intervention_model = models.CharField(max_length=16, choices=choices.InterventionModel.choices, blank=True)
+    primary_purpose = models.CharField(max_length=32, choices=choices.PrimaryPurpose.choices, blank=True)
+    masking = models.CharField(max_length=16, choices=choices.Masking.choices, blank=True)
+    who_masked = CodeListField(choices=choices.WhoMasked.choices, help_text="designInfo.maskingInfo.whoMasked")
+    observational_model = models.CharField(max_length=32, choices=choices.ObservationalModel.choices, blank=True)
+    time_perspective = models.CharField(max_length=16, choices=choices.TimePerspective.choices, blank=True)
+
+    # eligibilityModule
+    eligibility_criteria = models.TextField(blank=True, help_text="Markdown, as the registry writes it.")
+    minimum_age = models.CharField(max_length=32, blank=True, help_text="As written, e.g. '18 Years'.")
+    minimum_age_years = models.FloatField(null=True, blank=True, editable=False)
+    maximum_age = models.CharField(max_length=32, blank=True, help_text="As written, e.g. '65 Years'.")
+    maximum_age_years = models.FloatField(null=True, blank=True, editable=False)
+    sex = models.CharField(max_length=6, choices=choices.Sex.choices, blank=True)
+    healthy_volunteers = models.BooleanField(null=True, blank=True)
+
+    has_results = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TrialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_update_posted_date", "nct_id"]
+        indexes = [
+            models.Index(fields=["overall_status"]),
+            models.Index(fields=["study_type"]),
+            models.Index(fields=["last_update_posted_date"]),
+            models.Index(fields=["start_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_age_years__isnull=True)
+                | Q(maximum_age_years__isnull=True)
+                | Q(minimum_age_years__lte=models.F("maximum_age_years")),
+                name="trial_minimum_age_not_above_maximum",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nct_id}: {self.brief_title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("trials:detail", args=[self.nct_id])
+
+    def clean(self) -> None:
+        from .values import parse_age
+
+        errors: dict[str, str] = {}
+        for field in ("minimum_age", "maximum_age"):
+            try:
+                text, years = parse_age(getattr(self, field))
+            except ValueError as error:
+                errors[field] = str(error)
+            else:
+                setattr(self, field, text)
+                setattr(self, f"{field}_years", years)
+        if (
+            "minimum_age" not in errors
+            and "maximum_age" not in errors
+            and self.minimum_age_years is not None
+            and self.maximum_age_years is not None
+            and self.minimum_age_years > self.maximum_age_years
+        ):
+            errors["maximum_age"] = (
+                f"The maximum age ({self.maximum_age}) is below the minimum age ({self.minimum_age})."
+            )
+        start, completion = self.start, self.completion
+        if start and completion and start.date > completion.last_day():
+            errors["completion_date"] = (
+                f"The completion date ({completion.isoformat()}) is before the start date ({start.isoformat()})."
+            )
+        primary = self.primary_completion
+        if start and primary and start.date > primary.last_day():
+            errors["primary_completion_date"] = (
+                f"The primary completion date ({primary.isoformat()}) is before the start date ({start.isoformat()})."
+            )
+        if self.enrollment_count is not None and self.enrollment_count < 0:
+            errors["enrollment_count"] = "Enrollment cannot be negative."
+        if self.nct_id:
+            self.nct_id = self.nct_id.strip().upper()
+        if errors:
+            raise ValidationError(errors)
+
+    def _partial_date(self, name: str) -> PartialDate | None:
+        value = getattr(self, f"{name}_date")
+        if value is None:
+            return None
+        return PartialDate(value, getattr(self, f"{name}_date_precision"))
+
+    @property
+    def start(self) -> PartialDate | None:
+        return self._partial_date("start")
+
+    @property
+    def primary_completion(self) -> PartialDate | None:
+        return self._partial_date("primary_completion")
+
+    @property
+    def completion(self) -> PartialDate | None:
+        return self._partial_date("completion")
+
+    @property
+    def phase_labels(self) -> list[str]:
+        return [choices.Phase(code).label for code in self.phases if code in choices.Phase.values]
+
+    @property
+    def phase_display(self) -> str:
+        return " / ".join(self.phase_labels)
+
+    @property
+    def who_masked_labels(self) -> list[str]:
+        return [choices.WhoMasked(code).label for code in self.who_masked if code in choices.WhoMasked.values]
+
+    @property
+    def is_interventional(self) -> bool:
+        return self.study_type != choices.StudyType.OBSERVATIONAL
+
+    @property
+    def criteria(self) -> Criteria:
+        if not hasattr(self, "_criteria"):
+            self._criteria = split_criteria(self.eligibility_criteria)
+        return self._criteria
+
+    @property
+    def condition_names(self) -> list[str]:
+        return [link.condition.name for link in self.trial_conditions.all()]
+
+    @property
+    def lead_sponsor(self) -> Sponsor | None:
+        return next((sponsor for sponsor in self.sponsors.all() if sponsor.is_lead), None)
+
+    @property
+    def collaborators(self) -> list[Sponsor]:
+        return [sponsor for sponsor in self.sponsors.all() if not sponsor.is_lead]
+
+    @property
+    def listed_related_trials(self) -> list[RelatedTrial]:
+        return [item for item in self.related_trials.all() if item.kind == choices.RelatedTrialKind.LISTED]
+
+    @property
+    def similar_related_trials(self) -> list[RelatedTrial]:
+        return [item for item in self.related_trials.all() if item.kind == choices.RelatedTrialKind.SIMILAR]
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted({site.country for site in self.sites.all() if site.country})
+
+
+class TrialChild(models.Model):
+    """A part of one trial's record, kept in the registry's order."""
+
+    position = models.PositiveIntegerField(default=0, help_text="Order within the record.")
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+
+class TrialCondition(TrialChild):
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="trial_conditions")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="trial_links")
+
+    class Meta(TrialChild.Meta):
+        constraints = [models.UniqueConstraint(fields=["trial", "condition"], name="unique_trial_condition")]
+
+    def __str__(self) -> str:
+        return self.condition.name
+
+
+class Intervention(TrialChild):
+    """armsInterventionsModule.interventions[]"""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="interventions")
+    type = models.CharField(max_length=24, choices=choices.InterventionType.choices, blank=True)
+    name = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    other_names = models.JSONField(default=list, blank=True, help_text="interventions[].otherNames")
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()}: {self.name}" if self.type else self.name
+
+
+class ArmGroup(TrialChild):
+    """armsInterventionsModule.armGroups[]"""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="arm_groups")
+    label = models.CharField(max_length=500)
+    type = models.CharField(max_length=24, choices=choices.ArmGroupType.choices, blank=True)
+    description = models.TextField(blank=True)
+    interventions = models.ManyToManyField(Intervention, related_name="arm_groups", blank=True)
+
+    class Meta(TrialChild.Meta):
+        verbose_name = "arm"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Site(TrialChild):
+    """contactsLocationsModule.locations[]"""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="sites")
+    facility = models.CharField(max_length=500, blank=True)
+    city = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=200, blank=True)
+    zip = models.CharField("ZIP / postal code", max_length=50, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=32, choices=choices.RecruitmentStatus.choices, blank=True)
+
+    class Meta(TrialChild.Meta):
+        indexes = [models.Index(fields=["country", "city"])]
+
+    def __str__(self) -> str:
+        return self.facility or self.place
+
+    @property
+    def place(self) -> str:
+        return ", ".join(part for part in (self.city, self.state, self.zip, self.country) if part)
+
+
+class Reference(TrialChild):
+    """referencesModule.references[]"""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="references")
+    citation = models.TextField()
+    pmid = models.CharField("PMID", max_length=20, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    type = models.CharField(max_length=10, choices=choices.ReferenceType.choices, blank=True)
+
+    def __str__(self) -> str:
+        return self.citation[:80]
+
+
+class Sponsor(TrialChild):
+    """The lead sponsor and the collaborators (sponsorCollaboratorsModule)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="sponsors")
+    name = models.CharField(max_length=500)
+    agency_class = models.CharField("class", max_length=10, choices=choices.AgencyClass.choices, blank=True)
+    is_lead = models.BooleanField("lead sponsor", default=False)
+
+    class Meta(TrialChild.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["trial"], condition=Q(is_lead=True), name="one_lead_sponsor_per_trial")
+        ]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Official(TrialChild):
+    """contactsLocationsModule.overallOfficials[]: the investigators."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="officials")
+    name = models.CharField(max_length=300)
+    role = models.CharField(max_length=24, choices=choices.OfficialRole.choices, blank=True)
+    affiliation = models.CharField(max_length=500, blank=True)
+
+    class Meta(TrialChild.Meta):
+        verbose_name = "investigator"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Identifier(TrialChild):
+    """identificationModule.orgStudyIdInfo and secondaryIdInfos[]"""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="identifiers")
+    identifier = models.CharField(max_length=200)
+    type = models.CharField(max_length=16, choices=choices.SecondaryIdType.choices, blank=True)
+    source = models.CharField(
+        max_length=12, choices=choices.IdentifierSource.choices, default=choices.IdentifierSource.SECONDARY_ID
+    )
+    domain = models.CharField(max_length=500, blank=True, help_text="Who issued it, when the registry says.")
+    link = models.URLField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class RelatedTrial(TrialChild):
+    """Another trial named by this record: by NCT ID and the title it was listed with.
+
+    The other trial may not be on file; no row is made for it, and its link
+    goes to ClinicalTrials.gov until it is.
+    """
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="related_trials")
+    nct_id = models.CharField("NCT ID", max_length=11, validators=[validate_nct_id])
+    title = models.CharField(max_length=1000, blank=True)
+    kind = models.CharField(
+        max_length=8, choices=choices.RelatedTrialKind.choices, default=choices.RelatedTrialKind.LISTED
+    )
+
+    class Meta(TrialChild.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "nct_id", "kind"], name="unique_related_trial"),
+        ]
+
+    def __str__(self) -> str:
+        return self.nct_id
+
+    @property
+    def registry_url(self) -> str:
+        return f"https://clinicaltrials.gov/study/{self.nct_id}"

@@ -1,0 +1,121 @@
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.forms import CheckboxInput
+from django.urls import reverse
+
+from trials.models import Trial
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(response) -> dict:
+    """The POST data an unchanged submit of an admin change form sends."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.append(formset.management_form)
+        forms += formset.forms
+    for form in forms:
+        for name, field in form.fields.items():
+            bound = form[name]
+            value = field.prepare_value(bound.value())
+            if isinstance(field.widget, CheckboxInput):
+                if value:
+                    data[bound.html_name] = "on"
+            elif isinstance(value, (list, tuple)):
+                data[bound.html_name] = [str(item) for item in value]
+            else:
+                data[bound.html_name] = "" if value is None else str(value)
+    return data
+
+
+@pytest.fixture
+def change_url(seed_trial):
+    return reverse("admin:trials_trial_change", args=[seed_trial.pk])
+
+
+@pytest.fixture
+def staff_editor(db):
+    return User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase")
+
+
+def test_staff_edit_the_title_and_an_exclusion_criterion_and_the_public_page_shows_it(
+    client, staff_editor, seed_trial, change_url
+):
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    data["brief_title"] = "Low-dose IL-2 in bipolar depression"
+    data["eligibility_criteria"] = data["eligibility_criteria"].replace(
+        "* Patient is employee of the sponsor.", "* Patient is an employee of the sponsor."
+    )
+    response = client.post(change_url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    trial = Trial.objects.get(pk=seed_trial.pk)
+    assert trial.brief_title == "Low-dose IL-2 in bipolar depression"
+    assert trial.criteria.exclusion[-1] == "Patient is an employee of the sponsor."
+    # Children were kept through the inlines.
+    assert trial.arm_groups.count() == 2 and trial.related_trials.count() == 5
+    html = client.get(reverse("trials:eligibility", args=[trial.nct_id])).content.decode()
+    assert "Low-dose IL-2 in bipolar depression" in html
+    assert "Patient is an employee of the sponsor." in html
+
+
+def test_validation_errors_are_shown_on_the_form(client, staff_editor, seed_trial, change_url):
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    data["minimum_age"] = "70 Years"
+    response = client.post(change_url, data)
+    assert response.status_code == 200
+    assert "is below the minimum age" in response.content.decode()
+    assert Trial.objects.get(pk=seed_trial.pk).minimum_age == "18 Years"
+
+
+def test_admin_search_and_condition_autocomplete(client, staff_editor, seed_trial, test_data):
+    from trials.importers import import_paths
+
+    import_paths([test_data / "NCT90000001.txt"])
+    client.force_login(staff_editor)
+    listing = client.get(reverse("admin:trials_trial_changelist"), {"q": "Diabetic Nephropathy"})
+    assert list(listing.context["cl"].queryset.values_list("nct_id", flat=True)) == ["NCT90000001"]
+    by_id = client.get(reverse("admin:trials_trial_changelist"), {"q": "NCT04133233"})
+    assert by_id.context["cl"].result_count == 1
+    autocomplete = client.get(
+        reverse("admin:autocomplete"),
+        {"term": "diab", "app_label": "trials", "model_name": "trialcondition", "field_name": "condition"},
+    )
+    names = [result["text"] for result in autocomplete.json()["results"]]
+    assert names == ["Diabetes Mellitus, Type 2", "Diabetic Nephropathy"]
+
+
+def test_phase_filter_matches_combined_phases(client, staff_editor, test_data):
+    from trials.importers import import_paths
+
+    import_paths([test_data / "NCT90000002.txt"])
+    client.force_login(staff_editor)
+    listing = client.get(reverse("admin:trials_trial_changelist"), {"phase": "PHASE3"})
+    assert listing.context["cl"].result_count == 1
+    listing = client.get(reverse("admin:trials_trial_changelist"), {"phase": "PHASE1"})
+    assert listing.context["cl"].result_count == 0
+
+
+def test_a_visitor_who_is_not_staff_cannot_reach_the_admin(client, seed_trial, change_url):
+    user = User.objects.create_user("visitor", password="a long visitor passphrase")
+    client.force_login(user)
+    response = client.get(change_url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_staff_without_change_permission_cannot_edit(client, seed_trial, change_url, staff_editor):
+    viewer = User.objects.create_user("viewer", password="a long viewer passphrase", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_trial"))
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    client.force_login(viewer)
+    page = client.get(change_url)
+    assert page.status_code == 200
+    assert 'name="brief_title"' not in page.content.decode()
+    data["brief_title"] = "Changed by a viewer"
+    assert client.post(change_url, data).status_code == 403
+    assert Trial.objects.get(pk=seed_trial.pk).brief_title.startswith("Low Dose IL-2")

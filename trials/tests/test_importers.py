@@ -1,0 +1,223 @@
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from trials.importers import import_paths
+from trials.importers.page import DocumentError, parse_page
+from trials.importers.writer import Outcome, save_record
+from trials.models import Condition, Intervention, Site, Trial
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_lands_the_header_and_basic_information(seed_trial):
+    assert seed_trial.brief_title == (
+        "Low Dose IL-2 Therapy in Patients With a Depressive Episode in the Course of a Bipolar Disorder"
+    )
+    assert seed_trial.last_update_posted_date == datetime.date(2023, 8, 8)
+    assert seed_trial.has_results is False
+    assert (seed_trial.overall_status, seed_trial.phases, seed_trial.study_type) == (
+        "COMPLETED",
+        ["PHASE2"],
+        "INTERVENTIONAL",
+    )
+    assert seed_trial.enrollment_count == 15
+    assert seed_trial.start.isoformat() == "2020-06-15"
+    assert seed_trial.completion.isoformat() == "2022-07-20"
+
+
+def test_seed_lands_description_and_design(seed_trial):
+    paragraphs = seed_trial.detailed_description.split("\n\n")
+    assert len(paragraphs) == 3
+    assert paragraphs[2].startswith("The secondary objective of this study")
+    assert (
+        seed_trial.allocation,
+        seed_trial.intervention_model,
+        seed_trial.primary_purpose,
+        seed_trial.masking,
+    ) == ("RANDOMIZED", "PARALLEL", "TREATMENT", "QUADRUPLE")
+
+
+def test_seed_lands_both_arms_with_their_interventions(seed_trial):
+    arms = list(seed_trial.arm_groups.prefetch_related("interventions"))
+    assert [arm.label for arm in arms] == ["active treatment", "placebo"]
+    assert arms[0].description == "IL-2 (ILT-101) Sub-cutaneous\n1 million UI/j"
+    assert arms[1].description.startswith("placebo Sub-cutaneous The Placebo used is a sterile powder")
+    assert [[i.name for i in arm.interventions.all()] for arm in arms] == [["ILT101"], ["Placebos"]]
+    interventions = list(seed_trial.interventions.all())
+    assert [i.name for i in interventions] == ["ILT101", "Placebos"]
+    assert interventions[0].description.startswith("Treatment administration consists in a first course")
+
+
+def test_it_imports_all_inclusion_and_exclusion_criteria_unescaped(seed_trial):
+    criteria = seed_trial.criteria
+    assert len(criteria.inclusion) == 4
+    assert len(criteria.exclusion) == 26
+    assert criteria.inclusion[0] == "MADRS score > 17"
+    assert criteria.exclusion[8].startswith("Leukocytes < 4000 / mm3, platelets < 100 000 / mm3")
+    assert criteria.exclusion[-1] == "Patient is employee of the sponsor."
+    assert (seed_trial.minimum_age, seed_trial.maximum_age) == ("18 Years", "65 Years")
+    assert (seed_trial.minimum_age_years, seed_trial.maximum_age_years) == (18.0, 65.0)
+    assert (seed_trial.sex, seed_trial.healthy_volunteers) == ("ALL", False)
+
+
+def test_seed_lands_sponsors_investigator_and_site(seed_trial):
+    sponsors = [(s.name, s.agency_class, s.is_lead) for s in seed_trial.sponsors.all()]
+    assert sponsors == [
+        ("Iltoo Pharma", "INDUSTRY", True),
+        ("Assistance Publique - Hôpitaux de Paris", "OTHER", False),
+    ]
+    official = seed_trial.officials.get()
+    assert (official.name, official.role, official.affiliation) == (
+        "Marion Leboyer, Pr",
+        "STUDY_CHAIR",
+        "Assistance Publique - Hôpitaux de Paris",
+    )
+    site = seed_trial.sites.get()
+    assert (site.facility, site.city, site.country) == ("Pr Marion Leboyer", "Créteil", "France")
+    assert site.place == "Créteil, Hôpital Albert Chenevier, France"
+
+
+def test_seed_lands_references_identifiers_and_related_trials(seed_trial):
+    assert [r.doi for r in seed_trial.references.all()] == ["10.1016/j.bbi.2024.09.005", "10.1016/j.bbi.2024.02.019"]
+    identifiers = [(i.identifier, i.type, i.source) for i in seed_trial.identifiers.all()]
+    assert identifiers == [
+        ("2018-002777-22", "EUDRACT_NUMBER", "secondary_id"),
+        ("MEDAECNAT-2018-10-00069", "OTHER", "secondary_id"),
+        ("D20180617", "", "org_study_id"),
+    ]
+    related = [(r.nct_id, r.title) for r in seed_trial.related_trials.all()]
+    assert len(related) == 5
+    assert related[0] == ("NCT03396744", "Bright Light Therapy in the Treatment of Non-seasonal Bipolar Depression")
+    assert related[-1][0] == "NCT00590265"
+    # Listed trials are not invented as trial rows.
+    assert Trial.objects.count() == 1
+
+
+def test_importing_twice_changes_nothing(seed_trial, seed_text):
+    updated_at = seed_trial.updated_at
+    assert save_record(parse_page(seed_text)) == Outcome.UNCHANGED
+    seed_trial.refresh_from_db()
+    assert seed_trial.updated_at == updated_at
+    assert Intervention.objects.count() == 2
+
+
+def test_an_updated_page_updates_the_trial_as_a_whole(seed_trial, seed_text):
+    changed = seed_text.replace("Pr Marion Leboyer\nCréteil", "Hôpital Henri Mondor\nCréteil").replace(
+        "15 participants", "16 participants"
+    )
+    assert save_record(parse_page(changed)) == Outcome.UPDATED
+    seed_trial.refresh_from_db()
+    assert seed_trial.enrollment_count == 16
+    assert list(Site.objects.values_list("facility", flat=True)) == ["Hôpital Henri Mondor"]
+    assert seed_trial.arm_groups.count() == 2
+
+
+def test_a_malformed_document_names_file_and_section_and_writes_nothing(test_data):
+    report = import_paths([test_data / "malformed_status.txt"])
+    assert not report.ok
+    message = str(report.failures[0])
+    assert "malformed_status.txt" in message
+    assert "Basic Information" in message
+    assert "COMPLETE" in message
+    assert Trial.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "section"),
+    [
+        (("NCT ID: NCT04133233", "NCT ID: NCT0413"), "Header"),
+        (("Role: STUDY_CHAIR", "Role: JANITOR"), "Principal Investigators"),
+        (("2020-06-15", "2020-15-06"), "Basic Information"),
+        (("Identifier Type: OTHER", "Identifier Type: SOMETHING"), "Other Identifiers"),
+        (("18 Years\n65 Years", "65 Years\n18 Years"), None),
+    ],
+)
+def test_bad_values_are_reported_before_anything_is_written(seed_text, change, section):
+    text = seed_text.replace(*change)
+    if section:
+        with pytest.raises(DocumentError) as error:
+            parse_page(text)
+        assert error.value.section == section
+    else:
+        report_error = pytest.raises(Exception, match="maximum age")
+        with report_error:
+            save_record(parse_page(text))
+    assert Trial.objects.count() == 0
+
+
+def test_an_observational_page_with_partial_dates_and_no_age_limits(test_data):
+    report = import_paths([test_data / "NCT90000001.txt"])
+    assert report.ok, report.failures
+    trial = Trial.objects.get(nct_id="NCT90000001")
+    assert trial.study_type == "OBSERVATIONAL"
+    assert trial.phases == []
+    assert (trial.observational_model, trial.time_perspective) == ("COHORT", "PROSPECTIVE")
+    assert (trial.start.isoformat(), trial.completion.isoformat()) == ("2019-03", "2024")
+    assert (trial.minimum_age, trial.maximum_age, trial.minimum_age_years) == ("", "", None)
+    assert trial.enrollment_count == 1200
+    assert trial.condition_names == ["Diabetes Mellitus, Type 2", "Diabetic Nephropathy"]
+    assert trial.criteria.inclusion == ["Diagnosis of type 2 diabetes for at least 6 months", "HbA1c >= 6.5%"]
+    site = trial.sites.get()
+    assert (site.city, site.state, site.zip, site.country) == ("Ely", "Nevada", "89301", "United States")
+    assert trial.arm_groups.get().interventions.count() == 0
+
+
+def test_a_page_with_many_arms_sites_and_investigators(test_data):
+    report = import_paths([test_data / "NCT90000002.txt"])
+    assert report.ok, report.failures
+    trial = Trial.objects.for_detail().get(nct_id="NCT90000002")
+    assert trial.phases == ["PHASE2", "PHASE3"]
+    assert (trial.enrollment_count, trial.enrollment_type) == (240, "ESTIMATED")
+    assert (trial.start_date_type, trial.primary_completion.isoformat(), trial.completion.isoformat()) == (
+        "ACTUAL",
+        "2025-06",
+        "2025-12",
+    )
+    assert trial.who_masked == ["PARTICIPANT", "INVESTIGATOR", "OUTCOMES_ASSESSOR"]
+    arms = [(arm.type, arm.label, [i.name for i in arm.interventions.all()]) for arm in trial.arm_groups.all()]
+    assert arms == [
+        ("EXPERIMENTAL", "Drug A", ["Drug A"]),
+        ("EXPERIMENTAL", "Drug A plus Drug B", ["Drug A", "Drug B"]),
+        ("PLACEBO_COMPARATOR", "Placebo", ["Placebo"]),
+    ]
+    assert trial.interventions.all()[0].other_names == ["DA-101", "Migrafen"]
+    assert [(s.city, s.status) for s in trial.sites.all()] == [
+        ("Zurich", "ACTIVE_NOT_RECRUITING"),
+        ("Boston", "RECRUITING"),
+        ("Lyon", ""),
+    ]
+    assert [(o.name, o.affiliation) for o in trial.officials.all()] == [
+        ("Anna Keller, MD", "University Hospital Zurich"),
+        ("John Smith", ""),
+    ]
+    assert trial.references.get().pmid == "35000001"
+    assert [s.agency_class for s in trial.sponsors.all()] == ["INDUSTRY", "NIH", "OTHER"]
+    assert trial.sex == "FEMALE"
+    assert trial.responsible_party_type == "SPONSOR"
+
+
+def test_conditions_are_shared_between_trials(test_data):
+    import_paths([test_data / "NCT90000001.txt", test_data / "NCT90000002.txt"])
+    second = (test_data / "NCT90000001.txt").read_text().replace("NCT90000001", "NCT90000009")
+    save_record(parse_page(second))
+    assert Condition.objects.get(name="Diabetic Nephropathy").trials.count() == 2
+
+
+def test_import_command_reports_failures_and_exits_non_zero(test_data, capsys):
+    with pytest.raises(CommandError, match="1 document"):
+        call_command("import_trials", str(test_data))
+    captured = capsys.readouterr()
+    assert "malformed_status.txt" in captured.err
+    assert "2 created" in captured.out
+    # The good documents of the batch landed.
+    assert set(Trial.objects.values_list("nct_id", flat=True)) == {"NCT90000001", "NCT90000002"}
+
+
+def test_seed_command_is_idempotent(capsys):
+    call_command("seed")
+    call_command("seed")
+    assert "1 unchanged" in capsys.readouterr().out
+    assert Trial.objects.count() == 1

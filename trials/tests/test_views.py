@@ -1,0 +1,129 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from trials.tests.factories import make_trial
+
+pytestmark = pytest.mark.django_db
+
+TABS = ["detail", "design", "eligibility", "related"]
+
+
+def page(client, name, nct_id="NCT04133233"):
+    response = client.get(reverse(f"trials:{name}", args=[nct_id]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_summary_shows_the_records_facts(client, seed_trial):
+    html = page(client, "detail")
+    for fact in [
+        "NCT04133233",
+        "Completed",
+        "Phase 2",
+        "15 participants",
+        "Interventional",
+        "June 15, 2020",
+        "July 20, 2022",
+        "August 8, 2023",
+        "Iltoo Pharma",
+        "Assistance Publique - Hôpitaux de Paris",
+        "Marion Leboyer, Pr",
+        "Study Chair",
+        "Créteil, Hôpital Albert Chenevier, France",
+        'href="https://doi.org/10.1016/j.bbi.2024.09.005"',
+        "2018-002777-22",
+        "EudraCT Number",
+        "D20180617",
+        "The secondary objective of this study",
+    ]:
+        assert fact in html, fact
+
+
+def test_design_shows_labels_arms_and_interventions(client, seed_trial):
+    html = page(client, "design")
+    for fact in ["Randomized", "Parallel Assignment", "Treatment", "Quadruple", "active treatment", "ILT101"]:
+        assert fact in html, fact
+    assert "outcomes assessor do not know" in html
+    assert "1 million UI/j" in html
+
+
+def test_eligibility_lists_each_criterion(client, seed_trial):
+    html = page(client, "eligibility")
+    inclusion = re.search(r'<ul class="criteria inclusion">(.*?)</ul>', html, re.S).group(1)
+    exclusion = re.search(r'<ul class="criteria exclusion">(.*?)</ul>', html, re.S).group(1)
+    assert inclusion.count("<li>") == 4
+    assert exclusion.count("<li>") == 26
+    assert "MADRS score &gt; 17" in inclusion
+    assert "18 Years to 65 Years" in html
+
+
+def test_related_links_to_our_page_when_the_trial_is_on_file(client, seed_trial, test_data):
+    from trials.importers import import_paths
+
+    html = page(client, "related")
+    assert 'href="https://clinicaltrials.gov/study/NCT03396744"' in html
+    assert html.count('rel="external"') == 5
+
+    import_paths([test_data / "NCT90000002.txt"])
+    html = page(client, "related", "NCT90000002")
+    assert f'href="{reverse("trials:detail", args=["NCT04133233"])}"' in html
+    assert 'href="https://clinicaltrials.gov/study/NCT90000003"' in html
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_each_tab_is_semantic_html(client, seed_trial, tab):
+    html = page(client, tab)
+    assert html.count("<h1") == 1
+    assert "<main" in html and "<nav" in html
+    assert 'href="#content"' in html
+    assert 'aria-current="page"' in html
+    for input_id in re.findall(r'<input[^>]* id="([^"]+)"', html):
+        assert f'for="{input_id}"' in html
+    assert "<script" not in html
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_each_tab_takes_the_same_queries_however_big_the_trial(client, django_assert_max_num_queries, tab):
+    make_trial("NCT90000100", size=2)
+    make_trial("NCT90000200", size=40)
+    counts = []
+    for nct_id in ("NCT90000100", "NCT90000200"):
+        with django_assert_max_num_queries(12) as captured:
+            page(client, tab, nct_id)
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_list_and_home_take_fixed_queries(client, django_assert_max_num_queries):
+    for n in range(30):
+        make_trial(f"NCT9000{n:04d}", size=2)
+    for url in (reverse("trials:home"), reverse("trials:list"), reverse("trials:list") + "?page=2"):
+        with django_assert_max_num_queries(6):
+            response = client.get(url)
+        assert response.status_code == 200
+    html = client.get(reverse("trials:list")).content.decode()
+    assert "30 trials" in html
+    assert "Page 1 of 2" in html
+
+
+def test_a_lowercase_nct_id_redirects_to_the_canonical_url(client, seed_trial):
+    response = client.get("/trials/nct04133233/eligibility/")
+    assert response.status_code == 301
+    assert response["Location"] == "/trials/NCT04133233/eligibility/"
+
+
+def test_an_unknown_trial_is_a_404_in_the_sites_style(client, db):
+    response = client.get("/trials/NCT99999999/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "No trial NCT99999999 is on file." in html
+    assert "Skip to content" in html
+
+
+def test_the_home_page_has_a_search_box_and_the_trials_on_file(client, seed_trial):
+    html = client.get("/").content.decode()
+    assert 'type="search"' in html
+    assert "Low Dose IL-2 Therapy" in html
+    assert "1 trial on file" in html

@@ -1,0 +1,29 @@
+from django.urls import path, register_converter
+
+from . import views
+
+
+class NctIdConverter:
+    """NCT IDs in any letter case; views redirect to the upper-case form."""
+
+    regex = r"[Nn][Cc][Tt]\d{8}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(NctIdConverter, "nct")
+
+app_name = "trials"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("trials/", views.trial_list, name="list"),
+    path("trials/<nct:nct_id>/", views.trial_summary, name="detail"),
+    path("trials/<nct:nct_id>/design/", views.trial_design, name="design"),
+    path("trials/<nct:nct_id>/eligibility/", views.trial_eligibility, name="eligibility"),
+    path("trials/<nct:nct_id>/related/", views.trial_related, name="related"),
+]
