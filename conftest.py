@@ -9,7 +9,8 @@ import pytest
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import Trial
 
-TEST_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data"
+TEST_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "pages"
+CTGOV_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "ctgov"
 
 
 @pytest.fixture
@@ -27,3 +28,9 @@ def test_data() -> Path:
 @pytest.fixture
 def seed_text() -> str:
     return SEED_DOCUMENT.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def ctgov_data() -> Path:
+    """Real ClinicalTrials.gov API v2 records (see the README beside them)."""
+    return CTGOV_DATA

@@ -8,6 +8,7 @@ from django.db import models
 from . import choices
 from .models import (
     ArmGroup,
+    ArmGroupIntervention,
     Condition,
     Identifier,
     Intervention,
@@ -67,18 +68,44 @@ class InterventionInline(TrialChildInline):
 
 class ArmGroupInline(TrialChildInline):
     model = ArmGroup
-    fields = [("label", "type", "position"), "description", "interventions"]
-    filter_horizontal = []
+    fields = [("label", "type", "position"), "description", "interventions_given"]
+    readonly_fields = ["interventions_given"]
+    show_change_link = True
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "interventions":
-            # Only this trial's interventions; a new trial is saved first.
+    @admin.display(description="Interventions")
+    def interventions_given(self, arm: ArmGroup) -> str:
+        names = [link.intervention.name for link in arm.intervention_links.select_related("intervention")]
+        return ", ".join(names) or "None (save, then open the arm to link interventions)"
+
+
+class ArmGroupInterventionInline(admin.TabularInline):
+    model = ArmGroupIntervention
+    fields = ["intervention", "position", "label_position"]
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "intervention":
+            # Only the interventions of the arm's own trial.
             object_id = request.resolver_match.kwargs.get("object_id")
             kwargs["queryset"] = (
-                Intervention.objects.filter(trial_id=object_id) if object_id else Intervention.objects.none()
+                Intervention.objects.filter(trial__arm_groups=object_id) if object_id else (Intervention.objects.none())
             )
-            kwargs["help_text"] = "This trial's interventions (add them above and save first)."
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ArmGroup)
+class ArmGroupAdmin(admin.ModelAdmin):
+    """An arm on its own page, to link the interventions it gives."""
+
+    list_display = ["label", "type", "trial"]
+    list_select_related = ["trial"]
+    search_fields = ["label", "trial__nct_id"]
+    fields = ["trial", "label", "type", "description", "position"]
+    readonly_fields = ["trial"]
+    inlines = [ArmGroupInterventionInline]
+
+    def has_add_permission(self, request):
+        return False  # arms are added from their trial's page
 
 
 class SiteInline(admin.TabularInline):
@@ -177,6 +204,11 @@ class TrialAdmin(admin.ModelAdmin):
         IdentifierInline,
         RelatedTrialInline,
     ]
+
+    def save_model(self, request, obj, form, change):
+        # A staff edit makes the next import compare field by field.
+        obj.source_digest = ""
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="Phase", ordering="phases")
     def phase_list(self, trial: Trial) -> str:

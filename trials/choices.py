@@ -152,6 +152,17 @@ class Sex(models.TextChoices):
     MALE = "MALE", "Male"
 
 
+class StandardAge(models.TextChoices):
+    CHILD = "CHILD", "Child (birth-17)"
+    ADULT = "ADULT", "Adult (18-64)"
+    OLDER_ADULT = "OLDER_ADULT", "Older Adult (65+)"
+
+
+class SamplingMethod(models.TextChoices):
+    PROBABILITY_SAMPLE = "PROBABILITY_SAMPLE", "Probability Sample"
+    NON_PROBABILITY_SAMPLE = "NON_PROBABILITY_SAMPLE", "Non-Probability Sample"
+
+
 class AgencyClass(models.TextChoices):
     NIH = "NIH", "NIH"
     FED = "FED", "FED"

@@ -12,6 +12,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from . import choices
 from .criteria import Criteria, split_criteria
@@ -56,7 +57,12 @@ class TrialQuerySet(models.QuerySet):
             "identifiers",
             "related_trials",
             "interventions",
-            Prefetch("arm_groups", queryset=ArmGroup.objects.prefetch_related("interventions")),
+            Prefetch(
+                "arm_groups",
+                queryset=ArmGroup.objects.prefetch_related(
+                    Prefetch("intervention_links", ArmGroupIntervention.objects.select_related("intervention"))
+                ),
+            ),
         )
 
 
@@ -80,9 +86,16 @@ class Trial(models.Model):
     brief_title = models.CharField(max_length=500)
     official_title = models.CharField(max_length=1000, blank=True)
     acronym = models.CharField(max_length=100, blank=True)
+    organization_name = models.CharField(max_length=500, blank=True, help_text="identificationModule.organization")
+    organization_class = models.CharField(max_length=10, choices=choices.AgencyClass.choices, blank=True)
 
     # statusModule
     overall_status = models.CharField(max_length=32, choices=choices.OverallStatus.choices)
+    last_known_status = models.CharField(max_length=32, choices=choices.OverallStatus.choices, blank=True)
+    why_stopped = models.TextField(blank=True)
+    status_verified_date = models.CharField(
+        max_length=10, blank=True, help_text="As the registry gave it, e.g. 2023-08 (statusModule.statusVerifiedDate)."
+    )
     start_date = models.DateField(null=True, blank=True, help_text="First day of the period the registry gave.")
     start_date_precision = models.CharField(
         max_length=5, choices=choices.DatePrecision.choices, default=choices.DatePrecision.DAY
@@ -98,14 +111,20 @@ class Trial(models.Model):
         max_length=5, choices=choices.DatePrecision.choices, default=choices.DatePrecision.DAY
     )
     completion_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
+    first_submitted_date = models.DateField(null=True, blank=True, help_text="statusModule.studyFirstSubmitDate")
     first_posted_date = models.DateField(null=True, blank=True, help_text="statusModule.studyFirstPostDateStruct")
+    first_posted_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
+    last_update_submitted_date = models.DateField(null=True, blank=True, help_text="statusModule.lastUpdateSubmitDate")
     last_update_posted_date = models.DateField(null=True, blank=True, help_text="statusModule.lastUpdatePostDateStruct")
+    last_update_posted_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
 
     # sponsorCollaboratorsModule.responsibleParty
     responsible_party_type = models.CharField(max_length=24, choices=choices.ResponsiblePartyType.choices, blank=True)
     responsible_party_name = models.CharField(max_length=300, blank=True)
     responsible_party_title = models.CharField(max_length=300, blank=True)
     responsible_party_affiliation = models.CharField(max_length=500, blank=True)
+    responsible_party_old_name_title = models.CharField(max_length=500, blank=True)
+    responsible_party_old_organization = models.CharField(max_length=500, blank=True)
 
     # descriptionModule
     brief_summary = models.TextField(blank=True)
@@ -122,8 +141,10 @@ class Trial(models.Model):
     enrollment_type = models.CharField(max_length=9, choices=choices.EnrollmentType.choices, blank=True)
     allocation = models.CharField(max_length=16, choices=choices.Allocation.choices, blank=True)
     intervention_model = models.CharField(max_length=16, choices=choices.InterventionModel.choices, blank=True)
+    intervention_model_description = models.TextField(blank=True)
     primary_purpose = models.CharField(max_length=32, choices=choices.PrimaryPurpose.choices, blank=True)
     masking = models.CharField(max_length=16, choices=choices.Masking.choices, blank=True)
+    masking_description = models.TextField(blank=True)
     who_masked = CodeListField(choices=choices.WhoMasked.choices, help_text="designInfo.maskingInfo.whoMasked")
     observational_model = models.CharField(max_length=32, choices=choices.ObservationalModel.choices, blank=True)
     time_perspective = models.CharField(max_length=16, choices=choices.TimePerspective.choices, blank=True)
@@ -135,11 +156,21 @@ class Trial(models.Model):
     maximum_age = models.CharField(max_length=32, blank=True, help_text="As written, e.g. '65 Years'.")
     maximum_age_years = models.FloatField(null=True, blank=True, editable=False)
     sex = models.CharField(max_length=6, choices=choices.Sex.choices, blank=True)
+    gender_based = models.BooleanField(null=True, blank=True)
+    gender_description = models.TextField(blank=True)
     healthy_volunteers = models.BooleanField(null=True, blank=True)
+    std_ages = CodeListField(choices=choices.StandardAge.choices, help_text="eligibilityModule.stdAges")
+    study_population = models.TextField(blank=True, help_text="Observational studies: who is studied.")
+    sampling_method = models.CharField(max_length=24, choices=choices.SamplingMethod.choices, blank=True)
 
     has_results = models.BooleanField(default=False)
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A digest of the record last imported; an equal one means nothing changed.
+    # Staff edits clear it, so the next import compares field by field.
+    source_digest = models.CharField(max_length=64, blank=True, editable=False)
+
+    # Not auto_now_add: an import that rewrites a trial keeps its creation time.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TrialQuerySet.as_manager()
@@ -312,13 +343,43 @@ class ArmGroup(TrialChild):
     label = models.CharField(max_length=500)
     type = models.CharField(max_length=24, choices=choices.ArmGroupType.choices, blank=True)
     description = models.TextField(blank=True)
-    interventions = models.ManyToManyField(Intervention, related_name="arm_groups", blank=True)
+    interventions = models.ManyToManyField(
+        Intervention, through="ArmGroupIntervention", related_name="arm_groups", blank=True
+    )
 
     class Meta(TrialChild.Meta):
         verbose_name = "arm"
 
     def __str__(self) -> str:
         return self.label
+
+
+class ArmGroupIntervention(models.Model):
+    """An intervention given in an arm.
+
+    The registry lists the link twice, in its own order each time: under the
+    arm (``armGroups[].interventionNames``, kept by ``position``) and under
+    the intervention (``interventions[].armGroupLabels``, by ``label_position``).
+    """
+
+    arm_group = models.ForeignKey(ArmGroup, on_delete=models.CASCADE, related_name="intervention_links")
+    intervention = models.ForeignKey(Intervention, on_delete=models.CASCADE, related_name="arm_group_links")
+    position = models.PositiveIntegerField(default=0, help_text="Order among the arm's interventions.")
+    label_position = models.PositiveIntegerField(default=0, help_text="Order among the intervention's arms.")
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "intervention given"
+        constraints = [
+            models.UniqueConstraint(fields=["arm_group", "intervention"], name="unique_arm_group_intervention")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.arm_group} ← {self.intervention}"
+
+    def clean(self) -> None:
+        if self.arm_group_id and self.intervention_id and self.arm_group.trial_id != self.intervention.trial_id:
+            raise ValidationError({"intervention": "The intervention belongs to another trial."})
 
 
 class Site(TrialChild):
@@ -331,6 +392,8 @@ class Site(TrialChild):
     zip = models.CharField("ZIP / postal code", max_length=50, blank=True)
     country = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=32, choices=choices.RecruitmentStatus.choices, blank=True)
+    latitude = models.FloatField(null=True, blank=True, help_text="locations[].geoPoint.lat")
+    longitude = models.FloatField(null=True, blank=True, help_text="locations[].geoPoint.lon")
 
     class Meta(TrialChild.Meta):
         indexes = [models.Index(fields=["country", "city"])]

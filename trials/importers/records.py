@@ -28,6 +28,8 @@ class InterventionRecord:
     type: str = ""
     description: str = ""
     other_names: list[str] = field(default_factory=list)
+    # The arms that give it, by label (interventions[].armGroupLabels).
+    arm_group_labels: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -47,6 +49,8 @@ class SiteRecord:
     zip: str = ""
     country: str = ""
     status: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass

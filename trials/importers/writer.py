@@ -1,21 +1,35 @@
-"""The one writer: saves a ``TrialRecord`` into the models.
+"""The one writer: saves ``TrialRecord``s into the models.
 
-Keyed on ``nct_id`` and idempotent: a record equal to what is stored writes
-nothing; a changed one replaces the trial and all its children, inside one
-transaction. A record that fails validation raises ``RecordError`` with every
-reason, before anything is written.
+Keyed on ``nct_id`` and idempotent. A record whose digest equals the one
+stored with its trial writes nothing; a changed one replaces the trial and
+all its children as a whole, keeping the trial's id. A record that fails
+validation is reported with every reason and nothing of it is written; the
+rest of its batch lands.
+
+Records are written in batches inside one transaction. Children go in as
+plain rows (``COPY`` on PostgreSQL, ``executemany`` elsewhere) rather than
+through model instances, which would cost more than the database work: a
+registry import writes tens of rows per study.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict
+import hashlib
+import json
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, connection, models, transaction
+from django.utils import timezone
 
+from .. import choices
+from ..fields import CodeListField
 from ..models import (
     ArmGroup,
+    ArmGroupIntervention,
     Condition,
     Identifier,
     Intervention,
@@ -26,6 +40,7 @@ from ..models import (
     Sponsor,
     Trial,
     TrialCondition,
+    validate_nct_id,
 )
 from .records import RecordError, TrialRecord
 
@@ -36,7 +51,14 @@ class Outcome(enum.StrEnum):
     UNCHANGED = "unchanged"
 
 
-# Record attribute → the model its items become, in the order they are written.
+@dataclass
+class SaveResult:
+    record: TrialRecord
+    outcome: Outcome | None = None
+    error: RecordError | None = None
+
+
+# Record attribute → the model its items become.
 CHILD_MODELS: dict[str, type[models.Model]] = {
     "interventions": Intervention,
     "arm_groups": ArmGroup,
@@ -47,7 +69,19 @@ CHILD_MODELS: dict[str, type[models.Model]] = {
     "identifiers": Identifier,
     "related_trials": RelatedTrial,
 }
-_NOT_COMPARED = {"id", "trial", "created_at", "updated_at"}
+# Record fields that are not columns: they become arm ↔ intervention links.
+_LINK_FIELDS = {"intervention_names", "arm_group_labels"}
+_NOT_COMPARED = {"id", "trial", "created_at", "updated_at", "source_digest"}
+
+
+def record_digest(record: TrialRecord) -> str:
+    """A fingerprint of everything a record says.
+
+    Pickle is deterministic for the same record on the same Python, and
+    several times faster than canonical JSON; a digest that changes with the
+    Python version only costs one rewrite.
+    """
+    return hashlib.sha256(pickle.dumps(record, protocol=5)).hexdigest()
 
 
 def _messages(error: ValidationError, prefix: str = "") -> list[str]:
@@ -60,127 +94,359 @@ def _messages(error: ValidationError, prefix: str = "") -> list[str]:
     return [f"{prefix}{message}" for message in error.messages]
 
 
-def _values(instance: models.Model) -> tuple:
-    return tuple(
-        (field.attname, getattr(instance, field.attname))
-        for field in instance._meta.concrete_fields
-        if field.name not in _NOT_COMPARED
-    )
+class _Table:
+    """How rows of one model are checked and written, precomputed once.
+
+    ``check`` does what ``clean_fields`` would (required, choices, length);
+    ``db_row`` turns a row of Python values into the values the database
+    stores, as the fields' ``get_db_prep_save`` would, for the few kinds the
+    trial models use.
+    """
+
+    def __init__(self, model: type[models.Model]):
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.columns = [field.column for field in self.fields]
+        self.attnames = [field.attname for field in self.fields]
+        self.compared = [field.attname for field in self.fields if field.name not in _NOT_COMPARED]
+        self.rules = [
+            (
+                field.attname,
+                field.verbose_name,
+                field.max_length if isinstance(field, models.CharField) else None,
+                {choice for choice, _ in field.flatchoices} if field.choices else None,
+                not field.blank,
+            )
+            for field in self.fields
+            if field.editable and not field.is_relation and field.name != "id"
+        ]
+        self.converters = [self._converter(field) for field in self.fields]
+        self.defaults = [None if field.primary_key else field.get_default() for field in self.fields]
+
+    @staticmethod
+    def _converter(field: models.Field):
+        if isinstance(field, CodeListField):
+            return lambda value: ",".join(value or ())
+        if isinstance(field, models.JSONField):
+            return lambda value: json.dumps(value, ensure_ascii=False)
+        return None
+
+    def check(self, row: dict, prefix: str) -> list[str]:
+        errors = []
+        for attname, label, max_length, allowed, required in self.rules:
+            value = row.get(attname)
+            if value in (None, "", []):
+                if required:
+                    errors.append(f"{prefix}{label}: this field cannot be blank.")
+                continue
+            if isinstance(value, list):
+                if allowed is not None and not set(value) <= allowed:
+                    errors.append(f"{prefix}{label}: {value!r} holds an unknown value.")
+            elif allowed is not None and value not in allowed:
+                errors.append(f"{prefix}{label}: {value!r} is not a valid choice.")
+            elif max_length is not None and len(value) > max_length:
+                errors.append(f"{prefix}{label}: longer than {max_length} characters.")
+        return errors
+
+    def db_row(self, row: dict) -> tuple:
+        return tuple(
+            (convert(value) if convert and value is not None else value)
+            for value, convert in zip(
+                (row.get(attname, default) for attname, default in zip(self.attnames, self.defaults, strict=True)),
+                self.converters,
+                strict=True,
+            )
+        )
+
+    def insert(self, rows: list[dict], with_ids: bool = True) -> None:
+        if not rows:
+            return
+        columns = self.columns if with_ids else self.columns[1:]
+        db_rows = [self.db_row(row) for row in rows]
+        if not with_ids:
+            db_rows = [values[1:] for values in db_rows]
+        quote = connection.ops.quote_name
+        table, column_list = quote(self.model._meta.db_table), ", ".join(quote(column) for column in columns)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                    for values in db_rows:
+                        copy.write_row(values)
+            else:
+                placeholders = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", db_rows)
 
 
-def _intervention_key(name: str) -> str:
-    return name.strip().casefold()
+_TABLES: dict[type[models.Model], _Table] = {}
+
+
+def _table(model: type[models.Model]) -> _Table:
+    if model not in _TABLES:
+        _TABLES[model] = _Table(model)
+    return _TABLES[model]
+
+
+def _allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """Ids for rows about to be inserted, so their children can point at them."""
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the transaction holds the write lock, so nobody else takes these.
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        start = cursor.fetchone()[0] + 1
+        return list(range(start, start + count))
+
+
+_INTERVENTION_TYPE_LABELS = dict(choices.InterventionType.choices)
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 class _Built:
-    """A record turned into unsaved, validated model instances."""
+    """A record turned into a validated trial and rows for its children."""
 
-    def __init__(self, record: TrialRecord, existing: Trial | None):
+    def __init__(self, record: TrialRecord, existing: Trial | None, digest: str):
+        self.record = record
+        self.existing = existing
         self.errors: list[str] = []
-        self.trial = Trial(nct_id=record.nct_id, **record.fields)
+        self.trial = Trial(nct_id=record.nct_id, source_digest=digest, **record.fields)
         if existing:
             self.trial.pk = existing.pk
             self.trial.created_at = existing.created_at
-            self.trial._state.adding = False
+        # The field checks of full_clean, then the model's own clean(), shared
+        # with the admin; uniqueness is the writer's business (keyed on nct_id).
+        self.errors += _table(Trial).check(vars(self.trial), "")
         try:
-            self.trial.full_clean(exclude=["created_at", "updated_at"])
+            validate_nct_id(self.trial.nct_id)
+            self.trial.clean()
         except ValidationError as error:
             self.errors += _messages(error)
 
-        self.children: dict[str, list[models.Model]] = {}
+        self.children: dict[str, list[dict]] = {}
         for attribute, model in CHILD_MODELS.items():
-            items = []
+            table = _table(model)
+            rows = []
             for position, item in enumerate(getattr(record, attribute)):
-                values = asdict(item)
-                values.pop("intervention_names", None)
-                instance = model(position=position, **values)
-                try:
-                    instance.full_clean(exclude=["trial"], validate_unique=False, validate_constraints=False)
-                except ValidationError as error:
-                    self.errors += _messages(error, f"{model._meta.verbose_name} {position + 1}: ")
-                items.append(instance)
-            self.children[attribute] = items
-
+                row = {name: value for name, value in vars(item).items() if name not in _LINK_FIELDS}
+                row["position"] = position
+                self.errors += table.check(row, f"{model._meta.verbose_name} {position + 1}: ")
+                rows.append(row)
+            self.children[attribute] = rows
         if sum(1 for sponsor in record.sponsors if sponsor.is_lead) > 1:
             self.errors.append("more than one lead sponsor")
-
-        by_name: dict[str, Intervention] = {}
-        for intervention in self.children["interventions"]:
-            by_name[_intervention_key(intervention.name)] = intervention
-            if intervention.type:
-                by_name[_intervention_key(f"{intervention.get_type_display()}: {intervention.name}")] = intervention
-        self.arm_links: list[list[Intervention]] = []
-        for arm in record.arm_groups:
-            links = []
-            for name in arm.intervention_names:
-                intervention = by_name.get(_intervention_key(name))
-                if intervention is None:
-                    self.errors.append(f"arm {arm.label!r} names an unknown intervention {name!r}")
-                elif intervention not in links:
-                    links.append(intervention)
-            self.arm_links.append(links)
-
+        self.links = self._links()
         self.conditions = list(dict.fromkeys(name.strip() for name in record.conditions if name.strip()))
+
+    def _links(self) -> list[tuple[int, int, int, int]]:
+        """(arm index, intervention index, position, label position), from both of the registry's lists."""
+        interventions = self.record.interventions
+        arms = self.record.arm_groups
+        by_name: dict[str, list[int]] = {}
+        type_labels = _INTERVENTION_TYPE_LABELS
+        for index, intervention in enumerate(interventions):
+            by_name.setdefault(_key(intervention.name), []).append(index)
+            if intervention.type:
+                label = type_labels.get(intervention.type, intervention.type)
+                by_name.setdefault(_key(f"{label}: {intervention.name}"), []).append(index)
+        arm_index = {_key(arm.label): index for index, arm in enumerate(arms)}
+        labels = [[_key(label) for label in item.arm_group_labels] for item in interventions]
+
+        positions: dict[tuple[int, int], int] = {}
+        per_arm = [0] * len(arms)
+
+        def link(a: int, i: int) -> None:
+            positions[(a, i)] = per_arm[a]
+            per_arm[a] += 1
+
+        for a, arm in enumerate(arms):
+            for name in arm.intervention_names:
+                candidates = by_name.get(_key(name), [])
+                if not candidates:
+                    self.errors.append(f"arm {arm.label!r} names an unknown intervention {name!r}")
+                    continue
+                # The same name twice: the interventions that list this arm.
+                chosen = [i for i in candidates if _key(arm.label) in labels[i]] or candidates
+                unused = [i for i in chosen if (a, i) not in positions]
+                if unused:
+                    link(a, unused[0])
+        for i, intervention_labels in enumerate(labels):
+            for label in intervention_labels:
+                a = arm_index.get(label)
+                if a is None:
+                    self.errors.append(f"intervention {interventions[i].name!r} names an unknown arm {label!r}")
+                elif (a, i) not in positions:
+                    link(a, i)
+        result = []
+        for (a, i), position in positions.items():
+            arm_label = _key(arms[a].label)
+            label_position = labels[i].index(arm_label) if arm_label in labels[i] else len(labels[i]) + a
+            result.append((a, i, position, label_position))
+        return result
 
     def snapshot(self) -> tuple:
         return (
-            _values(self.trial),
+            tuple((name, getattr(self.trial, name)) for name in _table(Trial).compared),
             tuple(self.conditions),
-            {attribute: [_values(item) for item in items] for attribute, items in self.children.items()},
-            [[intervention.name for intervention in links] for links in self.arm_links],
+            {
+                attribute: [
+                    tuple((name, row.get(name)) for name in _compared_child(model)) for row in self.children[attribute]
+                ]
+                for attribute, model in CHILD_MODELS.items()
+            },
+            sorted(self.links),
         )
 
 
-def _stored_snapshot(trial: Trial) -> tuple:
-    trial = Trial.objects.for_detail().get(pk=trial.pk)
+def _compared_child(model: type[models.Model]) -> list[str]:
+    return [name for name in _table(model).compared if name != "trial_id"]
+
+
+def _stored_snapshot(pk: int) -> tuple:
+    trial = Trial.objects.for_detail().get(pk=pk)
     children = {attribute: list(getattr(trial, attribute).all()) for attribute in CHILD_MODELS}
-    return (
-        _values(trial),
-        tuple(trial.condition_names),
-        {attribute: [_values(item) for item in items] for attribute, items in children.items()},
-        [[intervention.name for intervention in arm.interventions.all()] for arm in children["arm_groups"]],
+    arm_index = {arm.pk: index for index, arm in enumerate(children["arm_groups"])}
+    intervention_index = {item.pk: index for index, item in enumerate(children["interventions"])}
+    links = sorted(
+        (arm_index[link.arm_group_id], intervention_index[link.intervention_id], link.position, link.label_position)
+        for arm in children["arm_groups"]
+        for link in arm.intervention_links.all()
     )
+    return (
+        tuple((name, getattr(trial, name)) for name in _table(Trial).compared),
+        tuple(trial.condition_names),
+        {
+            attribute: [
+                tuple((name, getattr(item, name)) for name in _compared_child(model)) for item in children[attribute]
+            ]
+            for attribute, model in CHILD_MODELS.items()
+        },
+        links,
+    )
+
+
+def save_records(records: Iterable[TrialRecord]) -> list[SaveResult]:
+    """Save a batch of records; each result says what happened to one record."""
+    results: dict[str, SaveResult] = {}
+    for record in records:
+        record.nct_id = record.nct_id.strip().upper()
+        # The same trial twice in a batch: the later record wins.
+        results[record.nct_id] = SaveResult(record)
+    existing = {
+        trial.nct_id: trial
+        for trial in Trial.objects.filter(nct_id__in=list(results)).only("id", "nct_id", "created_at", "source_digest")
+    }
+    to_write: list[_Built] = []
+    for nct_id, result in results.items():
+        stored = existing.get(nct_id)
+        digest = record_digest(result.record)
+        if stored and stored.source_digest == digest:
+            result.outcome = Outcome.UNCHANGED
+            continue
+        built = _Built(result.record, stored, digest)
+        if built.errors:
+            result.error = RecordError(nct_id, built.errors)
+        elif stored and not stored.source_digest and _stored_snapshot(stored.pk) == built.snapshot():
+            # Edited by staff since the last import, and now equal to the record.
+            Trial.objects.filter(pk=stored.pk).update(source_digest=digest)
+            result.outcome = Outcome.UNCHANGED
+        else:
+            to_write.append(built)
+
+    try:
+        with transaction.atomic():
+            _write(to_write)
+    except DatabaseError:
+        # Find the record the database refused; write the others one by one.
+        for built in to_write:
+            try:
+                with transaction.atomic():
+                    _write([built])
+            except DatabaseError as error:
+                results[built.trial.nct_id].error = RecordError(built.trial.nct_id, [f"database: {error}"])
+    for built in to_write:
+        result = results[built.trial.nct_id]
+        if result.error is None:
+            result.outcome = Outcome.UPDATED if built.existing else Outcome.CREATED
+    return list(results.values())
 
 
 def save_record(record: TrialRecord) -> Outcome:
     """Create, update or leave alone the trial ``record`` describes."""
-    record.nct_id = record.nct_id.strip().upper()
-    existing = Trial.objects.filter(nct_id=record.nct_id).first()
-    built = _Built(record, existing)
-    if built.errors:
-        raise RecordError(record.nct_id, built.errors)
-    if existing and _stored_snapshot(existing) == built.snapshot():
-        return Outcome.UNCHANGED
+    result = save_records([record])[0]
+    if result.error:
+        raise result.error
+    return result.outcome
 
-    with transaction.atomic():
-        trial = built.trial
-        trial.save()
-        if existing:
-            for attribute in CHILD_MODELS:
-                getattr(trial, attribute).all().delete()
-            trial.trial_conditions.all().delete()
-        for items in built.children.values():
-            for item in items:
-                item.trial = trial
-            if items:
-                type(items[0]).objects.bulk_create(items)
-        ArmGroup.interventions.through.objects.bulk_create(
-            ArmGroup.interventions.through(armgroup_id=arm.pk, intervention_id=intervention.pk)
-            for arm, links in zip(built.children["arm_groups"], built.arm_links, strict=True)
-            for intervention in links
-        )
-        conditions = _conditions_by_name(built.conditions)
-        TrialCondition.objects.bulk_create(
-            TrialCondition(trial=trial, condition=conditions[name], position=position)
+
+def _write(batch: list[_Built]) -> None:
+    if not batch:
+        return
+    replaced = [built.existing.pk for built in batch if built.existing]
+    if replaced:
+        # Replace as a whole: the old rows go, the trial keeps its id.
+        Trial.objects.filter(pk__in=replaced).delete()
+    now = timezone.now()
+    new_ids = iter(_allocate_ids(Trial, sum(1 for built in batch if not built.existing)))
+    trial_rows = []
+    for built in batch:
+        built.trial.pk = built.existing.pk if built.existing else next(new_ids)
+        built.trial.updated_at = now
+        if not built.existing:
+            built.trial.created_at = now
+        trial_rows.append({name: getattr(built.trial, name) for name in _table(Trial).attnames})
+    _table(Trial).insert(trial_rows)
+
+    # Arms and interventions need ids up front: the links point at them.
+    for attribute in ("interventions", "arm_groups"):
+        model = CHILD_MODELS[attribute]
+        allocated = iter(_allocate_ids(model, sum(len(built.children[attribute]) for built in batch)))
+        for built in batch:
+            for row in built.children[attribute]:
+                row["id"] = next(allocated)
+    for attribute, model in CHILD_MODELS.items():
+        rows = []
+        for built in batch:
+            for row in built.children[attribute]:
+                row["trial_id"] = built.trial.pk
+                rows.append(row)
+        _table(model).insert(rows, with_ids=attribute in ("interventions", "arm_groups"))
+    _table(ArmGroupIntervention).insert(
+        [
+            {
+                "arm_group_id": built.children["arm_groups"][a]["id"],
+                "intervention_id": built.children["interventions"][i]["id"],
+                "position": position,
+                "label_position": label_position,
+            }
+            for built in batch
+            for a, i, position, label_position in built.links
+        ],
+        with_ids=False,
+    )
+    conditions = _condition_ids([name for built in batch for name in built.conditions])
+    _table(TrialCondition).insert(
+        [
+            {"trial_id": built.trial.pk, "condition_id": conditions[name], "position": position}
+            for built in batch
             for position, name in enumerate(built.conditions)
-        )
-    return Outcome.UPDATED if existing else Outcome.CREATED
+        ],
+        with_ids=False,
+    )
 
 
-def _conditions_by_name(names: list[str]) -> dict[str, Condition]:
-    found = {condition.name: condition for condition in Condition.objects.filter(name__in=names)}
+def _condition_ids(names: list[str]) -> dict[str, int]:
+    names = list(dict.fromkeys(names))
+    found = dict(Condition.objects.filter(name__in=names).values_list("name", "id"))
     missing = [name for name in names if name not in found]
     if missing:
         Condition.objects.bulk_create([Condition(name=name) for name in missing], ignore_conflicts=True)
-        found.update((condition.name, condition) for condition in Condition.objects.filter(name__in=missing))
+        found.update(Condition.objects.filter(name__in=missing).values_list("name", "id"))
     return found

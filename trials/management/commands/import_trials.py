@@ -1,18 +1,38 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+import datetime
+import sys
 
-from trials.importers import import_paths
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from trials.importers import count_documents, import_paths
+
+
+def iso_date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--since must be a date as YYYY-MM-DD, not {value!r}") from None
 
 
 class Command(BaseCommand):
-    help = "Import trial documents (trial pages saved as text) from files or directories."
+    help = (
+        "Import trials: trial pages saved as text, ClinicalTrials.gov API v2 JSON (one study, a search page "
+        "or an array), directories of them, or the registry's bulk ZIP of JSON files."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="Files or directories to import.")
+        parser.add_argument("paths", nargs="+", help="Files, directories or ZIP archives to import.")
+        parser.add_argument("--since", type=str, help="Skip studies last updated before this date (YYYY-MM-DD).")
+        parser.add_argument("--no-progress", action="store_true", help="Never show a progress bar.")
 
-    def handle(self, *args, paths, **options):
-        report = import_paths(paths)
+    def handle(self, *args, paths, since=None, no_progress=False, **options):
+        since_date = iso_date(since) if since else None
+        show_bar = not no_progress and sys.stderr.isatty()
+        bar = tqdm(total=count_documents(paths), unit="doc", disable=not show_bar, file=sys.stderr)
+        with bar:
+            report = import_paths(paths, since=since_date, progress=bar.update)
         for failure in report.failures:
             self.stderr.write(f"Failed: {failure}")
         self.stdout.write(report.summary())
