@@ -2,6 +2,7 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8000
+BENCH_STUDIES ?= 10000
 # The PostgreSQL that `make test` tries when DATABASE_URL is not set.
 LOCAL_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/trialportal
 
@@ -56,7 +57,7 @@ test-postgres: $(VENV)/.installed
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
-	@for script in bench/*.py; do [ -e "$$script" ] && $(PYTHON) "$$script"; done; true
+	$(PYTHON) bench/import.py $(BENCH_STUDIES)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache test-artifacts

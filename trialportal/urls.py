@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    path("api/v2/", include("trials.api_urls")),
     path("", include("trials.urls")),
 ]
 

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from . import choices
+from . import api, choices
 from .models import Trial
 
 TRIALS_PER_PAGE = 25
@@ -65,3 +65,19 @@ def trial_related(request: HttpRequest, nct_id: str) -> HttpResponse:
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = str(exception.args[0]) if exception and exception.args and isinstance(exception.args[0], str) else ""
     return render(request, "404.html", {"message": message}, status=404)
+
+
+def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
+    """The trial in ClinicalTrials.gov API v2 shape."""
+    canonical = nct_id.upper()
+    if nct_id != canonical:
+        return redirect("trials:json", nct_id=canonical, permanent=True)
+    try:
+        trial = Trial.objects.for_detail().get(nct_id=canonical)
+    except Trial.DoesNotExist:
+        raise Http404(f"No trial {canonical} is on file.") from None
+    return api.study_response(trial)
+
+
+def api_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "trials/api.html", {"base_url": request.build_absolute_uri("/api/v2")})

@@ -1,0 +1,190 @@
+"""The OpenAPI 3.0.3 description of TrialPortal's ``/api/v2``: what this server supports.
+
+Names, syntax and shapes are ClinicalTrials.gov's (API 2.0.5); parameters
+the registry has and we do not are left out, and get a 400 when sent.
+"""
+
+from __future__ import annotations
+
+from . import api, choices
+from .exports import CSV_COLUMNS
+
+_TEXT_ERROR = {"description": "Bad Request", "content": {"text/plain": {"schema": {"type": "string"}}}}
+
+
+def _query(name: str, description: str, schema: dict | None = None, **extra) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+        **extra,
+    }
+
+
+def _pipe_list(items: dict) -> dict:
+    return {"style": "pipeDelimited", "explode": False, "schema": {"type": "array", "items": items}}
+
+
+def description(server_url: str) -> dict:
+    status = {"type": "string", "enum": list(choices.OverallStatus.values)}
+    nct = {"type": "string", "pattern": "^[Nn][Cc][Tt]0*[1-9]\\d{0,7}$"}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "TrialPortal API (ClinicalTrials.gov API v2 compatible)",
+            "version": api.API_VERSION,
+            "description": (
+                "The studies on file at this TrialPortal, in ClinicalTrials.gov's API v2 shape. Query text is "
+                'terms and "quoted phrases" (all must match), OR between alternatives, -term or NOT term '
+                "to exclude; matching is case-insensitive substring matching. Unknown parameters get a 400."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/studies": {
+                "get": {
+                    "operationId": "listStudies",
+                    "summary": "Studies",
+                    "parameters": [
+                        _query(
+                            "format",
+                            "json or csv (the registry's CSV download columns).",
+                            {"type": "string", "enum": ["csv", "json"], "default": "json"},
+                        ),
+                        _query(
+                            "markupFormat",
+                            "Only markdown is supported.",
+                            {"type": "string", "enum": ["markdown"], "default": "markdown"},
+                        ),
+                        _query(
+                            "query.term",
+                            "Any text of the record: titles, summary, description, conditions, keywords, "
+                            "interventions, sponsors, NCT and other IDs.",
+                        ),
+                        _query("query.cond", "Conditions and keywords."),
+                        _query("query.intr", "Intervention names, other names and descriptions."),
+                        _query("query.locn", "Site facility, city, state, postal code or country."),
+                        _query("query.spons", "Lead sponsor and collaborators."),
+                        _query("filter.overallStatus", "Comma- or pipe-separated statuses.", **_pipe_list(status)),
+                        _query("postFilter.overallStatus", "Same as filter.overallStatus.", **_pipe_list(status)),
+                        _query("filter.ids", "Comma- or pipe-separated NCT IDs.", **_pipe_list(nct)),
+                        _query("postFilter.ids", "Same as filter.ids.", **_pipe_list(nct)),
+                        _query(
+                            "sort",
+                            "Up to 2 of " + ", ".join(api.SORT_FIELDS) + " or @relevance, each with :asc or :desc.",
+                            **_pipe_list(
+                                {
+                                    "type": "string",
+                                    "pattern": "^(([a-zA-Z][a-zA-Z0-9\\-. ]*)|(@relevance))(:(asc|desc))?$",
+                                }
+                            ),
+                        ),
+                        _query(
+                            "countTotal",
+                            "Return totalCount with the first page.",
+                            {"type": "boolean", "default": False},
+                        ),
+                        _query(
+                            "pageSize",
+                            f"Studies per page, default {api.DEFAULT_PAGE_SIZE}, at most {api.MAX_PAGE_SIZE}.",
+                            {"type": "integer", "format": "int32", "minimum": 0},
+                        ),
+                        _query(
+                            "pageToken", "nextPageToken of the previous page (for CSV: the x-next-page-token header)."
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/PagedStudies"}},
+                                "text/csv": {
+                                    "schema": {
+                                        "type": "string",
+                                        "description": "Columns: " + ", ".join(name for name, _ in CSV_COLUMNS),
+                                    }
+                                },
+                            },
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
+            "/studies/{nctId}": {
+                "get": {
+                    "operationId": "fetchStudy",
+                    "summary": "Single Study",
+                    "parameters": [
+                        {"name": "nctId", "in": "path", "required": True, "schema": nct},
+                        _query(
+                            "format",
+                            "json, csv or json.zip.",
+                            {"type": "string", "enum": ["csv", "json", "json.zip"], "default": "json"},
+                        ),
+                        _query(
+                            "markupFormat",
+                            "Only markdown is supported.",
+                            {"type": "string", "enum": ["markdown"], "default": "markdown"},
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Study"}},
+                                "text/csv": {"schema": {"type": "string"}},
+                                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                            },
+                        },
+                        "400": _TEXT_ERROR,
+                        "404": {"description": "Not Found", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    },
+                }
+            },
+            "/version": {
+                "get": {
+                    "operationId": "version",
+                    "summary": "Version",
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Version"}}},
+                        },
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Study": {
+                    "type": "object",
+                    "description": (
+                        "A ClinicalTrials.gov API v2 study: protocolSection and hasResults, "
+                        "for the elements TrialPortal holds."
+                    ),
+                    "properties": {"protocolSection": {"type": "object"}, "hasResults": {"type": "boolean"}},
+                },
+                "PagedStudies": {
+                    "type": "object",
+                    "required": ["studies"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "nextPageToken": {"type": "string"},
+                        "studies": {"type": "array", "items": {"$ref": "#/components/schemas/Study"}},
+                        "totalCount": {"type": "integer", "format": "int32"},
+                    },
+                },
+                "Version": {
+                    "type": "object",
+                    "required": ["apiVersion"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "apiVersion": {"type": "string"},
+                        "dataTimestamp": {"type": "string", "description": "UTC, yyyy-MM-dd'T'HH:mm:ss"},
+                    },
+                },
+            }
+        },
+    }

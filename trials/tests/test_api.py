@@ -1,0 +1,176 @@
+"""/api/v2: ClinicalTrials.gov API v2 paths, parameters, shapes and errors."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from trials.importers import import_paths
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def on_file(ctgov_data, seed_trial):
+    report = import_paths([ctgov_data])
+    assert report.ok
+    return report.counts["created"] + 1
+
+
+def get(client, url, **params):
+    return client.get(url, params)
+
+
+def test_version_follows_the_spec(client, on_file):
+    body = client.get("/api/v2/version").json()
+    assert set(body) == {"apiVersion", "dataTimestamp"}
+    assert body["apiVersion"] == "2.0.5"
+    assert len(body["dataTimestamp"]) == 19 and body["dataTimestamp"][10] == "T"
+
+
+def test_a_study_in_the_registrys_shape(client, on_file, ctgov_data):
+    original = json.loads((ctgov_data / "NCT00000410.json").read_text())
+    body = client.get("/api/v2/studies/NCT00000410").json()
+    assert body["protocolSection"]["identificationModule"] == original["protocolSection"]["identificationModule"]
+    assert body["protocolSection"]["designModule"]["phases"] == ["PHASE4"]
+    assert body["hasResults"] is False
+    assert client.get("/trials/NCT00000410.json").json() == body
+
+
+def test_a_study_id_in_the_specs_loose_syntax(client, on_file):
+    assert client.get("/api/v2/studies/nct4133233").json()["protocolSection"]["identificationModule"]["nctId"] == (
+        "NCT04133233"
+    )
+
+
+def test_unknown_study_is_a_plain_text_404(client, on_file):
+    response = client.get("/api/v2/studies/NCT99999999")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/plain")
+    assert "NCT99999999" in response.content.decode()
+
+
+def test_pages_follow_next_page_tokens_to_the_end(client, on_file):
+    seen, token, pages = [], None, 0
+    while True:
+        params = {"pageSize": 7, "countTotal": "true"}
+        if token:
+            params["pageToken"] = token
+        body = client.get("/api/v2/studies", params).json()
+        if pages == 0:
+            assert body["totalCount"] == on_file
+        else:
+            assert "totalCount" not in body
+        seen += [study["protocolSection"]["identificationModule"]["nctId"] for study in body["studies"]]
+        pages += 1
+        token = body.get("nextPageToken")
+        if not token:
+            break
+    assert len(seen) == len(set(seen)) == on_file
+    assert pages == -(-on_file // 7)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"filter.overallStatus": "COMPLETED|TERMINATED"}, lambda s: s["overallStatus"] in {"COMPLETED", "TERMINATED"}),
+        (
+            {"filter.overallStatus": "RECRUITING,NOT_YET_RECRUITING"},
+            lambda s: s["overallStatus"].endswith("RECRUITING"),
+        ),
+    ],
+)
+def test_status_filters_take_pipe_or_comma_lists(client, on_file, params, expected):
+    body = client.get("/api/v2/studies", {**params, "pageSize": 1000}).json()
+    assert body["studies"]
+    assert all(expected(study["protocolSection"]["statusModule"]) for study in body["studies"])
+
+
+def test_queries_search_their_areas(client, on_file, ctgov_data):
+    cond = client.get("/api/v2/studies", {"query.cond": "diabetes", "pageSize": 100}).json()
+    expected = {
+        path.stem
+        for path in ctgov_data.glob("*.json")
+        if "diabetes" in json.dumps(json.loads(path.read_text())["protocolSection"]["conditionsModule"]).lower()
+    }
+    assert len(expected) > 3
+    assert {s["protocolSection"]["identificationModule"]["nctId"] for s in cond["studies"]} == expected
+    term = client.get("/api/v2/studies", {"query.term": '"low dose" IL-2 -cancer', "countTotal": "true"}).json()
+    assert "NCT04133233" in [s["protocolSection"]["identificationModule"]["nctId"] for s in term["studies"]]
+    locn = client.get("/api/v2/studies", {"query.locn": "Créteil"}).json()
+    assert [s["protocolSection"]["identificationModule"]["nctId"] for s in locn["studies"]] == ["NCT04133233"]
+    ids = client.get("/api/v2/studies", {"filter.ids": "NCT00000410|nct4133233"}).json()
+    assert {s["protocolSection"]["identificationModule"]["nctId"] for s in ids["studies"]} == {
+        "NCT00000410",
+        "NCT04133233",
+    }
+
+
+def test_a_query_of_nct_ids_alone_ignores_filters(client, on_file):
+    body = client.get(
+        "/api/v2/studies", {"query.term": "NCT04133233, NCT00000410", "filter.overallStatus": "RECRUITING"}
+    ).json()
+    assert len(body["studies"]) == 2
+
+
+def test_sort_by_enrollment_descending(client, on_file):
+    body = client.get("/api/v2/studies", {"sort": "EnrollmentCount:desc", "pageSize": 20}).json()
+    counts = [s["protocolSection"]["designModule"].get("enrollmentInfo", {}).get("count") for s in body["studies"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_csv_pages_carry_headers_and_the_registrys_columns(client, on_file):
+    response = client.get("/api/v2/studies", {"format": "csv", "pageSize": 5, "countTotal": "true"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["x-total-count"] == str(on_file)
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["NCT Number", "Study Title", "Study URL"]
+    assert len(rows) == 6
+    following = client.get(
+        "/api/v2/studies", {"format": "csv", "pageSize": 5, "pageToken": response["x-next-page-token"]}
+    )
+    assert not following.content.decode().startswith("NCT Number")
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"query.bogus": "x"}, "query.bogus"),
+        ({"filter.overallStatus": "FINISHED"}, "filter.overallStatus"),
+        ({"filter.ids": "NCT0"}, "filter.ids"),
+        ({"pageSize": "-3"}, "pageSize"),
+        ({"pageSize": "ten"}, "pageSize"),
+        ({"pageToken": "not-a-token"}, "pageToken"),
+        ({"countTotal": "maybe"}, "countTotal"),
+        ({"format": "xml"}, "format"),
+        ({"markupFormat": "legacy"}, "markupFormat"),
+        ({"sort": "Title"}, "sort"),
+        ({"query.term": '"unbalanced'}, "query.term"),
+    ],
+)
+def test_bad_parameters_get_a_plain_text_400_naming_them(client, on_file, params, parameter):
+    response = client.get("/api/v2/studies", params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode().startswith(f"{parameter}:")
+
+
+def test_page_size_is_coerced_down_to_1000(client, on_file):
+    assert len(client.get("/api/v2/studies", {"pageSize": 5000}).json()["studies"]) == on_file
+
+
+def test_a_page_takes_a_fixed_number_of_queries(client, on_file, django_assert_max_num_queries):
+    with django_assert_max_num_queries(14):
+        client.get("/api/v2/studies", {"pageSize": 1000, "countTotal": "true"})
+
+
+def test_openapi_description_and_api_page(client, db):
+    spec = client.get("/api/v2/openapi.json").json()
+    assert spec["openapi"] == "3.0.3"
+    assert set(spec["paths"]) == {"/studies", "/studies/{nctId}", "/version"}
+    names = [parameter["name"] for parameter in spec["paths"]["/studies"]["get"]["parameters"]]
+    assert {"query.term", "query.cond", "query.intr", "query.locn", "filter.overallStatus", "pageToken"} <= set(names)
+    page = client.get("/api/").content.decode()
+    assert "/api/v2/openapi.json" in page
+    assert 'href="/api/"' in client.get("/").content.decode()
