@@ -28,11 +28,16 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from trials.generation import generate_studies  # noqa: E402
-from trials.importers import import_paths  # noqa: E402
+from trials.importers import default_workers, import_paths  # noqa: E402
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process and, separately counted, its finished workers."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_worker_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -51,14 +56,18 @@ def main() -> None:
             print(f"wrote {count} studies to a {size_mb:.0f} MB ZIP in {time.perf_counter() - started:.1f} s")
             rss_before = peak_rss_mb()
             started = time.perf_counter()
-            report = import_paths([archive])
+            workers = default_workers(count)
+            report = import_paths([archive], workers=workers)
             elapsed = time.perf_counter() - started
-            print(f"database: {connection.vendor}")
+            print(f"database: {connection.vendor}, worker processes: {workers}")
             print(f"import: {report.summary()}")
             print(f"import: {count / elapsed:.0f} studies/s ({elapsed:.1f} s for {count})")
-            print(f"peak RSS: {peak_rss_mb():.0f} MB (before the import: {rss_before:.0f} MB)")
+            print(
+                f"peak RSS: {peak_rss_mb():.0f} MB (before the import: {rss_before:.0f} MB); "
+                f"largest worker: {peak_worker_rss_mb():.0f} MB"
+            )
             started = time.perf_counter()
-            again = import_paths([archive])
+            again = import_paths([archive], workers=workers)
             print(f"re-import: {again.summary()} at {count / (time.perf_counter() - started):.0f} studies/s")
     finally:
         connection.creation.destroy_test_db(test_database, verbosity=0)

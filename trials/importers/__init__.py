@@ -15,20 +15,26 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import multiprocessing
+import os
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import connection, connections
+
 from .page import DocumentError, looks_like_page, parse_page
 from .records import TrialRecord
-from .writer import Outcome, save_records
+from .writer import Outcome, Prepared, prepare, save_prepared
 
 logger = logging.getLogger(__name__)
 
 SEED_DOCUMENT = Path(__file__).resolve().parent.parent / "seed" / "NCT04133233.txt"
 BATCH_SIZE = 500
+# Documents handed to worker processes at a time.
+WORKER_WINDOW = 2000
 # In a directory, only these are documents; a file named outright is always read.
 DOCUMENT_SUFFIXES = {".txt", ".json", ".zip"}
 
@@ -179,23 +185,78 @@ def count_documents(paths: list[str | Path]) -> int:
     return total
 
 
+def _prepare_document(item: tuple[str, bytes]) -> tuple[_Read, list[Prepared]]:
+    """Read, map, fingerprint and validate one document: the work a worker process does."""
+    source, data = item
+    try:
+        read = read_document(data, source)
+    except UnicodeDecodeError as error:
+        return _Read(source, failures=[ImportFailure(source, "", f"cannot read the file: {error}")]), []
+    except UnknownFormat as error:
+        return _Read(source, failures=[ImportFailure(source, "", str(error))]), []
+    prepared = [prepare(record, build=True) for record in read.records]
+    read.records = []
+    return read, prepared
+
+
+def _prepared_documents(paths: list[Path], workers: int) -> Iterator[tuple[_Read, list[Prepared]]]:
+    """Every document, prepared here or, with ``workers``, in that many other processes."""
+    documents = _documents(paths)
+
+    def loaded() -> Iterator[tuple[str, bytes] | _Read]:
+        for source, read_bytes in documents:
+            try:
+                yield source, read_bytes()
+            except OSError as error:
+                yield _Read(source, failures=[ImportFailure(source, "", f"cannot read the file: {error}")])
+
+    if workers < 1:
+        for item in loaded():
+            yield (item, []) if isinstance(item, _Read) else _prepare_document(item)
+        return
+    # Forked workers must not share this process's database connection.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        # A window at a time: Pool.imap would otherwise read the whole input ahead.
+        window: list = []
+        for item in loaded():
+            window.append(item)
+            if len(window) >= WORKER_WINDOW:
+                yield from _prepare_window(pool, window)
+                window = []
+        yield from _prepare_window(pool, window)
+
+
+def _prepare_window(pool, window: list) -> Iterator[tuple[_Read, list[Prepared]]]:
+    readable = [item for item in window if not isinstance(item, _Read)]
+    prepared = iter(pool.imap(_prepare_document, readable, chunksize=32))
+    for item in window:
+        yield (item, []) if isinstance(item, _Read) else next(prepared)
+
+
 def import_paths(
     paths: list[str | Path],
     since: datetime.date | None = None,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    workers: int = 0,
 ) -> ImportReport:
     """Import every document under ``paths``; each failure is reported and skipped.
 
     ``since`` skips studies last updated before that date; ``progress`` is
-    called with the number of documents read since its last call.
+    called with the number of documents read since its last call;
+    ``workers`` other processes read and validate while this one writes
+    (not inside a transaction, whose connection they would share).
     """
+    if workers and connection.in_atomic_block:
+        workers = 0
     report = ImportReport()
-    batch: list[tuple[str, TrialRecord]] = []
+    batch: list[tuple[str, Prepared]] = []
 
     def flush() -> None:
-        sources = {record.nct_id.strip().upper(): source for source, record in batch}
-        for result in save_records([record for _, record in batch]):
+        sources = {item.record.nct_id: source for source, item in batch}
+        for result in save_prepared([item for _, item in batch]):
             if result.error:
                 report.failures.append(
                     ImportFailure(sources[result.record.nct_id], result.error.nct_id, "; ".join(result.error.reasons))
@@ -204,25 +265,25 @@ def import_paths(
                 report.counts[result.outcome] += 1
         batch.clear()
 
-    for source, read_bytes in _documents([Path(p) for p in paths]):
-        try:
-            read = read_document(read_bytes(), source)
-        except (OSError, UnicodeDecodeError) as error:
-            report.failures.append(ImportFailure(source, "", f"cannot read the file: {error}"))
-        except UnknownFormat as error:
-            report.failures.append(ImportFailure(source, "", str(error)))
-        else:
-            report.failures += read.failures
-            for record in read.records:
-                updated = record.fields.get("last_update_posted_date")
-                if since and updated and updated < since:
-                    report.skipped += 1
-                    continue
-                batch.append((source, record))
-                if len(batch) >= batch_size:
-                    flush()
+    for read, prepared in _prepared_documents([Path(p) for p in paths], workers):
+        report.failures += read.failures
+        for item in prepared:
+            updated = item.record.fields.get("last_update_posted_date")
+            if since and updated and updated < since:
+                report.skipped += 1
+                continue
+            batch.append((read.source, item))
+            if len(batch) >= batch_size:
+                flush()
         if progress:
             progress(1)
     if batch:
         flush()
     return report
+
+
+def default_workers(documents: int) -> int:
+    """Worker processes worth starting for an import of ``documents``: none for small ones."""
+    if documents < 2 * WORKER_WINDOW:
+        return 0
+    return max(1, (os.cpu_count() or 1) - 1)

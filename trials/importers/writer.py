@@ -213,14 +213,11 @@ def _key(name: str) -> str:
 class _Built:
     """A record turned into a validated trial and rows for its children."""
 
-    def __init__(self, record: TrialRecord, existing: Trial | None, digest: str):
+    def __init__(self, record: TrialRecord, digest: str):
         self.record = record
-        self.existing = existing
+        self.existing: Trial | None = None  # the stored trial, set when saving
         self.errors: list[str] = []
         self.trial = Trial(nct_id=record.nct_id, source_digest=digest, **record.fields)
-        if existing:
-            self.trial.pk = existing.pk
-            self.trial.created_at = existing.created_at
         # The field checks of full_clean, then the model's own clean(), shared
         # with the admin; uniqueness is the writer's business (keyed on nct_id).
         self.errors += _table(Trial).check(vars(self.trial), "")
@@ -332,13 +329,37 @@ def _stored_snapshot(pk: int) -> tuple:
     )
 
 
+@dataclass
+class Prepared:
+    """A record with its digest and, once built, its validated rows.
+
+    Preparing needs no database, so an import can prepare records in another
+    process while this one writes.
+    """
+
+    record: TrialRecord
+    digest: str
+    built: _Built | None = None
+
+
+def prepare(record: TrialRecord, build: bool = False) -> Prepared:
+    record.nct_id = record.nct_id.strip().upper()
+    digest = record_digest(record)
+    return Prepared(record, digest, _Built(record, digest) if build else None)
+
+
 def save_records(records: Iterable[TrialRecord]) -> list[SaveResult]:
     """Save a batch of records; each result says what happened to one record."""
-    results: dict[str, SaveResult] = {}
-    for record in records:
-        record.nct_id = record.nct_id.strip().upper()
+    return save_prepared([prepare(record) for record in records])
+
+
+def save_prepared(items: Iterable[Prepared]) -> list[SaveResult]:
+    """Save a batch of prepared records (see ``prepare``)."""
+    prepared: dict[str, Prepared] = {}
+    for item in items:
         # The same trial twice in a batch: the later record wins.
-        results[record.nct_id] = SaveResult(record)
+        prepared[item.record.nct_id] = item
+    results = {nct_id: SaveResult(item.record) for nct_id, item in prepared.items()}
     existing = {
         trial.nct_id: trial
         for trial in Trial.objects.filter(nct_id__in=list(results)).only("id", "nct_id", "created_at", "source_digest")
@@ -346,11 +367,12 @@ def save_records(records: Iterable[TrialRecord]) -> list[SaveResult]:
     to_write: list[_Built] = []
     for nct_id, result in results.items():
         stored = existing.get(nct_id)
-        digest = record_digest(result.record)
+        digest = prepared[nct_id].digest
         if stored and stored.source_digest == digest:
             result.outcome = Outcome.UNCHANGED
             continue
-        built = _Built(result.record, stored, digest)
+        built = prepared[nct_id].built or _Built(result.record, digest)
+        built.existing = stored
         if built.errors:
             result.error = RecordError(nct_id, built.errors)
         elif stored and not stored.source_digest and _stored_snapshot(stored.pk) == built.snapshot():
@@ -398,9 +420,8 @@ def _write(batch: list[_Built]) -> None:
     trial_rows = []
     for built in batch:
         built.trial.pk = built.existing.pk if built.existing else next(new_ids)
+        built.trial.created_at = built.existing.created_at if built.existing else now
         built.trial.updated_at = now
-        if not built.existing:
-            built.trial.created_at = now
         trial_rows.append({name: getattr(built.trial, name) for name in _table(Trial).attnames})
     _table(Trial).insert(trial_rows)
 

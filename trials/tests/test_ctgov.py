@@ -211,3 +211,14 @@ def test_export_command_writes_json_zip_and_csv(imported, tmp_path, ctgov_data):
     assert lines[0].startswith("NCT Number,Study Title,Study URL")
     # Re-importing our own export changes nothing.
     assert import_paths([tmp_path / "all.zip"]).counts["unchanged"] == len(names)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_import_the_same_as_one_process(ctgov_data, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    report = import_paths([ctgov_data, broken], workers=1)
+    assert report.counts["created"] == len(list(ctgov_data.glob("*.json")))
+    assert [failure.source for failure in report.failures] == [str(broken)]
+    trial = Trial.objects.for_detail().get(nct_id="NCT00000410")
+    assert trial_to_study(trial)["protocolSection"]["identificationModule"]["acronym"] == "SPORT"

@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from trials.importers import count_documents, import_paths
+from trials.importers import count_documents, default_workers, import_paths
 
 
 def iso_date(value: str) -> datetime.date:
@@ -26,13 +26,27 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", help="Files, directories or ZIP archives to import.")
         parser.add_argument("--since", type=str, help="Skip studies last updated before this date (YYYY-MM-DD).")
         parser.add_argument("--no-progress", action="store_true", help="Never show a progress bar.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            help="Processes that read and validate while one writes (default: one fewer than the cores "
+            "for large imports, none for small ones).",
+        )
 
-    def handle(self, *args, paths, since=None, no_progress=False, **options):
+    def handle(self, *args, paths, since=None, no_progress=False, workers=None, **options):
         since_date = iso_date(since) if since else None
+        if workers is not None and workers < 0:
+            raise CommandError("--workers cannot be negative.")
+        total = count_documents(paths)
         show_bar = not no_progress and sys.stderr.isatty()
-        bar = tqdm(total=count_documents(paths), unit="doc", disable=not show_bar, file=sys.stderr)
+        bar = tqdm(total=total, unit="doc", disable=not show_bar, file=sys.stderr)
         with bar:
-            report = import_paths(paths, since=since_date, progress=bar.update)
+            report = import_paths(
+                paths,
+                since=since_date,
+                progress=bar.update,
+                workers=default_workers(total) if workers is None else workers,
+            )
         for failure in report.failures:
             self.stderr.write(f"Failed: {failure}")
         self.stdout.write(report.summary())
