@@ -42,7 +42,7 @@ def peak_worker_rss_mb() -> float:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    setup_test_environment()
+    setup_test_environment(debug=False)
     test_database = connection.creation.create_test_db(verbosity=0, keepdb=False)
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -56,7 +56,7 @@ def main() -> None:
             print(f"wrote {count} studies to a {size_mb:.0f} MB ZIP in {time.perf_counter() - started:.1f} s")
             rss_before = peak_rss_mb()
             started = time.perf_counter()
-            workers = default_workers(count)
+            workers = int(os.environ.get("BENCH_WORKERS", default_workers(count)))
             report = import_paths([archive], workers=workers)
             elapsed = time.perf_counter() - started
             print(f"database: {connection.vendor}, worker processes: {workers}")
