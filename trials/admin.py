@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 
-from . import choices
+from . import choices, search
 from .models import (
     ArmGroup,
     ArmGroupIntervention,
@@ -209,6 +209,11 @@ class TrialAdmin(admin.ModelAdmin):
         # A staff edit makes the next import compare field by field.
         obj.source_digest = ""
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Conditions, interventions and sponsors are part of the search text.
+        search.backend().update_vectors([form.instance.pk])
 
     @admin.display(description="Phase", ordering="phases")
     def phase_list(self, trial: Trial) -> str:

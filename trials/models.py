@@ -7,6 +7,7 @@ Validation lives in ``clean()`` so the admin and the importers share it.
 
 from __future__ import annotations
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -23,6 +24,12 @@ NCT_ID_PATTERN = r"^NCT\d{8}$"
 validate_nct_id = RegexValidator(NCT_ID_PATTERN, "An NCT ID is 'NCT' followed by 8 digits, e.g. NCT04133233.")
 
 
+def validate_string_list(value) -> None:
+    """Keywords and other names are lists of strings, as in the registry's JSON."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError('Enter a list of texts, e.g. ["first", "second"].')
+
+
 def phase_regex(phase: str) -> str:
     """A regex matching one phase code inside the stored comma-separated list."""
     return rf"(^|,){phase}(,|$)"
@@ -36,14 +43,15 @@ class TrialQuerySet(models.QuerySet):
         return self.filter(phases__regex=phase_regex(phase))
 
     def for_list(self) -> TrialQuerySet:
-        """What a list row shows: lead sponsor and conditions, in a fixed number of queries."""
-        return (
-            self.prefetch_related(
-                Prefetch("sponsors", queryset=Sponsor.objects.filter(is_lead=True), to_attr="lead_sponsors"),
-                Prefetch("trial_conditions", queryset=TrialCondition.objects.select_related("condition")),
-            )
-            .annotate(site_count=models.Count("sites", distinct=True))
-            .order_by(*Trial._meta.ordering)
+        """What a list row shows: lead sponsor, conditions, interventions; one query each.
+
+        Site counts come from ``attach_site_counts`` on the page's rows: counting
+        in this query would group the whole result before the page is cut.
+        """
+        return self.prefetch_related(
+            Prefetch("sponsors", queryset=Sponsor.objects.filter(is_lead=True), to_attr="lead_sponsors"),
+            Prefetch("trial_conditions", queryset=TrialCondition.objects.select_related("condition")),
+            Prefetch("interventions", queryset=Intervention.objects.only("id", "trial_id", "name", "type", "position")),
         )
 
     def for_detail(self) -> TrialQuerySet:
@@ -64,6 +72,20 @@ class TrialQuerySet(models.QuerySet):
                 ),
             ),
         )
+
+
+def attach_site_counts(trials: list[Trial]) -> list[Trial]:
+    """Set ``site_count`` on each trial, in one query."""
+    counts = dict(
+        Site.objects.filter(trial__in=trials)
+        .order_by()
+        .values_list("trial")
+        .annotate(count=models.Count("id"))
+        .values_list("trial", "count")
+    )
+    for trial in trials:
+        trial.site_count = counts.get(trial.pk, 0)
+    return trials
 
 
 class Condition(models.Model):
@@ -132,7 +154,9 @@ class Trial(models.Model):
 
     # conditionsModule
     conditions = models.ManyToManyField(Condition, through="TrialCondition", related_name="trials", blank=True)
-    keywords = models.JSONField(default=list, blank=True, help_text="conditionsModule.keywords")
+    keywords = models.JSONField(
+        default=list, blank=True, validators=[validate_string_list], help_text="conditionsModule.keywords"
+    )
 
     # designModule
     study_type = models.CharField(max_length=16, choices=choices.StudyType.choices)
@@ -168,6 +192,9 @@ class Trial(models.Model):
     # A digest of the record last imported; an equal one means nothing changed.
     # Staff edits clear it, so the next import compares field by field.
     source_digest = models.CharField(max_length=64, blank=True, editable=False)
+
+    # Weighted full-text vector, PostgreSQL only (search.py keeps it current).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     # Not auto_now_add: an import that rewrites a trial keeps its creation time.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -330,7 +357,9 @@ class Intervention(TrialChild):
     type = models.CharField(max_length=24, choices=choices.InterventionType.choices, blank=True)
     name = models.CharField(max_length=500)
     description = models.TextField(blank=True)
-    other_names = models.JSONField(default=list, blank=True, help_text="interventions[].otherNames")
+    other_names = models.JSONField(
+        default=list, blank=True, validators=[validate_string_list], help_text="interventions[].otherNames"
+    )
 
     def __str__(self) -> str:
         return f"{self.get_type_display()}: {self.name}" if self.type else self.name

@@ -1,11 +1,21 @@
-"""Text queries over trials: the query syntax and where each area looks.
+"""Text search over trials, with one backend per database.
 
-A query is terms and "quoted phrases", all of which must match (``AND`` is
-implied), with ``OR`` between alternatives and ``-term`` or ``NOT term`` to
-exclude. Each search area (conditions, interventions, locations, or every
-text of a record) names the fields it looks in; matching is
-case-insensitive and returns a QuerySet, so filters, ordering and
-pagination compose with it.
+A query uses web-search syntax: terms and "quoted phrases" must all match,
+``OR`` between alternatives, ``-term`` or ``NOT term`` to exclude.
+
+``backend()`` picks by ``connection.vendor``:
+
+- PostgreSQL: a stored, weighted ``tsvector`` (title, acronym and IDs above
+  conditions, keywords and interventions, above the summary and sponsors,
+  above the description) with a GIN index, ``websearch_to_tsquery`` with an
+  accent-insensitive English configuration, ``ts_rank_cd`` ranking and
+  ``ts_headline`` snippets; trigram matching for misspelled conditions.
+- Anything else (SQLite for ``make run``): case-insensitive term matching
+  over the same texts, ranking by where the terms appear, and difflib for
+  misspellings.
+
+Each returns a QuerySet, so filters, ordering and pagination compose with it.
+The ``match`` function also serves the API's per-area queries.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from .models import Identifier, Intervention, Site, Sponsor, TrialCondition
 
@@ -134,3 +144,160 @@ def match(queryset: QuerySet, text: str, area: str = "term") -> QuerySet:
             group &= ~builder(term) if negated else builder(term)
         combined |= group
     return queryset.filter(combined)
+
+
+# Full-text search -----------------------------------------------------------
+
+SNIPPET_START, SNIPPET_STOP = "\x02", "\x03"
+CLOSE_MATCHES = 5
+
+
+def highlight(text: str) -> str:
+    """Escape a snippet and turn the backend's markers into ``<mark>``."""
+    from django.utils.html import escape
+
+    return escape(text).replace(SNIPPET_START, "<mark>").replace(SNIPPET_STOP, "</mark>")
+
+
+class PostgresBackend:
+    config = "trialportal"
+
+    def query(self, text: str):
+        from django.contrib.postgres.search import SearchQuery
+
+        return SearchQuery(text, search_type="websearch", config=self.config)
+
+    def search(self, queryset: QuerySet, text: str) -> QuerySet:
+        from django.contrib.postgres.search import SearchRank
+        from django.db.models import F
+
+        query = self.query(text)
+        # Normalization 32 scales the rank into 0..1; cover density rewards terms found together.
+        return queryset.filter(search_vector=query).annotate(
+            rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=32)
+        )
+
+    def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
+        from django.contrib.postgres.search import SearchHeadline
+        from django.db.models.functions import Coalesce, NullIf
+
+        from .models import Trial
+
+        if not trial_ids:
+            return {}
+        rows = Trial.objects.filter(pk__in=trial_ids).annotate(
+            snippet=SearchHeadline(
+                Coalesce(NullIf("brief_summary", Value("")), "brief_title"),
+                self.query(text),
+                config=self.config,
+                start_sel=SNIPPET_START,
+                stop_sel=SNIPPET_STOP,
+                max_words=40,
+                min_words=20,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            )
+        )
+        return {pk: highlight(snippet) for pk, snippet in rows.values_list("pk", "snippet")}
+
+    def update_vectors(self, trial_ids: list[int]) -> None:
+        from django.db import connection
+
+        if not trial_ids:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(_UPDATE_VECTORS, [list(trial_ids)])
+
+    def close_conditions(self, term: str) -> list[str]:
+        from django.contrib.postgres.search import TrigramWordSimilarity
+
+        from .models import Condition
+
+        return list(
+            Condition.objects.filter(name__trigram_word_similar=term)
+            .annotate(similarity=TrigramWordSimilarity(term, "name"))
+            .order_by("-similarity", "name")
+            .values_list("name", flat=True)[:CLOSE_MATCHES]
+        )
+
+
+_UPDATE_VECTORS = """
+UPDATE trials_trial AS t SET search_vector =
+    setweight(to_tsvector('trialportal', concat_ws(' ', t.nct_id, t.brief_title, t.official_title, t.acronym,
+        (SELECT string_agg(i.identifier, ' ') FROM trials_identifier i WHERE i.trial_id = t.id))), 'A')
+    || setweight(to_tsvector('trialportal', concat_ws(' ',
+        (SELECT string_agg(c.name, ' ') FROM trials_trialcondition tc
+            JOIN trials_condition c ON c.id = tc.condition_id WHERE tc.trial_id = t.id),
+        (SELECT string_agg(k, ' ') FROM jsonb_array_elements_text(t.keywords) AS k),
+        (SELECT string_agg(concat_ws(' ', iv.name,
+            (SELECT string_agg(o, ' ') FROM jsonb_array_elements_text(iv.other_names) AS o)), ' ')
+            FROM trials_intervention iv WHERE iv.trial_id = t.id))), 'B')
+    || setweight(to_tsvector('trialportal', concat_ws(' ', t.brief_summary,
+        (SELECT string_agg(s.name, ' ') FROM trials_sponsor s WHERE s.trial_id = t.id))), 'C')
+    || setweight(to_tsvector('trialportal', left(t.detailed_description, 50000)), 'D')
+WHERE t.id = ANY(%s)
+"""
+
+
+class SimpleBackend:
+    """Term matching for databases without full-text search."""
+
+    def search(self, queryset: QuerySet, text: str) -> QuerySet:
+        from django.db.models import Case, IntegerField, When
+
+        matched = match(queryset, text, "term")
+        terms = [term for alternative in parse_query(text) for term, negated in alternative if not negated]
+        if not terms:
+            return matched.annotate(rank=Value(0.0))
+        # Rank: a term in the title counts most, then conditions, then anything else.
+        score = sum(
+            (
+                Case(
+                    When(Q(brief_title__icontains=term) | Q(acronym__icontains=term), then=4),
+                    default=0,
+                    output_field=IntegerField(),
+                )
+                + Case(When(_condition_area(term), then=2), default=0, output_field=IntegerField())
+            )
+            for term in terms
+        )
+        return matched.annotate(rank=score)
+
+    def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
+        from .models import Trial
+
+        terms = [term for alternative in parse_query(text) for term, negated in alternative if not negated]
+        rows = Trial.objects.filter(pk__in=trial_ids).values_list("pk", "brief_summary", "brief_title")
+        return {pk: highlight(_snippet(summary or title, terms)) for pk, summary, title in rows}
+
+    def update_vectors(self, trial_ids: list[int]) -> None:
+        """Nothing to keep: matching reads the texts themselves."""
+
+    def close_conditions(self, term: str) -> list[str]:
+        import difflib
+
+        from .models import Condition
+
+        words: dict[str, set[str]] = {}
+        for name in Condition.objects.values_list("name", flat=True).iterator():
+            for word in re.findall(r"\w+", name.casefold()):
+                words.setdefault(word, set()).add(name)
+        close = difflib.get_close_matches(term.casefold(), list(words), n=CLOSE_MATCHES, cutoff=0.75)
+        return sorted({name for word in close for name in words[word]})[:CLOSE_MATCHES]
+
+
+def _snippet(text: str, terms: list[str], width: int = 240) -> str:
+    lowered = text.casefold()
+    positions = [lowered.find(term.casefold()) for term in terms if term.casefold() in lowered]
+    start = max(min(positions) - 60, 0) if positions else 0
+    snippet = text[start : start + width]
+    if terms:
+        pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+        snippet = pattern.sub(lambda found: f"{SNIPPET_START}{found.group(0)}{SNIPPET_STOP}", snippet)
+    return ("… " if start else "") + snippet + (" …" if start + width < len(text) else "")
+
+
+def backend() -> PostgresBackend | SimpleBackend:
+    from django.db import connection
+
+    return PostgresBackend() if connection.vendor == "postgresql" else SimpleBackend()

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from . import api, choices
-from .models import Trial
-
-TRIALS_PER_PAGE = 25
+from . import api, choices, search, services
+from .ctgov import trial_to_study
+from .exports import csv_text
+from .models import Trial, attach_site_counts
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    trials = Trial.objects.for_list()
     context = {
-        "recent_trials": trials[:10],
+        "recent_trials": attach_site_counts(list(Trial.objects.for_list()[:10])),
         "trial_count": Trial.objects.count(),
         "recruiting_count": Trial.objects.recruiting().count(),
     }
@@ -23,9 +21,30 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def trial_list(request: HttpRequest) -> HttpResponse:
-    paginator = Paginator(Trial.objects.for_list(), TRIALS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "trials/trial_list.html", {"page_obj": page, "paginator": paginator})
+    text = request.GET.get("q", "").strip()
+    nct_id = search.nct_id_from_token(text) if text else None
+    if nct_id and Trial.objects.filter(nct_id=nct_id).exists():
+        # An exact NCT ID goes straight to the trial.
+        return redirect("trials:detail", nct_id=nct_id)
+    results = services.search_trials(request.GET, page_number=request.GET.get("page"))
+    status = 400 if results.errors else 200
+    return render(request, "trials/trial_list.html", {"results": results, "page_obj": results.page}, status=status)
+
+
+def trial_export(request: HttpRequest, output: str) -> HttpResponse:
+    """The current result list as CSV or API v2 JSON, up to ``services.EXPORT_LIMIT`` trials."""
+    results = services.search_trials(request.GET, page_number=None, export=True)
+    if results.errors:
+        message = "; ".join(f"{field}: {error}" for field, error in results.errors)
+        return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
+    trials = results.export_trials
+    if output == "csv":
+        response = HttpResponse(csv_text(trials), content_type="text/csv; charset=utf-8")
+    else:
+        body = {"totalCount": results.count, "studies": [trial_to_study(trial) for trial in trials]}
+        response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="trials.{output}"'
+    return response
 
 
 def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> HttpResponse:

@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
-from .. import choices
+from .. import choices, search
 from ..fields import CodeListField
 from ..models import (
     ArmGroup,
@@ -461,6 +461,7 @@ def _write(batch: list[_Built]) -> None:
         ],
         with_ids=False,
     )
+    search.backend().update_vectors([built.trial.pk for built in batch])
 
 
 def _condition_ids(names: list[str]) -> dict[str, int]:

@@ -19,7 +19,7 @@ def form_data(response) -> dict:
     for form in forms:
         for name, field in form.fields.items():
             bound = form[name]
-            value = field.prepare_value(bound.value())
+            value = bound.value()  # already prepared for the widget
             if isinstance(field.widget, CheckboxInput):
                 if value:
                     data[bound.html_name] = "on"
@@ -119,3 +119,13 @@ def test_staff_without_change_permission_cannot_edit(client, seed_trial, change_
     data["brief_title"] = "Changed by a viewer"
     assert client.post(change_url, data).status_code == 403
     assert Trial.objects.get(pk=seed_trial.pk).brief_title.startswith("Low Dose IL-2")
+
+
+def test_keywords_must_be_a_list_of_texts(client, staff_editor, seed_trial, change_url):
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    data["keywords"] = '"just text"'
+    response = client.post(change_url, data)
+    assert response.status_code == 200
+    assert "Enter a list of texts" in response.content.decode()
+    assert Trial.objects.get(pk=seed_trial.pk).keywords == []

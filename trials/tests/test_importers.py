@@ -211,9 +211,9 @@ def test_import_command_reports_failures_and_exits_non_zero(test_data, capsys):
         call_command("import_trials", str(test_data))
     captured = capsys.readouterr()
     assert "malformed_status.txt" in captured.err
-    assert "2 created" in captured.out
+    assert "3 created" in captured.out
     # The good documents of the batch landed.
-    assert set(Trial.objects.values_list("nct_id", flat=True)) == {"NCT90000001", "NCT90000002"}
+    assert set(Trial.objects.values_list("nct_id", flat=True)) == {"NCT90000001", "NCT90000002", "NCT90000003"}
 
 
 def test_seed_command_is_idempotent(capsys):

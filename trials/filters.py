@@ -1,0 +1,211 @@
+"""The trial list's filters: one FilterSet, its URL parameters and their validation.
+
+Every filter is a URL parameter, so a result list can be bookmarked and
+shared; multi-valued filters repeat the parameter and take ClinicalTrials.gov's
+codes (``status=RECRUITING&status=NOT_YET_RECRUITING``).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from . import choices, search
+from .models import Condition, Intervention, Site, Sponsor, TrialCondition, phase_regex
+
+YES_NO = (("yes", "Yes"), ("no", "No"))
+SORTS = (
+    ("relevance", "Relevance"),
+    ("updated", "Last update"),
+    ("start", "Start date"),
+    ("enrollment", "Enrollment"),
+)
+SEX_CHOICES = ((choices.Sex.FEMALE, "Female"), (choices.Sex.MALE, "Male"))
+
+# How ClinicalTrials.gov groups statuses for people looking for a trial.
+STATUS_GROUPS = (
+    (
+        "Looking for participants",
+        (
+            choices.OverallStatus.NOT_YET_RECRUITING,
+            choices.OverallStatus.RECRUITING,
+            choices.OverallStatus.ENROLLING_BY_INVITATION,
+        ),
+    ),
+    (
+        "No longer looking",
+        (
+            choices.OverallStatus.ACTIVE_NOT_RECRUITING,
+            choices.OverallStatus.COMPLETED,
+            choices.OverallStatus.SUSPENDED,
+            choices.OverallStatus.TERMINATED,
+            choices.OverallStatus.WITHDRAWN,
+        ),
+    ),
+    ("Status unknown", (choices.OverallStatus.UNKNOWN,)),
+    (
+        "Expanded access",
+        (
+            choices.OverallStatus.AVAILABLE,
+            choices.OverallStatus.NO_LONGER_AVAILABLE,
+            choices.OverallStatus.TEMPORARILY_NOT_AVAILABLE,
+            choices.OverallStatus.APPROVED_FOR_MARKETING,
+            choices.OverallStatus.WITHHELD,
+        ),
+    ),
+)
+
+
+class TrialFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        for start, end, label in (
+            ("start_from", "start_to", "start date"),
+            ("completion_from", "completion_to", "completion date"),
+        ):
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, f"The {label} range is reversed: “to” is before “from”.")
+        return data
+
+
+def _exists(model, **lookups) -> Exists:
+    return Exists(model.objects.filter(trial=OuterRef("pk"), **lookups))
+
+
+class TrialFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search", max_length=500)
+    status = django_filters.MultipleChoiceFilter(
+        field_name="overall_status", choices=choices.OverallStatus.choices, label="Status"
+    )
+    phase = django_filters.MultipleChoiceFilter(method="filter_phase", choices=choices.Phase.choices, label="Phase")
+    study_type = django_filters.MultipleChoiceFilter(choices=choices.StudyType.choices, label="Study type")
+    allocation = django_filters.MultipleChoiceFilter(choices=choices.Allocation.choices, label="Allocation")
+    condition = django_filters.CharFilter(method="filter_condition", label="Condition", max_length=200)
+    intervention = django_filters.CharFilter(method="filter_intervention", label="Intervention", max_length=200)
+    sponsor = django_filters.CharFilter(method="filter_sponsor", label="Sponsor", max_length=200)
+    sponsor_class = django_filters.MultipleChoiceFilter(
+        method="filter_sponsor_class", choices=choices.AgencyClass.choices, label="Lead sponsor class"
+    )
+    country = django_filters.CharFilter(method="filter_location", label="Country", max_length=100)
+    city = django_filters.CharFilter(method="filter_location", label="City", max_length=100)
+    age = django_filters.NumberFilter(
+        method="filter_age", label="Participant's age (years)", min_value=0, max_value=130
+    )
+    sex = django_filters.ChoiceFilter(method="filter_sex", choices=SEX_CHOICES, label="Participant's sex")
+    healthy_volunteers = django_filters.ChoiceFilter(
+        method="filter_healthy_volunteers", choices=YES_NO, label="Accepts healthy volunteers"
+    )
+    has_results = django_filters.ChoiceFilter(method="filter_has_results", choices=YES_NO, label="Has results")
+    start_from = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label="Start from")
+    start_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label="Start to")
+    completion_from = django_filters.DateFilter(
+        field_name="completion_date", lookup_expr="gte", label="Completion from"
+    )
+    completion_to = django_filters.DateFilter(field_name="completion_date", lookup_expr="lte", label="Completion to")
+    updated_since = django_filters.DateFilter(
+        field_name="last_update_posted_date", lookup_expr="gte", label="Updated since"
+    )
+    sort = django_filters.ChoiceFilter(method="sort_by", choices=SORTS, label="Sort by", empty_label=None)
+
+    class Meta:
+        form = TrialFilterForm
+        fields: list[str] = []
+
+    def __init__(self, *args, skip: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skip = skip
+        self.condition_matches: list[str] | None = None
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        for name, value in self.form.cleaned_data.items():
+            if name == self.skip or name == "sort":
+                continue
+            queryset = self.filters[name].filter(queryset, value)
+        return self.sort_by(queryset, "sort", self.form.cleaned_data.get("sort"))
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search.backend().search(queryset, value) if value.strip() else queryset
+
+    def filter_phase(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        if not value:
+            return queryset
+        wanted = Q()
+        for phase in value:
+            wanted |= Q(phases__regex=phase_regex(phase))
+        return queryset.filter(wanted)
+
+    def filter_condition(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        matching = Condition.objects.filter(name__icontains=value)
+        if not matching.exists():
+            # A misspelling ("bipolr"): the closest condition names on file.
+            self.condition_matches = search.backend().close_conditions(value)
+            matching = Condition.objects.filter(name__in=self.condition_matches)
+        return queryset.filter(Exists(TrialCondition.objects.filter(trial=OuterRef("pk"), condition__in=matching)))
+
+    def filter_intervention(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        intervention_type = next(
+            (
+                code
+                for code, label in choices.InterventionType.choices
+                if value.casefold() in (code.casefold(), label.casefold())
+            ),
+            None,
+        )
+        if intervention_type:
+            return queryset.filter(_exists(Intervention, type=intervention_type))
+        return queryset.filter(
+            _exists(Intervention, name__icontains=value) | Q(_exists(Intervention, other_names__icontains=value))
+        )
+
+    def filter_sponsor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(_exists(Sponsor, name__icontains=value.strip())) if value.strip() else queryset
+
+    def filter_sponsor_class(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        return queryset.filter(_exists(Sponsor, is_lead=True, agency_class__in=value)) if value else queryset
+
+    def filter_location(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Country and city describe the same site: applied together, once.
+        if name == "city" and self.form.cleaned_data.get("country") and self.skip != "country":
+            return queryset
+        lookups = {}
+        country = self.form.cleaned_data.get("country", "").strip()
+        city = self.form.cleaned_data.get("city", "").strip()
+        if country:
+            lookups["country__iexact"] = country
+        if city:
+            lookups["city__iexact"] = city
+        return queryset.filter(_exists(Site, **lookups)) if lookups else queryset
+
+    def filter_age(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return queryset
+        years = float(value)
+        return queryset.filter(
+            Q(minimum_age_years__isnull=True) | Q(minimum_age_years__lte=years),
+            Q(maximum_age_years__isnull=True) | Q(maximum_age_years__gte=years),
+        )
+
+    def filter_sex(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(sex__in=[value, choices.Sex.ALL, ""]) if value else queryset
+
+    def filter_healthy_volunteers(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(healthy_volunteers=value == "yes") if value else queryset
+
+    def filter_has_results(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(has_results=value == "yes") if value else queryset
+
+    def sort_by(self, queryset: QuerySet, name: str, value: str | None) -> QuerySet:
+        text = self.form.cleaned_data.get("q", "").strip()
+        if value in (None, "", "relevance"):
+            if text and self.skip != "q":
+                return queryset.order_by(F("rank").desc(), F("last_update_posted_date").desc(nulls_last=True), "nct_id")
+            value = "updated"
+        field = {"updated": "last_update_posted_date", "start": "start_date", "enrollment": "enrollment_count"}[value]
+        return queryset.order_by(F(field).desc(nulls_last=True), "nct_id")

@@ -1,0 +1,148 @@
+"""The search page's work, apart from HTTP: filter, count, facet, paginate, explain.
+
+``search_trials`` runs a fixed number of queries whatever the query: the
+count, one page of trials and what its rows show, the snippets, and one
+query per facet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Count, Q
+from django.http import QueryDict
+
+from . import choices, search
+from .filters import STATUS_GROUPS, TrialFilter
+from .models import Trial, attach_site_counts, phase_regex
+
+TRIALS_PER_PAGE = 25
+EXPORT_LIMIT = 1000
+
+
+@dataclass
+class Results:
+    filterset: TrialFilter
+    text: str
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    count: int = 0
+    page: Page | None = None
+    snippets: dict[int, str] = field(default_factory=dict)
+    status_counts: dict[str, int] = field(default_factory=dict)
+    phase_counts: dict[str, int] = field(default_factory=dict)
+    suggestions: list[tuple[str, str]] = field(default_factory=list)
+    close_conditions: list[str] = field(default_factory=list)
+    export_trials: list[Trial] = field(default_factory=list)
+    query_string: str = ""
+
+    @property
+    def status_groups(self):
+        """(group label, [(code, label, count, checked)]) for the status checkboxes."""
+        selected = set(self.filterset.form.data.getlist("status")) if self.filterset.form.data else set()
+        return [
+            (
+                label,
+                [
+                    (code, choices.OverallStatus(code).label, self.status_counts.get(code, 0), code in selected)
+                    for code in codes
+                ],
+            )
+            for label, codes in STATUS_GROUPS
+        ]
+
+    @property
+    def phases(self):
+        selected = set(self.filterset.form.data.getlist("phase")) if self.filterset.form.data else set()
+        return [
+            (code, label, self.phase_counts.get(code, 0), code in selected) for code, label in choices.Phase.choices
+        ]
+
+
+def _without(data: QueryDict, name: str, value: str | None = None) -> str:
+    kept = [(key, item) for key, item in data.lists() for item in item if key != "page"]
+    kept = [(key, item) for key, item in kept if not (key == name and (value is None or item == value))]
+    return urlencode(kept)
+
+
+def search_trials(data: QueryDict, page_number: str | None, export: bool = False) -> Results:
+    filterset = TrialFilter(data, queryset=Trial.objects.all())
+    results = Results(filterset=filterset, text=data.get("q", "").strip())
+    results.query_string = _without(data, "page")
+    if not filterset.is_valid():
+        results.errors = [
+            (filterset.form.fields[name].label if name in filterset.form.fields else "Filters", message)
+            for name, messages in filterset.form.errors.items()
+            for message in messages
+        ]
+        return results
+    queryset = filterset.qs
+    if export:
+        results.export_trials = list(queryset.for_detail()[:EXPORT_LIMIT])
+        results.count = queryset.count()
+        return results
+
+    paginator = Paginator(queryset.for_list(), TRIALS_PER_PAGE)
+    try:
+        page = paginator.page(page_number or 1)
+    except PageNotAnInteger:
+        results.errors = [("Page", f"“{page_number}” is not a page number.")]
+        return results
+    except EmptyPage:
+        results.count = paginator.count
+        results.errors = [("Page", f"There is no page {page_number}: the results have {paginator.num_pages} page(s).")]
+        return results
+    results.count = paginator.count
+    trials = attach_site_counts(list(page.object_list))
+    page.object_list = trials
+    results.page = page
+    if results.text and trials:
+        results.snippets = search.backend().headlines([trial.pk for trial in trials], results.text)
+    for trial in trials:
+        trial.snippet = results.snippets.get(trial.pk, "")
+
+    results.status_counts = _facet(data, "status", "overall_status")
+    results.phase_counts = _phase_facet(data)
+    if filterset.condition_matches is not None:
+        results.close_conditions = filterset.condition_matches
+    if not results.count:
+        results.suggestions = _loosen(data)
+        if results.text:
+            words = [term for terms in search.parse_query(results.text) for term, negated in terms if not negated]
+            results.close_conditions = sorted(
+                {name for word in words[:3] for name in search.backend().close_conditions(word)}
+            )[: search.CLOSE_MATCHES]
+    return results
+
+
+def _facet(data: QueryDict, name: str, field_name: str) -> dict[str, int]:
+    """Counts per value of one facet, for the query with every filter but that facet's own."""
+    queryset = TrialFilter(data, queryset=Trial.objects.all(), skip=name).qs.order_by()
+    return dict(queryset.values_list(field_name).annotate(count=Count("id")).values_list(field_name, "count"))
+
+
+def _phase_facet(data: QueryDict) -> dict[str, int]:
+    queryset = TrialFilter(data, queryset=Trial.objects.all(), skip="phase").qs.order_by()
+    counts = queryset.aggregate(
+        **{code: Count("id", filter=Q(phases__regex=phase_regex(code))) for code in choices.Phase.values}
+    )
+    return {code: count for code, count in counts.items() if count}
+
+
+def _loosen(data: QueryDict) -> list[tuple[str, str]]:
+    """(what to drop, the URL without it) for each filter in use."""
+    labels = {name: field.label for name, field in TrialFilter.base_filters.items()}
+    suggestions = []
+    for name, values in data.lists():
+        if name in ("page", "sort") or name not in labels:
+            continue
+        for value in values:
+            if value.strip():
+                display = value
+                if name == "status" and value in choices.OverallStatus.values:
+                    display = choices.OverallStatus(value).label
+                elif name == "phase" and value in choices.Phase.values:
+                    display = choices.Phase(value).label
+                suggestions.append((f"{labels[name]}: {display}", _without(data, name, value)))
+    return suggestions

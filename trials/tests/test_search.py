@@ -1,0 +1,166 @@
+"""The search page and its filters, on both backends (SQLite and PostgreSQL)."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from trials.importers import import_paths
+from trials.models import Trial
+
+pytestmark = pytest.mark.django_db
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+
+
+@pytest.fixture
+def registry(seed_trial, ctgov_data, test_data):
+    report = import_paths([ctgov_data, test_data / "NCT90000002.txt", test_data / "NCT90000003.txt"])
+    assert report.ok, report.failures
+    return Trial.objects.count()
+
+
+def search(client, **params):
+    response = client.get(reverse("trials:list"), params)
+    html = response.content.decode()
+    found = re.findall(r'<span class="nct">(NCT\d{8})</span>', html)
+    return response, html, found
+
+
+def test_the_researchers_search(client, registry):
+    # "Phase 2 randomized IL-2 trials completed since 2020"
+    response, html, found = search(
+        client, q="IL-2", phase="PHASE2", allocation="RANDOMIZED", status="COMPLETED", completion_from="2020-01-01"
+    )
+    assert response.status_code == 200
+    assert found == ["NCT04133233"]
+    assert "1 trial for" in html
+
+
+def test_the_patients_search(client, registry):
+    # "Recruiting bipolar depression trials near Paris for a 40-year-old woman"
+    params = {"q": "bipolar depression", "status": ["RECRUITING", "NOT_YET_RECRUITING"], "city": "Paris"}
+    _, _, found = search(client, **params, country="France", age=40, sex="FEMALE")
+    assert found == ["NCT90000003"]
+    assert search(client, **params, age=60)[2] == []
+    assert search(client, **params, age=40, sex="MALE")[2] == []
+    assert search(client, **{**params, "city": "Lyon"}, age=40)[2] == []
+
+
+def test_text_search_syntax(client, registry):
+    assert "NCT04133233" in search(client, q='"low dose" il-2 -cancer')[2]
+    assert "NCT04133233" not in search(client, q='"low dose" il-2 -bipolar')[2]
+    either = set(search(client, q="bipolar OR diabetes")[2])
+    assert {"NCT04133233", "NCT90000003"} <= either
+    assert len(either) > 2
+
+
+def test_an_nct_id_jumps_to_the_trial(client, registry):
+    response = client.get(reverse("trials:list"), {"q": "nct04133233"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("trials:detail", args=["NCT04133233"])
+
+
+def test_filters_combine_and_show_in_the_url(client, registry):
+    _, html, found = search(client, status="RECRUITING", phase="PHASE3")
+    stored = Trial.objects.filter(overall_status="RECRUITING", phases__regex=r"(^|,)PHASE3(,|$)")
+    assert sorted(found) == sorted(stored.values_list("nct_id", flat=True)[:25])
+    assert 'value="RECRUITING" id="status-RECRUITING" checked' in html
+    assert "status=RECRUITING" in html  # export and paging links keep the filters
+
+
+def test_status_and_phase_counts_for_the_current_query(client, registry):
+    _, html, _ = search(client, q="diabetes")
+    matching = Trial.objects.filter(nct_id__in=search(client, q="diabetes", sort="updated")[2])
+    completed = matching.filter(overall_status="COMPLETED").count()
+    assert f'<label for="status-COMPLETED">Completed <span class="count">({completed})</span>' in html
+
+
+def test_sorting_by_enrollment(client, registry):
+    _, _, found = search(client, sort="enrollment")
+    counts = [Trial.objects.get(nct_id=nct_id).enrollment_count or -1 for nct_id in found]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_snippets_highlight_the_matches(client, registry):
+    _, html, _ = search(client, q="erenumab")
+    assert re.search(r"<mark>[Ee]renumab</mark>", html)
+
+
+def test_a_misspelled_condition_finds_the_close_match(client, registry):
+    _, html, found = search(client, condition="diabetis")
+    assert found
+    assert "Diabetes" in re.search(r'<p class="notice">(.*?)</p>', html, re.S).group(1)
+
+
+def test_an_empty_result_suggests_what_to_loosen(client, registry):
+    _, html, found = search(client, q="bipolar", status="WITHDRAWN")
+    assert found == []
+    assert "Remove Status: Withdrawn" in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "FINISHED"},
+        {"age": "abc"},
+        {"age": "-4"},
+        {"start_from": "2022-01-01", "start_to": "2020-01-01"},
+        {"updated_since": "yesterday"},
+        {"page": "99"},
+        {"page": "x"},
+        {"sex": "OTHER"},
+    ],
+)
+def test_invalid_filters_get_a_message_and_a_400(client, registry, params):
+    response, html, _ = search(client, **params)
+    assert response.status_code == 400
+    assert 'role="alert"' in html
+
+
+def test_exports_of_the_current_results(client, registry):
+    rows = list(csv.reader(io.StringIO(client.get(reverse("trials:export_csv"), {"q": "diabetes"}).content.decode())))
+    assert rows[0][0] == "NCT Number"
+    assert {row[0] for row in rows[1:]} == set(search(client, q="diabetes", sort="updated")[2])
+    body = client.get(reverse("trials:export_json"), {"status": "RECRUITING"}).json()
+    assert body["totalCount"] == Trial.objects.filter(overall_status="RECRUITING").count()
+    assert all(s["protocolSection"]["statusModule"]["overallStatus"] == "RECRUITING" for s in body["studies"])
+    assert client.get(reverse("trials:export_csv"), {"age": "old"}).status_code == 400
+
+
+def test_the_list_page_takes_a_fixed_number_of_queries(client, registry, django_assert_max_num_queries):
+    for params in (
+        {},
+        {"q": "diabetes"},
+        {"q": "cancer", "status": "COMPLETED", "age": 50, "country": "United States"},
+    ):
+        with django_assert_max_num_queries(10):
+            assert client.get(reverse("trials:list"), params).status_code == 200
+
+
+@postgres_only
+def test_postgres_ranks_title_matches_first(client, registry):
+    _, _, found = search(client, q="diabetes")
+    first = Trial.objects.get(nct_id=found[0])
+    assert "diabetes" in first.brief_title.lower()
+
+
+@postgres_only
+def test_postgres_search_ignores_accents_and_stems(client, registry):
+    assert "NCT04133233" in search(client, q="hopitaux")[2]
+    assert "NCT90000003" in search(client, q="injections erenumabs")[2] or search(client, q="erenumab")[2]
+
+
+@postgres_only
+def test_admin_edits_keep_the_search_vector_current(seed_trial):
+    from trials import search as search_module
+
+    seed_trial.brief_title = "Zygomatic arch repair"
+    seed_trial.save()
+    search_module.backend().update_vectors([seed_trial.pk])
+    assert list(search_module.backend().search(Trial.objects.all(), "zygomatic").values_list("nct_id", flat=True)) == [
+        "NCT04133233"
+    ]
