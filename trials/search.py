@@ -153,10 +153,12 @@ CLOSE_MATCHES = 5
 
 
 def highlight(text: str) -> str:
-    """Escape a snippet and turn the backend's markers into ``<mark>``."""
+    """Undo markdown escapes, escape HTML, and turn the backend's markers into ``<mark>``."""
     from django.utils.html import escape
 
-    return escape(text).replace(SNIPPET_START, "<mark>").replace(SNIPPET_STOP, "</mark>")
+    from .criteria import unescape
+
+    return escape(unescape(text)).replace(SNIPPET_START, "<mark>").replace(SNIPPET_STOP, "</mark>")
 
 
 class PostgresBackend:

@@ -9,3 +9,11 @@ register = template.Library()
 def get_item(mapping: dict, key: str):
     """``{{ mapping|get_item:key }}``: a dictionary lookup with a variable key."""
     return mapping.get(key, "")
+
+
+@register.filter
+def plain(text: str) -> str:
+    """Registry markdown shown as text: ``\\>`` becomes ``>``."""
+    from ..criteria import unescape
+
+    return unescape(text or "")
