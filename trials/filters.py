@@ -76,16 +76,22 @@ def _exists(model, **lookups) -> Exists:
 class TrialFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search", max_length=500)
     status = django_filters.MultipleChoiceFilter(
-        field_name="overall_status", choices=choices.OverallStatus.choices, label="Status"
+        field_name="overall_status", choices=choices.OverallStatus.choices, label="Status", distinct=False
     )
-    phase = django_filters.MultipleChoiceFilter(method="filter_phase", choices=choices.Phase.choices, label="Phase")
-    study_type = django_filters.MultipleChoiceFilter(choices=choices.StudyType.choices, label="Study type")
-    allocation = django_filters.MultipleChoiceFilter(choices=choices.Allocation.choices, label="Allocation")
+    phase = django_filters.MultipleChoiceFilter(
+        method="filter_phase", choices=choices.Phase.choices, label="Phase", distinct=False
+    )
+    study_type = django_filters.MultipleChoiceFilter(
+        choices=choices.StudyType.choices, label="Study type", distinct=False
+    )
+    allocation = django_filters.MultipleChoiceFilter(
+        choices=choices.Allocation.choices, label="Allocation", distinct=False
+    )
     condition = django_filters.CharFilter(method="filter_condition", label="Condition", max_length=200)
     intervention = django_filters.CharFilter(method="filter_intervention", label="Intervention", max_length=200)
     sponsor = django_filters.CharFilter(method="filter_sponsor", label="Sponsor", max_length=200)
     sponsor_class = django_filters.MultipleChoiceFilter(
-        method="filter_sponsor_class", choices=choices.AgencyClass.choices, label="Lead sponsor class"
+        method="filter_sponsor_class", choices=choices.AgencyClass.choices, label="Lead sponsor class", distinct=False
     )
     country = django_filters.CharFilter(method="filter_location", label="Country", max_length=100)
     city = django_filters.CharFilter(method="filter_location", label="City", max_length=100)

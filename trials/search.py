@@ -203,42 +203,88 @@ class PostgresBackend:
         return {pk: highlight(snippet) for pk, snippet in rows.values_list("pk", "snippet")}
 
     def update_vectors(self, trial_ids: list[int]) -> None:
+        """Recompute the vectors of these trials from what is stored (after a staff edit)."""
         from django.db import connection
 
-        if not trial_ids:
+        from .models import Trial
+
+        trials = list(Trial.objects.filter(pk__in=trial_ids).for_detail())
+        if not trials:
             return
+        documents = [trial_documents(trial) for trial in trials]
         with connection.cursor() as cursor:
-            cursor.execute(_UPDATE_VECTORS, [list(trial_ids)])
+            cursor.execute(
+                f"""UPDATE trials_trial AS t SET search_vector = {VECTOR_SQL.format(a="v.a", b="v.b", c="v.c", d="v.d")}
+                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) AS v(id, a, b, c, d)
+                WHERE t.id = v.id""",
+                [[trial.pk for trial in trials], *([document[i] for document in documents] for i in range(4))],
+            )
 
     def close_conditions(self, term: str) -> list[str]:
         from django.contrib.postgres.search import TrigramWordSimilarity
 
         from .models import Condition
 
+        from django.db.models.functions import Lower
+
+        # LOWER(name) %> term: served by the trigram index on LOWER(name).
         return list(
-            Condition.objects.filter(name__trigram_word_similar=term)
-            .annotate(similarity=TrigramWordSimilarity(term, "name"))
+            Condition.objects.annotate(lower_name=Lower("name"))
+            .filter(lower_name__trigram_word_similar=term.lower())
+            .annotate(similarity=TrigramWordSimilarity(term.lower(), "lower_name"))
             .order_by("-similarity", "name")
             .values_list("name", flat=True)[:CLOSE_MATCHES]
         )
 
 
-_UPDATE_VECTORS = """
-UPDATE trials_trial AS t SET search_vector =
-    setweight(to_tsvector('trialportal', concat_ws(' ', t.nct_id, t.brief_title, t.official_title, t.acronym,
-        (SELECT string_agg(i.identifier, ' ') FROM trials_identifier i WHERE i.trial_id = t.id))), 'A')
-    || setweight(to_tsvector('trialportal', concat_ws(' ',
-        (SELECT string_agg(c.name, ' ') FROM trials_trialcondition tc
-            JOIN trials_condition c ON c.id = tc.condition_id WHERE tc.trial_id = t.id),
-        (SELECT string_agg(k, ' ') FROM jsonb_array_elements_text(t.keywords) AS k),
-        (SELECT string_agg(concat_ws(' ', iv.name,
-            (SELECT string_agg(o, ' ') FROM jsonb_array_elements_text(iv.other_names) AS o)), ' ')
-            FROM trials_intervention iv WHERE iv.trial_id = t.id))), 'B')
-    || setweight(to_tsvector('trialportal', concat_ws(' ', t.brief_summary,
-        (SELECT string_agg(s.name, ' ') FROM trials_sponsor s WHERE s.trial_id = t.id))), 'C')
-    || setweight(to_tsvector('trialportal', left(t.detailed_description, 50000)), 'D')
-WHERE t.id = ANY(%s)
-"""
+# The weighted vector from the four documents of ``search_documents``.
+VECTOR_SQL = (
+    "setweight(to_tsvector('trialportal', {a}), 'A') || setweight(to_tsvector('trialportal', {b}), 'B')"
+    " || setweight(to_tsvector('trialportal', {c}), 'C') || setweight(to_tsvector('trialportal', {d}), 'D')"
+)
+DESCRIPTION_LIMIT = 50_000
+
+
+def search_documents(
+    *,
+    nct_id: str,
+    titles: list[str],
+    identifiers: list[str],
+    conditions: list[str],
+    keywords: list[str],
+    interventions: list[str],
+    brief_summary: str,
+    sponsors: list[str],
+    detailed_description: str,
+) -> tuple[str, str, str, str]:
+    """What a trial's search vector is made of, by weight.
+
+    A: NCT ID, titles, acronym and other IDs; B: conditions, keywords and
+    interventions (names and other names); C: the brief summary and sponsors;
+    D: the detailed description. The importer and staff edits both build the
+    vector from this, so a trial is found the same way however it arrived.
+    """
+    return (
+        " ".join([nct_id, *titles, *identifiers]),
+        " ".join([*conditions, *keywords, *interventions]),
+        " ".join([brief_summary, *sponsors]),
+        detailed_description[:DESCRIPTION_LIMIT],
+    )
+
+
+def trial_documents(trial) -> tuple[str, str, str, str]:
+    """``search_documents`` of a stored trial (from ``Trial.objects.for_detail()``)."""
+    return search_documents(
+        nct_id=trial.nct_id,
+        titles=[trial.brief_title, trial.official_title, trial.acronym],
+        identifiers=[identifier.identifier for identifier in trial.identifiers.all()],
+        conditions=trial.condition_names,
+        keywords=list(trial.keywords),
+        interventions=[name for item in trial.interventions.all() for name in (item.name, *item.other_names)],
+        brief_summary=trial.brief_summary,
+        sponsors=[sponsor.name for sponsor in trial.sponsors.all()],
+        detailed_description=trial.detailed_description,
+    )
 
 
 class SimpleBackend:

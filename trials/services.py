@@ -11,15 +11,27 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import QueryDict
+from django.utils.functional import cached_property
 
 from . import choices, search
 from .filters import STATUS_GROUPS, TrialFilter
-from .models import Trial, attach_site_counts, phase_regex
+from .models import Trial, attach_site_counts
 
 TRIALS_PER_PAGE = 25
 EXPORT_LIMIT = 1000
+# Counting stops here: "10,000+ trials". Past it, exact counts and the
+# status and phase counts would cost a scan of every match.
+COUNT_LIMIT = 10_000
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at ``COUNT_LIMIT`` (one row more tells it was reached)."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_LIMIT + 1].count()
 
 
 @dataclass
@@ -28,6 +40,7 @@ class Results:
     text: str
     errors: list[tuple[str, str]] = field(default_factory=list)
     count: int = 0
+    count_capped: bool = False
     page: Page | None = None
     snippets: dict[int, str] = field(default_factory=dict)
     status_counts: dict[str, int] = field(default_factory=dict)
@@ -45,7 +58,12 @@ class Results:
             (
                 label,
                 [
-                    (code, choices.OverallStatus(code).label, self.status_counts.get(code, 0), code in selected)
+                    (
+                        code,
+                        choices.OverallStatus(code).label,
+                        self.status_counts.get(code, 0) if self.status_counts else None,
+                        code in selected,
+                    )
                     for code in codes
                 ],
             )
@@ -83,7 +101,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         results.count = queryset.count()
         return results
 
-    paginator = Paginator(queryset.for_list(), TRIALS_PER_PAGE)
+    paginator = CappedPaginator(queryset.for_list(), TRIALS_PER_PAGE)
     try:
         page = paginator.page(page_number or 1)
     except PageNotAnInteger:
@@ -93,7 +111,8 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         results.count = paginator.count
         results.errors = [("Page", f"There is no page {page_number}: the results have {paginator.num_pages} page(s).")]
         return results
-    results.count = paginator.count
+    results.count = min(paginator.count, COUNT_LIMIT)
+    results.count_capped = paginator.count > COUNT_LIMIT
     trials = attach_site_counts(list(page.object_list))
     page.object_list = trials
     results.page = page
@@ -102,8 +121,9 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     for trial in trials:
         trial.snippet = results.snippets.get(trial.pk, "")
 
-    results.status_counts = _facet(data, "status", "overall_status")
-    results.phase_counts = _phase_facet(data)
+    if not results.count_capped:
+        results.status_counts = dict(_facet(data, "status", "overall_status"))
+        results.phase_counts = _phase_facet(data)
     if filterset.condition_matches is not None:
         results.close_conditions = filterset.condition_matches
     if not results.count:
@@ -116,18 +136,30 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     return results
 
 
-def _facet(data: QueryDict, name: str, field_name: str) -> dict[str, int]:
-    """Counts per value of one facet, for the query with every filter but that facet's own."""
-    queryset = TrialFilter(data, queryset=Trial.objects.all(), skip=name).qs.order_by()
-    return dict(queryset.values_list(field_name).annotate(count=Count("id")).values_list(field_name, "count"))
+def _facet(data: QueryDict, name: str, field_name: str) -> list[tuple]:
+    """(value, count) of one facet, for the query with every filter but that facet's own.
+
+    Counted over at most ``COUNT_LIMIT`` matches; past that the facet has no
+    counts (an empty list) rather than partial ones.
+    """
+    matches = TrialFilter(data, queryset=Trial.objects.all(), skip=name).qs.order_by().values("pk")
+    counts = list(
+        Trial.objects.filter(pk__in=matches[: COUNT_LIMIT + 1])
+        .order_by()
+        .values_list(field_name)
+        .annotate(count=Count("id"))
+        .values_list(field_name, "count")
+    )
+    return [] if sum(count for _, count in counts) > COUNT_LIMIT else counts
 
 
 def _phase_facet(data: QueryDict) -> dict[str, int]:
-    queryset = TrialFilter(data, queryset=Trial.objects.all(), skip="phase").qs.order_by()
-    counts = queryset.aggregate(
-        **{code: Count("id", filter=Q(phases__regex=phase_regex(code))) for code in choices.Phase.values}
-    )
-    return {code: count for code, count in counts.items() if count}
+    """Counts per phase; a Phase 1/Phase 2 trial counts for both."""
+    counts: dict[str, int] = {}
+    for phases, count in _facet(data, "phase", "phases"):
+        for phase in phases:
+            counts[phase] = counts.get(phase, 0) + count
+    return counts
 
 
 def _loosen(data: QueryDict) -> list[tuple[str, str]]:

@@ -288,6 +288,20 @@ class _Built:
             result.append((a, i, position, label_position))
         return result
 
+    def documents(self) -> tuple[str, str, str, str]:
+        record, fields = self.record, self.record.fields
+        return search.search_documents(
+            nct_id=record.nct_id,
+            titles=[fields.get("brief_title", ""), fields.get("official_title", ""), fields.get("acronym", "")],
+            identifiers=[item.identifier for item in record.identifiers],
+            conditions=self.conditions,
+            keywords=list(fields.get("keywords") or []),
+            interventions=[name for item in record.interventions for name in (item.name, *item.other_names)],
+            brief_summary=fields.get("brief_summary", ""),
+            sponsors=[item.name for item in record.sponsors],
+            detailed_description=fields.get("detailed_description", ""),
+        )
+
     def snapshot(self) -> tuple:
         return (
             tuple((name, getattr(self.trial, name)) for name in _table(Trial).compared),
@@ -423,7 +437,10 @@ def _write(batch: list[_Built]) -> None:
         built.trial.created_at = built.existing.created_at if built.existing else now
         built.trial.updated_at = now
         trial_rows.append({name: getattr(built.trial, name) for name in _table(Trial).attnames})
-    _table(Trial).insert(trial_rows)
+    if connection.vendor == "postgresql":
+        _insert_trials_with_vectors(trial_rows, [built.documents() for built in batch])
+    else:
+        _table(Trial).insert(trial_rows)
 
     # Arms and interventions need ids up front: the links point at them.
     for attribute in ("interventions", "arm_groups"):
@@ -461,7 +478,36 @@ def _write(batch: list[_Built]) -> None:
         ],
         with_ids=False,
     )
-    search.backend().update_vectors([built.trial.pk for built in batch])
+
+
+def _insert_trials_with_vectors(rows: list[dict], documents: list[tuple[str, str, str, str]]) -> None:
+    """Insert trials with their search vectors computed on the way in.
+
+    Rows are copied to a staging table with their four search documents and
+    moved over in one ``INSERT ... SELECT``: setting the vector afterwards
+    would rewrite every row and every index entry a second time.
+    """
+    table = _table(Trial)
+    columns = [column for column in table.columns if column != "search_vector"]
+    column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
+    vector = search.VECTOR_SQL.format(a="doc_a", b="doc_b", c="doc_c", d="doc_d")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS trials_trial_staging "
+            "(LIKE trials_trial, doc_a text, doc_b text, doc_c text, doc_d text)"
+        )
+        positions = [table.columns.index(column) for column in columns]
+        with cursor.cursor.copy(
+            f"COPY trials_trial_staging ({column_list}, doc_a, doc_b, doc_c, doc_d) FROM STDIN"
+        ) as copy:
+            for row, document in zip(rows, documents, strict=True):
+                values = table.db_row(row)
+                copy.write_row((*(values[index] for index in positions), *document))
+        cursor.execute(
+            f"INSERT INTO trials_trial ({column_list}, search_vector) "
+            f"SELECT {column_list}, {vector} FROM trials_trial_staging"
+        )
+        cursor.execute("DELETE FROM trials_trial_staging")
 
 
 def _condition_ids(names: list[str]) -> dict[str, int]:

@@ -19,14 +19,17 @@ POSTGRES_FORWARDS = [
     "ALTER TEXT SEARCH CONFIGURATION trialportal ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
     "CREATE INDEX trials_trial_search_vector_gin ON trials_trial USING gin (search_vector)",
     # icontains on PostgreSQL compares UPPER(column): trigram indexes on that expression.
+    # (Not on the bare column: the planner would use it for name = ANY(...), slowly.)
     "CREATE INDEX trials_condition_name_trgm ON trials_condition USING gin (UPPER(name) gin_trgm_ops)",
-    "CREATE INDEX trials_condition_name_lower_trgm ON trials_condition USING gin (name gin_trgm_ops)",
     "CREATE INDEX trials_sponsor_name_trgm ON trials_sponsor USING gin (UPPER(name) gin_trgm_ops)",
     "CREATE INDEX trials_intervention_name_trgm ON trials_intervention USING gin (UPPER(name) gin_trgm_ops)",
-    "CREATE INDEX trials_site_city_trgm ON trials_site USING gin (UPPER(city) gin_trgm_ops)",
+    # Misspelled conditions: word similarity against lower-case names.
+    "CREATE INDEX trials_condition_name_lower_trgm ON trials_condition USING gin (LOWER(name) gin_trgm_ops)",
+    # Country and city filters compare case-insensitively (iexact).
+    "CREATE INDEX trials_site_place_upper ON trials_site (UPPER(country), UPPER(city))",
 ]
 POSTGRES_BACKWARDS = [
-    "DROP INDEX IF EXISTS trials_site_city_trgm",
+    "DROP INDEX IF EXISTS trials_site_place_upper",
     "DROP INDEX IF EXISTS trials_intervention_name_trgm",
     "DROP INDEX IF EXISTS trials_sponsor_name_trgm",
     "DROP INDEX IF EXISTS trials_condition_name_lower_trgm",

@@ -1,0 +1,132 @@
+"""Search benchmark at registry scale, on PostgreSQL.
+
+    .venv/bin/python bench/search.py [N]     (default 600000 trials)
+
+Uses DATABASE_URL, or a ``trialportal_bench`` database on the local server,
+migrates it, generates trials until it holds N (reusing what is there), then
+runs a fixed mix of searches through the list page and the API and prints
+p50 / p95 / p99 server time per query type, the whole mix, and the database size.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trialportal_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialportal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+RUNS = 15
+# (query type, list of query strings): each is requested RUNS times in turn.
+MIX = {
+    "rare term": ["/trials/?q=sarcoidosis", "/trials/?q=erenumab", "/trials/?q=thalassemia", "/trials/?q=keratoconus"],
+    "common term": ["/trials/?q=cancer", "/trials/?q=study", "/trials/?q=patients", "/trials/?q=treatment"],
+    "multi-word": [
+        "/trials/?q=breast+cancer+chemotherapy",
+        '/trials/?q="type+2+diabetes"+insulin',
+        "/trials/?q=heart+failure+OR+hypertension",
+        "/trials/?q=depression+-bipolar",
+    ],
+    "filtered text": [
+        "/trials/?q=cancer&status=RECRUITING&phase=PHASE2",
+        "/trials/?q=diabetes&age=40&sex=FEMALE&status=RECRUITING",
+        "/trials/?q=pain&country=United+States&has_results=no",
+        "/trials/?q=asthma&start_from=2015-01-01&sort=start",
+    ],
+    "filter only": [
+        "/trials/?status=RECRUITING&phase=PHASE2",
+        "/trials/?status=COMPLETED",
+        "/trials/?country=France",
+        "/trials/?age=70&sex=MALE&healthy_volunteers=yes",
+    ],
+    "deep page": ["/trials/?status=COMPLETED&page=200", "/trials/?page=300", "/trials/?q=cancer&page=40"],
+    "condition filter": [
+        "/trials/?condition=diabetes",
+        "/trials/?condition=diabetis",
+        "/trials/?condition=breast+cancer",
+    ],
+    "api": [
+        "/api/v2/studies?query.cond=diabetes&countTotal=true",
+        "/api/v2/studies?filter.overallStatus=RECRUITING&pageSize=100",
+        "/api/v2/studies?query.term=cancer&pageSize=50",
+    ],
+}
+
+
+def ensure_trials(target: int) -> int:
+    from trials.models import Trial
+
+    call_command("migrate", verbosity=0)
+    have = Trial.objects.count()
+    if have < target:
+        print(f"generating {target - have} trials (have {have}) ...", flush=True)
+        started = time.perf_counter()
+        call_command(
+            "generate_trials", str(target - have), "--first-number", str(10_000_000 + have), "--seed", str(have + 1)
+        )
+        print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return Trial.objects.count()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("bench/search.py needs PostgreSQL (DATABASE_URL).")
+    target = int(sys.argv[1]) if len(sys.argv) > 1 else 600_000
+    total = ensure_trials(target)
+    setup_test_environment(debug=False)
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    for urls in MIX.values():  # warm the caches once
+        for url in urls:
+            client.get(url)
+    timings: dict[str, list[float]] = {}
+    for kind, urls in MIX.items():
+        for run in range(RUNS):
+            url = urls[run % len(urls)]
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                sys.exit(f"{url} answered {response.status_code}")
+            timings.setdefault(kind, []).append(elapsed)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        size = cursor.fetchone()[0]
+    print(f"\n{total} trials, database size {size}, {RUNS} requests per query type (ms, server time)\n")
+    print(f"{'query type':<18}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
+    everything = []
+    for kind, values in timings.items():
+        everything += values
+        print(
+            f"{kind:<18}{statistics.median(values):>8.0f}{percentile(values, 0.95):>8.0f}"
+            f"{percentile(values, 0.99):>8.0f}{max(values):>8.0f}"
+        )
+    print(
+        f"{'whole mix':<18}{statistics.median(everything):>8.0f}{percentile(everything, 0.95):>8.0f}"
+        f"{percentile(everything, 0.99):>8.0f}{max(everything):>8.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
