@@ -222,10 +222,9 @@ class PostgresBackend:
 
     def close_conditions(self, term: str) -> list[str]:
         from django.contrib.postgres.search import TrigramWordSimilarity
+        from django.db.models.functions import Lower
 
         from .models import Condition
-
-        from django.db.models.functions import Lower
 
         # LOWER(name) %> term: served by the trigram index on LOWER(name).
         return list(
