@@ -128,10 +128,18 @@ class TrialFilter(django_filters.FilterSet):
             if name == self.skip or name == "sort":
                 continue
             queryset = self.filters[name].filter(queryset, value)
+        # Unordered, for counting; ``qs`` is the same trials in the order asked for.
+        self.matches = queryset.order_by()
         return self.sort_by(queryset, "sort", self.form.cleaned_data.get("sort"))
 
+    @property
+    def ranked_by_relevance(self) -> bool:
+        return self.form.cleaned_data.get("sort") in (None, "", "relevance") and bool(
+            self.form.cleaned_data.get("q", "").strip()
+        )
+
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return search.backend().search(queryset, value) if value.strip() else queryset
+        return search.backend().matching(queryset, value) if value.strip() else queryset
 
     def filter_phase(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:
@@ -211,7 +219,7 @@ class TrialFilter(django_filters.FilterSet):
         text = self.form.cleaned_data.get("q", "").strip()
         if value in (None, "", "relevance"):
             if text and self.skip != "q":
-                return queryset.order_by(F("rank").desc(), F("last_update_posted_date").desc(nulls_last=True), "nct_id")
+                return search.backend().ranked(queryset, text)
             value = "updated"
         field = {"updated": "last_update_posted_date", "start": "start_date", "enrollment": "enrollment_count"}[value]
         return queryset.order_by(F(field).desc(nulls_last=True), "nct_id")

@@ -203,12 +203,14 @@ class Trial(models.Model):
     objects = TrialQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-last_update_posted_date", "nct_id"]
+        ordering = [models.F("last_update_posted_date").desc(nulls_last=True), "nct_id"]
         indexes = [
             models.Index(fields=["overall_status"]),
             models.Index(fields=["study_type"]),
             models.Index(fields=["last_update_posted_date"]),
             models.Index(fields=["start_date"]),
+            # PostgreSQL also has one index per sort order of the list (migration
+            # 0004): SQLite cannot declare NULLS LAST in an index.
         ]
         constraints = [
             models.CheckConstraint(

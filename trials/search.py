@@ -150,6 +150,8 @@ def match(queryset: QuerySet, text: str, area: str = "term") -> QuerySet:
 
 SNIPPET_START, SNIPPET_STOP = "\x02", "\x03"
 CLOSE_MATCHES = 5
+# How many matches relevance ranking reads, at most (see PostgresBackend.ranked).
+RANK_CANDIDATES = 1000
 
 
 def highlight(text: str) -> str:
@@ -169,14 +171,28 @@ class PostgresBackend:
 
         return SearchQuery(text, search_type="websearch", config=self.config)
 
-    def search(self, queryset: QuerySet, text: str) -> QuerySet:
+    def matching(self, queryset: QuerySet, text: str) -> QuerySet:
+        return queryset.filter(search_vector=self.query(text))
+
+    def ranked(self, matches: QuerySet, text: str) -> QuerySet:
+        """The best of the first ``RANK_CANDIDATES`` matches, best first.
+
+        Ranking reads every candidate's whole vector, so it is bounded: a rare
+        or specific query has fewer matches than that and is ranked entirely;
+        a very common term ranks the first matches the index yields.
+        """
         from django.contrib.postgres.search import SearchRank
         from django.db.models import F
 
+        from .models import Trial
+
         query = self.query(text)
-        # Normalization 32 scales the rank into 0..1; cover density rewards terms found together.
-        return queryset.filter(search_vector=query).annotate(
-            rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=32)
+        candidates = matches.order_by().values("pk")[:RANK_CANDIDATES]
+        # Cover density rewards terms found together; normalization 32 scales into 0..1.
+        return (
+            Trial.objects.filter(pk__in=candidates)
+            .annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=32))
+            .order_by(F("rank").desc(), F("last_update_posted_date").desc(nulls_last=True), "nct_id")
         )
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
@@ -289,10 +305,19 @@ def trial_documents(trial) -> tuple[str, str, str, str]:
 class SimpleBackend:
     """Term matching for databases without full-text search."""
 
-    def search(self, queryset: QuerySet, text: str) -> QuerySet:
+    def matching(self, queryset: QuerySet, text: str) -> QuerySet:
+        return match(queryset, text, "term")
+
+    def ranked(self, matches: QuerySet, text: str) -> QuerySet:
+        from django.db.models import F
+
+        return self._scored(matches, text).order_by(
+            F("rank").desc(), F("last_update_posted_date").desc(nulls_last=True), "nct_id"
+        )
+
+    def _scored(self, matched: QuerySet, text: str) -> QuerySet:
         from django.db.models import Case, IntegerField, When
 
-        matched = match(queryset, text, "term")
         terms = [term for alternative in parse_query(text) for term, negated in alternative if not negated]
         if not terms:
             return matched.annotate(rank=Value(0.0))

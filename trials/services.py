@@ -27,11 +27,24 @@ COUNT_LIMIT = 10_000
 
 
 class CappedPaginator(Paginator):
-    """A paginator whose count stops at ``COUNT_LIMIT`` (one row more tells it was reached)."""
+    """Pages of ``object_list``, counted on ``matches`` (the same trials, unordered) up to a limit.
+
+    Counting stops at ``limit`` + 1 rows, which tells the limit was passed.
+    """
+
+    def __init__(self, object_list, per_page, matches, limit: int = COUNT_LIMIT):
+        super().__init__(object_list, per_page)
+        self.matches = matches
+        self.limit = limit
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_LIMIT + 1].count()
+        return min(self.total, self.limit)
+
+    @cached_property
+    def total(self) -> int:
+        """The number of matches, or ``COUNT_LIMIT + 1`` when there are more."""
+        return self.matches.values("pk")[: COUNT_LIMIT + 1].count()
 
 
 @dataclass
@@ -41,6 +54,8 @@ class Results:
     errors: list[tuple[str, str]] = field(default_factory=list)
     count: int = 0
     count_capped: bool = False
+    pages_capped: bool = False
+    ranked_pages_only: bool = False
     page: Page | None = None
     snippets: dict[int, str] = field(default_factory=dict)
     status_counts: dict[str, int] = field(default_factory=dict)
@@ -98,21 +113,25 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     queryset = filterset.qs
     if export:
         results.export_trials = list(queryset.for_detail()[:EXPORT_LIMIT])
-        results.count = queryset.count()
+        results.count = filterset.matches.count()
         return results
 
-    paginator = CappedPaginator(queryset.for_list(), TRIALS_PER_PAGE)
+    # Relevance ranking covers the first RANK_CANDIDATES matches: page through those.
+    limit = search.RANK_CANDIDATES if filterset.ranked_by_relevance else COUNT_LIMIT
+    paginator = CappedPaginator(queryset.for_list(), TRIALS_PER_PAGE, filterset.matches, limit)
+    results.ranked_pages_only = filterset.ranked_by_relevance
     try:
         page = paginator.page(page_number or 1)
     except PageNotAnInteger:
         results.errors = [("Page", f"“{page_number}” is not a page number.")]
         return results
     except EmptyPage:
-        results.count = paginator.count
+        results.count = min(paginator.total, COUNT_LIMIT)
         results.errors = [("Page", f"There is no page {page_number}: the results have {paginator.num_pages} page(s).")]
         return results
-    results.count = min(paginator.count, COUNT_LIMIT)
-    results.count_capped = paginator.count > COUNT_LIMIT
+    results.count = min(paginator.total, COUNT_LIMIT)
+    results.count_capped = paginator.total > COUNT_LIMIT
+    results.pages_capped = paginator.total > paginator.limit
     trials = attach_site_counts(list(page.object_list))
     page.object_list = trials
     results.page = page
