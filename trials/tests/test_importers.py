@@ -221,3 +221,14 @@ def test_seed_command_is_idempotent(capsys):
     call_command("seed")
     assert "1 unchanged" in capsys.readouterr().out
     assert Trial.objects.count() == 1
+
+
+def test_after_a_staff_edit_reimport_compares_field_by_field(seed_trial, seed_text):
+    # What the admin does on save: the next import may not trust the digest.
+    Trial.objects.filter(pk=seed_trial.pk).update(source_digest="")
+    assert save_record(parse_page(seed_text)) == Outcome.UNCHANGED
+    assert Trial.objects.get(pk=seed_trial.pk).source_digest
+
+    Trial.objects.filter(pk=seed_trial.pk).update(source_digest="", brief_title="Edited by staff")
+    assert save_record(parse_page(seed_text)) == Outcome.UPDATED
+    assert Trial.objects.get(pk=seed_trial.pk).brief_title.startswith("Low Dose IL-2")

@@ -164,3 +164,23 @@ def test_admin_edits_keep_the_search_vector_current(seed_trial):
     assert list(
         search_module.backend().matching(Trial.objects.all(), "zygomatic").values_list("nct_id", flat=True)
     ) == ["NCT04133233"]
+
+
+def test_counts_stop_at_the_limit_and_facets_are_left_out(client, registry, monkeypatch):
+    from trials import services
+
+    monkeypatch.setattr(services, "COUNT_LIMIT", 5)
+    _, html, found = search(client, status="COMPLETED")
+    assert "More than 5 trials" in html
+    assert len(found) == 5  # pages go as far as the count
+    assert 'for="status-COMPLETED">Completed</label>' in html
+
+
+def test_relevance_ranking_pages_through_its_candidates(client, registry, monkeypatch):
+    from trials import search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    _, html, found = search(client, q="diabetes")
+    assert len(found) == 2
+    assert "sort by last update to go through all of them" in html
+    assert len(search(client, q="diabetes", sort="updated")[2]) > 2
