@@ -1,0 +1,65 @@
+"""Production settings and the security headers every response carries."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("url", ["/", "/trials/", "/api/v2/version", "/admin/login/", "/trials/NCT99999999/"])
+def test_every_response_carries_the_security_headers(client, db, url):
+    response = client.get(url)
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_pages_have_no_inline_scripts_or_styles(client, seed_trial):
+    for url in ("/", "/trials/", reverse("trials:detail", args=["NCT04133233"]), "/api/"):
+        html = client.get(url).content.decode()
+        assert "<script" not in html
+        assert "<style" not in html and " style=" not in html
+
+
+def test_healthz_says_the_database_answers(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def run_settings(**environment) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key_or_hosts():
+    missing_key = run_settings(DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="trials.example.org")
+    assert missing_key.returncode != 0 and "DJANGO_SECRET_KEY must be set" in missing_key.stderr
+    missing_hosts = run_settings(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 60)
+    assert missing_hosts.returncode != 0 and "DJANGO_ALLOWED_HOSTS must be set" in missing_hosts.stderr
+
+
+def test_production_settings_pass_the_deployment_checks():
+    result = run_settings(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="k3y-" + "a1b2c3d4e5f6g7h8i9j0" * 3,
+        DJANGO_ALLOWED_HOSTS="trials.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
