@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 
@@ -132,8 +133,36 @@ class RelatedTrialInline(admin.TabularInline):
     extra = 0
 
 
+class TrialAdminForm(forms.ModelForm):
+    """A trial form that will not overwrite someone else's newer save."""
+
+    # When the record was last saved as this form was opened.
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Trial
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose the fields shown
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk:
+            current = Trial.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
+            if current and data.get("loaded_version") != current.isoformat():
+                raise forms.ValidationError(
+                    "This trial was changed by someone else (or by an import) after you opened it. "
+                    "Your changes were not saved: open the trial again to see the current record."
+                )
+        return data
+
+
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
+    form = TrialAdminForm
     list_display = ["nct_id", "brief_title", "overall_status", "phase_list", "study_type", "last_update_posted_date"]
     list_filter = ["overall_status", PhaseFilter, "study_type", "has_results"]
     search_fields = ["nct_id", "brief_title", "official_title", "acronym", "trial_conditions__condition__name"]
@@ -191,7 +220,7 @@ class TrialAdmin(admin.ModelAdmin):
                 ],
             },
         ),
-        ("Record", {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
+        ("Record", {"classes": ["collapse"], "fields": ["created_at", "updated_at", "loaded_version"]}),
     ]
     inlines = [
         TrialConditionInline,

@@ -129,3 +129,45 @@ def test_keywords_must_be_a_list_of_texts(client, staff_editor, seed_trial, chan
     assert response.status_code == 200
     assert "Enter a list of texts" in response.content.decode()
     assert Trial.objects.get(pk=seed_trial.pk).keywords == []
+
+
+def test_the_viewers_group_can_look_but_not_change_even_by_a_crafted_post(client, seed_trial, change_url, staff_editor):
+    from django.contrib.auth.models import Group
+
+    viewer = User.objects.create_user("reader", password="a long reader passphrase", is_staff=True)
+    viewer.groups.add(Group.objects.get(name="Viewers"))
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    client.force_login(viewer)
+    assert client.get(change_url).status_code == 200
+    data["brief_title"] = "Crafted"
+    assert client.post(change_url, data).status_code == 403
+    assert client.post(reverse("admin:trials_trial_delete", args=[seed_trial.pk]), {"post": "yes"}).status_code == 403
+    assert Trial.objects.filter(pk=seed_trial.pk, brief_title__startswith="Low Dose").exists()
+
+
+def test_the_editors_group_can_change_trials(client, seed_trial, change_url, staff_editor):
+    from django.contrib.auth.models import Group
+
+    editor = User.objects.create_user("writer", password="a long writer passphrase", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    client.force_login(editor)
+    data["brief_title"] = "Changed by an editor"
+    assert client.post(change_url, data).status_code == 302
+    assert Trial.objects.get(pk=seed_trial.pk).brief_title == "Changed by an editor"
+
+
+def test_a_second_editor_cannot_silently_overwrite_the_first(client, staff_editor, seed_trial, change_url):
+    client.force_login(staff_editor)
+    first = form_data(client.get(change_url))
+    second = form_data(client.get(change_url))
+    first["brief_title"] = "First editor's title"
+    assert client.post(change_url, first).status_code == 302
+    second["acronym"] = "SECOND"
+    response = client.post(change_url, second)
+    assert response.status_code == 200
+    assert "changed by someone else" in response.content.decode()
+    trial = Trial.objects.get(pk=seed_trial.pk)
+    assert (trial.brief_title, trial.acronym) == ("First editor's title", "")
