@@ -63,3 +63,18 @@ def test_production_settings_pass_the_deployment_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_failed_logins_are_throttled_with_a_clear_message(client, db, settings):
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("clerk", password="the right long passphrase", is_staff=True)
+    login = reverse("admin:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post(login, {"username": "clerk", "password": "wrong"}).status_code == 200
+    locked = client.post(login, {"username": "clerk", "password": "wrong"})
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.content.decode()
+    # Even the right password waits out the hour.
+    again = client.post(login, {"username": "clerk", "password": "the right long passphrase"})
+    assert again.status_code == 429
