@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 # Everything from our own origin; no inline scripts or styles, no framing.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -34,3 +35,20 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class RejectNullCharactersMiddleware:
+    """A NUL character in a parameter is never meaningful, and PostgreSQL text cannot hold it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sources = [request.GET, request.POST] if request.method == "POST" else [request.GET]
+        for data in sources:
+            for key, values in data.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    return HttpResponseBadRequest(
+                        "Parameters may not contain NUL characters.\n", content_type="text/plain; charset=utf-8"
+                    )
+        return self.get_response(request)

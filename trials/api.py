@@ -29,6 +29,7 @@ from .models import Trial
 API_VERSION = "2.0.5"
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
+MAX_OFFSET = 10_000_000
 # Registry sort names → our fields. Dates sort newest first, numbers smallest first.
 SORT_FIELDS = {
     "LastUpdatePostDate": ("last_update_posted_date", "desc"),
@@ -93,7 +94,7 @@ def _offset(token: str) -> int:
         offset = int(value)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("pageToken", "not a token this server gave") from None
-    if kind != "offset" or offset < 0:
+    if kind != "offset" or not 0 <= offset <= MAX_OFFSET:
         raise BadRequest("pageToken", "not a token this server gave")
     return offset
 

@@ -103,12 +103,18 @@ def only_nct_ids(text: str) -> list[str] | None:
     return ids if tokens and all(ids) else None
 
 
-def parse_query(text: str) -> list[list[tuple[str, bool]]]:
-    """Alternatives (split on OR), each a list of (term, negated)."""
+def parse_query(text: str, strict: bool = True) -> list[list[tuple[str, bool]]]:
+    """Alternatives (split on OR), each a list of (term, negated).
+
+    ``strict`` refuses unbalanced quotes (the API reports them); otherwise
+    they are read as web search engines read them, quotes and all ignored.
+    """
     try:
         tokens = shlex.split(text, posix=True)
     except ValueError as error:
-        raise QuerySyntaxError(f"unbalanced quotes ({error})") from None
+        if strict:
+            raise QuerySyntaxError(f"unbalanced quotes ({error})") from None
+        tokens = shlex.split(text.replace('"', " ").replace("'", " "), posix=True)
     alternatives: list[list[tuple[str, bool]]] = [[]]
     negate = False
     for token in tokens:
@@ -126,14 +132,14 @@ def parse_query(text: str) -> list[list[tuple[str, bool]]]:
                 alternatives[-1].append((token, negate))
             negate = False
     alternatives = [terms for terms in alternatives if terms]
-    if len(text.strip()) and not alternatives:
+    if strict and text.strip() and not alternatives:
         raise QuerySyntaxError("the query has no terms")
     return alternatives
 
 
-def match(queryset: QuerySet, text: str, area: str = "term") -> QuerySet:
+def match(queryset: QuerySet, text: str, area: str = "term", strict: bool = True) -> QuerySet:
     """Trials of ``queryset`` matching ``text`` in ``area`` (see ``AREAS``)."""
-    alternatives = parse_query(text)
+    alternatives = parse_query(text, strict)
     if not alternatives:
         return queryset
     builder = AREAS[area]
@@ -306,7 +312,7 @@ class SimpleBackend:
     """Term matching for databases without full-text search."""
 
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
-        return match(queryset, text, "term")
+        return match(queryset, text, "term", strict=False)
 
     def ranked(self, matches: QuerySet, text: str) -> QuerySet:
         from django.db.models import F
@@ -318,7 +324,9 @@ class SimpleBackend:
     def _scored(self, matched: QuerySet, text: str) -> QuerySet:
         from django.db.models import Case, IntegerField, When
 
-        terms = [term for alternative in parse_query(text) for term, negated in alternative if not negated]
+        terms = [
+            term for alternative in parse_query(text, strict=False) for term, negated in alternative if not negated
+        ]
         if not terms:
             return matched.annotate(rank=Value(0.0))
         # Rank: a term in the title counts most, then conditions, then anything else.
@@ -338,7 +346,9 @@ class SimpleBackend:
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
         from .models import Trial
 
-        terms = [term for alternative in parse_query(text) for term, negated in alternative if not negated]
+        terms = [
+            term for alternative in parse_query(text, strict=False) for term, negated in alternative if not negated
+        ]
         rows = Trial.objects.filter(pk__in=trial_ids).values_list("pk", "brief_summary", "brief_title")
         return {pk: highlight(_snippet(summary or title, terms)) for pk, summary, title in rows}
 

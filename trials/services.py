@@ -148,7 +148,12 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     if not results.count:
         results.suggestions = _loosen(data)
         if results.text:
-            words = [term for terms in search.parse_query(results.text) for term, negated in terms if not negated]
+            words = [
+                term
+                for terms in search.parse_query(results.text, strict=False)
+                for term, negated in terms
+                if not negated
+            ]
             results.close_conditions = sorted(
                 {name for word in words[:3] for name in search.backend().close_conditions(word)}
             )[: search.CLOSE_MATCHES]

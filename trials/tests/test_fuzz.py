@@ -1,0 +1,150 @@
+"""Hostile and random input: no 5xx, nothing reflected unescaped, nothing half-saved."""
+
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trials.ctgov import StudyError, study_to_record
+from trials.importers.page import DocumentError, parse_page
+from trials.importers.records import RecordError
+from trials.importers.writer import save_record
+from trials.models import Site, Trial
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            '"><img src=x onerror=alert(1)>',
+            "' OR 1=1 --",
+            "'; DROP TABLE trials_trial; --",
+            "%00",
+            "\x00",
+            "NCT",
+            "-1",
+            "1e308",
+            str(10**30),
+            "9" * 5000,
+            "２０２０-01-01",
+            "\u202eevil",
+            "AREA[LastUpdatePostDate]RANGE[2023-01-15,MAX]",
+            '"unbalanced',
+            "OR OR AND NOT -",
+        ]
+    ),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+)
+LIST_PARAMETERS = [
+    "q", "status", "phase", "study_type", "allocation", "condition", "intervention", "sponsor", "sponsor_class",
+    "country", "city", "age", "sex", "healthy_volunteers", "has_results", "start_from", "start_to",
+    "completion_from", "completion_to", "updated_since", "sort", "page",
+]  # fmt: skip
+API_PARAMETERS = [
+    "query.term", "query.cond", "query.intr", "query.locn", "query.spons", "filter.overallStatus", "filter.ids",
+    "sort", "countTotal", "pageSize", "pageToken", "format", "markupFormat", "fields",
+]  # fmt: skip
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def assert_safe(response, values):
+    assert response.status_code < 500, response.content[:500]
+    if not response.get("Content-Type", "").startswith("text/html"):
+        # Plain text and JSON (served with nosniff) are not read as markup.
+        return
+    body = response.content.decode(errors="replace")
+    for value in values:
+        if "<script>" in value or "onerror=" in value:
+            assert value not in body
+
+
+@FUZZ
+@given(params=st.lists(st.tuples(st.sampled_from(LIST_PARAMETERS), HOSTILE), max_size=6))
+def test_the_search_page_survives_any_parameters(client, seed_trial, params):
+    for url in ("/trials/", "/trials/export.json"):
+        assert_safe(client.get(url, [*params]), [value for _, value in params])
+
+
+@FUZZ
+@given(params=st.lists(st.tuples(st.sampled_from(API_PARAMETERS), HOSTILE), max_size=6))
+def test_the_api_survives_any_parameters(client, seed_trial, params):
+    assert_safe(client.get("/api/v2/studies", [*params]), [value for _, value in params])
+
+
+@FUZZ
+@given(path=HOSTILE)
+def test_trial_and_api_paths_survive_anything(client, seed_trial, path):
+    for url in (f"/trials/{path}/", f"/api/v2/studies/{path}", f"/trials/{path}.json"):
+        try:
+            response = client.get(url)
+        except ValueError:
+            continue  # the test client itself refuses some paths (e.g. NUL)
+        assert_safe(response, [path])
+
+
+def mutate_lines(text: str, rng: random.Random) -> str:
+    lines = text.split("\n")
+    for _ in range(rng.randint(1, 6)):
+        index = rng.randrange(len(lines))
+        action = rng.choice(["drop", "duplicate", "swap", "garble", "blank"])
+        if action == "drop" and len(lines) > 1:
+            lines.pop(index)
+        elif action == "duplicate":
+            lines.insert(index, lines[index])
+        elif action == "swap":
+            other = rng.randrange(len(lines))
+            lines[index], lines[other] = lines[other], lines[index]
+        elif action == "garble":
+            lines[index] = "".join(rng.sample(lines[index], len(lines[index]))) + rng.choice(["", "\\>", "Ω", ":"])
+        else:
+            lines[index] = ""
+    return "\n".join(lines)
+
+
+@FUZZ
+@given(seed=st.integers(min_value=0, max_value=10**9))
+def test_the_page_parser_imports_or_rejects_mutated_pages_whole(seed_text, seed):
+    text = mutate_lines(seed_text, random.Random(seed))
+    try:
+        record = parse_page(text)
+    except DocumentError:
+        assert not Trial.objects.exists()
+        return
+    try:
+        save_record(record)
+    except RecordError:
+        assert not Trial.objects.exists() and not Site.objects.exists()
+    Trial.objects.all().delete()
+
+
+def mutate_study(study, rng: random.Random):
+    """Delete keys, swap in wrong types, or empty lists, anywhere in the study."""
+    nodes = [study]
+    for node in nodes:
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+        nodes.extend(child for child in children if isinstance(child, (dict, list)))
+    for _ in range(rng.randint(1, 5)):
+        node = rng.choice([node for node in nodes if isinstance(node, dict) and node] or [study])
+        if not node:
+            continue
+        key = rng.choice(list(node))
+        node[key] = rng.choice([None, 7, -1, "", "x" * 2000, [], {}, ["a"], True, 1.5, "NOT_A_CODE"])
+    return study
+
+
+@FUZZ
+@given(seed=st.integers(min_value=0, max_value=10**9))
+def test_the_json_importer_imports_or_rejects_mutated_studies_whole(ctgov_data, seed):
+    rng = random.Random(seed)
+    path = rng.choice(sorted(ctgov_data.glob("*.json")))
+    study = mutate_study(json.loads(path.read_text(encoding="utf-8")), rng)
+    try:
+        record = study_to_record(study)
+        save_record(record)
+    except (StudyError, RecordError):
+        assert not Trial.objects.exists() and not Site.objects.exists()
+    Trial.objects.all().delete()
