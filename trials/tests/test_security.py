@@ -78,3 +78,21 @@ def test_failed_logins_are_throttled_with_a_clear_message(client, db, settings):
     # Even the right password waits out the hour.
     again = client.post(login, {"username": "clerk", "password": "the right long passphrase"})
     assert again.status_code == 429
+
+
+def test_errors_are_logged_as_json_lines():
+    import json
+    import logging
+
+    from trialportal.logs import JsonFormatter
+
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "Internal error: %s", ("/x",), True)
+        import sys
+
+        record.exc_info = sys.exc_info()
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["level"] == "ERROR" and entry["message"] == "Internal error: /x"
+    assert "ValueError: boom" in entry["exception"]
