@@ -53,7 +53,7 @@ MIX = {
         "/trials/?country=France",
         "/trials/?age=70&sex=MALE&healthy_volunteers=yes",
     ],
-    "deep page": ["/trials/?status=COMPLETED&page=200", "/trials/?page=300", "/trials/?q=cancer&page=40"],
+    "deep page": ["/trials/?status=COMPLETED&page=200", "/trials/?page=300", "/trials/?q=cancer&sort=updated&page=40"],
     "condition filter": [
         "/trials/?condition=diabetes",
         "/trials/?condition=diabetis",

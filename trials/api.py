@@ -158,7 +158,8 @@ def filtered_trials(request: HttpRequest):
     for area, text in queries.items():
         if text:
             try:
-                trials = search.match(trials, text, area)
+                search.parse_query(text)  # the syntax check, on every backend
+                trials = search.match_area(trials, text, area)
             except search.QuerySyntaxError as error:
                 raise BadRequest(f"query.{area}", str(error)) from None
     for name in ("filter.overallStatus", "postFilter.overallStatus"):

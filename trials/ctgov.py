@@ -322,7 +322,7 @@ def study_to_record(study: Any) -> TrialRecord:
         if not isinstance(struct, dict):
             raise StudyError(f"{date.path}: expected an object with a date")
         try:
-            parsed = PartialDate.parse(struct.get("date") or "")
+            parsed = PartialDate.parse(_read(struct.get("date"), "text", f"{date.path}.date") or "")
         except ValueError as error:
             raise StudyError(f"{date.path}.date: {error}") from None
         record.set_date(date.name, parsed, _read(struct.get("type"), "text", f"{date.path}.type") or "")

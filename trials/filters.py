@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from . import choices, search
-from .models import Condition, Intervention, Site, Sponsor, TrialCondition, phase_regex
+from .models import Condition, Intervention, Site, Sponsor, TrialCondition, has_phase
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
 SORTS = (
@@ -146,7 +146,7 @@ class TrialFilter(django_filters.FilterSet):
             return queryset
         wanted = Q()
         for phase in value:
-            wanted |= Q(phases__regex=phase_regex(phase))
+            wanted |= has_phase(phase)
         return queryset.filter(wanted)
 
     def filter_condition(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -30,9 +30,15 @@ def validate_string_list(value) -> None:
         raise ValidationError('Enter a list of texts, e.g. ["first", "second"].')
 
 
-def phase_regex(phase: str) -> str:
-    """A regex matching one phase code inside the stored comma-separated list."""
-    return rf"(^|,){phase}(,|$)"
+def has_phase(phase: str) -> Q:
+    """Trials whose phases include ``phase``, with LIKE (far cheaper than a regex per row).
+
+    Codes never contain one another, but for PHASE1 inside EARLY_PHASE1: that one
+    must start the list or follow a comma.
+    """
+    if phase == "PHASE1":
+        return Q(phases__startswith="PHASE1") | Q(phases__contains=",PHASE1")
+    return Q(phases__contains=phase)
 
 
 class TrialQuerySet(models.QuerySet):
@@ -40,7 +46,7 @@ class TrialQuerySet(models.QuerySet):
         return self.filter(overall_status__in=choices.OPEN_STATUSES)
 
     def with_phase(self, phase: str) -> TrialQuerySet:
-        return self.filter(phases__regex=phase_regex(phase))
+        return self.filter(has_phase(phase))
 
     def for_list(self) -> TrialQuerySet:
         """What a list row shows: lead sponsor, conditions, interventions; one query each.

@@ -39,7 +39,10 @@ def _exists(model, **lookup) -> Exists:
 
 
 def _condition_area(term: str) -> Q:
-    return Q(_exists(TrialCondition, condition__name__icontains=term)) | Q(keywords__icontains=term)
+    from .models import Condition
+
+    # Through the small table of condition names (and its trigram index).
+    return Q(_exists(TrialCondition, condition__in=Condition.objects.filter(name__icontains=term)))
 
 
 def _intervention_area(term: str) -> Q:
@@ -137,6 +140,13 @@ def parse_query(text: str, strict: bool = True) -> list[list[tuple[str, bool]]]:
     return alternatives
 
 
+def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
+    """The API's per-area query: full-text search for ``term`` where the backend has it."""
+    if area == "term" and isinstance(backend(), PostgresBackend):
+        return backend().matching(queryset, text)
+    return match(queryset, text, area)
+
+
 def match(queryset: QuerySet, text: str, area: str = "term", strict: bool = True) -> QuerySet:
     """Trials of ``queryset`` matching ``text`` in ``area`` (see ``AREAS``)."""
     alternatives = parse_query(text, strict)
@@ -157,7 +167,7 @@ def match(queryset: QuerySet, text: str, area: str = "term", strict: bool = True
 SNIPPET_START, SNIPPET_STOP = "\x02", "\x03"
 CLOSE_MATCHES = 5
 # How many matches relevance ranking reads, at most (see PostgresBackend.ranked).
-RANK_CANDIDATES = 1000
+RANK_CANDIDATES = 500
 
 
 def highlight(text: str) -> str:

@@ -7,10 +7,13 @@ query per facet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.http import QueryDict
 from django.utils.functional import cached_property
@@ -19,11 +22,37 @@ from . import choices, search
 from .filters import STATUS_GROUPS, TrialFilter
 from .models import Trial, attach_site_counts
 
+T = TypeVar("T")
 TRIALS_PER_PAGE = 25
 EXPORT_LIMIT = 1000
 # Counting stops here: "10,000+ trials". Past it, exact counts and the
 # status and phase counts would cost a scan of every match.
 COUNT_LIMIT = 10_000
+# How long a count or a facet may take on PostgreSQL before it gives way.
+COUNT_TIMEOUT_MS = 120
+
+
+def within_time(query: Callable[[], T]) -> T | None:
+    """``query()``, or None if PostgreSQL cannot answer it within ``COUNT_TIMEOUT_MS``."""
+    if connection.vendor != "postgresql":
+        return query()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(COUNT_TIMEOUT_MS)}")
+            return query()
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+            return None
+        raise
+
+
+def estimate(queryset) -> int:
+    """The planner's estimate of how many rows ``queryset`` returns."""
+    import json
+
+    plan = json.loads(queryset.explain(format="json"))
+    return min(int(plan[0]["Plan"]["Plan Rows"]), COUNT_LIMIT + 1)
 
 
 class CappedPaginator(Paginator):
@@ -43,8 +72,19 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def total(self) -> int:
-        """The number of matches, or ``COUNT_LIMIT + 1`` when there are more."""
-        return self.matches.values("pk")[: COUNT_LIMIT + 1].count()
+        """The number of matches, or ``COUNT_LIMIT + 1`` when there are more.
+
+        A count that would take longer than ``COUNT_TIMEOUT_MS`` (a common term
+        with a filter that only the table can check) gives way to the
+        planner's estimate, and ``estimated`` says so.
+        """
+        self.estimated = False
+        counted = self.matches.values("pk")[: COUNT_LIMIT + 1]
+        result = within_time(counted.count)
+        if result is None:
+            self.estimated = True
+            return estimate(counted)
+        return result
 
 
 @dataclass
@@ -54,6 +94,7 @@ class Results:
     errors: list[tuple[str, str]] = field(default_factory=list)
     count: int = 0
     count_capped: bool = False
+    count_estimated: bool = False
     pages_capped: bool = False
     ranked_pages_only: bool = False
     page: Page | None = None
@@ -131,6 +172,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         return results
     results.count = min(paginator.total, COUNT_LIMIT)
     results.count_capped = paginator.total > COUNT_LIMIT
+    results.count_estimated = paginator.estimated
     results.pages_capped = paginator.total > paginator.limit
     trials = attach_site_counts(list(page.object_list))
     page.object_list = trials
@@ -140,7 +182,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     for trial in trials:
         trial.snippet = results.snippets.get(trial.pk, "")
 
-    if not results.count_capped:
+    if not (results.count_capped or results.count_estimated):
         results.status_counts = dict(_facet(data, "status", "overall_status"))
         results.phase_counts = _phase_facet(data)
     if filterset.condition_matches is not None:
@@ -167,14 +209,15 @@ def _facet(data: QueryDict, name: str, field_name: str) -> list[tuple]:
     counts (an empty list) rather than partial ones.
     """
     matches = TrialFilter(data, queryset=Trial.objects.all(), skip=name).qs.order_by().values("pk")
-    counts = list(
+    grouped = (
         Trial.objects.filter(pk__in=matches[: COUNT_LIMIT + 1])
         .order_by()
         .values_list(field_name)
         .annotate(count=Count("id"))
         .values_list(field_name, "count")
     )
-    return [] if sum(count for _, count in counts) > COUNT_LIMIT else counts
+    counts = within_time(lambda: list(grouped))
+    return [] if counts is None or sum(count for _, count in counts) > COUNT_LIMIT else counts
 
 
 def _phase_facet(data: QueryDict) -> dict[str, int]:

@@ -71,7 +71,7 @@ CHILD_MODELS: dict[str, type[models.Model]] = {
 }
 # Record fields that are not columns: they become arm ↔ intervention links.
 _LINK_FIELDS = {"intervention_names", "arm_group_labels"}
-_NOT_COMPARED = {"id", "trial", "created_at", "updated_at", "source_digest"}
+_NOT_COMPARED = {"id", "trial", "created_at", "updated_at", "source_digest", "search_vector"}
 
 
 def record_digest(record: TrialRecord) -> str:
@@ -169,7 +169,11 @@ class _Table:
         table, column_list = quote(self.model._meta.db_table), ", ".join(quote(column) for column in columns)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                # The raw psycopg cursor: wrap its errors as Django's, like any query's.
+                with (
+                    connection.wrap_database_errors,
+                    cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
+                ):
                     for values in db_rows:
                         copy.write_row(values)
             else:
@@ -239,6 +243,9 @@ class _Built:
             self.children[attribute] = rows
         if sum(1 for sponsor in record.sponsors if sponsor.is_lead) > 1:
             self.errors.append("more than one lead sponsor")
+        related = [(item.nct_id, item.kind) for item in record.related_trials]
+        if len(set(related)) != len(related):
+            self.errors.append("a related trial is listed twice")
         self.links = self._links()
         self.conditions = list(dict.fromkeys(name.strip() for name in record.conditions if name.strip()))
 
@@ -497,9 +504,8 @@ def _insert_trials_with_vectors(rows: list[dict], documents: list[tuple[str, str
             "(LIKE trials_trial, doc_a text, doc_b text, doc_c text, doc_d text)"
         )
         positions = [table.columns.index(column) for column in columns]
-        with cursor.cursor.copy(
-            f"COPY trials_trial_staging ({column_list}, doc_a, doc_b, doc_c, doc_d) FROM STDIN"
-        ) as copy:
+        staging = f"COPY trials_trial_staging ({column_list}, doc_a, doc_b, doc_c, doc_d) FROM STDIN"
+        with connection.wrap_database_errors, cursor.cursor.copy(staging) as copy:
             for row, document in zip(rows, documents, strict=True):
                 values = table.db_row(row)
                 copy.write_row((*(values[index] for index in positions), *document))

@@ -137,7 +137,9 @@ def test_the_list_page_takes_a_fixed_number_of_queries(client, registry, django_
         {"q": "diabetes"},
         {"q": "cancer", "status": "COMPLETED", "age": 50, "country": "United States"},
     ):
-        with django_assert_max_num_queries(10):
+        # On PostgreSQL the count and two facets run under a time limit: a savepoint,
+        # SET LOCAL and a release around each, 9 statements more.
+        with django_assert_max_num_queries(19 if connection.vendor == "postgresql" else 10):
             assert client.get(reverse("trials:list"), params).status_code == 200
 
 

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from trials.tests.factories import make_trial
@@ -100,10 +101,12 @@ def test_list_and_home_take_fixed_queries(client, django_assert_max_num_queries)
     for n in range(30):
         make_trial(f"NCT9000{n:04d}", size=2)
     # Home: counts, the rows and what they show. List: also the status and phase counts.
+    # On PostgreSQL the count and the two facets each add a savepoint, SET LOCAL and a release.
+    listing = 17 if connection.vendor == "postgresql" else 8
     for url, queries in (
         (reverse("trials:home"), 7),
-        (reverse("trials:list"), 8),
-        (reverse("trials:list") + "?page=2", 8),
+        (reverse("trials:list"), listing),
+        (reverse("trials:list") + "?page=2", listing),
     ):
         with django_assert_max_num_queries(queries):
             response = client.get(url)
