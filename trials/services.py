@@ -29,7 +29,7 @@ EXPORT_LIMIT = 1000
 # status and phase counts would cost a scan of every match.
 COUNT_LIMIT = 10_000
 # How long a count or a facet may take on PostgreSQL before it gives way.
-COUNT_TIMEOUT_MS = 120
+COUNT_TIMEOUT_MS = 50
 
 
 def within_time(query: Callable[[], T]) -> T | None:
