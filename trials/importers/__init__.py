@@ -185,8 +185,12 @@ def count_documents(paths: list[str | Path]) -> int:
     return total
 
 
-def _prepare_document(item: tuple[str, bytes]) -> tuple[_Read, list[Prepared]]:
-    """Read, map, fingerprint and validate one document: the work a worker process does."""
+def _prepare_document(item: tuple[str, bytes], in_worker: bool = False) -> tuple[_Read, list[Prepared]]:
+    """Read, map, fingerprint and validate one document: the work a worker process does.
+
+    In a worker, records whose digest is already stored are not validated:
+    the writer will find them unchanged.
+    """
     source, data = item
     try:
         read = read_document(data, source)
@@ -194,9 +198,24 @@ def _prepare_document(item: tuple[str, bytes]) -> tuple[_Read, list[Prepared]]:
         return _Read(source, failures=[ImportFailure(source, "", f"cannot read the file: {error}")]), []
     except UnknownFormat as error:
         return _Read(source, failures=[ImportFailure(source, "", str(error))]), []
-    prepared = [prepare(record, build=True) for record in read.records]
+    prepared = [prepare(record) for record in read.records]
+    if in_worker:
+        from ..models import Trial
+
+        stored = dict(
+            Trial.objects.filter(nct_id__in=[item.record.nct_id for item in prepared]).values_list(
+                "nct_id", "source_digest"
+            )
+        )
+        for item in prepared:
+            if stored.get(item.record.nct_id) != item.digest:
+                item.build()
     read.records = []
     return read, prepared
+
+
+def _prepare_in_worker(item: tuple[str, bytes]) -> tuple[_Read, list[Prepared]]:
+    return _prepare_document(item, in_worker=True)
 
 
 def _prepared_documents(paths: list[Path], workers: int) -> Iterator[tuple[_Read, list[Prepared]]]:
@@ -230,7 +249,7 @@ def _prepared_documents(paths: list[Path], workers: int) -> Iterator[tuple[_Read
 
 def _prepare_window(pool, window: list) -> Iterator[tuple[_Read, list[Prepared]]]:
     readable = [item for item in window if not isinstance(item, _Read)]
-    prepared = iter(pool.imap(_prepare_document, readable, chunksize=32))
+    prepared = iter(pool.imap(_prepare_in_worker, readable, chunksize=32))
     for item in window:
         yield (item, []) if isinstance(item, _Read) else next(prepared)
 
@@ -285,7 +304,12 @@ def import_paths(
 
 
 def default_workers(documents: int) -> int:
-    """Worker processes worth starting for an import of ``documents``: none for small ones."""
+    """Worker processes worth starting for an import of ``documents``.
+
+    None for small imports; otherwise the cores left once this process and
+    the database have one each (measured: on 2 cores a worker slows the
+    import, as it takes CPU from PostgreSQL).
+    """
     if documents < 2 * WORKER_WINDOW:
         return 0
-    return max(1, (os.cpu_count() or 1) - 1)
+    return max(0, (os.cpu_count() or 1) - 2)

@@ -362,6 +362,10 @@ class Prepared:
     digest: str
     built: _Built | None = None
 
+    def build(self) -> None:
+        if self.built is None:
+            self.built = _Built(self.record, self.digest)
+
 
 def prepare(record: TrialRecord, build: bool = False) -> Prepared:
     record.nct_id = record.nct_id.strip().upper()
