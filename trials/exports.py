@@ -12,7 +12,6 @@ import csv
 import io
 from collections.abc import Iterable
 
-from .ctgov import trial_to_study
 from .models import Trial
 
 REGISTRY_URL = "https://clinicaltrials.gov/study/"
@@ -94,7 +93,3 @@ def csv_text(trials: Iterable[Trial], header: bool = True) -> str:
     for trial in trials:
         writer.writerow(value(trial) for _, value in CSV_COLUMNS)
     return buffer.getvalue()
-
-
-def studies(trials: Iterable[Trial]) -> list[dict]:
-    return [trial_to_study(trial) for trial in trials]
