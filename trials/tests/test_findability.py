@@ -1,0 +1,31 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_sitemap_lists_every_trial_with_its_last_update(client, seed_trial):
+    index = client.get("/sitemap.xml").content.decode()
+    section = re.search(r"<loc>https?://[^/]+(/sitemap-trials\.xml[^<]*)</loc>", index).group(1)
+    trials = client.get(section.replace("&amp;", "&")).content.decode()
+    assert "/trials/NCT04133233/</loc>" in trials
+    assert "<lastmod>2023-08-08</lastmod>" in trials
+
+
+def test_robots_keeps_crawlers_out_of_the_admin_and_points_at_the_sitemap(client, db):
+    body = client.get("/robots.txt").content.decode()
+    assert "Disallow: /admin/" in body
+    assert re.search(r"^Sitemap: https?://\S+/sitemap\.xml$", body, re.M)
+
+
+def test_a_trial_page_has_a_precise_title_description_and_open_graph_tags(client, seed_trial):
+    html = client.get(reverse("trials:detail", args=["NCT04133233"])).content.decode()
+    assert (
+        "<title>Low Dose IL-2 Therapy in Patients With a Depressive Episode in the Course of a Bipolar Disorder "
+        "(NCT04133233)" in html
+    )
+    assert '<meta name="description" content="The aim of this research' in html
+    assert '<link rel="canonical" href="http://testserver/trials/NCT04133233/">' in html
+    assert '<meta property="og:title" content="Low Dose IL-2 Therapy' in html
