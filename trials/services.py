@@ -140,7 +140,7 @@ def _without(data: QueryDict, name: str, value: str | None = None) -> str:
     return urlencode(kept)
 
 
-def search_trials(data: QueryDict, page_number: str | None, export: bool = False) -> Results:
+def search_trials(data: QueryDict, page_number: str | None, export: bool = False, limit: int = 0) -> Results:
     filterset = TrialFilter(data, queryset=Trial.objects.all())
     results = Results(filterset=filterset, text=data.get("q", "").strip())
     results.query_string = _without(data, "page")
@@ -153,7 +153,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         return results
     queryset = filterset.qs
     if export:
-        results.export_trials = list(queryset.for_detail()[:EXPORT_LIMIT])
+        results.export_trials = list(queryset.for_detail()[: limit or EXPORT_LIMIT])
         results.count = filterset.matches.count()
         return results
 

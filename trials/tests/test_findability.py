@@ -29,3 +29,19 @@ def test_a_trial_page_has_a_precise_title_description_and_open_graph_tags(client
     assert '<meta name="description" content="The aim of this research' in html
     assert '<link rel="canonical" href="http://testserver/trials/NCT04133233/">' in html
     assert '<meta property="og:title" content="Low Dose IL-2 Therapy' in html
+
+
+def test_atom_feeds_of_recent_trials_and_of_a_search(client, seed_trial, ctgov_data):
+    from trials.importers import import_paths
+
+    import_paths([ctgov_data])
+    recent = client.get("/trials/feed/")
+    assert recent["Content-Type"].startswith("application/atom+xml")
+    entries = re.findall(r"<entry>.*?</entry>", recent.content.decode(), re.S)
+    assert len(entries) == 50
+    search = client.get("/trials/feed/", {"q": "IL-2", "phase": "PHASE2"}).content.decode()
+    assert "trials for “IL-2”" in search
+    assert re.findall(r"<title>([^<]*)</title>", search)[1:] == [
+        "Low Dose IL-2 Therapy in Patients With a Depressive Episode in the Course of a Bipolar Disorder (NCT04133233)"
+    ]
+    assert client.get("/trials/feed/", {"status": "NOPE"}).status_code == 404

@@ -1,0 +1,57 @@
+"""Atom feeds: recently updated trials, and the trials of any search (``/trials/feed/?q=...``)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.syndication.views import Feed
+from django.http import Http404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from . import services
+from .models import Trial
+
+FEED_SIZE = 50
+
+
+class TrialsFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request):
+        # The search's own parameters: a feed follows a search.
+        results = services.search_trials(request.GET.copy(), page_number=None, export=True, limit=FEED_SIZE)
+        if results.errors:
+            raise Http404("; ".join(f"{label}: {message}" for label, message in results.errors))
+        results.query_string = request.GET.urlencode()
+        return results
+
+    def title(self, results) -> str:
+        return f"TrialPortal: trials for “{results.text}”" if results.text else "TrialPortal: recently updated trials"
+
+    def subtitle(self, results) -> str:
+        return "Clinical trials matching a TrialPortal search, most recently updated first."
+
+    def link(self, results) -> str:
+        return reverse("trials:list") + (f"?{results.query_string}" if results.query_string else "")
+
+    def items(self, results) -> list[Trial]:
+        return sorted(
+            results.export_trials,
+            key=lambda trial: (trial.last_update_posted_date or datetime.date.min, trial.nct_id),
+            reverse=True,
+        )
+
+    def item_title(self, trial: Trial) -> str:
+        return f"{trial.brief_title} ({trial.nct_id})"
+
+    def item_description(self, trial: Trial) -> str:
+        return f"{trial.get_overall_status_display()}. {trial.brief_summary[:500]}"
+
+    def item_updateddate(self, trial: Trial):
+        if trial.last_update_posted_date:
+            return datetime.datetime.combine(trial.last_update_posted_date, datetime.time(), tzinfo=datetime.UTC)
+        return None
+
+    def item_pubdate(self, trial: Trial):
+        return self.item_updateddate(trial)
