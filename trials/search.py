@@ -208,7 +208,7 @@ class PostgresBackend:
         return (
             Trial.objects.filter(pk__in=candidates)
             .annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=32))
-            .order_by(F("rank").desc(), F("last_update_posted_date").desc(nulls_last=True), "nct_id")
+            .order_by(F("rank").desc(), *Trial._meta.ordering)
         )
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
@@ -327,9 +327,10 @@ class SimpleBackend:
     def ranked(self, matches: QuerySet, text: str) -> QuerySet:
         from django.db.models import F
 
-        return self._scored(matches, text).order_by(
-            F("rank").desc(), F("last_update_posted_date").desc(nulls_last=True), "nct_id"
-        )
+        from .models import Trial
+
+        # Equal ranks in the trials' own order: most recently updated first.
+        return self._scored(matches, text).order_by(F("rank").desc(), *Trial._meta.ordering)
 
     def _scored(self, matched: QuerySet, text: str) -> QuerySet:
         from django.db.models import Case, IntegerField, When

@@ -65,6 +65,7 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page)
         self.matches = matches
         self.limit = limit
+        self.estimated = False  # set by ``total`` when the count gave way to an estimate
 
     @cached_property
     def count(self) -> int:
@@ -78,7 +79,6 @@ class CappedPaginator(Paginator):
         with a filter that only the table can check) gives way to the
         planner's estimate, and ``estimated`` says so.
         """
-        self.estimated = False
         counted = self.matches.values("pk")[: COUNT_LIMIT + 1]
         result = within_time(counted.count)
         if result is None:
