@@ -13,6 +13,7 @@ from .models import (
     Condition,
     Identifier,
     Intervention,
+    MeshTerm,
     Official,
     Reference,
     RelatedTrial,
@@ -133,6 +134,13 @@ class RelatedTrialInline(admin.TabularInline):
     extra = 0
 
 
+class MeshTermInline(admin.TabularInline):
+    model = MeshTerm
+    fields = ["domain", "mesh_id", "term", "is_ancestor", "position"]
+    extra = 0
+    classes = ["collapse"]
+
+
 class TrialAdminForm(forms.ModelForm):
     """A trial form that will not overwrite someone else's newer save."""
 
@@ -232,6 +240,7 @@ class TrialAdmin(admin.ModelAdmin):
         ReferenceInline,
         IdentifierInline,
         RelatedTrialInline,
+        MeshTermInline,
     ]
 
     def save_model(self, request, obj, form, change):

@@ -233,6 +233,13 @@ class DatePrecision(models.TextChoices):
     DAY = "DAY", "Day"
 
 
+class MeshDomain(models.TextChoices):
+    """Which browse module of ``derivedSection`` a MeSH term comes from."""
+
+    CONDITION = "CONDITION", "Condition"
+    INTERVENTION = "INTERVENTION", "Intervention"
+
+
 class RelatedTrialKind(models.TextChoices):
     LISTED = "LISTED", "Related clinical trial"
     SIMILAR = "SIMILAR", "More related trial"

@@ -18,6 +18,7 @@ from .importers.records import (
     ArmGroupRecord,
     IdentifierRecord,
     InterventionRecord,
+    MeshTermRecord,
     OfficialRecord,
     ReferenceRecord,
     SiteRecord,
@@ -38,6 +39,8 @@ ARMS = "protocolSection.armsInterventionsModule"
 ELIGIBILITY = "protocolSection.eligibilityModule"
 CONTACTS = "protocolSection.contactsLocationsModule"
 REFERENCES = "protocolSection.referencesModule"
+CONDITION_BROWSE = "derivedSection.conditionBrowseModule"
+INTERVENTION_BROWSE = "derivedSection.interventionBrowseModule"
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,17 @@ CHILD_LISTS: tuple[ChildList, ...] = (
         f"{REFERENCES}.references",
         ReferenceRecord,
         (Element("pmid", "pmid"), Element("type", "type"), Element("citation", "citation")),
+    ),
+    *(
+        ChildList(
+            "mesh_terms",
+            f"{module}.{key}",
+            MeshTermRecord,
+            (Element("mesh_id", "id"), Element("term", "term")),
+            fixed={"domain": domain, "is_ancestor": key == "ancestors"},
+        )
+        for module, domain in ((CONDITION_BROWSE, "CONDITION"), (INTERVENTION_BROWSE, "INTERVENTION"))
+        for key in ("meshes", "ancestors")
     ),
 )
 
@@ -436,4 +450,5 @@ def _children_as_json(trial) -> dict[str, list[dict]]:
             for item in trial.sites.all()
         ],
         "references": [fields(item, ("pmid", "type", "citation")) for item in trial.references.all()],
+        "mesh_terms": [fields(item, ("mesh_id", "term", "domain", "is_ancestor")) for item in trial.mesh_terms.all()],
     }

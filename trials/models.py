@@ -70,6 +70,7 @@ class TrialQuerySet(models.QuerySet):
             "references",
             "identifiers",
             "related_trials",
+            "mesh_terms",
             "interventions",
             Prefetch(
                 "arm_groups",
@@ -503,6 +504,26 @@ class Identifier(TrialChild):
 
     def __str__(self) -> str:
         return self.identifier
+
+
+class MeshTerm(TrialChild):
+    """A MeSH term the registry assigned to the trial's conditions or interventions.
+
+    ``derivedSection.conditionBrowseModule`` and ``interventionBrowseModule``:
+    the terms themselves (``meshes``) and their ancestors in the MeSH tree.
+    """
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="mesh_terms")
+    domain = models.CharField(max_length=12, choices=choices.MeshDomain.choices)
+    is_ancestor = models.BooleanField("ancestor", default=False, help_text="An ancestor of the assigned terms.")
+    mesh_id = models.CharField("MeSH ID", max_length=16)
+    term = models.CharField(max_length=300)
+
+    class Meta(TrialChild.Meta):
+        verbose_name = "MeSH term"
+
+    def __str__(self) -> str:
+        return self.term
 
 
 class RelatedTrial(TrialChild):

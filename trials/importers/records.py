@@ -85,6 +85,14 @@ class IdentifierRecord:
 
 
 @dataclass
+class MeshTermRecord:
+    mesh_id: str
+    term: str
+    domain: str = "CONDITION"
+    is_ancestor: bool = False
+
+
+@dataclass
 class RelatedTrialRecord:
     nct_id: str
     title: str = ""
@@ -110,6 +118,7 @@ class TrialRecord:
     officials: list[OfficialRecord] = field(default_factory=list)
     identifiers: list[IdentifierRecord] = field(default_factory=list)
     related_trials: list[RelatedTrialRecord] = field(default_factory=list)
+    mesh_terms: list[MeshTermRecord] = field(default_factory=list)
 
     def set_date(self, name: str, date: PartialDate | None, date_type: str = "") -> None:
         """Set ``start``, ``primary_completion`` or ``completion`` with its precision and type."""

@@ -33,6 +33,7 @@ from ..models import (
     Condition,
     Identifier,
     Intervention,
+    MeshTerm,
     Official,
     Reference,
     RelatedTrial,
@@ -68,6 +69,7 @@ CHILD_MODELS: dict[str, type[models.Model]] = {
     "officials": Official,
     "identifiers": Identifier,
     "related_trials": RelatedTrial,
+    "mesh_terms": MeshTerm,
 }
 # Record fields that are not columns: they become arm ↔ intervention links.
 _LINK_FIELDS = {"intervention_names", "arm_group_labels"}
