@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from . import choices, search
+from . import choices, search, services
 from .ctgov import trial_to_study
 from .exports import csv_text
 from .models import Trial
@@ -231,6 +231,48 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     if trial is None:
         return _error(f"No study {canonical or nct_id} is on file.", status=404)
     return study_response(trial, output)
+
+
+@require_GET
+def related(request: HttpRequest, nct_id: str) -> HttpResponse:
+    """The Related tab as JSON: the record's listed trials, then the computed ones with scores and reasons."""
+    try:
+        _check_parameters(request, set())
+    except BadRequest as error:
+        return _error(str(error))
+    canonical = search.nct_id_from_token(nct_id)
+    trial = Trial.objects.filter(nct_id=canonical).prefetch_related("related_trials").first() if canonical else None
+    if trial is None:
+        return _error(f"No study {canonical or nct_id} is on file.", status=404)
+    lists = services.related_trials(trial)
+
+    def similar(item) -> dict:
+        other = item.other
+        return {
+            "nctId": other.nct_id,
+            "briefTitle": other.brief_title,
+            "overallStatus": other.overall_status,
+            "phases": list(other.phases),
+            "score": round(item.score, 4),
+            "reasons": item.reasons,
+        }
+
+    body = {
+        "nctId": trial.nct_id,
+        "listed": [
+            {
+                "nctId": item.nct_id,
+                "briefTitle": item.title or (item.on_file.brief_title if item.on_file else ""),
+                "overallStatus": item.on_file.overall_status if item.on_file else None,
+                "phases": list(item.on_file.phases) if item.on_file else None,
+                "onFile": item.on_file is not None,
+            }
+            for item in lists.listed
+        ],
+        "moreRelated": [similar(item) for item in lists.more],
+        "recruitingNow": [similar(item) for item in lists.recruiting],
+    }
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 def study_response(trial: Trial, output: str = "json") -> HttpResponse:

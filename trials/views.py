@@ -57,11 +57,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         raise Http404(f"No trial {canonical} is on file.") from None
     context = {"trial": trial, "tab": tab, "plain_language": choices.PLAIN_LANGUAGE}
     if tab == "related":
-        context["related_on_file"] = set(
-            Trial.objects.filter(nct_id__in=[related.nct_id for related in trial.related_trials.all()]).values_list(
-                "nct_id", flat=True
-            )
-        )
+        context["related"] = services.related_trials(trial)
     return render(request, template, context)
 
 

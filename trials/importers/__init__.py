@@ -25,6 +25,7 @@ from pathlib import Path
 
 from django.db import connection, connections, reset_queries
 
+from .. import similarity
 from .page import DocumentError, looks_like_page, parse_page
 from .records import TrialRecord
 from .writer import Outcome, Prepared, prepare, save_prepared
@@ -55,6 +56,8 @@ class ImportReport:
     counts: Counter = field(default_factory=Counter)
     failures: list[ImportFailure] = field(default_factory=list)
     skipped: int = 0
+    # NCT IDs of the trials created or updated: their related lists need redoing.
+    changed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -260,13 +263,16 @@ def import_paths(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     workers: int = 0,
+    related: bool = True,
 ) -> ImportReport:
     """Import every document under ``paths``; each failure is reported and skipped.
 
     ``since`` skips studies last updated before that date; ``progress`` is
     called with the number of documents read since its last call;
     ``workers`` other processes read and validate while this one writes
-    (not inside a transaction, whose connection they would share).
+    (not inside a transaction, whose connection they would share);
+    ``related`` recomputes the related trials of what changed (see
+    ``similarity.after_import``).
     """
     if workers and connection.in_atomic_block:
         workers = 0
@@ -282,6 +288,8 @@ def import_paths(
                 )
             else:
                 report.counts[result.outcome] += 1
+                if result.outcome != Outcome.UNCHANGED:
+                    report.changed.append(result.record.nct_id)
         batch.clear()
         # With DEBUG on, Django keeps the last 9,000 queries; a long import needs none of them.
         reset_queries()
@@ -300,6 +308,8 @@ def import_paths(
             progress(1)
     if batch:
         flush()
+    if related and report.changed:
+        similarity.after_import(report.changed)
     return report
 
 
