@@ -432,9 +432,10 @@ def condition_mesh_names() -> dict[str, tuple[str, str]]:
 class Vectorizer:
     """Turns features into weighted, block-normalized vectors over term ids."""
 
-    def __init__(self, document_counts: dict[int, int], total: int):
+    def __init__(self, document_counts: dict[int, int], total: int, weights: dict[str, float] | None = None):
         self.document_counts = document_counts
         self.total = max(total, 1)
+        self.weights = weights or _BLOCK_WEIGHT
 
     def idf(self, term_id: int) -> float:
         return math.log((self.total + 1) / (self.document_counts.get(term_id, 0) + 1)) + 1.0
@@ -449,16 +450,17 @@ class Vectorizer:
             weight = _FEATURE_WEIGHTS[prefix] * (1.0 + math.log(count))
             if prefix != "d":
                 weight *= self.idf(term_id)
-            blocks[_BLOCK[prefix]].append((term_id, weight))
+            if self.weights.get(_BLOCK[prefix]):
+                blocks[_BLOCK[prefix]].append((term_id, weight))
         ids, weights = [], []
         # Signals a trial lacks (no conditions on file) hand their weight to the others.
-        present = sum(_BLOCK_WEIGHT[block] for block in blocks)
+        present = sum(self.weights[block] for block in blocks)
         for block, items in blocks.items():
             limit = {"t": DESCRIPTION_WORDS, "e": ELIGIBILITY_WORDS}.get(block)
             if limit and len(items) > limit:
                 items = sorted(items, key=lambda item: -item[1])[:limit]
             norm = math.sqrt(sum(weight * weight for _, weight in items))
-            scale = math.sqrt(_BLOCK_WEIGHT[block] / present) / norm
+            scale = math.sqrt(self.weights[block] / present) / norm
             for term_id, weight in items:
                 ids.append(term_id)
                 weights.append(weight * scale)
@@ -537,8 +539,36 @@ def choose(matches: list[Match], open_ids: set[int]) -> list[Match]:
 # --- The whole registry -------------------------------------------------------------
 
 
-def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) -> int:
-    """Recompute every trial's features, keys and similar trials; returns how many trials."""
+@dataclass
+class Space:
+    """The whole registry's vectors in memory, as sparse matrices (rows are trials, columns terms)."""
+
+    trial_ids: list[int]
+    keys: list[str]
+    labels: list[str]
+    document_counts: list[int]
+    vectors: object  # scipy.sparse.csr_matrix
+    key_matrix: object
+
+    def neighbours(self, start: int, stop: int) -> Iterator[tuple[int, list[int], list[float]]]:
+        """(row, candidate rows, exact scores) for the rows start..stop, from the key index."""
+        candidates = (self.key_matrix[start:stop] @ self.key_matrix_t).tocsr()
+        for offset in range(stop - start):
+            row = start + offset
+            begin, end = candidates.indptr[offset], candidates.indptr[offset + 1]
+            others, approx = candidates.indices[begin:end], candidates.data[begin:end]
+            if len(others) > CANDIDATES:
+                others = others[np.argpartition(-approx, CANDIDATES)[:CANDIDATES]]
+            others = [other for other in others.tolist() if other != row]
+            if others:
+                yield row, others, (self.vectors[others] @ self.vectors[row].T).toarray().ravel().tolist()
+
+    def __post_init__(self):
+        self.key_matrix_t = self.key_matrix.T.tocsr()
+
+
+def load_space(weights: dict[str, float] | None = None, chunk: int = 2000) -> Space:
+    """Read every trial's features and weigh them (``weights`` by signal prefix, for experiments)."""
     from scipy import sparse
 
     term_ids: dict[str, int] = {}
@@ -562,7 +592,7 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) ->
     keys = list(term_ids)
     prefixes = {term_id: key[0] for key, term_id in term_ids.items()}
     del term_ids
-    vectorizer = Vectorizer(dict(enumerate(document_counts)), total)
+    vectorizer = Vectorizer(dict(enumerate(document_counts)), total, weights)
     key_limit = vectorizer.key_limit()
 
     # Weighted vectors, and the key matrix candidates are found with.
@@ -591,46 +621,40 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) ->
     key_matrix = sparse.csr_matrix(
         (np.asarray(key_data, np.float32), np.asarray(key_indices, np.int32), key_indptr), shape=shape
     )
-    key_matrix_t = key_matrix.T.tocsr()
+    return Space(trial_ids, keys, labels, document_counts, vectors, key_matrix)
 
+
+def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) -> int:
+    """Recompute every trial's features, keys and similar trials; returns how many trials."""
+    space = load_space(chunk=chunk)
+    trial_ids, total = space.trial_ids, len(space.trial_ids)
     row_of = {trial_id: row for row, trial_id in enumerate(trial_ids)}
-    status_of = dict(Trial.objects.values_list("id", "overall_status"))
     open_rows = {
         row_of[trial_id]
-        for trial_id, status in status_of.items()
+        for trial_id, status in Trial.objects.values_list("id", "overall_status")
         if status in choices.OPEN_STATUSES and trial_id in row_of
     }
     listed = _listed_pairs(row_of)
-    label_of = dict(enumerate(labels))
-    key_of = dict(enumerate(keys))
+    label_of = dict(enumerate(space.labels))
+    key_of = dict(enumerate(space.keys))
 
     with transaction.atomic():
         _clear()
-        _save_terms(keys, labels, document_counts)
-        _save_profiles(trial_ids, vectors)
-        _save_keys(trial_ids, key_matrix)
+        _save_terms(space.keys, space.labels, space.document_counts)
+        _save_profiles(trial_ids, space.vectors)
+        _save_keys(trial_ids, space.key_matrix)
         for start in range(0, total, chunk):
             stop = min(start + chunk, total)
-            candidates = (key_matrix[start:stop] @ key_matrix_t).tocsr()
             rows = []
-            for offset in range(stop - start):
-                row = start + offset
-                begin, end = candidates.indptr[offset], candidates.indptr[offset + 1]
-                others, approx = candidates.indices[begin:end], candidates.data[begin:end]
-                if len(others) > CANDIDATES:
-                    best = np.argpartition(-approx, CANDIDATES)[:CANDIDATES]
-                    others = others[best]
-                others = [other for other in others.tolist() if other != row and (row, other) not in listed]
-                if not others:
-                    continue
-                exact = (vectors[others] @ vectors[row].T).toarray().ravel()
-                vector = _row(vectors, row)
-                matches = []
-                for other, score in zip(others, exact.tolist(), strict=True):
-                    if score >= MIN_SCORE:
-                        matches.append(Match(other, score, []))
+            for row, others, scores in space.neighbours(start, stop):
+                matches = [
+                    Match(other, score, [])
+                    for other, score in zip(others, scores, strict=True)
+                    if score >= MIN_SCORE and (row, other) not in listed
+                ]
+                vector = _row(space.vectors, row)
                 for match in choose(matches, open_rows):
-                    match.score, match.reasons = explain(vector, _row(vectors, match.other_id), key_of, label_of)
+                    match.score, match.reasons = explain(vector, _row(space.vectors, match.other_id), key_of, label_of)
                     rows.append(
                         {
                             "trial_id": trial_ids[row],

@@ -1,0 +1,207 @@
+"""How good are "More related trials"? Precision@5 on judged pairs of real records.
+
+    .venv/bin/python bench/related_quality.py            report the figures
+    .venv/bin/python bench/related_quality.py --pool F   write the unjudged pairs to F, for judging
+
+Loads the shared ClinicalTrials.gov records (``../shared/data/ctgov/v2``, or
+RECORDS_DIR) and the seed into a scratch SQLite database, then ranks the
+trials related to each query of ``bench/data/related_judgments.tsv`` by:
+the shipped engine (all signals, above ``MIN_SCORE``), each signal alone,
+all signals without the minimum score, and a plain TF-IDF cosine baseline
+over title, conditions, keywords, MeSH terms, interventions and summary.
+Precision@5 is the share of relevant trials among the (up to) five shown,
+averaged over the queries that show any; a pair nobody judged counts as not
+relevant, and the report says how many there were.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/trialportal_related_quality.sqlite3")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialportal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from scipy import sparse  # noqa: E402
+
+from trials import similarity  # noqa: E402
+from trials.importers import SEED_DOCUMENT, import_paths  # noqa: E402
+from trials.models import Intervention, MeshTerm, Trial, TrialCondition  # noqa: E402
+
+RECORDS = Path(os.environ.get("RECORDS_DIR", ROOT.parent / "shared" / "data" / "ctgov" / "v2"))
+JUDGMENTS = ROOT / "bench" / "data" / "related_judgments.tsv"
+SHOWN = 5
+SEED_TOPICS = re.compile(r"bipolar|depress|interleukin[- ]?2|\bil-?2\b|mood", re.IGNORECASE)
+
+METHODS = {
+    "all signals (shipped)": None,
+    "all signals, no minimum": None,
+    "conditions only": {"c": 1.0},
+    "interventions only": {"i": 1.0},
+    "text only": {"t": 1.0, "e": 0.3},
+}
+
+
+def load_registry() -> None:
+    call_command("migrate", verbosity=0)
+    expected = len(list(RECORDS.glob("NCT*.json"))) + 1
+    if Trial.objects.count() != expected:
+        Trial.objects.all().delete()
+        import_paths([RECORDS, SEED_DOCUMENT], related=False)
+
+
+def engine_rankings(weights, min_score: float) -> dict[str, list[tuple[str, float]]]:
+    space = similarity.load_space(weights)
+    nct_of = dict(Trial.objects.values_list("id", "nct_id"))
+    rankings = {}
+    for row, others, scores in space.neighbours(0, len(space.trial_ids)):
+        ranked = sorted(
+            (
+                (score, space.trial_ids[other])
+                for other, score in zip(others, scores, strict=True)
+                if score >= min_score
+            ),
+            reverse=True,
+        )
+        rankings[nct_of[space.trial_ids[row]]] = [(nct_of[other], score) for score, other in ranked]
+    return rankings
+
+
+def baseline_rankings() -> dict[str, list[tuple[str, float]]]:
+    """Plain TF-IDF cosine over one bag of words per trial, every pair compared."""
+    texts = defaultdict(list)
+    for trial_id, *values in Trial.objects.values_list(
+        "id", "brief_title", "official_title", "keywords", "brief_summary"
+    ):
+        texts[trial_id] += [values[0], values[1], " ".join(values[2] or ()), values[3]]
+    for trial_id, name in TrialCondition.objects.values_list("trial_id", "condition__name"):
+        texts[trial_id].append(name)
+    for trial_id, term in MeshTerm.objects.values_list("trial_id", "term"):
+        texts[trial_id].append(term)
+    for trial_id, name, other_names in Intervention.objects.values_list("trial_id", "name", "other_names"):
+        texts[trial_id] += [name, *other_names]
+    ids = sorted(texts)
+    vocabulary: dict[str, int] = {}
+    rows, cols, counts = [], [], []
+    for row, trial_id in enumerate(ids):
+        bag = defaultdict(int)
+        for stem, _ in similarity.words(" ".join(texts[trial_id])):
+            bag[vocabulary.setdefault(stem, len(vocabulary))] += 1
+        for col, count in bag.items():
+            rows.append(row)
+            cols.append(col)
+            counts.append(count)
+    matrix = sparse.csr_matrix((np.asarray(counts, float), (rows, cols)), shape=(len(ids), len(vocabulary)))
+    document_frequency = np.bincount(matrix.indices, minlength=len(vocabulary))
+    idf = np.log((len(ids) + 1) / (document_frequency + 1)) + 1
+    matrix = sparse.csr_matrix(matrix.multiply(idf))
+    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A.ravel()
+    norms[norms == 0] = 1
+    matrix = sparse.csr_matrix(matrix.multiply(1 / norms[:, None]))
+    scores = (matrix @ matrix.T).toarray()
+    np.fill_diagonal(scores, -1)
+    nct_of = dict(Trial.objects.values_list("id", "nct_id"))
+    rankings = {}
+    for row, trial_id in enumerate(ids):
+        best = np.argsort(-scores[row])[:20]
+        rankings[nct_of[trial_id]] = [(nct_of[ids[other]], float(scores[row, other])) for other in best]
+    return rankings
+
+
+def read_judgments() -> tuple[list[str], dict[tuple[str, str], bool]]:
+    queries, judged = [], {}
+    with JUDGMENTS.open(encoding="utf-8") as handle:
+        for line in csv.DictReader(handle, delimiter="\t"):
+            if line["query"] not in queries:
+                queries.append(line["query"])
+            if line["candidate"]:
+                judged[(line["query"], line["candidate"])] = line["relevant"].strip().lower() == "yes"
+    return queries, judged
+
+
+def summary(nct_id: str) -> str:
+    trial = Trial.objects.for_detail().get(nct_id=nct_id)
+    mesh = sorted({term.term for term in trial.mesh_terms.all() if not term.is_ancestor})
+    interventions = [item.name for item in trial.interventions.all()]
+    return (
+        f"{nct_id} | {trial.brief_title} | {trial.study_type} {trial.phase_display} | "
+        f"conditions: {'; '.join(trial.condition_names)} | MeSH: {'; '.join(mesh)} | "
+        f"interventions: {'; '.join(interventions)} | keywords: {'; '.join(trial.keywords)} | "
+        f"summary: {' '.join(trial.brief_summary.split())[:700]}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", type=Path, help="Write the unjudged pairs, with both records summarized, here.")
+    options = parser.parse_args()
+    if not RECORDS.is_dir():
+        sys.exit(f"No records at {RECORDS}: set RECORDS_DIR to a folder of API v2 study files.")
+    load_registry()
+    queries, judged = read_judgments()
+    rankings = {
+        "all signals (shipped)": engine_rankings(None, similarity.MIN_SCORE),
+        "all signals, no minimum": engine_rankings(None, 0.0),
+        **{name: engine_rankings(weights, 0.0) for name, weights in METHODS.items() if weights},
+        "TF-IDF baseline": baseline_rankings(),
+    }
+    if options.pool:
+        pairs = {
+            (query, candidate)
+            for ranking in rankings.values()
+            for query in queries
+            for candidate, _ in ranking.get(query, [])[:SHOWN]
+            if (query, candidate) not in judged
+        }
+        with options.pool.open("w", encoding="utf-8") as out:
+            for query in queries:
+                candidates = sorted(candidate for q, candidate in pairs if q == query)
+                if candidates:
+                    out.write(f"QUERY {summary(query)}\n")
+                    for candidate in candidates:
+                        out.write(f"  CANDIDATE {summary(candidate)}\n")
+        print(f"Wrote {len(pairs)} unjudged pairs for {len(queries)} queries to {options.pool}.")
+        return
+
+    print(f"Precision@{SHOWN} over {len(queries)} judged queries ({len(judged)} judged pairs)")
+    print(f"{'method':28} {'P@5 (mean)':>10} {'P@5 (pooled)':>12} {'shown':>6} {'no result':>9} {'unjudged':>8}")
+    for name, ranking in rankings.items():
+        precisions, relevant, shown, empty, unjudged = [], 0, 0, 0, 0
+        for query in queries:
+            top = [candidate for candidate, _ in ranking.get(query, [])[:SHOWN]]
+            if not top:
+                empty += 1
+                continue
+            hits = sum(judged.get((query, candidate), False) for candidate in top)
+            unjudged += sum((query, candidate) not in judged for candidate in top)
+            precisions.append(hits / len(top))
+            relevant += hits
+            shown += len(top)
+        mean = sum(precisions) / len(precisions) if precisions else 0.0
+        pooled = relevant / shown if shown else 0.0
+        print(f"{name:28} {mean:10.3f} {pooled:12.3f} {shown:6} {empty:9} {unjudged:8}")
+
+    seed = rankings["all signals (shipped)"].get("NCT04133233", [])[: similarity.SHOWN]
+    print(f"\nSeed NCT04133233: {len(seed)} more related trial(s) above the minimum score")
+    for nct_id, score in seed:
+        trial = Trial.objects.get(nct_id=nct_id)
+        topic = " ".join([trial.brief_title, *trial.condition_names, *trial.keywords])
+        on_topic = "on topic" if SEED_TOPICS.search(topic) else "OFF TOPIC"
+        print(f"  {score:.3f} {nct_id} [{on_topic}] {trial.brief_title[:80]}")
+
+
+if __name__ == "__main__":
+    main()

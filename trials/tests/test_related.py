@@ -1,0 +1,125 @@
+"""More related trials: computed, explained, kept current, and served on the tab and the API."""
+
+import re
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from trials import similarity
+from trials.importers import SEED_DOCUMENT, import_paths
+from trials.models import SimilarTrial, Trial
+
+RELATED_DATA = Path(__file__).resolve().parent / "data" / "related"
+SEED_TOPICS = re.compile(r"bipolar|depress|interleukin[- ]?2|\bil-?2\b", re.IGNORECASE)
+NEWCOMER = "NCT00661115"  # a vardenafil trial for erectile dysfunction, imported last
+
+
+def similar_ids(nct_id: str) -> list[str]:
+    return list(SimilarTrial.objects.filter(trial__nct_id=nct_id).values_list("other__nct_id", flat=True))
+
+
+@pytest.fixture
+def registry(db, ctgov_data):
+    # The other real records make the background: how common a condition or a word is.
+    files = [path for path in sorted(RELATED_DATA.glob("*.json")) if path.stem != NEWCOMER]
+    report = import_paths([ctgov_data, *files, SEED_DOCUMENT])
+    assert report.ok, report.failures
+    return Trial.objects.in_bulk(field_name="nct_id")
+
+
+def test_the_seeds_more_related_trials_all_concern_its_topic(registry):
+    seed = registry["NCT04133233"]
+    listed = {item.nct_id for item in seed.related_trials.all()}
+    found = SimilarTrial.objects.filter(trial=seed).select_related("other")
+    assert len(found) >= 5
+    for item in found:
+        other = item.other
+        assert other.nct_id != seed.nct_id and other.nct_id not in listed
+        assert item.score >= similarity.MIN_SCORE
+        assert SEED_TOPICS.search(" ".join([other.brief_title, *other.condition_names, *other.keywords])), other.nct_id
+    # The seed has no conditions of its own: "Depressive Episode" in its title meets MeSH Depression.
+    assert "Same condition: Depression" in found[0].reasons
+
+
+def test_reasons_name_the_signals_that_matched(registry):
+    found = SimilarTrial.objects.get(trial__nct_id="NCT00661596", other__nct_id="NCT00661297")
+    assert found.reasons[0] == "Same condition: Erectile Dysfunction"
+    assert found.reasons[1].startswith("Same intervention: ") and "Vardenafil" in found.reasons[1]
+    assert "Same phase: Phase 3" in found.reasons
+    # An unrelated trial is never offered just to fill the list.
+    assert not SimilarTrial.objects.filter(trial__nct_id="NCT00661596", other__nct_id="NCT02387086").exists()
+
+
+def test_importing_a_closer_trial_updates_existing_lists_without_a_rebuild(registry):
+    assert NEWCOMER not in similar_ids("NCT00661596")
+    with mock.patch.object(similarity, "rebuild", side_effect=AssertionError("a full rebuild")):
+        report = import_paths([RELATED_DATA / f"{NEWCOMER}.json"])
+    assert report.changed == [NEWCOMER]
+    assert NEWCOMER in similar_ids("NCT00661596")
+    assert "NCT00661596" in similar_ids(NEWCOMER)
+    # Recomputing from scratch gives the same lists as the incremental refresh.
+    incremental = {nct_id: set(similar_ids(nct_id)) for nct_id in ("NCT00661596", NEWCOMER)}
+    call_command("compute_related", "--all", "--no-progress")
+    assert incremental == {nct_id: set(similar_ids(nct_id)) for nct_id in incremental}
+
+
+def test_the_related_tab_explains_each_trial(client, registry):
+    html = client.get(reverse("trials:related", args=["NCT04133233"])).content.decode()
+    more = html.split('id="similar-heading"')[1]
+    first = SimilarTrial.objects.filter(trial=registry["NCT04133233"]).select_related("other").first()
+    assert f'href="{reverse("trials:detail", args=[first.other.nct_id])}"' in more
+    assert " · ".join(first.reasons) in more
+
+
+def test_a_closed_trial_offers_similar_ones_a_patient_could_join(client, registry):
+    url = reverse("trials:related", args=["NCT00661596"])
+
+    def recruiting_now() -> str:
+        html = client.get(url).content.decode()
+        return html.split('id="recruiting-heading"')[1] if 'id="recruiting-heading"' in html else ""
+
+    assert "NCT00661297" not in recruiting_now()
+    # A similar trial opens (as an update of its record would say).
+    Trial.objects.filter(nct_id="NCT00661297").update(overall_status="RECRUITING")
+    call_command("compute_related", "NCT00661297")
+    recruiting = recruiting_now()
+    assert "NCT00661297" in recruiting
+    assert "NCT00658177" not in recruiting  # similar too, but completed
+
+
+def test_a_trial_with_nothing_similar_says_so(client, db):
+    import_paths([RELATED_DATA / "NCT00661596.json", RELATED_DATA / "NCT02387086.json"])
+    html = client.get(reverse("trials:related", args=["NCT00661596"])).content.decode()
+    assert "No other trial on file is similar enough to list" in html
+    assert 'id="recruiting-heading"' not in html
+
+
+def test_the_related_api_gives_the_same_lists(client, registry):
+    response = client.get("/api/v2/studies/NCT04133233/related")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["nctId"] == "NCT04133233"
+    assert [item["nctId"] for item in body["listed"]][:2] == ["NCT03396744", "NCT01383967"]
+    assert body["listed"][0]["onFile"] is False
+    stored = list(SimilarTrial.objects.filter(trial=registry["NCT04133233"]).select_related("other")[:10])
+    assert [item["nctId"] for item in body["moreRelated"]] == [item.other.nct_id for item in stored]
+    first = body["moreRelated"][0]
+    assert set(first) == {"nctId", "briefTitle", "overallStatus", "phases", "score", "reasons"}
+    assert first["reasons"] == stored[0].reasons
+    assert {item["overallStatus"] for item in body["recruitingNow"]} <= {"RECRUITING", "NOT_YET_RECRUITING"}
+    assert client.get("/api/v2/studies/NCT09999999/related").status_code == 404
+    assert client.get("/api/v2/studies/NCT04133233/related?page=2").status_code == 400
+
+
+def test_compute_related_names_unknown_trials(registry):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="NCT09999999"):
+        call_command("compute_related", "NCT09999999")
+    with pytest.raises(CommandError):
+        call_command("compute_related")
+    call_command("compute_related", "nct00661596")
+    assert similar_ids("NCT00661596")
