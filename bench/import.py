@@ -57,7 +57,7 @@ def main() -> None:
             rss_before = peak_rss_mb()
             started = time.perf_counter()
             workers = int(os.environ.get("BENCH_WORKERS", default_workers(count)))
-            report = import_paths([archive], workers=workers)
+            report = import_paths([archive], workers=workers, related=False)
             elapsed = time.perf_counter() - started
             print(f"database: {connection.vendor}, worker processes: {workers}")
             print(f"import: {report.summary()}")
@@ -67,7 +67,7 @@ def main() -> None:
                 f"largest worker: {peak_worker_rss_mb():.0f} MB"
             )
             started = time.perf_counter()
-            again = import_paths([archive], workers=workers)
+            again = import_paths([archive], workers=workers, related=False)
             print(f"re-import: {again.summary()} at {count / (time.perf_counter() - started):.0f} studies/s")
     finally:
         connection.creation.destroy_test_db(test_database, verbosity=0)

@@ -141,6 +141,38 @@ class MeshTermInline(admin.TabularInline):
     classes = ["collapse"]
 
 
+_SHOWN_CHARACTERS = 300
+
+
+def _shown(value) -> str:
+    if value in (None, "", []):
+        return "(empty)"
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(str(item) for item in value)
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= _SHOWN_CHARACTERS else text[:_SHOWN_CHARACTERS] + "…")
+
+
+def _field_change(form, name: str) -> str:
+    """'Title: 'old' → 'new'.'; a long text shows the lines that went and came."""
+    field = form.fields[name]
+    label = str(field.label or name).capitalize()
+    before, after = form.initial.get(name), form.cleaned_data.get(name)
+    if isinstance(before, models.Model):
+        before = str(before)
+    if isinstance(before, str) and isinstance(after, str) and "\n" in before + after:
+        old_lines, new_lines = before.splitlines(), after.splitlines()
+        removed = [line for line in old_lines if line not in new_lines]
+        added = [line for line in new_lines if line not in old_lines]
+        lines = [f"− {_shown(line)}" for line in removed] + [f"+ {_shown(line)}" for line in added]
+        return f"{label} changed: {'; '.join(lines) or 'spacing only'}."
+    return f"{label}: {_shown(before)} → {_shown(after)}."
+
+
+def _child_label(item: models.Model) -> str:
+    return f"{item._meta.verbose_name} “{str(item)[:80]}”"
+
+
 class TrialAdminForm(forms.ModelForm):
     """A trial form that will not overwrite someone else's newer save."""
 
@@ -242,6 +274,29 @@ class TrialAdmin(admin.ModelAdmin):
         RelatedTrialInline,
         MeshTermInline,
     ]
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """What changed, with the values before and after, for the admin history.
+
+        Django's own message names the fields only; a registry needs to see
+        what a title or a criterion said before someone changed it.
+        """
+        if add:
+            return super().construct_change_message(request, form, formsets, add)
+        parts = [
+            _field_change(form, name) for name in form.changed_data if name not in ("loaded_version", "search_vector")
+        ]
+        for formset in formsets:
+            parts += [f"Added {_child_label(item)}." for item in formset.new_objects]
+            changed = {id(item): names for item, names in formset.changed_objects}
+            for child_form in formset.initial_forms:
+                if id(child_form.instance) in changed:
+                    label = _child_label(child_form.instance)
+                    parts += [
+                        f"{label}: {_field_change(child_form, name)}" for name in changed[id(child_form.instance)]
+                    ]
+            parts += [f"Deleted {_child_label(item)}." for item in formset.deleted_objects]
+        return " ".join(parts) or "No fields changed."
 
     def save_model(self, request, obj, form, change):
         # A staff edit makes the next import compare field by field.

@@ -171,3 +171,27 @@ def test_a_second_editor_cannot_silently_overwrite_the_first(client, staff_edito
     assert "changed by someone else" in response.content.decode()
     trial = Trial.objects.get(pk=seed_trial.pk)
     assert (trial.brief_title, trial.acronym) == ("First editor's title", "")
+
+
+def test_the_history_records_who_changed_what_from_what(client, staff_editor, seed_trial, change_url):
+    from django.contrib.admin.models import LogEntry
+
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    data["brief_title"] = "Low-dose IL-2 in bipolar depression"
+    data["eligibility_criteria"] = data["eligibility_criteria"].replace(
+        "* Patient is employee of the sponsor.", "* Patient is an employee of the sponsor."
+    )
+    data["sponsors-0-name"] = "Iltoo Pharma SA"
+    assert client.post(change_url, data).status_code == 302
+    entry = LogEntry.objects.get(object_id=str(seed_trial.pk))
+    assert entry.user == staff_editor
+    message = entry.get_change_message()
+    assert (
+        "Brief title: 'Low Dose IL-2 Therapy in Patients With a Depressive Episode in the Course of a Bipolar "
+        "Disorder' → 'Low-dose IL-2 in bipolar depression'." in message
+    )
+    assert "− '* Patient is employee of the sponsor.'; + '* Patient is an employee of the sponsor.'" in message
+    assert "sponsor “Iltoo Pharma SA”: Name: 'Iltoo Pharma' → 'Iltoo Pharma SA'." in message
+    history = client.get(reverse("admin:trials_trial_history", args=[seed_trial.pk])).content.decode()
+    assert "Iltoo Pharma SA" in history
