@@ -44,9 +44,13 @@ def main() -> None:
     similarity.rebuild()
     rebuild_seconds = time.perf_counter() - started
     rss_peak = peak_rss_mb()
+    print(
+        f"full rebuild: {rebuild_seconds / 60:.1f} min; peak RSS {rss_peak:.0f} MB (before: {rss_before:.0f} MB)",
+        flush=True,
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "ANALYZE trials_similaritykey, trials_similarterm, trials_similarityprofile, trials_similartrial"
+            "ANALYZE trials_similaritykey, trials_similarityterm, trials_similarityprofile, trials_similartrial"
         )
     stored = SimilarTrial.objects.count()
     with_list = SimilarTrial.objects.values("trial").distinct().count()
@@ -73,7 +77,6 @@ def main() -> None:
     tab_ms = tab_ms[len(nct_ids) :]  # the second, warm pass
 
     print(f"trials: {total}; similar pairs stored: {stored}; trials with a list: {with_list}")
-    print(f"full rebuild: {rebuild_seconds / 60:.1f} min; peak RSS {rss_peak:.0f} MB (before: {rss_before:.0f} MB)")
     print(f"recompute one trial: p50 {percentile(refresh_ms, 0.5):.0f} ms, p95 {percentile(refresh_ms, 0.95):.0f} ms")
     print(f"related tab: p50 {percentile(tab_ms, 0.5):.1f} ms, p95 {percentile(tab_ms, 0.95):.1f} ms")
 

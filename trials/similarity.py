@@ -51,19 +51,25 @@ class Signal:
     reason: str  # How a shared feature of this signal is explained; {} takes its labels.
 
 
-# The signals and their weights, in one place. Measured with
-# ``bench/related_quality.py`` on judged pairs of real records: conditions
-# (the registry's MeSH terms and their ancestors) decide most of what a
-# reader calls related; interventions and the description refine it;
-# eligibility and design break ties.
+# The signals and their weights, in one place. Chosen with
+# ``bench/related_quality.py`` (precision@5 on 495 judged pairs of real
+# records, 45 queries): conditions (with the registry's MeSH terms and their
+# ancestors) and the words of the title and summary carry most of what a
+# reader calls related, about equally; shared interventions add to them;
+# eligibility and design only break ties. Conditions alone reached 0.84,
+# the text alone 0.88, a plain TF-IDF baseline 0.89; these weights 0.92.
 SIGNALS: dict[str, Signal] = {
-    "condition": Signal("c", 0.45, "Same condition: {}"),
-    "intervention": Signal("i", 0.25, "Same intervention: {}"),
-    "description": Signal("t", 0.18, "Similar title and summary: {}"),
+    "condition": Signal("c", 0.35, "Same condition: {}"),
+    "intervention": Signal("i", 0.20, "Same intervention: {}"),
+    "description": Signal("t", 0.35, "Similar title and summary: {}"),
     "eligibility": Signal("e", 0.05, "Similar eligibility"),
-    "design": Signal("d", 0.07, "{}"),
+    "design": Signal("d", 0.05, "{}"),
 }
-# Below this score a trial is not shown: fewer related trials beat unrelated ones.
+# Below this score a trial is not shown: fewer related trials beat unrelated
+# ones. Measured: 0.2 keeps precision@5 at 0.92 with every judged query
+# showing some; 0.25 gains little (0.92) and leaves a record without
+# conditions of its own (the seed) with none; 0.3 reaches 0.94, but 10 of
+# the 45 queries show nothing.
 MIN_SCORE = 0.2
 SHOWN = 10  # "More related trials" on the Related tab
 OPEN_SHOWN = 5  # "Recruiting now", for a trial that no longer recruits
