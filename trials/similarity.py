@@ -20,6 +20,8 @@ from __future__ import annotations
 import functools
 import math
 import re
+import time
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -421,10 +423,27 @@ def _inferred_mesh(
     return found
 
 
-def condition_mesh_names() -> dict[str, tuple[str, str]]:
-    """Stemmed name → (MeSH key, term) of every condition MeSH term on file."""
-    if SimilarityTerm.objects.exists():
-        # The terms of the last computation: far fewer rows than every trial's terms.
+_MESH_NAMES_SECONDS = 600
+_mesh_names_cache: tuple[float, dict] = (0.0, {})
+
+
+def condition_mesh_names(fresh: bool = False) -> dict[str, tuple[str, str]]:
+    """Stemmed name → (MeSH key, term) of every condition MeSH term on file.
+
+    Kept for ten minutes in the process: a refresh needs them for every
+    trial without MeSH terms, and they change only with imports.
+    """
+    global _mesh_names_cache
+    fetched_at, names = _mesh_names_cache
+    if fresh or time.monotonic() - fetched_at > _MESH_NAMES_SECONDS:
+        names = _read_condition_mesh_names(from_last_computation=not fresh)
+        _mesh_names_cache = (time.monotonic(), names)
+    return names
+
+
+def _read_condition_mesh_names(from_last_computation: bool) -> dict[str, tuple[str, str]]:
+    if from_last_computation and SimilarityTerm.objects.exists():
+        # Far fewer rows than every trial's terms; a rebuild reads those.
         rows = [
             (key.removeprefix("m:"), label)
             for key, label in SimilarityTerm.objects.filter(key__startswith="m:").values_list("key", "label")
@@ -574,60 +593,75 @@ class Space:
 
 
 def load_space(weights: dict[str, float] | None = None, chunk: int = 2000) -> Space:
-    """Read every trial's features and weigh them (``weights`` by signal prefix, for experiments)."""
+    """Read every trial's features and weigh them (``weights`` by signal prefix, for experiments).
+
+    Two passes over the trials: the first counts in how many trials each
+    feature occurs, the second weighs and prunes each trial's features as it
+    reads them. Holding every trial's raw features instead would take several
+    times the memory at registry scale.
+    """
     from scipy import sparse
 
+    mesh_names = condition_mesh_names(fresh=True)
     term_ids: dict[str, int] = {}
     labels: list[str] = []
     document_counts: list[int] = []
-    trial_ids: list[int] = []
-    all_counts: list[tuple[np.ndarray, np.ndarray]] = []
-    for features in load_features(chunk=chunk, mesh_names=condition_mesh_names()):
+
+    def numbered(features: Features, counting: bool) -> list[int]:
         ids = []
         for key in features.counts:
             term_id = term_ids.get(key)
             if term_id is None:
+                # A trial saved between the two passes may bring new features.
                 term_id = term_ids[key] = len(labels)
                 labels.append(features.labels[key][:600])
-                document_counts.append(0)
-            document_counts[term_id] += 1
+                document_counts.append(0 if counting else 1)
+            if counting:
+                document_counts[term_id] += 1
             ids.append(term_id)
+        return ids
+
+    trial_ids: list[int] = []
+    for features in load_features(chunk=chunk, mesh_names=mesh_names):
+        numbered(features, counting=True)
         trial_ids.append(features.trial_id)
-        all_counts.append((np.asarray(ids, dtype=np.int32), np.fromiter(features.counts.values(), dtype=np.float32)))
-    total = len(trial_ids)
-    keys = list(term_ids)
-    prefixes = {term_id: key[0] for key, term_id in term_ids.items()}
-    del term_ids
-    vectorizer = Vectorizer(dict(enumerate(document_counts)), total, weights)
+    vectorizer = Vectorizer(dict(enumerate(document_counts)), len(trial_ids), weights)
     key_limit = vectorizer.key_limit()
 
     # Weighted vectors, and the key matrix candidates are found with.
-    indptr, indices, data = [0], [], []
-    key_indptr, key_indices, key_data = [0], [], []
-    for ids, counts in all_counts:
-        vector_ids, vector_weights = vectorizer.vector(ids.tolist(), counts.tolist(), prefixes)
-        indices.append(vector_ids)
-        data.append(vector_weights)
-        indptr.append(indptr[-1] + len(vector_ids))
-        trial_keys = vectorizer.keys(vector_ids, vector_weights, prefixes, key_limit)
-        key_indices.extend(term_id for term_id, _ in trial_keys)
-        key_data.extend(weight for _, weight in trial_keys)
+    indptr, indices, data = array("q", [0]), array("i"), array("f")
+    key_indptr, key_indices, key_data = array("q", [0]), array("i"), array("f")
+    prefixes: dict[int, str] = {}
+    counted, trial_ids = set(trial_ids), []
+    for features in load_features(chunk=chunk, mesh_names=mesh_names):
+        if features.trial_id not in counted:
+            continue  # saved since the first pass: the next refresh or rebuild takes it
+        trial_ids.append(features.trial_id)
+        ids = numbered(features, counting=False)
+        for term_id, key in zip(ids, features.counts, strict=True):
+            prefixes.setdefault(term_id, key[0])
+        vector_ids, vector_weights = vectorizer.vector(ids, list(features.counts.values()), prefixes)
+        indices.extend(vector_ids.tolist())
+        data.extend(vector_weights.tolist())
+        indptr.append(len(indices))
+        for term_id, weight in vectorizer.keys(vector_ids, vector_weights, prefixes, key_limit):
+            key_indices.append(term_id)
+            key_data.append(weight)
         key_indptr.append(len(key_indices))
-    del all_counts
-    shape = (total, len(keys))
+    shape = (len(trial_ids), len(labels))
     vectors = sparse.csr_matrix(
+        (np.frombuffer(data, np.float32), np.frombuffer(indices, np.int32), np.frombuffer(indptr, np.int64)),
+        shape=shape,
+    )
+    key_matrix = sparse.csr_matrix(
         (
-            np.concatenate(data) if data else np.zeros(0, np.float32),
-            np.concatenate(indices) if indices else np.zeros(0, np.int32),
-            indptr,
+            np.frombuffer(key_data, np.float32),
+            np.frombuffer(key_indices, np.int32),
+            np.frombuffer(key_indptr, np.int64),
         ),
         shape=shape,
     )
-    del data, indices
-    key_matrix = sparse.csr_matrix(
-        (np.asarray(key_data, np.float32), np.asarray(key_indices, np.int32), key_indptr), shape=shape
-    )
-    return Space(trial_ids, keys, labels, document_counts, vectors, key_matrix)
+    return Space(trial_ids, list(term_ids), labels, document_counts, vectors, key_matrix)
 
 
 def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) -> int:
@@ -831,16 +865,19 @@ def _forget(ids: set[int]) -> None:
     removed: Counter = Counter()
     for packed in SimilarityProfile.objects.filter(trial_id__in=ids).values_list("term_ids", flat=True):
         removed.update(np.frombuffer(bytes(packed), dtype=np.int32).tolist())
-    for term_id, count in removed.items():
-        SimilarityTerm.objects.filter(id=term_id).update(document_count=_counted(-count))
+    _move_counts({term_id: -count for term_id, count in removed.items()})
     SimilarTrial.objects.filter(Q(trial_id__in=ids) | Q(other_id__in=ids)).delete()
     SimilarityKey.objects.filter(trial_id__in=ids).delete()
     SimilarityProfile.objects.filter(trial_id__in=ids).delete()
 
 
-def _counted(change: int) -> Greatest:
-    """A document count moved by ``change``, never below zero."""
-    return Greatest(F("document_count") + change, 0)
+def _move_counts(changes: dict[int, int]) -> None:
+    """Add to document counts (never below zero): one query per distinct change, not per term."""
+    by_change = defaultdict(list)
+    for term_id, change in changes.items():
+        by_change[change].append(term_id)
+    for change, term_ids in by_change.items():
+        SimilarityTerm.objects.filter(id__in=term_ids).update(document_count=Greatest(F("document_count") + change, 0))
 
 
 def _terms_for(features: list[Features]) -> dict[int, tuple[str, int, str]]:
@@ -858,11 +895,7 @@ def _terms_for(features: list[Features]) -> dict[int, tuple[str, int, str]]:
         "id", "key", "document_count", "label"
     ):
         terms[term_id] = (key, count + seen[key], label)
-    by_count = defaultdict(list)
-    for term_id, (key, _, _) in terms.items():
-        by_count[seen[key]].append(term_id)
-    for count, term_ids in by_count.items():
-        SimilarityTerm.objects.filter(id__in=term_ids).update(document_count=_counted(count))
+    _move_counts({term_id: seen[key] for term_id, (key, _, _) in terms.items()})
     return terms
 
 
