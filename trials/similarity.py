@@ -680,7 +680,7 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) ->
 
     with transaction.atomic():
         _clear()
-        _save_terms(space.keys, space.labels, space.document_counts)
+        _save_terms(space.keys, space.labels, space.document_counts, total)
         _save_profiles(trial_ids, space.vectors)
         _save_keys(trial_ids, space.key_matrix)
         for start in range(0, total, chunk):
@@ -739,14 +739,15 @@ def _insert(model, rows: list[dict], with_ids: bool = False) -> None:
     _table(model).insert(rows, with_ids=with_ids)
 
 
-def _save_terms(keys: list[str], labels: list[str], document_counts: list[int]) -> None:
+def _save_terms(keys: list[str], labels: list[str], document_counts: list[int], total: int) -> None:
     # Term ids are the row numbers of the matrices, so the stored vectors need no remapping.
     _insert(
         SimilarityTerm,
         [
             {"id": term_id + 1, "key": key, "label": label, "document_count": count}
             for term_id, (key, label, count) in enumerate(zip(keys, labels, document_counts, strict=True))
-        ],
+        ]
+        + [{"id": len(keys) + 1, "key": TOTAL_KEY, "label": "every trial", "document_count": total}],
         with_ids=True,
     )
     if connection.vendor == "postgresql":
@@ -788,11 +789,18 @@ def _save_keys(trial_ids: list[int], key_matrix) -> None:
 
 # Past this many changed trials (or a tenth of the registry), an import rebuilds instead.
 REFRESH_LIMIT = 2000
+# A feature every trial has: its document count is the number of trials
+# (counting the profiles would take a scan of them at every refresh).
+TOTAL_KEY = "*:trials"
+
+
+def _trial_total() -> int:
+    return SimilarityTerm.objects.filter(key=TOTAL_KEY).values_list("document_count", flat=True).first() or 0
 
 
 def after_import(nct_ids: list[str]) -> None:
     """Bring related lists up to date after an import changed these trials."""
-    total = SimilarityProfile.objects.count()
+    total = _trial_total()
     if len(nct_ids) > max(REFRESH_LIMIT, total // 10) or not total:
         rebuild()
     else:
@@ -814,7 +822,7 @@ def refresh(trial_ids: Iterable[int]) -> int:
         _forget(ids)
         features = list(load_features(ids))
         terms = _terms_for(features)
-        total = SimilarityProfile.objects.count() + len(features)
+        total = _trial_total()
         vectorizer = Vectorizer({term_id: count for term_id, (_, count, _) in terms.items()}, total)
         key_limit = vectorizer.key_limit()
         by_key = {key: term_id for term_id, (key, _, _) in terms.items()}
@@ -863,8 +871,13 @@ def refresh(trial_ids: Iterable[int]) -> int:
 def _forget(ids: set[int]) -> None:
     """Drop what is stored of these trials, taking their features out of the document counts."""
     removed: Counter = Counter()
+    profiles = 0
     for packed in SimilarityProfile.objects.filter(trial_id__in=ids).values_list("term_ids", flat=True):
         removed.update(np.frombuffer(bytes(packed), dtype=np.int32).tolist())
+        profiles += 1
+    total_id = SimilarityTerm.objects.filter(key=TOTAL_KEY).values_list("id", flat=True).first()
+    if total_id and profiles:
+        removed[total_id] += profiles
     _move_counts({term_id: -count for term_id, count in removed.items()})
     SimilarTrial.objects.filter(Q(trial_id__in=ids) | Q(other_id__in=ids)).delete()
     SimilarityKey.objects.filter(trial_id__in=ids).delete()
@@ -883,13 +896,18 @@ def _move_counts(changes: dict[int, int]) -> None:
 def _terms_for(features: list[Features]) -> dict[int, tuple[str, int, str]]:
     """Term id → (key, document count, label) for every feature of ``features``, counting them in."""
     keys = {key: item.labels[key][:600] for item in features for key in item.counts}
+    keys[TOTAL_KEY] = "every trial"
     found = {
         key: term_id for term_id, key in SimilarityTerm.objects.filter(key__in=list(keys)).values_list("id", "key")
     }
     missing = [SimilarityTerm(key=key, label=keys[key]) for key in keys if key not in found]
+    for term in missing:
+        if term.key == TOTAL_KEY:  # stored before the count was kept
+            term.document_count = SimilarityProfile.objects.count()
     if missing:
         SimilarityTerm.objects.bulk_create(missing, ignore_conflicts=True)
     seen = Counter(key for item in features for key in item.counts)
+    seen[TOTAL_KEY] = len(features)
     terms = {}
     for term_id, key, count, label in SimilarityTerm.objects.filter(key__in=list(keys)).values_list(
         "id", "key", "document_count", "label"
