@@ -419,7 +419,7 @@ def _read_items(record: TrialRecord, child: ChildList, items: Any, path: str, wi
 def trial_to_study(trial) -> dict:
     """The trial in API v2 shape, for every element we hold.
 
-    ``trial`` comes from ``Trial.objects.for_detail()``; empty elements are
+    ``trial`` comes from ``Trial.objects.for_export()``; empty elements are
     left out, as the registry leaves them out.
     """
     study: dict = {}

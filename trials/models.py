@@ -414,6 +414,10 @@ class Trial(models.Model):
         return [item for item in self.related_trials.all() if item.kind == choices.RelatedTrialKind.SIMILAR]
 
     @property
+    def ipd_info_type_labels(self) -> list[str]:
+        return [choices.IpdInfoType(code).label for code in self.ipd_info_types if code in choices.IpdInfoType.values]
+
+    @property
     def central_contacts(self) -> list[Contact]:
         return [contact for contact in self.contacts.all() if contact.site_id is None]
 
