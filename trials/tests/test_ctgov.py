@@ -101,6 +101,25 @@ def test_covered_fields_include_the_core_modules():
         assert expected in COVERED_PATHS
 
 
+def test_covered_fields_include_the_whole_record():
+    for expected in (
+        "protocolSection.outcomesModule.primaryOutcomes[].timeFrame",
+        "protocolSection.contactsLocationsModule.centralContacts[].phoneExt",
+        "protocolSection.contactsLocationsModule.locations[].contacts[].email",
+        "protocolSection.oversightModule.oversightHasDmc",
+        "protocolSection.ipdSharingStatementModule.infoTypes",
+        "derivedSection.conditionBrowseModule.meshes[].id",
+        "documentSection.largeDocumentModule.largeDocs[].filename",
+        "resultsSection.participantFlowModule.periods[].dropWithdraws[].reasons[].numSubjects",
+        "resultsSection.baselineCharacteristicsModule.measures[].classes[].denoms[].counts[].value",
+        "resultsSection.outcomeMeasuresModule.outcomeMeasures[].classes[].categories[].measurements[].spread",
+        "resultsSection.outcomeMeasuresModule.outcomeMeasures[].analyses[].groupIds",
+        "resultsSection.adverseEventsModule.otherEvents[].stats[].numAtRisk",
+        "resultsSection.moreInfoModule.pointOfContact.email",
+    ):
+        assert expected in COVERED_PATHS
+
+
 def test_reimporting_writes_nothing_and_says_so(imported, ctgov_data, django_assert_max_num_queries):
     stamp = Trial.objects.get(nct_id="NCT00000410").updated_at
     with django_assert_max_num_queries(3):
