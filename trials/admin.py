@@ -158,6 +158,8 @@ class ContactInline(admin.TabularInline):
 
     model = Contact
     fields = ["name", "role", "phone", "phone_ext", "email", "site", "position"]
+    # A trial can have a thousand sites: a select of them on every contact row would not load.
+    raw_id_fields = ["site"]
     extra = 0
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
