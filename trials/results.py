@@ -261,20 +261,26 @@ def record_rows(results: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return {model: [{**row, "_key": index} for index, row in enumerate(rows)] for model, rows in results.items()}
 
 
+def _columns(model: str) -> tuple[str, ...]:
+    names = [element.field for node, _, _ in _walk(RESULT_NODES) if node.model == model for element in node.elements]
+    names += [name for node, _, _ in _walk(RESULT_NODES) if node.model == model for name in node.fixed]
+    return tuple(dict.fromkeys(names))
+
+
+# Model → the columns ``results_json`` reads from a stored row.
+_COLUMNS: dict[str, tuple[str, ...]] = {model: _columns(model) for model in RESULT_MODELS}
+
+
 def stored_rows(trial) -> dict[str, list[dict]]:
-    """A stored trial's rows keyed for ``results_json`` (from ``for_export()``: one query per table)."""
+    """A stored trial's rows keyed for ``results_json`` (from ``with_results()``: one query per table)."""
     from .models import RESULT_RELATIONS
 
     rows = {}
     for model, relation in RESULT_RELATIONS.items():
-        keys = PARENT_KEYS.get(model, {})
-        names = [
-            element.field for node, _, _ in _walk(RESULT_NODES) if node.model == model for element in node.elements
-        ]
-        fixed = {name for node, _, _ in _walk(RESULT_NODES) if node.model == model for name in node.fixed}
+        columns, keys = _COLUMNS[model], PARENT_KEYS.get(model, {})
         rows[model] = [
             {
-                **{name: getattr(item, name) for name in (*dict.fromkeys(names), *fixed)},
+                **{name: getattr(item, name) for name in columns},
                 **{key: getattr(item, f"{key}_id") for key in keys},
                 "_key": item.pk,
             }

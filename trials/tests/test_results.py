@@ -202,7 +202,8 @@ def test_the_summary_lists_contacts_with_links_central_first(client, imported, c
     text = html.unescape(page(client, "detail", "NCT03118986"))
     assert text.index(central["name"]) < text.index(site_contact["name"])
     assert f'href="mailto:{central["email"]}"' in text
-    assert 'href="tel:' in text
+    # Digits only, and the extension as RFC 3966 writes it.
+    assert 'href="tel:4168137654;ext=201438"' in text and 'href="tel:8163026797"' in text
 
 
 def test_locations_sort_by_country_on_request(client, imported, ctgov_data):
@@ -263,3 +264,14 @@ def test_results_are_read_only_in_the_admin(client, imported):
     assert editors.permissions.filter(codename="change_contact").exists()
     assert not editors.permissions.filter(codename="change_resultmeasure").exists()
     assert viewers.permissions.filter(codename="view_measurement").exists()
+
+
+def test_every_results_model_is_read_by_one_relation_of_the_trial():
+    from trials import results
+    from trials.models import RESULT_RELATIONS
+
+    assert set(RESULT_RELATIONS) == set(results.RESULT_MODELS)
+    # Parents are written before the rows that point at them.
+    for model, keys in results.PARENT_KEYS.items():
+        for parent in keys.values():
+            assert results.RESULT_MODELS.index(parent) < results.RESULT_MODELS.index(model)
