@@ -8,15 +8,22 @@ from django.db import models
 
 from . import choices, search, similarity
 from .models import (
+    AdverseEvent,
     ArmGroup,
     ArmGroupIntervention,
     Condition,
+    Contact,
+    Document,
     Identifier,
     Intervention,
     MeshTerm,
     Official,
+    OutcomeAnalysis,
+    OutcomeMeasure,
     Reference,
     RelatedTrial,
+    ResultGroup,
+    ResultMeasure,
     Site,
     Sponsor,
     Trial,
@@ -173,6 +180,141 @@ def _child_label(item: models.Model) -> str:
     return f"{item._meta.verbose_name} “{str(item)[:80]}”"
 
 
+class OutcomeMeasureInline(TrialChildInline):
+    model = OutcomeMeasure
+    fields = [("kind", "position"), "measure", "description", "time_frame"]
+
+
+class ContactInline(admin.TabularInline):
+    """Central contacts (no site) and each site's contacts."""
+
+    model = Contact
+    fields = ["name", "role", "phone", "phone_ext", "email", "site", "position"]
+    # A trial can have a thousand sites: a select of them on every contact row would not load.
+    raw_id_fields = ["site"]
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "site":
+            # Only the sites of this trial.
+            object_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = Site.objects.filter(trial=object_id) if object_id else Site.objects.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DocumentInline(admin.TabularInline):
+    model = Document
+    fields = ["type_abbrev", "label", "date", "filename", "size", "has_protocol", "has_sap", "has_icf", "position"]
+    extra = 0
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Posted results are the registry's: staff see them, imports change them."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+    classes = ["collapse"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ResultMeasureInline(ReadOnlyInline):
+    model = ResultMeasure
+    verbose_name_plural = "posted results: baseline and outcome measures"
+    fields = ["section", "type", "title", "param_type", "unit_of_measure", "time_frame"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+class AdverseEventInline(ReadOnlyInline):
+    model = AdverseEvent
+    verbose_name_plural = "posted results: adverse events"
+    fields = ["seriousness", "organ_system", "term", "assessment_type", "source_vocabulary"]
+    readonly_fields = fields
+
+
+class ResultGroupInline(ReadOnlyInline):
+    model = ResultGroup
+    fields = ["group_id", "title", "description"]
+    readonly_fields = fields
+    classes = []
+
+
+class OutcomeAnalysisInline(ReadOnlyInline):
+    model = OutcomeAnalysis
+    fields = [
+        "group_ids",
+        "statistical_method",
+        "p_value",
+        "param_type",
+        "param_value",
+        "ci_lower_limit",
+        "ci_upper_limit",
+    ]
+    readonly_fields = fields
+    classes = []
+
+
+@admin.register(ResultMeasure)
+class ResultMeasureAdmin(admin.ModelAdmin):
+    """A posted measure on its own page, read-only: its groups and analyses."""
+
+    list_display = ["title", "section", "type", "trial"]
+    list_filter = ["section", "type"]
+    list_select_related = ["trial"]
+    search_fields = ["title", "trial__nct_id"]
+    readonly_fields = [
+        "trial",
+        "section",
+        "type",
+        "title",
+        "description",
+        "population_description",
+        "reporting_status",
+        "param_type",
+        "dispersion_type",
+        "unit_of_measure",
+        "time_frame",
+    ]
+    fields = readonly_fields
+    inlines = [ResultGroupInline, OutcomeAnalysisInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+RESULT_FIELDS = [
+    "flow_recruitment_details",
+    "flow_pre_assignment_details",
+    "baseline_population_description",
+    "events_frequency_threshold",
+    "events_time_frame",
+    "events_description",
+    "limitations_and_caveats",
+    "agreement_pi_sponsor_employee",
+    "agreement_restriction_type",
+    "agreement_other_details",
+    "results_contact_title",
+    "results_contact_organization",
+    "results_contact_email",
+    "results_contact_phone",
+]
+
+
 class TrialAdminForm(forms.ModelForm):
     """A trial form that will not overwrite someone else's newer save."""
 
@@ -208,7 +350,7 @@ class TrialAdmin(admin.ModelAdmin):
     search_fields = ["nct_id", "brief_title", "official_title", "acronym", "trial_conditions__condition__name"]
     search_help_text = "Search by NCT ID, title, acronym or condition."
     date_hierarchy = "last_update_posted_date"
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", *RESULT_FIELDS]
     fieldsets = [
         ("Identification", {"fields": ["nct_id", "brief_title", "official_title", "acronym"]}),
         (
@@ -220,6 +362,7 @@ class TrialAdmin(admin.ModelAdmin):
                     ("primary_completion_date", "primary_completion_date_precision", "primary_completion_date_type"),
                     ("completion_date", "completion_date_precision", "completion_date_type"),
                     ("first_posted_date", "last_update_posted_date"),
+                    "why_stopped",
                     "has_results",
                 ]
             },
@@ -260,6 +403,37 @@ class TrialAdmin(admin.ModelAdmin):
                 ],
             },
         ),
+        (
+            "Oversight",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "oversight_has_dmc",
+                    ("is_fda_regulated_drug", "is_fda_regulated_device"),
+                    ("is_unapproved_device", "is_ppsd", "is_us_export"),
+                    "fdaaa801_violation",
+                ],
+            },
+        ),
+        (
+            "Sharing individual participant data (IPD)",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "ipd_sharing",
+                    "ipd_description",
+                    "ipd_info_types",
+                    "ipd_time_frame",
+                    "ipd_access_criteria",
+                    "ipd_url",
+                    "no_sap",
+                ],
+            },
+        ),
+        (
+            "Posted results (read-only: from the registry)",
+            {"classes": ["collapse"], "fields": RESULT_FIELDS},
+        ),
         ("Record", {"classes": ["collapse"], "fields": ["created_at", "updated_at", "loaded_version"]}),
     ]
     inlines = [
@@ -269,10 +443,15 @@ class TrialAdmin(admin.ModelAdmin):
         InterventionInline,
         ArmGroupInline,
         SiteInline,
+        ContactInline,
+        OutcomeMeasureInline,
+        DocumentInline,
         ReferenceInline,
         IdentifierInline,
         RelatedTrialInline,
         MeshTermInline,
+        ResultMeasureInline,
+        AdverseEventInline,
     ]
 
     def construct_change_message(self, request, form, formsets, add=False):

@@ -197,7 +197,7 @@ def studies(request: HttpRequest) -> HttpResponse:
         offset = _offset(token) if token else 0
         count_total = _boolean(request, "countTotal")
         selected = filtered_trials(request)
-        page = list(selected.for_detail()[offset : offset + size + 1])
+        page = list(selected.for_export()[offset : offset + size + 1])
     except BadRequest as error:
         return _error(str(error))
     next_token = _page_token(offset + size) if len(page) > size else None
@@ -227,7 +227,7 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     except BadRequest as error:
         return _error(str(error))
     canonical = search.nct_id_from_token(nct_id)
-    trial = Trial.objects.for_detail().filter(nct_id=canonical).first() if canonical else None
+    trial = Trial.objects.for_export().filter(nct_id=canonical).first() if canonical else None
     if trial is None:
         return _error(f"No study {canonical or nct_id} is on file.", status=404)
     return study_response(trial, output)

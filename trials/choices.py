@@ -268,3 +268,123 @@ PLAIN_LANGUAGE: dict[str, str] = {
     "SUPPORTIVE_CARE": "The study tests ways to improve comfort and quality of life.",
     "SCREENING": "The study tests ways to find a condition before symptoms appear.",
 }
+
+
+class OutcomeKind(models.TextChoices):
+    """outcomesModule: which list an outcome measure is in."""
+
+    PRIMARY = "PRIMARY", "Primary"
+    SECONDARY = "SECONDARY", "Secondary"
+    OTHER = "OTHER", "Other pre-specified"
+
+
+class ContactRole(models.TextChoices):
+    STUDY_CHAIR = "STUDY_CHAIR", "Study Chair"
+    STUDY_DIRECTOR = "STUDY_DIRECTOR", "Study Director"
+    PRINCIPAL_INVESTIGATOR = "PRINCIPAL_INVESTIGATOR", "Principal Investigator"
+    SUB_INVESTIGATOR = "SUB_INVESTIGATOR", "Sub-Investigator"
+    CONTACT = "CONTACT", "Contact"
+
+
+class IpdSharing(models.TextChoices):
+    YES = "YES", "Yes"
+    NO = "NO", "No"
+    UNDECIDED = "UNDECIDED", "Undecided"
+
+
+class IpdInfoType(models.TextChoices):
+    STUDY_PROTOCOL = "STUDY_PROTOCOL", "Study Protocol"
+    SAP = "SAP", "Statistical Analysis Plan (SAP)"
+    ICF = "ICF", "Informed Consent Form (ICF)"
+    CSR = "CSR", "Clinical Study Report (CSR)"
+    ANALYTIC_CODE = "ANALYTIC_CODE", "Analytic Code"
+
+
+class AgreementRestrictionType(models.TextChoices):
+    LTE60 = "LTE60", "Embargo of 60 days or less"
+    GT60 = "GT60", "Embargo of more than 60 days"
+    OTHER = "OTHER", "Other disclosure agreement"
+
+
+class ResultSection(models.TextChoices):
+    """The results module a group, measure or denominator belongs to."""
+
+    FLOW = "FLOW", "Participant flow"
+    BASELINE = "BASELINE", "Baseline characteristics"
+    OUTCOME = "OUTCOME", "Outcome measures"
+    ADVERSE_EVENTS = "ADVERSE_EVENTS", "Adverse events"
+
+
+class FlowStepKind(models.TextChoices):
+    MILESTONE = "MILESTONE", "Milestone"
+    DROP_WITHDRAW = "DROP_WITHDRAW", "Not completed: reason"
+
+
+class OutcomeMeasureType(models.TextChoices):
+    PRIMARY = "PRIMARY", "Primary"
+    SECONDARY = "SECONDARY", "Secondary"
+    OTHER_PRE_SPECIFIED = "OTHER_PRE_SPECIFIED", "Other pre-specified"
+    POST_HOC = "POST_HOC", "Post hoc"
+
+
+class ReportingStatus(models.TextChoices):
+    NOT_POSTED = "NOT_POSTED", "Not posted"
+    POSTED = "POSTED", "Posted"
+
+
+class MeasureParam(models.TextChoices):
+    GEOMETRIC_MEAN = "GEOMETRIC_MEAN", "Geometric Mean"
+    GEOMETRIC_LEAST_SQUARES_MEAN = "GEOMETRIC_LEAST_SQUARES_MEAN", "Geometric Least Squares Mean"
+    LEAST_SQUARES_MEAN = "LEAST_SQUARES_MEAN", "Least Squares Mean"
+    LOG_MEAN = "LOG_MEAN", "Log Mean"
+    MEAN = "MEAN", "Mean"
+    MEDIAN = "MEDIAN", "Median"
+    NUMBER = "NUMBER", "Number"
+    COUNT_OF_PARTICIPANTS = "COUNT_OF_PARTICIPANTS", "Count of Participants"
+    COUNT_OF_UNITS = "COUNT_OF_UNITS", "Count of Units"
+
+
+class DispersionType(models.TextChoices):
+    NA = "NA", "Not applicable"
+    STANDARD_DEVIATION = "STANDARD_DEVIATION", "Standard Deviation"
+    STANDARD_ERROR = "STANDARD_ERROR", "Standard Error"
+    INTER_QUARTILE_RANGE = "INTER_QUARTILE_RANGE", "Inter-Quartile Range"
+    FULL_RANGE = "FULL_RANGE", "Full Range"
+    CONFIDENCE_80 = "CONFIDENCE_80", "80% Confidence Interval"
+    CONFIDENCE_90 = "CONFIDENCE_90", "90% Confidence Interval"
+    CONFIDENCE_95 = "CONFIDENCE_95", "95% Confidence Interval"
+    CONFIDENCE_975 = "CONFIDENCE_975", "97.5% Confidence Interval"
+    CONFIDENCE_99 = "CONFIDENCE_99", "99% Confidence Interval"
+    CONFIDENCE_OTHER = "CONFIDENCE_OTHER", "Other Confidence Interval"
+    GEOMETRIC_COEFFICIENT = "GEOMETRIC_COEFFICIENT", "Geometric Coefficient of Variation"
+
+
+class AnalysisDispersionType(models.TextChoices):
+    STANDARD_DEVIATION = "STANDARD_DEVIATION", "Standard Deviation"
+    STANDARD_ERROR_OF_MEAN = "STANDARD_ERROR_OF_MEAN", "Standard Error of the Mean"
+
+
+class CiNumSides(models.TextChoices):
+    ONE_SIDED = "ONE_SIDED", "1-Sided"
+    TWO_SIDED = "TWO_SIDED", "2-Sided"
+
+
+class NonInferiorityType(models.TextChoices):
+    SUPERIORITY = "SUPERIORITY", "Superiority"
+    NON_INFERIORITY = "NON_INFERIORITY", "Non-Inferiority"
+    EQUIVALENCE = "EQUIVALENCE", "Equivalence"
+    OTHER = "OTHER", "Other"
+    NON_INFERIORITY_OR_EQUIVALENCE = "NON_INFERIORITY_OR_EQUIVALENCE", "Non-Inferiority or Equivalence"
+    SUPERIORITY_OR_OTHER = "SUPERIORITY_OR_OTHER", "Superiority or Other"
+    NON_INFERIORITY_OR_EQUIVALENCE_LEGACY = "NON_INFERIORITY_OR_EQUIVALENCE_LEGACY", "Non-Inferiority or Equivalence"
+    SUPERIORITY_OR_OTHER_LEGACY = "SUPERIORITY_OR_OTHER_LEGACY", "Superiority or Other"
+
+
+class EventSeriousness(models.TextChoices):
+    SERIOUS = "SERIOUS", "Serious"
+    OTHER = "OTHER", "Other (not including serious)"
+
+
+class EventAssessment(models.TextChoices):
+    NON_SYSTEMATIC_ASSESSMENT = "NON_SYSTEMATIC_ASSESSMENT", "Non-systematic assessment"
+    SYSTEMATIC_ASSESSMENT = "SYSTEMATIC_ASSESSMENT", "Systematic assessment"

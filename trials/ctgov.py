@@ -8,22 +8,40 @@ and the round-trip test all read these rows, so a field is mapped once.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ctgov_json import EMPTY as _EMPTY
+from .ctgov_json import EMPTY_BY_KIND as _EMPTY_BY_KIND
+from .ctgov_json import Element, StudyError, get_path, set_path
+from .ctgov_json import read_value as _read
+from .ctgov_json import write_value as _write
 from .importers.records import (
     ArmGroupRecord,
+    ContactRecord,
+    DocumentRecord,
     IdentifierRecord,
     InterventionRecord,
     MeshTermRecord,
     OfficialRecord,
+    OutcomeMeasureRecord,
     ReferenceRecord,
     SiteRecord,
     SponsorRecord,
     TrialRecord,
+)
+from .results import BASELINE as BASELINE_MODULE
+from .results import (
+    COVERED_RESULT_PATHS,
+    EVENTS,
+    FLOW,
+    MORE_INFO,
+    read_results,
+    record_rows,
+    results_json,
+    stored_rows,
 )
 from .values import PartialDate
 
@@ -41,19 +59,10 @@ CONTACTS = "protocolSection.contactsLocationsModule"
 REFERENCES = "protocolSection.referencesModule"
 CONDITION_BROWSE = "derivedSection.conditionBrowseModule"
 INTERVENTION_BROWSE = "derivedSection.interventionBrowseModule"
-
-
-@dataclass(frozen=True)
-class Element:
-    """One element: model field ← JSON path, of a kind that says how to convert it.
-
-    Kinds: ``text``, ``int``, ``float``, ``bool``, ``list`` (of strings),
-    ``date`` (a full ISO date stored in a DateField).
-    """
-
-    field: str
-    path: str
-    kind: str = "text"
+OUTCOMES = "protocolSection.outcomesModule"
+OVERSIGHT = "protocolSection.oversightModule"
+IPD = "protocolSection.ipdSharingStatementModule"
+LARGE_DOCUMENTS = "documentSection.largeDocumentModule"
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ class ChildList:
     elements: tuple[Element, ...]
     single: bool = False
     fixed: dict[str, Any] = field(default_factory=dict)
+    # Lists nested in each item of another list (a site's contacts): that list's attribute.
+    within: str = ""
 
 
 TRIAL_ELEMENTS: tuple[Element, ...] = (
@@ -129,7 +140,40 @@ TRIAL_ELEMENTS: tuple[Element, ...] = (
     Element("std_ages", f"{ELIGIBILITY}.stdAges", "list"),
     Element("study_population", f"{ELIGIBILITY}.studyPopulation"),
     Element("sampling_method", f"{ELIGIBILITY}.samplingMethod"),
+    Element("oversight_has_dmc", f"{OVERSIGHT}.oversightHasDmc", "bool"),
+    Element("is_fda_regulated_drug", f"{OVERSIGHT}.isFdaRegulatedDrug", "bool"),
+    Element("is_fda_regulated_device", f"{OVERSIGHT}.isFdaRegulatedDevice", "bool"),
+    Element("is_unapproved_device", f"{OVERSIGHT}.isUnapprovedDevice", "bool"),
+    Element("is_ppsd", f"{OVERSIGHT}.isPpsd", "bool"),
+    Element("is_us_export", f"{OVERSIGHT}.isUsExport", "bool"),
+    Element("fdaaa801_violation", f"{OVERSIGHT}.fdaaa801Violation", "bool"),
+    Element("ipd_sharing", f"{IPD}.ipdSharing"),
+    Element("ipd_description", f"{IPD}.description"),
+    Element("ipd_info_types", f"{IPD}.infoTypes", "list"),
+    Element("ipd_time_frame", f"{IPD}.timeFrame"),
+    Element("ipd_access_criteria", f"{IPD}.accessCriteria"),
+    Element("ipd_url", f"{IPD}.url"),
+    Element("no_sap", f"{LARGE_DOCUMENTS}.noSap", "bool"),
     Element("has_results", "hasResults", "bool"),
+    Element("flow_pre_assignment_details", f"{FLOW}.preAssignmentDetails"),
+    Element("flow_recruitment_details", f"{FLOW}.recruitmentDetails"),
+    Element("flow_type_units_analyzed", f"{FLOW}.typeUnitsAnalyzed"),
+    Element("baseline_population_description", f"{BASELINE_MODULE}.populationDescription"),
+    Element("baseline_type_units_analyzed", f"{BASELINE_MODULE}.typeUnitsAnalyzed"),
+    Element("events_frequency_threshold", f"{EVENTS}.frequencyThreshold"),
+    Element("events_time_frame", f"{EVENTS}.timeFrame"),
+    Element("events_description", f"{EVENTS}.description"),
+    Element("events_all_cause_mortality_comment", f"{EVENTS}.allCauseMortalityComment"),
+    Element("limitations_and_caveats", f"{MORE_INFO}.limitationsAndCaveats.description"),
+    Element("agreement_pi_sponsor_employee", f"{MORE_INFO}.certainAgreement.piSponsorEmployee", "bool"),
+    Element("agreement_restriction_type", f"{MORE_INFO}.certainAgreement.restrictionType"),
+    Element("agreement_restrictive", f"{MORE_INFO}.certainAgreement.restrictiveAgreement", "bool"),
+    Element("agreement_other_details", f"{MORE_INFO}.certainAgreement.otherDetails"),
+    Element("results_contact_title", f"{MORE_INFO}.pointOfContact.title"),
+    Element("results_contact_organization", f"{MORE_INFO}.pointOfContact.organization"),
+    Element("results_contact_email", f"{MORE_INFO}.pointOfContact.email"),
+    Element("results_contact_phone", f"{MORE_INFO}.pointOfContact.phone"),
+    Element("results_contact_phone_ext", f"{MORE_INFO}.pointOfContact.phoneExt"),
 )
 
 PARTIAL_DATES: tuple[PartialDateElement, ...] = (
@@ -140,6 +184,14 @@ PARTIAL_DATES: tuple[PartialDateElement, ...] = (
 
 # Record attributes that are plain lists of strings.
 RECORD_LISTS: tuple[Element, ...] = (Element("conditions", f"{CONDITIONS}.conditions", "list"),)
+
+CONTACT_ELEMENTS = (
+    Element("name", "name"),
+    Element("role", "role"),
+    Element("phone", "phone"),
+    Element("phone_ext", "phoneExt"),
+    Element("email", "email"),
+)
 
 CHILD_LISTS: tuple[ChildList, ...] = (
     ChildList(
@@ -221,6 +273,43 @@ CHILD_LISTS: tuple[ChildList, ...] = (
             Element("longitude", "geoPoint.lon", "float"),
         ),
     ),
+    ChildList("contacts", f"{CONTACTS}.centralContacts", ContactRecord, CONTACT_ELEMENTS, fixed={"site": None}),
+    # After "sites": these go inside the locations they belong to.
+    ChildList("contacts", "contacts", ContactRecord, CONTACT_ELEMENTS, within="sites"),
+    *(
+        ChildList(
+            "outcome_measures",
+            f"{OUTCOMES}.{key}",
+            OutcomeMeasureRecord,
+            (
+                Element("measure", "measure"),
+                Element("description", "description"),
+                Element("time_frame", "timeFrame"),
+            ),
+            fixed={"kind": kind},
+        )
+        for key, kind in (
+            ("primaryOutcomes", "PRIMARY"),
+            ("secondaryOutcomes", "SECONDARY"),
+            ("otherOutcomes", "OTHER"),
+        )
+    ),
+    ChildList(
+        "documents",
+        f"{LARGE_DOCUMENTS}.largeDocs",
+        DocumentRecord,
+        (
+            Element("type_abbrev", "typeAbbrev"),
+            Element("has_protocol", "hasProtocol", "bool"),
+            Element("has_sap", "hasSap", "bool"),
+            Element("has_icf", "hasIcf", "bool"),
+            Element("label", "label"),
+            Element("date", "date"),
+            Element("upload_date", "uploadDate"),
+            Element("filename", "filename"),
+            Element("size", "size", "int"),
+        ),
+    ),
     ChildList(
         "references",
         f"{REFERENCES}.references",
@@ -240,81 +329,35 @@ CHILD_LISTS: tuple[ChildList, ...] = (
     ),
 )
 
+
+def _list_path(child: ChildList) -> str:
+    if not child.within:
+        return child.path
+    outer = next(other for other in CHILD_LISTS if other.attribute == child.within)
+    return f"{outer.path}[].{child.path}"
+
+
 # Every JSON path the models hold: what the round-trip test compares.
 COVERED_PATHS: tuple[str, ...] = (
     *(element.path for element in TRIAL_ELEMENTS),
     *(f"{date.path}.{part}" for date in PARTIAL_DATES for part in ("date", "type")),
     *(element.path for element in RECORD_LISTS),
-    *(f"{child.path}[].{element.path}" for child in CHILD_LISTS for element in child.elements),
+    *(f"{_list_path(child)}[].{element.path}" for child in CHILD_LISTS for element in child.elements),
+    *COVERED_RESULT_PATHS,
 )
 
 _DOI = re.compile(r"\bdoi:\s*(10\.\S+?)\.?(?=\s|$)", re.IGNORECASE)
-_EMPTY = (None, "", [])
 
 
-class StudyError(ValueError):
-    """A study JSON object that is not shaped like a ClinicalTrials.gov study."""
-
-
-_PATH_PARTS: dict[str, tuple[str, ...]] = {}
-
-
-def get_path(data: Any, path: str) -> Any:
-    parts = _PATH_PARTS.get(path)
-    if parts is None:
-        parts = _PATH_PARTS[path] = tuple(path.split("."))
-    for part in parts:
-        if data.__class__ is not dict:
-            return None
-        data = data.get(part)
-    return data
-
-
-def set_path(data: dict, path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        data = data.setdefault(part, {})
-    data[last] = value
-
-
-def _read(value: Any, kind: str, path: str) -> Any:
-    if value is None:
+def project(study: Any, path: str) -> Any:
+    """The value at a covered path; ``a[].b`` lists ``b`` of every item of ``a``, nested lists nest."""
+    if "[]" not in path:
+        return get_path(study, path)
+    list_path, item_path = path.split("[].", 1)
+    items = get_path(study, list_path)
+    if items is None:
         return None
-    if kind == "list":
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise StudyError(f"{path}: expected a list of strings")
-        return list(value)
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise StudyError(f"{path}: expected true or false, got {value!r}")
-        return value
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise StudyError(f"{path}: expected a whole number, got {value!r}")
-        return value
-    if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise StudyError(f"{path}: expected a number, got {value!r}")
-        return float(value)
-    if kind == "date":
-        try:
-            return datetime.date.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise StudyError(f"{path}: expected a date (YYYY-MM-DD), got {value!r}") from None
-    if not isinstance(value, str):
-        raise StudyError(f"{path}: expected text, got {type(value).__name__}")
-    return value
-
-
-def _write(value: Any, kind: str) -> Any:
-    if kind == "date" and value is not None:
-        return value.isoformat()
-    if kind == "list":
-        return list(value)
-    return value
-
-
-_EMPTY_BY_KIND = {"list": [], "bool": None, "int": None, "float": None, "date": None}
+    return [project(item, item_path) for item in (items if isinstance(items, list) else [items])]
 
 
 def study_to_record(study: Any) -> TrialRecord:
@@ -342,29 +385,41 @@ def study_to_record(study: Any) -> TrialRecord:
         record.set_date(date.name, parsed, _read(struct.get("type"), "text", f"{date.path}.type") or "")
     record.conditions = _read(get_path(study, RECORD_LISTS[0].path), "list", RECORD_LISTS[0].path) or []
     for child in CHILD_LISTS:
-        items = get_path(study, child.path)
-        if items is None:
-            continue
-        if child.single:
-            items = [items]
-        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            raise StudyError(f"{child.path}: expected {'an object' if child.single else 'a list of objects'}")
-        for item in items:
-            values = {}
-            for element in child.elements:
-                value = _read(get_path(item, element.path), element.kind, f"{child.path}[].{element.path}")
-                values[element.field] = _EMPTY_BY_KIND.get(element.kind, "") if value is None else value
-            getattr(record, child.attribute).append(child.record(**values, **child.fixed))
+        if child.within:
+            outer = next(other for other in CHILD_LISTS if other.attribute == child.within)
+            # Already checked as a list of objects when the outer list was read.
+            for index, outer_item in enumerate(get_path(study, outer.path) or []):
+                _read_items(record, child, get_path(outer_item, child.path), f"{outer.path}[].{child.path}", index)
+        else:
+            _read_items(record, child, get_path(study, child.path), child.path)
     for reference in record.references:
         doi = _DOI.search(reference.citation)
         reference.doi = doi.group(1) if doi else ""
+    record.results = read_results(study)
     return record
+
+
+def _read_items(record: TrialRecord, child: ChildList, items: Any, path: str, within: int | None = None) -> None:
+    if items is None:
+        return
+    if child.single:
+        items = [items]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise StudyError(f"{path}: expected {'an object' if child.single else 'a list of objects'}")
+    for item in items:
+        values = {}
+        for element in child.elements:
+            value = _read(get_path(item, element.path), element.kind, f"{path}[].{element.path}")
+            values[element.field] = _EMPTY_BY_KIND.get(element.kind, "") if value is None else value
+        if child.within:
+            values["site"] = within
+        getattr(record, child.attribute).append(child.record(**values, **child.fixed))
 
 
 def trial_to_study(trial) -> dict:
     """The trial in API v2 shape, for every element we hold.
 
-    ``trial`` comes from ``Trial.objects.for_detail()``; empty elements are
+    ``trial`` comes from ``Trial.objects.for_export()``; empty elements are
     left out, as the registry leaves them out.
     """
     study: dict = {}
@@ -382,20 +437,35 @@ def trial_to_study(trial) -> dict:
     if trial.condition_names:
         set_path(study, RECORD_LISTS[0].path, trial.condition_names)
     children = _children_as_json(trial)
+    entries_by_attribute: dict[str, list[dict]] = {}
     for child in CHILD_LISTS:
         items = []
         for item in children[child.attribute]:
             if any(item[name] != value for name, value in child.fixed.items()):
+                continue
+            if child.within and item["site"] is None:
                 continue
             entry: dict = {}
             for element in child.elements:
                 value = item[element.field]
                 if value not in _EMPTY:
                     set_path(entry, element.path, _write(value, element.kind))
-            items.append(entry)
+            if child.within:
+                entries_by_attribute[child.within][item["site"]].setdefault(child.path, []).append(entry)
+            else:
+                items.append(entry)
+        entries_by_attribute.setdefault(child.attribute, []).extend(items)
         if items:
             set_path(study, child.path, items[0] if child.single else items)
+    # The modules' own elements are already in place (TRIAL_ELEMENTS); add their tables.
+    for module, tables in results_json(stored_rows(trial)).items():
+        study.setdefault("resultsSection", {}).setdefault(module, {}).update(tables)
     return study
+
+
+def record_to_results(record: TrialRecord) -> dict:
+    """A record's ``resultsSection`` tables, as the export would write them."""
+    return results_json(record_rows(record.results))
 
 
 def _children_as_json(trial) -> dict[str, list[dict]]:
@@ -405,6 +475,7 @@ def _children_as_json(trial) -> dict[str, list[dict]]:
     links = [link for arm in arms for link in arm.intervention_links.all()]
     by_id = {item.pk: item for item in interventions}
     arm_by_id = {arm.pk: arm for arm in arms}
+    site_index = {site.pk: index for index, site in enumerate(trial.sites.all())}
 
     def intervention_name(intervention) -> str:
         if intervention.type:
@@ -451,4 +522,31 @@ def _children_as_json(trial) -> dict[str, list[dict]]:
         ],
         "references": [fields(item, ("pmid", "type", "citation")) for item in trial.references.all()],
         "mesh_terms": [fields(item, ("mesh_id", "term", "domain", "is_ancestor")) for item in trial.mesh_terms.all()],
+        "outcome_measures": [
+            fields(item, ("kind", "measure", "description", "time_frame")) for item in trial.outcome_measures.all()
+        ],
+        "contacts": [
+            {
+                **fields(item, ("name", "role", "phone", "phone_ext", "email")),
+                "site": site_index[item.site_id] if item.site_id else None,
+            }
+            for item in trial.contacts.all()
+        ],
+        "documents": [
+            fields(
+                item,
+                (
+                    "type_abbrev",
+                    "has_protocol",
+                    "has_sap",
+                    "has_icf",
+                    "label",
+                    "date",
+                    "upload_date",
+                    "filename",
+                    "size",
+                ),
+            )
+            for item in trial.documents.all()
+        ],
     }

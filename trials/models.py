@@ -66,11 +66,14 @@ class TrialQuerySet(models.QuerySet):
             Prefetch("trial_conditions", queryset=TrialCondition.objects.select_related("condition")),
             "sponsors",
             "officials",
-            "sites",
             "references",
             "identifiers",
             "related_trials",
             "mesh_terms",
+            "outcome_measures",
+            "documents",
+            "contacts",
+            "sites",
             "interventions",
             Prefetch(
                 "arm_groups",
@@ -79,6 +82,32 @@ class TrialQuerySet(models.QuerySet):
                 ),
             ),
         )
+
+    def with_results(self) -> TrialQuerySet:
+        """Posted results: one query per results table, however many groups and measures."""
+        return self.prefetch_related(*RESULT_RELATIONS.values())
+
+    def for_export(self) -> TrialQuerySet:
+        """Everything ``ctgov.trial_to_study`` writes: the tabs' children and the results."""
+        return self.for_detail().with_results()
+
+
+# Results model → the trial's relation to its rows (every result row points at its trial).
+RESULT_RELATIONS: dict[str, str] = {
+    "ResultGroup": "result_groups",
+    "FlowPeriod": "flow_periods",
+    "FlowStep": "flow_steps",
+    "FlowCount": "flow_counts",
+    "ResultDenom": "result_denoms",
+    "DenomCount": "denom_counts",
+    "ResultMeasure": "result_measures",
+    "MeasureClass": "measure_classes",
+    "MeasureCategory": "measure_categories",
+    "Measurement": "measurements",
+    "OutcomeAnalysis": "outcome_analyses",
+    "AdverseEvent": "adverse_events",
+    "AdverseEventCount": "adverse_event_counts",
+}
 
 
 def attach_site_counts(trials: list[Trial]) -> list[Trial]:
@@ -193,6 +222,57 @@ class Trial(models.Model):
     std_ages = CodeListField(choices=choices.StandardAge.choices, help_text="eligibilityModule.stdAges")
     study_population = models.TextField(blank=True, help_text="Observational studies: who is studied.")
     sampling_method = models.CharField(max_length=24, choices=choices.SamplingMethod.choices, blank=True)
+
+    # oversightModule
+    oversight_has_dmc = models.BooleanField("has a data monitoring committee", null=True, blank=True)
+    is_fda_regulated_drug = models.BooleanField("FDA-regulated drug", null=True, blank=True)
+    is_fda_regulated_device = models.BooleanField("FDA-regulated device", null=True, blank=True)
+    is_unapproved_device = models.BooleanField("unapproved device", null=True, blank=True)
+    is_ppsd = models.BooleanField("pediatric postmarket surveillance of a device", null=True, blank=True)
+    is_us_export = models.BooleanField("product exported from the U.S.", null=True, blank=True)
+    fdaaa801_violation = models.BooleanField("FDAAA 801 violation", null=True, blank=True)
+
+    # ipdSharingStatementModule
+    ipd_sharing = models.CharField(
+        "plan to share IPD", max_length=9, choices=choices.IpdSharing.choices, blank=True, help_text="ipdSharing"
+    )
+    ipd_description = models.TextField("IPD sharing plan", blank=True)
+    ipd_info_types = CodeListField(
+        "supporting information", choices=choices.IpdInfoType.choices, help_text="ipdSharingStatementModule.infoTypes"
+    )
+    ipd_time_frame = models.TextField("IPD sharing time frame", blank=True)
+    ipd_access_criteria = models.TextField("IPD access criteria", blank=True)
+    ipd_url = models.CharField("IPD sharing URL", max_length=1000, blank=True)
+
+    # documentSection.largeDocumentModule
+    no_sap = models.BooleanField("no statistical analysis plan", null=True, blank=True)
+
+    # resultsSection: each module's own elements; its tables are the Result* models.
+    flow_recruitment_details = models.TextField(blank=True, help_text="participantFlowModule.recruitmentDetails")
+    flow_pre_assignment_details = models.TextField(blank=True, help_text="participantFlowModule.preAssignmentDetails")
+    flow_type_units_analyzed = models.CharField(max_length=100, blank=True)
+    baseline_population_description = models.TextField(
+        blank=True, help_text="baselineCharacteristicsModule.populationDescription"
+    )
+    baseline_type_units_analyzed = models.CharField(max_length=100, blank=True)
+    events_frequency_threshold = models.CharField(
+        max_length=20, blank=True, help_text="adverseEventsModule.frequencyThreshold (percent)"
+    )
+    events_time_frame = models.TextField(blank=True, help_text="adverseEventsModule.timeFrame")
+    events_description = models.TextField(blank=True, help_text="adverseEventsModule.description")
+    events_all_cause_mortality_comment = models.TextField(blank=True)
+    limitations_and_caveats = models.TextField(blank=True, help_text="moreInfoModule.limitationsAndCaveats")
+    agreement_pi_sponsor_employee = models.BooleanField("PIs are sponsor employees", null=True, blank=True)
+    agreement_restrictive = models.BooleanField("restrictive agreement", null=True, blank=True)
+    agreement_restriction_type = models.CharField(
+        max_length=5, choices=choices.AgreementRestrictionType.choices, blank=True
+    )
+    agreement_other_details = models.TextField(blank=True)
+    results_contact_title = models.CharField(max_length=300, blank=True, help_text="moreInfoModule.pointOfContact")
+    results_contact_organization = models.CharField(max_length=500, blank=True)
+    results_contact_email = models.CharField(max_length=300, blank=True)
+    results_contact_phone = models.CharField(max_length=100, blank=True)
+    results_contact_phone_ext = models.CharField(max_length=50, blank=True)
 
     has_results = models.BooleanField(default=False)
 
@@ -332,6 +412,31 @@ class Trial(models.Model):
     @property
     def similar_related_trials(self) -> list[RelatedTrial]:
         return [item for item in self.related_trials.all() if item.kind == choices.RelatedTrialKind.SIMILAR]
+
+    @property
+    def ipd_info_type_labels(self) -> list[str]:
+        return [choices.IpdInfoType(code).label for code in self.ipd_info_types if code in choices.IpdInfoType.values]
+
+    @property
+    def central_contacts(self) -> list[Contact]:
+        return [contact for contact in self.contacts.all() if contact.site_id is None]
+
+    @property
+    def site_contacts(self) -> dict[int, list[Contact]]:
+        """Each site's contacts by site id, from the one ``contacts`` query."""
+        by_site: dict[int, list[Contact]] = {}
+        for contact in self.contacts.all():
+            if contact.site_id is not None:
+                by_site.setdefault(contact.site_id, []).append(contact)
+        return by_site
+
+    @property
+    def is_stopped(self) -> bool:
+        return self.overall_status in (
+            choices.OverallStatus.TERMINATED,
+            choices.OverallStatus.SUSPENDED,
+            choices.OverallStatus.WITHDRAWN,
+        )
 
     @property
     def countries(self) -> list[str]:
@@ -612,3 +717,279 @@ class SimilarTrial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial_id} ~ {self.other_id} ({self.score:.2f})"
+
+
+class OutcomeMeasure(TrialChild):
+    """outcomesModule: primaryOutcomes[], secondaryOutcomes[] and otherOutcomes[]."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="outcome_measures")
+    kind = models.CharField(max_length=9, choices=choices.OutcomeKind.choices)
+    measure = models.TextField()
+    description = models.TextField(blank=True)
+    time_frame = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.measure[:80]
+
+
+class Contact(TrialChild):
+    """contactsLocationsModule: a central contact, or a site's (``locations[].contacts[]``)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="contacts")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="contacts")
+    name = models.CharField(max_length=300, blank=True)
+    role = models.CharField(max_length=24, choices=choices.ContactRole.choices, blank=True)
+    phone = models.CharField(max_length=100, blank=True)
+    phone_ext = models.CharField("extension", max_length=50, blank=True)
+    email = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone
+
+    def clean(self) -> None:
+        if self.site_id and self.trial_id and self.site.trial_id != self.trial_id:
+            raise ValidationError({"site": "The site belongs to another trial."})
+
+
+class Document(TrialChild):
+    """documentSection.largeDocumentModule.largeDocs[]: protocol, SAP, consent form."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="documents")
+    type_abbrev = models.CharField("type", max_length=20, blank=True, help_text="typeAbbrev, e.g. Prot_SAP")
+    has_protocol = models.BooleanField(null=True, blank=True)
+    has_sap = models.BooleanField("has SAP", null=True, blank=True)
+    has_icf = models.BooleanField("has ICF", null=True, blank=True)
+    label = models.CharField(max_length=300, blank=True)
+    date = models.CharField(max_length=10, blank=True, help_text="The document's date, as given.")
+    upload_date = models.CharField(max_length=16, blank=True, help_text="As given, e.g. 2019-05-08T12:58.")
+    filename = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes.")
+
+    def __str__(self) -> str:
+        return self.label or self.filename
+
+    @property
+    def url(self) -> str:
+        nct_id = self.trial.nct_id
+        return f"https://cdn.clinicaltrials.gov/large-docs/{nct_id[-2:]}/{nct_id}/{self.filename}"
+
+
+# Posted results (resultsSection), normalized. Every row carries its trial, so a
+# page reads each table once, filtered by trial; rows keep the registry's group
+# ids ("FG000", "BG000", "OG000", "EG000") so a module's tables line up. Values
+# stay text where the registry sends text ("NA", "<0.001").
+
+
+class ResultGroup(TrialChild):
+    """A group of one results module (``groups[]``, ``eventGroups[]``); outcome groups belong to a measure."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="result_groups")
+    section = models.CharField(max_length=14, choices=choices.ResultSection.choices)
+    measure = models.ForeignKey("ResultMeasure", on_delete=models.CASCADE, null=True, blank=True, related_name="groups")
+    group_id = models.CharField(max_length=10, help_text="The registry's id, e.g. BG000.")
+    title = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    deaths_num_affected = models.PositiveIntegerField(null=True, blank=True)
+    deaths_num_at_risk = models.PositiveIntegerField(null=True, blank=True)
+    serious_num_affected = models.PositiveIntegerField(null=True, blank=True)
+    serious_num_at_risk = models.PositiveIntegerField(null=True, blank=True)
+    other_num_affected = models.PositiveIntegerField(null=True, blank=True)
+    other_num_at_risk = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.title}"
+
+
+class FlowPeriod(TrialChild):
+    """participantFlowModule.periods[]"""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="flow_periods")
+    title = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FlowStep(TrialChild):
+    """A period's milestone (STARTED, COMPLETED, ...) or reason for not completing."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="flow_steps")
+    period = models.ForeignKey(FlowPeriod, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=13, choices=choices.FlowStepKind.choices)
+    type = models.CharField(max_length=300, blank=True)
+    comment = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.type
+
+
+class FlowCount(TrialChild):
+    """Participants (or units) of one group at a step: ``achievements[]`` or ``reasons[]``."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="flow_counts")
+    step = models.ForeignKey(FlowStep, on_delete=models.CASCADE, related_name="counts")
+    group_id = models.CharField(max_length=10)
+    num_subjects = models.CharField(max_length=20, blank=True)
+    num_units = models.CharField(max_length=20, blank=True)
+    comment = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.num_subjects}"
+
+
+class ResultMeasure(TrialChild):
+    """A baseline measure (``measures[]``) or a results outcome measure (``outcomeMeasures[]``)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="result_measures")
+    section = models.CharField(max_length=14, choices=choices.ResultSection.choices)
+    type = models.CharField(max_length=19, choices=choices.OutcomeMeasureType.choices, blank=True)
+    title = models.TextField()
+    description = models.TextField(blank=True)
+    population_description = models.TextField(blank=True)
+    reporting_status = models.CharField(max_length=10, choices=choices.ReportingStatus.choices, blank=True)
+    anticipated_posting_date = models.CharField(max_length=10, blank=True)
+    param_type = models.CharField(max_length=28, choices=choices.MeasureParam.choices, blank=True)
+    # A code for baseline measures (STANDARD_DEVIATION), words for outcome measures ("Standard Deviation").
+    dispersion_type = models.CharField(max_length=40, blank=True)
+    unit_of_measure = models.CharField(max_length=100, blank=True)
+    calculate_pct = models.BooleanField(null=True, blank=True)
+    time_frame = models.TextField(blank=True)
+    type_units_analyzed = models.CharField(max_length=100, blank=True)
+    denom_units_selected = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.title[:80]
+
+
+class MeasureClass(TrialChild):
+    """``classes[]`` of a measure: rows of its table, e.g. one per age band."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="measure_classes")
+    measure = models.ForeignKey(ResultMeasure, on_delete=models.CASCADE, related_name="classes")
+    title = models.CharField(max_length=300, blank=True)
+
+    class Meta(TrialChild.Meta):
+        verbose_name_plural = "measure classes"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MeasureCategory(TrialChild):
+    """``classes[].categories[]``: a class's rows, e.g. Female and Male."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="measure_categories")
+    measure_class = models.ForeignKey(MeasureClass, on_delete=models.CASCADE, related_name="categories")
+    title = models.CharField(max_length=300, blank=True)
+
+    class Meta(TrialChild.Meta):
+        verbose_name_plural = "measure categories"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Measurement(TrialChild):
+    """One group's value in a category: ``measurements[]``."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="measurements")
+    category = models.ForeignKey(MeasureCategory, on_delete=models.CASCADE, related_name="measurements")
+    group_id = models.CharField(max_length=10)
+    value = models.CharField(max_length=50, blank=True)
+    spread = models.CharField(max_length=50, blank=True)
+    lower_limit = models.CharField(max_length=50, blank=True)
+    upper_limit = models.CharField(max_length=50, blank=True)
+    comment = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.value}"
+
+
+class ResultDenom(TrialChild):
+    """``denoms[]``: how many were analysed, in which units; of a module, a measure or a class."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="result_denoms")
+    section = models.CharField(max_length=14, choices=choices.ResultSection.choices)
+    measure = models.ForeignKey(ResultMeasure, on_delete=models.CASCADE, null=True, blank=True, related_name="denoms")
+    measure_class = models.ForeignKey(
+        MeasureClass, on_delete=models.CASCADE, null=True, blank=True, related_name="denoms"
+    )
+    units = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.units
+
+
+class DenomCount(TrialChild):
+    """``denoms[].counts[]``"""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="denom_counts")
+    denom = models.ForeignKey(ResultDenom, on_delete=models.CASCADE, related_name="counts")
+    group_id = models.CharField(max_length=10)
+    value = models.CharField(max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.value}"
+
+
+class OutcomeAnalysis(TrialChild):
+    """A statistical analysis of an outcome measure: ``outcomeMeasures[].analyses[]``."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="outcome_analyses")
+    measure = models.ForeignKey(ResultMeasure, on_delete=models.CASCADE, related_name="analyses")
+    group_ids = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    group_description = models.TextField(blank=True)
+    tested_non_inferiority = models.BooleanField(null=True, blank=True)
+    non_inferiority_type = models.CharField(max_length=37, choices=choices.NonInferiorityType.choices, blank=True)
+    non_inferiority_comment = models.TextField(blank=True)
+    p_value = models.CharField("p-value", max_length=50, blank=True)
+    p_value_comment = models.TextField(blank=True)
+    statistical_method = models.CharField(max_length=200, blank=True)
+    statistical_comment = models.TextField(blank=True)
+    param_type = models.CharField(max_length=200, blank=True)
+    param_value = models.CharField(max_length=50, blank=True)
+    dispersion_type = models.CharField(max_length=22, choices=choices.AnalysisDispersionType.choices, blank=True)
+    dispersion_value = models.CharField(max_length=50, blank=True)
+    ci_pct_value = models.CharField("CI percent", max_length=20, blank=True)
+    ci_num_sides = models.CharField("CI sides", max_length=9, choices=choices.CiNumSides.choices, blank=True)
+    ci_lower_limit = models.CharField("CI lower limit", max_length=50, blank=True)
+    ci_upper_limit = models.CharField("CI upper limit", max_length=50, blank=True)
+    ci_lower_limit_comment = models.TextField(blank=True)
+    ci_upper_limit_comment = models.TextField(blank=True)
+    estimate_comment = models.TextField(blank=True)
+    other_analysis_description = models.TextField(blank=True)
+
+    class Meta(TrialChild.Meta):
+        verbose_name_plural = "outcome analyses"
+
+    def __str__(self) -> str:
+        return self.statistical_method or self.param_type or "analysis"
+
+
+class AdverseEvent(TrialChild):
+    """adverseEventsModule.seriousEvents[] and otherEvents[]: a term in an organ system."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="adverse_events")
+    seriousness = models.CharField(max_length=7, choices=choices.EventSeriousness.choices)
+    term = models.CharField(max_length=300)
+    organ_system = models.CharField(max_length=300, blank=True)
+    source_vocabulary = models.CharField(max_length=100, blank=True)
+    assessment_type = models.CharField(max_length=25, choices=choices.EventAssessment.choices, blank=True)
+    notes = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class AdverseEventCount(TrialChild):
+    """An event's counts in one group: ``stats[]``."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="adverse_event_counts")
+    event = models.ForeignKey(AdverseEvent, on_delete=models.CASCADE, related_name="counts")
+    group_id = models.CharField(max_length=10)
+    num_events = models.PositiveIntegerField(null=True, blank=True)
+    num_affected = models.PositiveIntegerField(null=True, blank=True)
+    num_at_risk = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.num_affected}/{self.num_at_risk}"

@@ -161,10 +161,17 @@ def description(server_url: str) -> dict:
                 "Study": {
                     "type": "object",
                     "description": (
-                        "A ClinicalTrials.gov API v2 study: protocolSection and hasResults, "
+                        "A ClinicalTrials.gov API v2 study: protocolSection, resultsSection, "
+                        "documentSection, the MeSH browse modules of derivedSection and hasResults, "
                         "for the elements TrialPortal holds."
                     ),
-                    "properties": {"protocolSection": {"type": "object"}, "hasResults": {"type": "boolean"}},
+                    "properties": {
+                        "protocolSection": {"type": "object"},
+                        "resultsSection": {"type": "object"},
+                        "documentSection": {"type": "object"},
+                        "derivedSection": {"type": "object"},
+                        "hasResults": {"type": "boolean"},
+                    },
                 },
                 "PagedStudies": {
                     "type": "object",

@@ -153,7 +153,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         return results
     queryset = filterset.qs
     if export:
-        results.export_trials = list(queryset.for_detail()[: limit or EXPORT_LIMIT])
+        results.export_trials = list(queryset.for_export()[: limit or EXPORT_LIMIT])
         results.count = filterset.matches.count()
         return results
 

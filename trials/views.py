@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from . import api, choices, search, services
+from . import api, choices, results, search, services
 from .ctgov import trial_to_study
 from .exports import csv_text
 from .models import Trial, attach_site_counts
@@ -51,13 +51,24 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     canonical = nct_id.upper()
     if nct_id != canonical:
         return redirect(f"trials:{tab}", nct_id=canonical, permanent=True)
+    # The Results tab reads only the results tables; the others, the protocol's parts.
+    queryset = Trial.objects.with_results() if tab == "results" else Trial.objects.for_detail()
     try:
-        trial = Trial.objects.for_detail().get(nct_id=canonical)
+        trial = queryset.get(nct_id=canonical)
     except Trial.DoesNotExist:
         raise Http404(f"No trial {canonical} is on file.") from None
     context = {"trial": trial, "tab": tab, "plain_language": choices.PLAIN_LANGUAGE}
     if tab == "related":
         context["related"] = services.related_trials(trial)
+    if tab == "detail":
+        # Locations sorted by country on request (?sites=country), else in the registry's order.
+        context["sites_by_country"] = request.GET.get("sites") == "country"
+        sites = list(trial.sites.all())
+        if context["sites_by_country"]:
+            sites.sort(key=lambda site: (site.country, site.state, site.city))
+        context["sites"] = sites
+    if tab == "results":
+        context["results"] = results.present(trial, results.results_json(results.stored_rows(trial)))
     return render(request, template, context)
 
 
@@ -77,6 +88,10 @@ def trial_related(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "related", "trials/trial_related.html")
 
 
+def trial_results(request: HttpRequest, nct_id: str) -> HttpResponse:
+    return _trial_page(request, nct_id, "results", "trials/trial_results.html")
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = str(exception.args[0]) if exception and exception.args and isinstance(exception.args[0], str) else ""
     return render(request, "404.html", {"message": message}, status=404)
@@ -88,7 +103,7 @@ def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
     if nct_id != canonical:
         return redirect("trials:json", nct_id=canonical, permanent=True)
     try:
-        trial = Trial.objects.for_detail().get(nct_id=canonical)
+        trial = Trial.objects.for_export().get(nct_id=canonical)
     except Trial.DoesNotExist:
         raise Http404(f"No trial {canonical} is on file.") from None
     return api.study_response(trial)

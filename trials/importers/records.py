@@ -93,6 +93,38 @@ class MeshTermRecord:
 
 
 @dataclass
+class OutcomeMeasureRecord:
+    measure: str
+    kind: str = "PRIMARY"
+    description: str = ""
+    time_frame: str = ""
+
+
+@dataclass
+class ContactRecord:
+    name: str = ""
+    role: str = ""
+    phone: str = ""
+    phone_ext: str = ""
+    email: str = ""
+    # The site it is a contact for, by index in ``TrialRecord.sites``; None for a central contact.
+    site: int | None = None
+
+
+@dataclass
+class DocumentRecord:
+    filename: str
+    type_abbrev: str = ""
+    has_protocol: bool | None = None
+    has_sap: bool | None = None
+    has_icf: bool | None = None
+    label: str = ""
+    date: str = ""
+    upload_date: str = ""
+    size: int | None = None
+
+
+@dataclass
 class RelatedTrialRecord:
     nct_id: str
     title: str = ""
@@ -119,6 +151,11 @@ class TrialRecord:
     identifiers: list[IdentifierRecord] = field(default_factory=list)
     related_trials: list[RelatedTrialRecord] = field(default_factory=list)
     mesh_terms: list[MeshTermRecord] = field(default_factory=list)
+    outcome_measures: list[OutcomeMeasureRecord] = field(default_factory=list)
+    contacts: list[ContactRecord] = field(default_factory=list)
+    documents: list[DocumentRecord] = field(default_factory=list)
+    # Posted results: rows per results model (see ``trials.results``), parents by index.
+    results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def set_date(self, name: str, date: PartialDate | None, date_type: str = "") -> None:
         """Set ``start``, ``primary_completion`` or ``completion`` with its precision and type."""

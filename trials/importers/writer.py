@@ -25,16 +25,20 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
-from .. import choices, search
+from .. import choices, results, search
+from .. import models as trial_models
 from ..fields import CodeListField
 from ..models import (
     ArmGroup,
     ArmGroupIntervention,
     Condition,
+    Contact,
+    Document,
     Identifier,
     Intervention,
     MeshTerm,
     Official,
+    OutcomeMeasure,
     Reference,
     RelatedTrial,
     Site,
@@ -70,10 +74,16 @@ CHILD_MODELS: dict[str, type[models.Model]] = {
     "identifiers": Identifier,
     "related_trials": RelatedTrial,
     "mesh_terms": MeshTerm,
+    "outcome_measures": OutcomeMeasure,
+    "documents": Document,
+    # After "sites": a site's contacts point at it.
+    "contacts": Contact,
 }
+RESULT_MODELS: dict[str, type[models.Model]] = {name: getattr(trial_models, name) for name in results.RESULT_MODELS}
 # Record fields that are not columns: they become arm ↔ intervention links.
 _LINK_FIELDS = {"intervention_names", "arm_group_labels"}
-_NOT_COMPARED = {"id", "trial", "created_at", "updated_at", "source_digest", "search_vector"}
+# Columns that point at another of the trial's rows: compared by that row's index instead.
+_NOT_COMPARED = {"id", "trial", "created_at", "updated_at", "source_digest", "search_vector", "site"}
 
 
 def record_digest(record: TrialRecord) -> str:
@@ -243,6 +253,16 @@ class _Built:
                 self.errors += table.check(row, f"{model._meta.verbose_name} {position + 1}: ")
                 rows.append(row)
             self.children[attribute] = rows
+        # Copies: the writer adds ids and keys to them.
+        self.results: dict[str, list[dict]] = {}
+        for name, rows in record.results.items():
+            table = _table(RESULT_MODELS[name])
+            label = RESULT_MODELS[name]._meta.verbose_name
+            self.results[name] = [dict(row) for row in rows]
+            for index, row in enumerate(rows):
+                self.errors += table.check(row, f"results, {label} {index + 1}: ")
+        if any(row.get("site") is not None and row["site"] >= len(record.sites) for row in self.children["contacts"]):
+            self.errors.append("a contact names a site that is not listed")
         if sum(1 for sponsor in record.sponsors if sponsor.is_lead) > 1:
             self.errors.append("more than one lead sponsor")
         related = [(item.nct_id, item.kind) for item in record.related_trials]
@@ -322,6 +342,8 @@ class _Built:
                 for attribute, model in CHILD_MODELS.items()
             },
             sorted(self.links),
+            [row.get("site") for row in self.children["contacts"]],
+            results.results_json(results.record_rows(self.record.results)),
         )
 
 
@@ -330,10 +352,11 @@ def _compared_child(model: type[models.Model]) -> list[str]:
 
 
 def _stored_snapshot(pk: int) -> tuple:
-    trial = Trial.objects.for_detail().get(pk=pk)
+    trial = Trial.objects.for_export().get(pk=pk)
     children = {attribute: list(getattr(trial, attribute).all()) for attribute in CHILD_MODELS}
     arm_index = {arm.pk: index for index, arm in enumerate(children["arm_groups"])}
     intervention_index = {item.pk: index for index, item in enumerate(children["interventions"])}
+    site_index = {site.pk: index for index, site in enumerate(children["sites"])}
     links = sorted(
         (arm_index[link.arm_group_id], intervention_index[link.intervention_id], link.position, link.label_position)
         for arm in children["arm_groups"]
@@ -349,6 +372,8 @@ def _stored_snapshot(pk: int) -> tuple:
             for attribute, model in CHILD_MODELS.items()
         },
         links,
+        [site_index[contact.site_id] if contact.site_id else None for contact in children["contacts"]],
+        results.results_json(results.stored_rows(trial)),
     )
 
 
@@ -462,13 +487,26 @@ def _write(batch: list[_Built]) -> None:
         for built in batch:
             for row in built.children[attribute]:
                 row["id"] = next(allocated)
+    # Sites get ids only when a contact points at them.
+    pointed_sites = [
+        built.children["sites"][index]
+        for built in batch
+        for index in dict.fromkeys(row["site"] for row in built.children["contacts"] if row.get("site") is not None)
+    ]
+    for row, site_id in zip(pointed_sites, _allocate_ids(Site, len(pointed_sites)), strict=True):
+        row["id"] = site_id
+    for built in batch:
+        for row in built.children["contacts"]:
+            site = row.get("site")
+            row["site_id"] = None if site is None else built.children["sites"][site]["id"]
     for attribute, model in CHILD_MODELS.items():
         rows = []
         for built in batch:
             for row in built.children[attribute]:
                 row["trial_id"] = built.trial.pk
                 rows.append(row)
-        _table(model).insert(rows, with_ids=attribute in ("interventions", "arm_groups"))
+        _insert_some_with_ids(model, rows)
+    _write_results(batch)
     _table(ArmGroupIntervention).insert(
         [
             {
@@ -491,6 +529,31 @@ def _write(batch: list[_Built]) -> None:
         ],
         with_ids=False,
     )
+
+
+def _insert_some_with_ids(model: type[models.Model], rows: list[dict]) -> None:
+    """Insert rows, those with an id given (others point at them) apart from the rest."""
+    with_ids = [row for row in rows if row.get("id") is not None]
+    _table(model).insert(with_ids, with_ids=True)
+    _table(model).insert([row for row in rows if row.get("id") is None], with_ids=False)
+
+
+def _write_results(batch: list[_Built]) -> None:
+    """Results tables, parents first; rows point at their parents by index until ids are known."""
+    for name, model in RESULT_MODELS.items():
+        keys = results.PARENT_KEYS.get(name, {})
+        rows = []
+        for built in batch:
+            for row in built.results.get(name, ()):
+                row["trial_id"] = built.trial.pk
+                for key, parent in keys.items():
+                    index = row.get(key)
+                    row[f"{key}_id"] = None if index is None else built.results[parent][index]["id"]
+                rows.append(row)
+        if name in results.PARENT_MODELS:
+            for row, row_id in zip(rows, _allocate_ids(model, len(rows)), strict=True):
+                row["id"] = row_id
+        _insert_some_with_ids(model, rows)
 
 
 def _insert_trials_with_vectors(rows: list[dict], documents: list[tuple[str, str, str, str]]) -> None:

@@ -8,313 +8,827 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ArmGroup',
+            name="ArmGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('label', models.CharField(max_length=500)),
-                ('type', models.CharField(blank=True, choices=[('EXPERIMENTAL', 'Experimental'), ('ACTIVE_COMPARATOR', 'Active Comparator'), ('PLACEBO_COMPARATOR', 'Placebo Comparator'), ('SHAM_COMPARATOR', 'Sham Comparator'), ('NO_INTERVENTION', 'No Intervention'), ('OTHER', 'Other')], max_length=24)),
-                ('description', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                ("label", models.CharField(max_length=500)),
+                (
+                    "type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("EXPERIMENTAL", "Experimental"),
+                            ("ACTIVE_COMPARATOR", "Active Comparator"),
+                            ("PLACEBO_COMPARATOR", "Placebo Comparator"),
+                            ("SHAM_COMPARATOR", "Sham Comparator"),
+                            ("NO_INTERVENTION", "No Intervention"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name': 'arm',
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "verbose_name": "arm",
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Condition',
+            name="Condition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=500, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=500, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Intervention',
+            name="Intervention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('type', models.CharField(blank=True, choices=[('BEHAVIORAL', 'Behavioral'), ('BIOLOGICAL', 'Biological'), ('COMBINATION_PRODUCT', 'Combination Product'), ('DEVICE', 'Device'), ('DIAGNOSTIC_TEST', 'Diagnostic Test'), ('DIETARY_SUPPLEMENT', 'Dietary Supplement'), ('DRUG', 'Drug'), ('GENETIC', 'Genetic'), ('PROCEDURE', 'Procedure'), ('RADIATION', 'Radiation'), ('OTHER', 'Other')], max_length=24)),
-                ('name', models.CharField(max_length=500)),
-                ('description', models.TextField(blank=True)),
-                ('other_names', models.JSONField(blank=True, default=list, help_text='interventions[].otherNames')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                (
+                    "type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("BEHAVIORAL", "Behavioral"),
+                            ("BIOLOGICAL", "Biological"),
+                            ("COMBINATION_PRODUCT", "Combination Product"),
+                            ("DEVICE", "Device"),
+                            ("DIAGNOSTIC_TEST", "Diagnostic Test"),
+                            ("DIETARY_SUPPLEMENT", "Dietary Supplement"),
+                            ("DRUG", "Drug"),
+                            ("GENETIC", "Genetic"),
+                            ("PROCEDURE", "Procedure"),
+                            ("RADIATION", "Radiation"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("name", models.CharField(max_length=500)),
+                ("description", models.TextField(blank=True)),
+                ("other_names", models.JSONField(blank=True, default=list, help_text="interventions[].otherNames")),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Trial',
+            name="Trial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nct_id', models.CharField(help_text='identificationModule.nctId', max_length=11, unique=True, validators=[django.core.validators.RegexValidator('^NCT\\d{8}$', "An NCT ID is 'NCT' followed by 8 digits, e.g. NCT04133233.")], verbose_name='NCT ID')),
-                ('brief_title', models.CharField(max_length=500)),
-                ('official_title', models.CharField(blank=True, max_length=1000)),
-                ('acronym', models.CharField(blank=True, max_length=100)),
-                ('organization_name', models.CharField(blank=True, help_text='identificationModule.organization', max_length=500)),
-                ('organization_class', models.CharField(blank=True, choices=[('NIH', 'NIH'), ('FED', 'FED'), ('OTHER_GOV', 'OTHER_GOV'), ('INDIV', 'INDIV'), ('INDUSTRY', 'INDUSTRY'), ('NETWORK', 'NETWORK'), ('AMBIG', 'AMBIG'), ('OTHER', 'OTHER'), ('UNKNOWN', 'UNKNOWN')], max_length=10)),
-                ('overall_status', models.CharField(choices=[('ACTIVE_NOT_RECRUITING', 'Active, not recruiting'), ('COMPLETED', 'Completed'), ('ENROLLING_BY_INVITATION', 'Enrolling by invitation'), ('NOT_YET_RECRUITING', 'Not yet recruiting'), ('RECRUITING', 'Recruiting'), ('SUSPENDED', 'Suspended'), ('TERMINATED', 'Terminated'), ('WITHDRAWN', 'Withdrawn'), ('AVAILABLE', 'Available'), ('NO_LONGER_AVAILABLE', 'No longer available'), ('TEMPORARILY_NOT_AVAILABLE', 'Temporarily not available'), ('APPROVED_FOR_MARKETING', 'Approved for marketing'), ('WITHHELD', 'Withheld'), ('UNKNOWN', 'Unknown status')], max_length=32)),
-                ('last_known_status', models.CharField(blank=True, choices=[('ACTIVE_NOT_RECRUITING', 'Active, not recruiting'), ('COMPLETED', 'Completed'), ('ENROLLING_BY_INVITATION', 'Enrolling by invitation'), ('NOT_YET_RECRUITING', 'Not yet recruiting'), ('RECRUITING', 'Recruiting'), ('SUSPENDED', 'Suspended'), ('TERMINATED', 'Terminated'), ('WITHDRAWN', 'Withdrawn'), ('AVAILABLE', 'Available'), ('NO_LONGER_AVAILABLE', 'No longer available'), ('TEMPORARILY_NOT_AVAILABLE', 'Temporarily not available'), ('APPROVED_FOR_MARKETING', 'Approved for marketing'), ('WITHHELD', 'Withheld'), ('UNKNOWN', 'Unknown status')], max_length=32)),
-                ('why_stopped', models.TextField(blank=True)),
-                ('status_verified_date', models.CharField(blank=True, help_text='As the registry gave it, e.g. 2023-08 (statusModule.statusVerifiedDate).', max_length=10)),
-                ('start_date', models.DateField(blank=True, help_text='First day of the period the registry gave.', null=True)),
-                ('start_date_precision', models.CharField(choices=[('YEAR', 'Year'), ('MONTH', 'Month'), ('DAY', 'Day')], default='DAY', max_length=5)),
-                ('start_date_type', models.CharField(blank=True, choices=[('ACTUAL', 'Actual'), ('ESTIMATED', 'Estimated/Anticipated')], max_length=9)),
-                ('primary_completion_date', models.DateField(blank=True, null=True)),
-                ('primary_completion_date_precision', models.CharField(choices=[('YEAR', 'Year'), ('MONTH', 'Month'), ('DAY', 'Day')], default='DAY', max_length=5)),
-                ('primary_completion_date_type', models.CharField(blank=True, choices=[('ACTUAL', 'Actual'), ('ESTIMATED', 'Estimated/Anticipated')], max_length=9)),
-                ('completion_date', models.DateField(blank=True, null=True)),
-                ('completion_date_precision', models.CharField(choices=[('YEAR', 'Year'), ('MONTH', 'Month'), ('DAY', 'Day')], default='DAY', max_length=5)),
-                ('completion_date_type', models.CharField(blank=True, choices=[('ACTUAL', 'Actual'), ('ESTIMATED', 'Estimated/Anticipated')], max_length=9)),
-                ('first_submitted_date', models.DateField(blank=True, help_text='statusModule.studyFirstSubmitDate', null=True)),
-                ('first_posted_date', models.DateField(blank=True, help_text='statusModule.studyFirstPostDateStruct', null=True)),
-                ('first_posted_date_type', models.CharField(blank=True, choices=[('ACTUAL', 'Actual'), ('ESTIMATED', 'Estimated/Anticipated')], max_length=9)),
-                ('last_update_submitted_date', models.DateField(blank=True, help_text='statusModule.lastUpdateSubmitDate', null=True)),
-                ('last_update_posted_date', models.DateField(blank=True, help_text='statusModule.lastUpdatePostDateStruct', null=True)),
-                ('last_update_posted_date_type', models.CharField(blank=True, choices=[('ACTUAL', 'Actual'), ('ESTIMATED', 'Estimated/Anticipated')], max_length=9)),
-                ('responsible_party_type', models.CharField(blank=True, choices=[('SPONSOR', 'Sponsor'), ('PRINCIPAL_INVESTIGATOR', 'Principal Investigator'), ('SPONSOR_INVESTIGATOR', 'Sponsor-Investigator')], max_length=24)),
-                ('responsible_party_name', models.CharField(blank=True, max_length=300)),
-                ('responsible_party_title', models.CharField(blank=True, max_length=300)),
-                ('responsible_party_affiliation', models.CharField(blank=True, max_length=500)),
-                ('responsible_party_old_name_title', models.CharField(blank=True, max_length=500)),
-                ('responsible_party_old_organization', models.CharField(blank=True, max_length=500)),
-                ('brief_summary', models.TextField(blank=True)),
-                ('detailed_description', models.TextField(blank=True)),
-                ('keywords', models.JSONField(blank=True, default=list, help_text='conditionsModule.keywords')),
-                ('study_type', models.CharField(choices=[('EXPANDED_ACCESS', 'Expanded Access'), ('INTERVENTIONAL', 'Interventional'), ('OBSERVATIONAL', 'Observational')], max_length=16)),
-                ('phases', trials.fields.CodeListField(blank=True, choices=[('NA', 'Not Applicable'), ('EARLY_PHASE1', 'Early Phase 1'), ('PHASE1', 'Phase 1'), ('PHASE2', 'Phase 2'), ('PHASE3', 'Phase 3'), ('PHASE4', 'Phase 4')], default=list, help_text='designModule.phases', max_length=100)),
-                ('enrollment_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('enrollment_type', models.CharField(blank=True, choices=[('ACTUAL', 'Actual'), ('ESTIMATED', 'Anticipated')], max_length=9)),
-                ('allocation', models.CharField(blank=True, choices=[('RANDOMIZED', 'Randomized'), ('NON_RANDOMIZED', 'Non-Randomized'), ('NA', 'N/A')], max_length=16)),
-                ('intervention_model', models.CharField(blank=True, choices=[('SINGLE_GROUP', 'Single Group Assignment'), ('PARALLEL', 'Parallel Assignment'), ('CROSSOVER', 'Crossover Assignment'), ('FACTORIAL', 'Factorial Assignment'), ('SEQUENTIAL', 'Sequential Assignment')], max_length=16)),
-                ('intervention_model_description', models.TextField(blank=True)),
-                ('primary_purpose', models.CharField(blank=True, choices=[('TREATMENT', 'Treatment'), ('PREVENTION', 'Prevention'), ('DIAGNOSTIC', 'Diagnostic'), ('ECT', 'Educational/Counseling/Training'), ('SUPPORTIVE_CARE', 'Supportive Care'), ('SCREENING', 'Screening'), ('HEALTH_SERVICES_RESEARCH', 'Health Services Research'), ('BASIC_SCIENCE', 'Basic Science'), ('DEVICE_FEASIBILITY', 'Device Feasibility'), ('OTHER', 'Other')], max_length=32)),
-                ('masking', models.CharField(blank=True, choices=[('NONE', 'None (Open Label)'), ('SINGLE', 'Single'), ('DOUBLE', 'Double'), ('TRIPLE', 'Triple'), ('QUADRUPLE', 'Quadruple')], max_length=16)),
-                ('masking_description', models.TextField(blank=True)),
-                ('who_masked', trials.fields.CodeListField(blank=True, choices=[('PARTICIPANT', 'Participant'), ('CARE_PROVIDER', 'Care Provider'), ('INVESTIGATOR', 'Investigator'), ('OUTCOMES_ASSESSOR', 'Outcomes Assessor')], default=list, help_text='designInfo.maskingInfo.whoMasked', max_length=100)),
-                ('observational_model', models.CharField(blank=True, choices=[('COHORT', 'Cohort'), ('CASE_CONTROL', 'Case-Control'), ('CASE_ONLY', 'Case-Only'), ('CASE_CROSSOVER', 'Case-Crossover'), ('ECOLOGIC_OR_COMMUNITY', 'Ecologic or Community'), ('FAMILY_BASED', 'Family-Based'), ('DEFINED_POPULATION', 'Defined Population'), ('NATURAL_HISTORY', 'Natural History'), ('OTHER', 'Other')], max_length=32)),
-                ('time_perspective', models.CharField(blank=True, choices=[('RETROSPECTIVE', 'Retrospective'), ('PROSPECTIVE', 'Prospective'), ('CROSS_SECTIONAL', 'Cross-Sectional'), ('OTHER', 'Other')], max_length=16)),
-                ('eligibility_criteria', models.TextField(blank=True, help_text='Markdown, as the registry writes it.')),
-                ('minimum_age', models.CharField(blank=True, help_text="As written, e.g. '18 Years'.", max_length=32)),
-                ('minimum_age_years', models.FloatField(blank=True, editable=False, null=True)),
-                ('maximum_age', models.CharField(blank=True, help_text="As written, e.g. '65 Years'.", max_length=32)),
-                ('maximum_age_years', models.FloatField(blank=True, editable=False, null=True)),
-                ('sex', models.CharField(blank=True, choices=[('ALL', 'All'), ('FEMALE', 'Female'), ('MALE', 'Male')], max_length=6)),
-                ('gender_based', models.BooleanField(blank=True, null=True)),
-                ('gender_description', models.TextField(blank=True)),
-                ('healthy_volunteers', models.BooleanField(blank=True, null=True)),
-                ('std_ages', trials.fields.CodeListField(blank=True, choices=[('CHILD', 'Child (birth-17)'), ('ADULT', 'Adult (18-64)'), ('OLDER_ADULT', 'Older Adult (65+)')], default=list, help_text='eligibilityModule.stdAges', max_length=100)),
-                ('study_population', models.TextField(blank=True, help_text='Observational studies: who is studied.')),
-                ('sampling_method', models.CharField(blank=True, choices=[('PROBABILITY_SAMPLE', 'Probability Sample'), ('NON_PROBABILITY_SAMPLE', 'Non-Probability Sample')], max_length=24)),
-                ('has_results', models.BooleanField(default=False)),
-                ('source_digest', models.CharField(blank=True, editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "nct_id",
+                    models.CharField(
+                        help_text="identificationModule.nctId",
+                        max_length=11,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^NCT\\d{8}$", "An NCT ID is 'NCT' followed by 8 digits, e.g. NCT04133233."
+                            )
+                        ],
+                        verbose_name="NCT ID",
+                    ),
+                ),
+                ("brief_title", models.CharField(max_length=500)),
+                ("official_title", models.CharField(blank=True, max_length=1000)),
+                ("acronym", models.CharField(blank=True, max_length=100)),
+                (
+                    "organization_name",
+                    models.CharField(blank=True, help_text="identificationModule.organization", max_length=500),
+                ),
+                (
+                    "organization_class",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("NIH", "NIH"),
+                            ("FED", "FED"),
+                            ("OTHER_GOV", "OTHER_GOV"),
+                            ("INDIV", "INDIV"),
+                            ("INDUSTRY", "INDUSTRY"),
+                            ("NETWORK", "NETWORK"),
+                            ("AMBIG", "AMBIG"),
+                            ("OTHER", "OTHER"),
+                            ("UNKNOWN", "UNKNOWN"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "overall_status",
+                    models.CharField(
+                        choices=[
+                            ("ACTIVE_NOT_RECRUITING", "Active, not recruiting"),
+                            ("COMPLETED", "Completed"),
+                            ("ENROLLING_BY_INVITATION", "Enrolling by invitation"),
+                            ("NOT_YET_RECRUITING", "Not yet recruiting"),
+                            ("RECRUITING", "Recruiting"),
+                            ("SUSPENDED", "Suspended"),
+                            ("TERMINATED", "Terminated"),
+                            ("WITHDRAWN", "Withdrawn"),
+                            ("AVAILABLE", "Available"),
+                            ("NO_LONGER_AVAILABLE", "No longer available"),
+                            ("TEMPORARILY_NOT_AVAILABLE", "Temporarily not available"),
+                            ("APPROVED_FOR_MARKETING", "Approved for marketing"),
+                            ("WITHHELD", "Withheld"),
+                            ("UNKNOWN", "Unknown status"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "last_known_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("ACTIVE_NOT_RECRUITING", "Active, not recruiting"),
+                            ("COMPLETED", "Completed"),
+                            ("ENROLLING_BY_INVITATION", "Enrolling by invitation"),
+                            ("NOT_YET_RECRUITING", "Not yet recruiting"),
+                            ("RECRUITING", "Recruiting"),
+                            ("SUSPENDED", "Suspended"),
+                            ("TERMINATED", "Terminated"),
+                            ("WITHDRAWN", "Withdrawn"),
+                            ("AVAILABLE", "Available"),
+                            ("NO_LONGER_AVAILABLE", "No longer available"),
+                            ("TEMPORARILY_NOT_AVAILABLE", "Temporarily not available"),
+                            ("APPROVED_FOR_MARKETING", "Approved for marketing"),
+                            ("WITHHELD", "Withheld"),
+                            ("UNKNOWN", "Unknown status"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("why_stopped", models.TextField(blank=True)),
+                (
+                    "status_verified_date",
+                    models.CharField(
+                        blank=True,
+                        help_text="As the registry gave it, e.g. 2023-08 (statusModule.statusVerifiedDate).",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "start_date",
+                    models.DateField(blank=True, help_text="First day of the period the registry gave.", null=True),
+                ),
+                (
+                    "start_date_precision",
+                    models.CharField(
+                        choices=[("YEAR", "Year"), ("MONTH", "Month"), ("DAY", "Day")], default="DAY", max_length=5
+                    ),
+                ),
+                (
+                    "start_date_type",
+                    models.CharField(
+                        blank=True, choices=[("ACTUAL", "Actual"), ("ESTIMATED", "Estimated/Anticipated")], max_length=9
+                    ),
+                ),
+                ("primary_completion_date", models.DateField(blank=True, null=True)),
+                (
+                    "primary_completion_date_precision",
+                    models.CharField(
+                        choices=[("YEAR", "Year"), ("MONTH", "Month"), ("DAY", "Day")], default="DAY", max_length=5
+                    ),
+                ),
+                (
+                    "primary_completion_date_type",
+                    models.CharField(
+                        blank=True, choices=[("ACTUAL", "Actual"), ("ESTIMATED", "Estimated/Anticipated")], max_length=9
+                    ),
+                ),
+                ("completion_date", models.DateField(blank=True, null=True)),
+                (
+                    "completion_date_precision",
+                    models.CharField(
+                        choices=[("YEAR", "Year"), ("MONTH", "Month"), ("DAY", "Day")], default="DAY", max_length=5
+                    ),
+                ),
+                (
+                    "completion_date_type",
+                    models.CharField(
+                        blank=True, choices=[("ACTUAL", "Actual"), ("ESTIMATED", "Estimated/Anticipated")], max_length=9
+                    ),
+                ),
+                (
+                    "first_submitted_date",
+                    models.DateField(blank=True, help_text="statusModule.studyFirstSubmitDate", null=True),
+                ),
+                (
+                    "first_posted_date",
+                    models.DateField(blank=True, help_text="statusModule.studyFirstPostDateStruct", null=True),
+                ),
+                (
+                    "first_posted_date_type",
+                    models.CharField(
+                        blank=True, choices=[("ACTUAL", "Actual"), ("ESTIMATED", "Estimated/Anticipated")], max_length=9
+                    ),
+                ),
+                (
+                    "last_update_submitted_date",
+                    models.DateField(blank=True, help_text="statusModule.lastUpdateSubmitDate", null=True),
+                ),
+                (
+                    "last_update_posted_date",
+                    models.DateField(blank=True, help_text="statusModule.lastUpdatePostDateStruct", null=True),
+                ),
+                (
+                    "last_update_posted_date_type",
+                    models.CharField(
+                        blank=True, choices=[("ACTUAL", "Actual"), ("ESTIMATED", "Estimated/Anticipated")], max_length=9
+                    ),
+                ),
+                (
+                    "responsible_party_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("SPONSOR", "Sponsor"),
+                            ("PRINCIPAL_INVESTIGATOR", "Principal Investigator"),
+                            ("SPONSOR_INVESTIGATOR", "Sponsor-Investigator"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("responsible_party_name", models.CharField(blank=True, max_length=300)),
+                ("responsible_party_title", models.CharField(blank=True, max_length=300)),
+                ("responsible_party_affiliation", models.CharField(blank=True, max_length=500)),
+                ("responsible_party_old_name_title", models.CharField(blank=True, max_length=500)),
+                ("responsible_party_old_organization", models.CharField(blank=True, max_length=500)),
+                ("brief_summary", models.TextField(blank=True)),
+                ("detailed_description", models.TextField(blank=True)),
+                ("keywords", models.JSONField(blank=True, default=list, help_text="conditionsModule.keywords")),
+                (
+                    "study_type",
+                    models.CharField(
+                        choices=[
+                            ("EXPANDED_ACCESS", "Expanded Access"),
+                            ("INTERVENTIONAL", "Interventional"),
+                            ("OBSERVATIONAL", "Observational"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "phases",
+                    trials.fields.CodeListField(
+                        blank=True,
+                        choices=[
+                            ("NA", "Not Applicable"),
+                            ("EARLY_PHASE1", "Early Phase 1"),
+                            ("PHASE1", "Phase 1"),
+                            ("PHASE2", "Phase 2"),
+                            ("PHASE3", "Phase 3"),
+                            ("PHASE4", "Phase 4"),
+                        ],
+                        default=list,
+                        help_text="designModule.phases",
+                        max_length=100,
+                    ),
+                ),
+                ("enrollment_count", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "enrollment_type",
+                    models.CharField(
+                        blank=True, choices=[("ACTUAL", "Actual"), ("ESTIMATED", "Anticipated")], max_length=9
+                    ),
+                ),
+                (
+                    "allocation",
+                    models.CharField(
+                        blank=True,
+                        choices=[("RANDOMIZED", "Randomized"), ("NON_RANDOMIZED", "Non-Randomized"), ("NA", "N/A")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "intervention_model",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("SINGLE_GROUP", "Single Group Assignment"),
+                            ("PARALLEL", "Parallel Assignment"),
+                            ("CROSSOVER", "Crossover Assignment"),
+                            ("FACTORIAL", "Factorial Assignment"),
+                            ("SEQUENTIAL", "Sequential Assignment"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("intervention_model_description", models.TextField(blank=True)),
+                (
+                    "primary_purpose",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("TREATMENT", "Treatment"),
+                            ("PREVENTION", "Prevention"),
+                            ("DIAGNOSTIC", "Diagnostic"),
+                            ("ECT", "Educational/Counseling/Training"),
+                            ("SUPPORTIVE_CARE", "Supportive Care"),
+                            ("SCREENING", "Screening"),
+                            ("HEALTH_SERVICES_RESEARCH", "Health Services Research"),
+                            ("BASIC_SCIENCE", "Basic Science"),
+                            ("DEVICE_FEASIBILITY", "Device Feasibility"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "masking",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("NONE", "None (Open Label)"),
+                            ("SINGLE", "Single"),
+                            ("DOUBLE", "Double"),
+                            ("TRIPLE", "Triple"),
+                            ("QUADRUPLE", "Quadruple"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("masking_description", models.TextField(blank=True)),
+                (
+                    "who_masked",
+                    trials.fields.CodeListField(
+                        blank=True,
+                        choices=[
+                            ("PARTICIPANT", "Participant"),
+                            ("CARE_PROVIDER", "Care Provider"),
+                            ("INVESTIGATOR", "Investigator"),
+                            ("OUTCOMES_ASSESSOR", "Outcomes Assessor"),
+                        ],
+                        default=list,
+                        help_text="designInfo.maskingInfo.whoMasked",
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "observational_model",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("COHORT", "Cohort"),
+                            ("CASE_CONTROL", "Case-Control"),
+                            ("CASE_ONLY", "Case-Only"),
+                            ("CASE_CROSSOVER", "Case-Crossover"),
+                            ("ECOLOGIC_OR_COMMUNITY", "Ecologic or Community"),
+                            ("FAMILY_BASED", "Family-Based"),
+                            ("DEFINED_POPULATION", "Defined Population"),
+                            ("NATURAL_HISTORY", "Natural History"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "time_perspective",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("RETROSPECTIVE", "Retrospective"),
+                            ("PROSPECTIVE", "Prospective"),
+                            ("CROSS_SECTIONAL", "Cross-Sectional"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "eligibility_criteria",
+                    models.TextField(blank=True, help_text="Markdown, as the registry writes it."),
+                ),
+                ("minimum_age", models.CharField(blank=True, help_text="As written, e.g. '18 Years'.", max_length=32)),
+                ("minimum_age_years", models.FloatField(blank=True, editable=False, null=True)),
+                ("maximum_age", models.CharField(blank=True, help_text="As written, e.g. '65 Years'.", max_length=32)),
+                ("maximum_age_years", models.FloatField(blank=True, editable=False, null=True)),
+                (
+                    "sex",
+                    models.CharField(
+                        blank=True, choices=[("ALL", "All"), ("FEMALE", "Female"), ("MALE", "Male")], max_length=6
+                    ),
+                ),
+                ("gender_based", models.BooleanField(blank=True, null=True)),
+                ("gender_description", models.TextField(blank=True)),
+                ("healthy_volunteers", models.BooleanField(blank=True, null=True)),
+                (
+                    "std_ages",
+                    trials.fields.CodeListField(
+                        blank=True,
+                        choices=[
+                            ("CHILD", "Child (birth-17)"),
+                            ("ADULT", "Adult (18-64)"),
+                            ("OLDER_ADULT", "Older Adult (65+)"),
+                        ],
+                        default=list,
+                        help_text="eligibilityModule.stdAges",
+                        max_length=100,
+                    ),
+                ),
+                ("study_population", models.TextField(blank=True, help_text="Observational studies: who is studied.")),
+                (
+                    "sampling_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("PROBABILITY_SAMPLE", "Probability Sample"),
+                            ("NON_PROBABILITY_SAMPLE", "Non-Probability Sample"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("has_results", models.BooleanField(default=False)),
+                ("source_digest", models.CharField(blank=True, editable=False, max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-last_update_posted_date', 'nct_id'],
+                "ordering": ["-last_update_posted_date", "nct_id"],
             },
         ),
         migrations.CreateModel(
-            name='ArmGroupIntervention',
+            name="ArmGroupIntervention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text="Order among the arm's interventions.")),
-                ('label_position', models.PositiveIntegerField(default=0, help_text="Order among the intervention's arms.")),
-                ('arm_group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='intervention_links', to='trials.armgroup')),
-                ('intervention', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='arm_group_links', to='trials.intervention')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order among the arm's interventions.")),
+                (
+                    "label_position",
+                    models.PositiveIntegerField(default=0, help_text="Order among the intervention's arms."),
+                ),
+                (
+                    "arm_group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="intervention_links",
+                        to="trials.armgroup",
+                    ),
+                ),
+                (
+                    "intervention",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="arm_group_links",
+                        to="trials.intervention",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'intervention given',
-                'ordering': ['position', 'id'],
+                "verbose_name": "intervention given",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='armgroup',
-            name='interventions',
-            field=models.ManyToManyField(blank=True, related_name='arm_groups', through='trials.ArmGroupIntervention', to='trials.intervention'),
+            model_name="armgroup",
+            name="interventions",
+            field=models.ManyToManyField(
+                blank=True, related_name="arm_groups", through="trials.ArmGroupIntervention", to="trials.intervention"
+            ),
         ),
         migrations.CreateModel(
-            name='Sponsor',
+            name="Sponsor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('name', models.CharField(max_length=500)),
-                ('agency_class', models.CharField(blank=True, choices=[('NIH', 'NIH'), ('FED', 'FED'), ('OTHER_GOV', 'OTHER_GOV'), ('INDIV', 'INDIV'), ('INDUSTRY', 'INDUSTRY'), ('NETWORK', 'NETWORK'), ('AMBIG', 'AMBIG'), ('OTHER', 'OTHER'), ('UNKNOWN', 'UNKNOWN')], max_length=10, verbose_name='class')),
-                ('is_lead', models.BooleanField(default=False, verbose_name='lead sponsor')),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sponsors', to='trials.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                ("name", models.CharField(max_length=500)),
+                (
+                    "agency_class",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("NIH", "NIH"),
+                            ("FED", "FED"),
+                            ("OTHER_GOV", "OTHER_GOV"),
+                            ("INDIV", "INDIV"),
+                            ("INDUSTRY", "INDUSTRY"),
+                            ("NETWORK", "NETWORK"),
+                            ("AMBIG", "AMBIG"),
+                            ("OTHER", "OTHER"),
+                            ("UNKNOWN", "UNKNOWN"),
+                        ],
+                        max_length=10,
+                        verbose_name="class",
+                    ),
+                ),
+                ("is_lead", models.BooleanField(default=False, verbose_name="lead sponsor")),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sponsors", to="trials.trial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('facility', models.CharField(blank=True, max_length=500)),
-                ('city', models.CharField(blank=True, max_length=200)),
-                ('state', models.CharField(blank=True, max_length=200)),
-                ('zip', models.CharField(blank=True, max_length=50, verbose_name='ZIP / postal code')),
-                ('country', models.CharField(blank=True, max_length=100)),
-                ('status', models.CharField(blank=True, choices=[('ACTIVE_NOT_RECRUITING', 'Active, not recruiting'), ('COMPLETED', 'Completed'), ('ENROLLING_BY_INVITATION', 'Enrolling by invitation'), ('NOT_YET_RECRUITING', 'Not yet recruiting'), ('RECRUITING', 'Recruiting'), ('SUSPENDED', 'Suspended'), ('TERMINATED', 'Terminated'), ('WITHDRAWN', 'Withdrawn'), ('AVAILABLE', 'Available')], max_length=32)),
-                ('latitude', models.FloatField(blank=True, help_text='locations[].geoPoint.lat', null=True)),
-                ('longitude', models.FloatField(blank=True, help_text='locations[].geoPoint.lon', null=True)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sites', to='trials.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                ("facility", models.CharField(blank=True, max_length=500)),
+                ("city", models.CharField(blank=True, max_length=200)),
+                ("state", models.CharField(blank=True, max_length=200)),
+                ("zip", models.CharField(blank=True, max_length=50, verbose_name="ZIP / postal code")),
+                ("country", models.CharField(blank=True, max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("ACTIVE_NOT_RECRUITING", "Active, not recruiting"),
+                            ("COMPLETED", "Completed"),
+                            ("ENROLLING_BY_INVITATION", "Enrolling by invitation"),
+                            ("NOT_YET_RECRUITING", "Not yet recruiting"),
+                            ("RECRUITING", "Recruiting"),
+                            ("SUSPENDED", "Suspended"),
+                            ("TERMINATED", "Terminated"),
+                            ("WITHDRAWN", "Withdrawn"),
+                            ("AVAILABLE", "Available"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("latitude", models.FloatField(blank=True, help_text="locations[].geoPoint.lat", null=True)),
+                ("longitude", models.FloatField(blank=True, help_text="locations[].geoPoint.lon", null=True)),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sites", to="trials.trial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='RelatedTrial',
+            name="RelatedTrial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('nct_id', models.CharField(max_length=11, validators=[django.core.validators.RegexValidator('^NCT\\d{8}$', "An NCT ID is 'NCT' followed by 8 digits, e.g. NCT04133233.")], verbose_name='NCT ID')),
-                ('title', models.CharField(blank=True, max_length=1000)),
-                ('kind', models.CharField(choices=[('LISTED', 'Related clinical trial'), ('SIMILAR', 'More related trial')], default='LISTED', max_length=8)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='related_trials', to='trials.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                (
+                    "nct_id",
+                    models.CharField(
+                        max_length=11,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^NCT\\d{8}$", "An NCT ID is 'NCT' followed by 8 digits, e.g. NCT04133233."
+                            )
+                        ],
+                        verbose_name="NCT ID",
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=1000)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("LISTED", "Related clinical trial"), ("SIMILAR", "More related trial")],
+                        default="LISTED",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="related_trials", to="trials.trial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Reference',
+            name="Reference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('citation', models.TextField()),
-                ('pmid', models.CharField(blank=True, max_length=20, verbose_name='PMID')),
-                ('doi', models.CharField(blank=True, max_length=200, verbose_name='DOI')),
-                ('type', models.CharField(blank=True, choices=[('BACKGROUND', 'background'), ('RESULT', 'result'), ('DERIVED', 'derived')], max_length=10)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='references', to='trials.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                ("citation", models.TextField()),
+                ("pmid", models.CharField(blank=True, max_length=20, verbose_name="PMID")),
+                ("doi", models.CharField(blank=True, max_length=200, verbose_name="DOI")),
+                (
+                    "type",
+                    models.CharField(
+                        blank=True,
+                        choices=[("BACKGROUND", "background"), ("RESULT", "result"), ("DERIVED", "derived")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="references", to="trials.trial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Official',
+            name="Official",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('name', models.CharField(max_length=300)),
-                ('role', models.CharField(blank=True, choices=[('STUDY_CHAIR', 'Study Chair'), ('STUDY_DIRECTOR', 'Study Director'), ('PRINCIPAL_INVESTIGATOR', 'Principal Investigator'), ('SUB_INVESTIGATOR', 'Sub-Investigator')], max_length=24)),
-                ('affiliation', models.CharField(blank=True, max_length=500)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='officials', to='trials.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                ("name", models.CharField(max_length=300)),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("STUDY_CHAIR", "Study Chair"),
+                            ("STUDY_DIRECTOR", "Study Director"),
+                            ("PRINCIPAL_INVESTIGATOR", "Principal Investigator"),
+                            ("SUB_INVESTIGATOR", "Sub-Investigator"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("affiliation", models.CharField(blank=True, max_length=500)),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="officials", to="trials.trial"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'investigator',
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "verbose_name": "investigator",
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='intervention',
-            name='trial',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interventions', to='trials.trial'),
+            model_name="intervention",
+            name="trial",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="interventions", to="trials.trial"
+            ),
         ),
         migrations.CreateModel(
-            name='Identifier',
+            name="Identifier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('identifier', models.CharField(max_length=200)),
-                ('type', models.CharField(blank=True, choices=[('NIH', 'U.S. NIH Grant/Contract'), ('FDA', 'U.S. FDA Grant/Contract'), ('VA', 'U.S. VA Grant/Contract'), ('CDC', 'U.S. CDC Grant/Contract'), ('AHRQ', 'U.S. AHRQ Grant/Contract'), ('SAMHSA', 'U.S. SAMHSA Grant/Contract'), ('OTHER_GRANT', 'Other Grant/Funding Number'), ('EUDRACT_NUMBER', 'EudraCT Number'), ('CTIS', 'EU Trial (CTIS) Number'), ('REGISTRY', 'Registry Identifier'), ('OTHER', 'Other Identifier')], max_length=16)),
-                ('source', models.CharField(choices=[('org_study_id', "Organization's study ID"), ('secondary_id', 'Secondary ID')], default='secondary_id', max_length=12)),
-                ('domain', models.CharField(blank=True, help_text='Who issued it, when the registry says.', max_length=500)),
-                ('link', models.URLField(blank=True, max_length=500)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identifiers', to='trials.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                ("identifier", models.CharField(max_length=200)),
+                (
+                    "type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("NIH", "U.S. NIH Grant/Contract"),
+                            ("FDA", "U.S. FDA Grant/Contract"),
+                            ("VA", "U.S. VA Grant/Contract"),
+                            ("CDC", "U.S. CDC Grant/Contract"),
+                            ("AHRQ", "U.S. AHRQ Grant/Contract"),
+                            ("SAMHSA", "U.S. SAMHSA Grant/Contract"),
+                            ("OTHER_GRANT", "Other Grant/Funding Number"),
+                            ("EUDRACT_NUMBER", "EudraCT Number"),
+                            ("CTIS", "EU Trial (CTIS) Number"),
+                            ("REGISTRY", "Registry Identifier"),
+                            ("OTHER", "Other Identifier"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("org_study_id", "Organization's study ID"), ("secondary_id", "Secondary ID")],
+                        default="secondary_id",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(blank=True, help_text="Who issued it, when the registry says.", max_length=500),
+                ),
+                ("link", models.URLField(blank=True, max_length=500)),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="identifiers", to="trials.trial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='armgroup',
-            name='trial',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='arm_groups', to='trials.trial'),
+            model_name="armgroup",
+            name="trial",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="arm_groups", to="trials.trial"
+            ),
         ),
         migrations.CreateModel(
-            name='TrialCondition',
+            name="TrialCondition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('condition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trial_links', to='trials.condition')),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trial_conditions', to='trials.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                (
+                    "condition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="trial_links", to="trials.condition"
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="trial_conditions", to="trials.trial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='trial',
-            name='conditions',
-            field=models.ManyToManyField(blank=True, related_name='trials', through='trials.TrialCondition', to='trials.condition'),
+            model_name="trial",
+            name="conditions",
+            field=models.ManyToManyField(
+                blank=True, related_name="trials", through="trials.TrialCondition", to="trials.condition"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='armgroupintervention',
-            constraint=models.UniqueConstraint(fields=('arm_group', 'intervention'), name='unique_arm_group_intervention'),
+            model_name="armgroupintervention",
+            constraint=models.UniqueConstraint(
+                fields=("arm_group", "intervention"), name="unique_arm_group_intervention"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sponsor',
-            index=models.Index(fields=['name'], name='trials_spon_name_f35696_idx'),
+            model_name="sponsor",
+            index=models.Index(fields=["name"], name="trials_spon_name_f35696_idx"),
         ),
         migrations.AddConstraint(
-            model_name='sponsor',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_lead', True)), fields=('trial',), name='one_lead_sponsor_per_trial'),
+            model_name="sponsor",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_lead", True)), fields=("trial",), name="one_lead_sponsor_per_trial"
+            ),
         ),
         migrations.AddIndex(
-            model_name='site',
-            index=models.Index(fields=['country', 'city'], name='trials_site_country_cf4953_idx'),
+            model_name="site",
+            index=models.Index(fields=["country", "city"], name="trials_site_country_cf4953_idx"),
         ),
         migrations.AddConstraint(
-            model_name='relatedtrial',
-            constraint=models.UniqueConstraint(fields=('trial', 'nct_id', 'kind'), name='unique_related_trial'),
+            model_name="relatedtrial",
+            constraint=models.UniqueConstraint(fields=("trial", "nct_id", "kind"), name="unique_related_trial"),
         ),
         migrations.AddConstraint(
-            model_name='trialcondition',
-            constraint=models.UniqueConstraint(fields=('trial', 'condition'), name='unique_trial_condition'),
+            model_name="trialcondition",
+            constraint=models.UniqueConstraint(fields=("trial", "condition"), name="unique_trial_condition"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['overall_status'], name='trials_tria_overall_dad0a9_idx'),
+            model_name="trial",
+            index=models.Index(fields=["overall_status"], name="trials_tria_overall_dad0a9_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['study_type'], name='trials_tria_study_t_4368c2_idx'),
+            model_name="trial",
+            index=models.Index(fields=["study_type"], name="trials_tria_study_t_4368c2_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['last_update_posted_date'], name='trials_tria_last_up_769313_idx'),
+            model_name="trial",
+            index=models.Index(fields=["last_update_posted_date"], name="trials_tria_last_up_769313_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['start_date'], name='trials_tria_start_d_4c81d3_idx'),
+            model_name="trial",
+            index=models.Index(fields=["start_date"], name="trials_tria_start_d_4c81d3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.CheckConstraint(condition=models.Q(('minimum_age_years__isnull', True), ('maximum_age_years__isnull', True), ('minimum_age_years__lte', models.F('maximum_age_years')), _connector='OR'), name='trial_minimum_age_not_above_maximum'),
+            model_name="trial",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("minimum_age_years__isnull", True),
+                    ("maximum_age_years__isnull", True),
+                    ("minimum_age_years__lte", models.F("maximum_age_years")),
+                    _connector="OR",
+                ),
+                name="trial_minimum_age_not_above_maximum",
+            ),
         ),
     ]

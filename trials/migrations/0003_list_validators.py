@@ -5,20 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trials', '0002_search_vector'),
+        ("trials", "0002_search_vector"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='intervention',
-            name='other_names',
-            field=models.JSONField(blank=True, default=list, help_text='interventions[].otherNames', validators=[trials.models.validate_string_list]),
+            model_name="intervention",
+            name="other_names",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="interventions[].otherNames",
+                validators=[trials.models.validate_string_list],
+            ),
         ),
         migrations.AlterField(
-            model_name='trial',
-            name='keywords',
-            field=models.JSONField(blank=True, default=list, help_text='conditionsModule.keywords', validators=[trials.models.validate_string_list]),
+            model_name="trial",
+            name="keywords",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="conditionsModule.keywords",
+                validators=[trials.models.validate_string_list],
+            ),
         ),
     ]

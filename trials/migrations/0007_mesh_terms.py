@@ -5,27 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trials', '0006_site_place_index'),
+        ("trials", "0006_site_place_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MeshTerm',
+            name="MeshTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the record.')),
-                ('domain', models.CharField(choices=[('CONDITION', 'Condition'), ('INTERVENTION', 'Intervention')], max_length=12)),
-                ('is_ancestor', models.BooleanField(default=False, help_text='An ancestor of the assigned terms.', verbose_name='ancestor')),
-                ('mesh_id', models.CharField(max_length=16, verbose_name='MeSH ID')),
-                ('term', models.CharField(max_length=300)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mesh_terms', to='trials.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the record.")),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[("CONDITION", "Condition"), ("INTERVENTION", "Intervention")], max_length=12
+                    ),
+                ),
+                (
+                    "is_ancestor",
+                    models.BooleanField(
+                        default=False, help_text="An ancestor of the assigned terms.", verbose_name="ancestor"
+                    ),
+                ),
+                ("mesh_id", models.CharField(max_length=16, verbose_name="MeSH ID")),
+                ("term", models.CharField(max_length=300)),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="mesh_terms", to="trials.trial"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'MeSH term',
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "verbose_name": "MeSH term",
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
     ]

@@ -17,3 +17,13 @@ def plain(text: str) -> str:
     from ..criteria import unescape
 
     return unescape(text or "")
+
+
+@register.filter
+def tel_uri(phone: str, extension: str = "") -> str:
+    """``tel:`` URI of a phone number as the registry writes it: ``(816) 302-6797`` → ``tel:8163026797``."""
+    import re
+
+    digits = re.sub(r"[^\d+]", "", phone or "")
+    extension = re.sub(r"\D", "", extension or "")
+    return f"tel:{digits}" + (f";ext={extension}" if extension else "")

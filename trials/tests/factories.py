@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from trials.importers.records import (
     ArmGroupRecord,
+    ContactRecord,
+    DocumentRecord,
     IdentifierRecord,
     InterventionRecord,
     OfficialRecord,
+    OutcomeMeasureRecord,
     ReferenceRecord,
     RelatedTrialRecord,
     SiteRecord,
@@ -44,6 +47,13 @@ def make_trial(nct_id: str = "NCT90000100", size: int = 3, **fields) -> Trial:
         officials=[OfficialRecord(name=f"Dr {n}") for n in range(size)],
         identifiers=[IdentifierRecord(identifier=f"ID-{n}") for n in range(size)],
         related_trials=[RelatedTrialRecord(nct_id=f"NCT9100{n:04d}") for n in range(size)],
+        outcome_measures=[
+            OutcomeMeasureRecord(measure=f"Measure {n}", kind="PRIMARY" if n == 0 else "SECONDARY", time_frame="1 year")
+            for n in range(size)
+        ],
+        contacts=[ContactRecord(name="Central", phone="555-0100", email="trials@example.org")]
+        + [ContactRecord(name=f"Nurse {n}", role="CONTACT", email=f"n{n}@example.org", site=n) for n in range(size)],
+        documents=[DocumentRecord(filename=f"Prot_{n:03d}.pdf", label="Study Protocol") for n in range(size)],
     )
     record.set_date("start", PartialDate.parse("2024-01"))
     save_record(record)

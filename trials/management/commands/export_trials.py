@@ -53,7 +53,7 @@ class Command(BaseCommand):
     @staticmethod
     def _chunk(ids: list[int], start: int):
         # Fixed-size chunks keep memory flat and queries per chunk constant.
-        return Trial.objects.for_detail().filter(pk__in=ids[start : start + CHUNK]).order_by("nct_id")
+        return Trial.objects.for_export().filter(pk__in=ids[start : start + CHUNK]).order_by("nct_id")
 
     @staticmethod
     def _json(trial: Trial) -> str:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trials', '0007_mesh_terms'),
+        ('trials', '0008_whole_record'),
     ]
 
     operations = [

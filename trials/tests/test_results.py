@@ -1,0 +1,277 @@
+"""The whole record: posted results, outcome measures, contacts, documents, oversight and IPD sharing."""
+
+import html
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+
+from trials.importers import import_paths
+from trials.models import AdverseEvent, Measurement, ResultMeasure, Trial
+
+pytestmark = pytest.mark.django_db
+
+WITH_RESULTS = ["NCT04402008", "NCT00904748", "NCT00301262", "NCT00106392", "NCT00179517"]
+
+
+def load(ctgov_data, nct_id):
+    return json.loads((ctgov_data / f"{nct_id}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def imported(ctgov_data):
+    report = import_paths([ctgov_data])
+    assert report.ok, report.failures
+    return report
+
+
+def page(client, name, nct_id, query=""):
+    response = client.get(reverse(f"trials:{name}", args=[nct_id]) + query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def table(text, caption_id):
+    match = re.search(rf'<caption id="{caption_id}">.*?</table>', text, re.S)
+    assert match, caption_id
+    return match.group(0)
+
+
+def cells(row_html):
+    return [html.unescape(cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row_html, re.S)]
+
+
+def test_every_record_with_results_keeps_its_tables(imported, ctgov_data):
+    with_results = 0
+    for path in sorted(ctgov_data.glob("*.json")):
+        section = json.loads(path.read_text(encoding="utf-8")).get("resultsSection")
+        if not section:
+            continue
+        with_results += 1
+        trial = Trial.objects.get(nct_id=path.stem)
+        measures = section.get("baselineCharacteristicsModule", {}).get("measures", []) + section.get(
+            "outcomeMeasuresModule", {}
+        ).get("outcomeMeasures", [])
+        assert trial.result_measures.count() == len(measures), path.stem
+        events = section.get("adverseEventsModule", {})
+        assert trial.adverse_events.count() == len(events.get("seriousEvents", []) + events.get("otherEvents", []))
+    assert with_results >= 5
+
+
+@pytest.mark.parametrize("nct_id", ["NCT04402008", "NCT00904748", "NCT00301262"])
+def test_the_export_gives_back_the_registrys_modules(client, imported, ctgov_data, nct_id):
+    original = load(ctgov_data, nct_id)
+    exported = client.get(f"/api/v2/studies/{nct_id}").json()
+    assert exported["resultsSection"] == original["resultsSection"]
+    for module in ("outcomesModule", "oversightModule", "ipdSharingStatementModule", "contactsLocationsModule"):
+        assert exported["protocolSection"].get(module) == original["protocolSection"].get(module), module
+    assert exported.get("documentSection") == original.get("documentSection")
+
+
+@pytest.mark.parametrize("nct_id", WITH_RESULTS)
+def test_the_results_tab_shows_the_numbers_of_its_json(client, imported, ctgov_data, nct_id):
+    section = load(ctgov_data, nct_id)["resultsSection"]
+    text = page(client, "results", nct_id)
+    unescaped = html.unescape(text)
+
+    for number, measure in enumerate(section["outcomeMeasuresModule"]["outcomeMeasures"], start=1):
+        assert measure["title"] in unescaped
+        groups = measure.get("groups", [])
+        for group in groups:
+            assert group["title"] in unescaped
+        if not groups:
+            continue
+        shown = table(text, f"outcome-{number}-caption")
+        rows = [cells(row) for row in re.findall(r"<tr(?: class=\"denom\")?><th scope=\"row\">.*?</tr>", shown, re.S)]
+        expected = [
+            [
+                next((m["value"] for m in category["measurements"] if m["groupId"] == group["id"]), "")
+                for group in groups
+            ]
+            for measure_class in measure.get("classes", [])
+            for category in measure_class.get("categories", [])
+        ]
+        denoms = [[count["value"] for count in denom["counts"]] for denom in measure.get("denoms", [])]
+        assert [[cell.split(" ")[0] for cell in row] for row in rows] == denoms + expected, measure["title"]
+
+    events = section.get("adverseEventsModule", {})
+    for group in events.get("eventGroups", []):
+        assert group["title"] in unescaped
+    if events.get("seriousEvents"):
+        shown = table(text, "events-serious-caption")
+        rows = re.findall(r"<tr><td>(.*?)</td><th scope=\"row\">(.*?)</th>(.*?)</tr>", shown, re.S)
+        page_rows = sorted(
+            (html.unescape(organ), html.unescape(re.sub(r" <span.*", "", term)), tuple(cells(rest)))
+            for organ, term, rest in rows
+        )
+        group_ids = [group["id"] for group in events["eventGroups"]]
+        json_rows = sorted(
+            (
+                event.get("organSystem", ""),
+                event["term"],
+                tuple(
+                    next((f"{s['numAffected']}/{s['numAtRisk']}" for s in event["stats"] if s["groupId"] == g), "")
+                    for g in group_ids
+                ),
+            )
+            for event in events["seriousEvents"]
+        )
+        assert page_rows == json_rows
+
+
+def test_a_measure_with_more_than_four_groups_has_a_column_for_each(client, imported, ctgov_data):
+    section = load(ctgov_data, "NCT04402008")["resultsSection"]
+    groups = section["baselineCharacteristicsModule"]["groups"]
+    assert len(groups) > 4
+    shown = table(page(client, "results", "NCT04402008"), "baseline-1-caption")
+    header = re.search(r"<thead>(.*?)</thead>", shown, re.S).group(1)
+    assert header.count('<th scope="col">') == len(groups) + 1
+    assert 'class="table-scroll"' in page(client, "results", "NCT04402008")
+
+
+def test_statistical_analyses_are_shown_with_their_p_values(client, imported, ctgov_data):
+    measures = load(ctgov_data, "NCT00106392")["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
+    analyses = [analysis for measure in measures for analysis in measure.get("analyses", [])]
+    assert analyses
+    text = page(client, "results", "NCT00106392")
+    assert text.count('<table class="results analyses">') == sum(1 for m in measures if m.get("analyses"))
+    for analysis in analyses:
+        if "pValue" in analysis:
+            assert html.escape(analysis["pValue"]) in text
+        if "statisticalMethod" in analysis:
+            assert html.escape(analysis["statisticalMethod"]) in text
+
+
+def test_a_trial_without_results_says_so(client, seed_trial):
+    text = page(client, "results", "NCT04133233")
+    assert "No results have been posted for this trial" in text
+    assert 'aria-current="page">Results<' in text
+
+
+def test_the_results_tab_takes_the_same_queries_for_a_small_and_a_large_record(
+    client, imported, django_assert_max_num_queries
+):
+    small, large = "NCT00142506", "NCT00301262"
+    assert ResultMeasure.objects.filter(trial__nct_id=large).count() > 10 * max(
+        1, ResultMeasure.objects.filter(trial__nct_id=small).count()
+    )
+    counts = []
+    for nct_id in (small, large):
+        # The trial and one query per results table.
+        with django_assert_max_num_queries(14) as captured:
+            page(client, "results", nct_id)
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_a_results_module_of_the_wrong_type_is_rejected_and_nothing_is_saved(ctgov_data, tmp_path):
+    wrong_value = load(ctgov_data, "NCT04402008")
+    measurements = wrong_value["resultsSection"]["baselineCharacteristicsModule"]["measures"][0]["classes"][0]
+    measurements["categories"][0]["measurements"][0]["value"] = 61.7
+    wrong_module = load(ctgov_data, "NCT00904748")
+    wrong_module["resultsSection"]["adverseEventsModule"] = ["not", "an", "object"]
+    wrong_code = load(ctgov_data, "NCT00106392")
+    wrong_code["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["reportingStatus"] = "MAYBE"
+    (tmp_path / "page.json").write_text(json.dumps({"studies": [wrong_value, wrong_module, wrong_code]}))
+
+    report = import_paths([tmp_path])
+    reasons = {failure.nct_id: failure.reason for failure in report.failures}
+    assert "measurements[].value: expected text, got float" in reasons["NCT04402008"]
+    assert "resultsSection.adverseEventsModule: expected an object" in reasons["NCT00904748"]
+    assert "'MAYBE' is not a valid choice" in reasons["NCT00106392"]
+    assert not Trial.objects.exists()
+    assert not Measurement.objects.exists() and not AdverseEvent.objects.exists()
+
+
+def test_changed_results_replace_the_old_ones(imported, ctgov_data, tmp_path):
+    study = load(ctgov_data, "NCT04402008")
+    study["resultsSection"]["adverseEventsModule"]["seriousEvents"] = study["resultsSection"]["adverseEventsModule"][
+        "seriousEvents"
+    ][:1]
+    (tmp_path / "changed.json").write_text(json.dumps(study))
+    assert import_paths([tmp_path]).counts["updated"] == 1
+    assert AdverseEvent.objects.filter(trial__nct_id="NCT04402008", seriousness="SERIOUS").count() == 1
+
+
+def test_the_summary_lists_contacts_with_links_central_first(client, imported, ctgov_data):
+    contacts = load(ctgov_data, "NCT03118986")["protocolSection"]["contactsLocationsModule"]
+    central = contacts["centralContacts"][0]
+    site_contact = next(c for location in contacts["locations"] for c in location.get("contacts", []))
+    text = html.unescape(page(client, "detail", "NCT03118986"))
+    assert text.index(central["name"]) < text.index(site_contact["name"])
+    assert f'href="mailto:{central["email"]}"' in text
+    # Digits only, and the extension as RFC 3966 writes it.
+    assert 'href="tel:4168137654;ext=201438"' in text and 'href="tel:8163026797"' in text
+
+
+def test_locations_sort_by_country_on_request(client, imported, ctgov_data):
+    locations = load(ctgov_data, "NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
+    text = page(client, "detail", "NCT04267848", "?sites=country")
+    body = re.search(r'<table class="sites">.*?</table>', text, re.S).group(0)
+    countries = [html.unescape(place).rsplit(", ", 1)[-1] for place in re.findall(r"</th><td>(.*?)</td>", body)]
+    assert len(countries) == len(locations)
+    assert countries == sorted(countries) and len(set(countries)) > 1
+    assert 'href="?sites=country#locations-heading"' in page(client, "detail", "NCT04267848")
+
+
+def test_why_stopped_comes_first_on_a_stopped_trial(client, imported, ctgov_data):
+    reason = load(ctgov_data, "NCT04402008")["protocolSection"]["statusModule"]["whyStopped"]
+    text = html.unescape(page(client, "detail", "NCT04402008"))
+    assert text.index(reason) < text.index('id="summary-heading"')
+
+
+def test_design_lists_primary_and_secondary_outcome_measures(client, imported, ctgov_data):
+    outcomes = load(ctgov_data, "NCT04402008")["protocolSection"]["outcomesModule"]
+    text = html.unescape(page(client, "design", "NCT04402008"))
+    assert "Primary outcome measure" in text and "Secondary outcome measure" in text
+    for outcome in outcomes["primaryOutcomes"] + outcomes["secondaryOutcomes"]:
+        assert outcome["measure"] in text and outcome["timeFrame"] in text
+
+
+def test_documents_link_to_the_registrys_files(client, imported, ctgov_data):
+    documents = load(ctgov_data, "NCT04402008")["documentSection"]["largeDocumentModule"]["largeDocs"]
+    text = page(client, "detail", "NCT04402008")
+    for document in documents:
+        assert f'href="https://cdn.clinicaltrials.gov/large-docs/08/NCT04402008/{document["filename"]}"' in text
+
+
+def test_oversight_and_ipd_sharing_are_under_more_information(client, imported, ctgov_data):
+    protocol = load(ctgov_data, "NCT04402008")["protocolSection"]
+    text = html.unescape(page(client, "detail", "NCT04402008"))
+    more = text[text.index('id="more-info-heading"') :]
+    assert "Data monitoring committee" in more
+    assert "Plan to share individual participant data" in more
+    sharing = protocol["ipdSharingStatementModule"]
+    assert {"YES": "Yes", "NO": "No", "UNDECIDED": "Undecided"}[sharing["ipdSharing"]] in more
+    assert protocol["oversightModule"]["oversightHasDmc"] is not None
+
+
+def test_results_are_read_only_in_the_admin(client, imported):
+    admin = User.objects.create_superuser("admin", "admin@example.org", "a long admin passphrase")
+    client.force_login(admin)
+    trial = Trial.objects.get(nct_id="NCT04402008")
+    response = client.get(reverse("admin:trials_trial_change", args=[trial.pk]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "posted results: baseline and outcome measures" in text.lower()
+    measure = trial.result_measures.first()
+    assert client.get(reverse("admin:trials_resultmeasure_add")).status_code == 403
+    view = client.get(reverse("admin:trials_resultmeasure_change", args=[measure.pk]))
+    assert view.status_code == 200 and 'name="_save"' not in view.content.decode()
+    editors, viewers = Group.objects.get(name="Editors"), Group.objects.get(name="Viewers")
+    assert editors.permissions.filter(codename="change_contact").exists()
+    assert not editors.permissions.filter(codename="change_resultmeasure").exists()
+    assert viewers.permissions.filter(codename="view_measurement").exists()
+
+
+def test_every_results_model_is_read_by_one_relation_of_the_trial():
+    from trials import results
+    from trials.models import RESULT_RELATIONS
+
+    assert set(RESULT_RELATIONS) == set(results.RESULT_MODELS)
+    # Parents are written before the rows that point at them.
+    for model, keys in results.PARENT_KEYS.items():
+        for parent in keys.values():
+            assert results.RESULT_MODELS.index(parent) < results.RESULT_MODELS.index(model)
