@@ -208,7 +208,10 @@ def _facet(data: QueryDict, name: str, field_name: str) -> list[tuple]:
     Counted over at most ``COUNT_LIMIT`` matches; past that the facet has no
     counts (an empty list) rather than partial ones.
     """
-    matches = TrialFilter(data, queryset=Trial.objects.all(), skip=name).qs.order_by().values("pk")
+    filterset = TrialFilter(data, queryset=Trial.objects.all(), skip=name)
+    filterset.qs  # noqa: B018 - runs the filters
+    # Every match, not ``qs``: relevance ranking reads only the first RANK_CANDIDATES.
+    matches = filterset.matches.values("pk")
     grouped = (
         Trial.objects.filter(pk__in=matches[: COUNT_LIMIT + 1])
         .order_by()

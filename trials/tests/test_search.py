@@ -193,3 +193,15 @@ def test_relevance_ranking_pages_through_its_candidates(client, registry, monkey
     assert len(found) == 2
     assert "sort by last update to go through all of them" in html
     assert len(search(client, q="diabetes", sort="updated")[2]) > 2
+
+
+def test_facets_count_every_match_not_only_the_ranked_ones(registry, monkeypatch):
+    from django.http import QueryDict
+
+    from trials import search as search_module
+    from trials import services
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    results = services.search_trials(QueryDict("q=diabetes"), page_number=None)
+    assert results.count > 2
+    assert sum(results.status_counts.values()) == results.count
