@@ -12,6 +12,7 @@ reported (file, NCT ID, reason) and skipped; the rest lands.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
@@ -264,6 +265,7 @@ def import_paths(
     batch_size: int = BATCH_SIZE,
     workers: int = 0,
     related: bool = True,
+    defer_indexes: bool = False,
 ) -> ImportReport:
     """Import every document under ``paths``; each failure is reported and skipped.
 
@@ -272,7 +274,8 @@ def import_paths(
     ``workers`` other processes read and validate while this one writes
     (not inside a transaction, whose connection they would share);
     ``related`` recomputes the related trials of what changed (see
-    ``similarity.after_import``).
+    ``similarity.after_import``); ``defer_indexes`` builds the search
+    indexes once at the end (see ``deferred_search_indexes``).
     """
     if workers and connection.in_atomic_block:
         workers = 0
@@ -294,20 +297,21 @@ def import_paths(
         # With DEBUG on, Django keeps the last 9,000 queries; a long import needs none of them.
         reset_queries()
 
-    for read, prepared in _prepared_documents([Path(p) for p in paths], workers):
-        report.failures += read.failures
-        for item in prepared:
-            updated = item.record.fields.get("last_update_posted_date")
-            if since and updated and updated < since:
-                report.skipped += 1
-                continue
-            batch.append((read.source, item))
-            if len(batch) >= batch_size:
-                flush()
-        if progress:
-            progress(1)
-    if batch:
-        flush()
+    with deferred_search_indexes() if defer_indexes else contextlib.nullcontext():
+        for read, prepared in _prepared_documents([Path(p) for p in paths], workers):
+            report.failures += read.failures
+            for item in prepared:
+                updated = item.record.fields.get("last_update_posted_date")
+                if since and updated and updated < since:
+                    report.skipped += 1
+                    continue
+                batch.append((read.source, item))
+                if len(batch) >= batch_size:
+                    flush()
+            if progress:
+                progress(1)
+        if batch:
+            flush()
     if connection.vendor == "postgresql" and report.counts[Outcome.CREATED] + report.counts[Outcome.UPDATED]:
         # Fresh statistics: without them the planner takes a table it has just
         # seen filled for nearly empty, and nests loops over it (the facets'
@@ -317,6 +321,46 @@ def import_paths(
     if related and report.changed:
         similarity.after_import(report.changed)
     return report
+
+
+# From this many documents, an import builds the search indexes once at the end.
+DEFER_INDEXES_FROM = 20_000
+
+
+@contextlib.contextmanager
+def deferred_search_indexes() -> Iterator[None]:
+    """Drop the GIN indexes (full text, trigrams) for a bulk load, and build them again after.
+
+    Inserting into a GIN index row by row costs more than building it once
+    from all the rows; a large import spends most of its database time there.
+    Searches during the import are slower (the rows are all there); the
+    indexes come back even when the import fails.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename LIKE 'trials\\_%%' AND indexdef LIKE '%%USING gin%%'"
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.in_atomic_block:
+                # Inside a caller's transaction: run the deferred foreign-key checks
+                # now, as PostgreSQL builds no index on a table with checks pending.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            for _, definition in indexes:
+                cursor.execute(definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+            cursor.execute("RESET maintenance_work_mem")
+            if connection.in_atomic_block:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def default_workers(documents: int) -> int:

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from trials.importers import import_paths
 from trials.importers.page import DocumentError, parse_page
@@ -232,3 +233,24 @@ def test_after_a_staff_edit_reimport_compares_field_by_field(seed_trial, seed_te
     Trial.objects.filter(pk=seed_trial.pk).update(source_digest="", brief_title="Edited by staff")
     assert save_record(parse_page(seed_text)) == Outcome.UPDATED
     assert Trial.objects.get(pk=seed_trial.pk).brief_title.startswith("Low Dose IL-2")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL GIN indexes")
+def test_a_bulk_import_builds_the_search_indexes_once_and_always_restores_them(db, ctgov_data):
+    from trials.importers import deferred_search_indexes
+    from trials.search import backend
+
+    def gin_indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%%USING gin%%'")
+            return {row[0] for row in cursor.fetchall()}
+
+    before = gin_indexes()
+    assert "trials_trial_search_vector_gin" in before
+    with pytest.raises(RuntimeError), deferred_search_indexes():
+        assert gin_indexes() == set()
+        raise RuntimeError("the import failed")
+    assert gin_indexes() == before
+    report = import_paths([ctgov_data], defer_indexes=True)
+    assert report.ok and gin_indexes() == before
+    assert backend().matching(Trial.objects.all(), "vardenafil").exists()
