@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from . import api, choices, search, services
+from . import api, choices, glossary, search, services, structured_data
 from .ctgov import trial_to_study
 from .exports import csv_text
 from .models import Trial, attach_site_counts
@@ -55,7 +55,24 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         trial = Trial.objects.for_detail().get(nct_id=canonical)
     except Trial.DoesNotExist:
         raise Http404(f"No trial {canonical} is on file.") from None
-    context = {"trial": trial, "tab": tab, "plain_language": choices.PLAIN_LANGUAGE}
+    context = {
+        "trial": trial,
+        "tab": tab,
+        "plain_language": choices.PLAIN_LANGUAGE,
+        "status_plain": choices.STATUS_PLAIN_LANGUAGE.get(trial.overall_status, ""),
+        "phase_plain": [
+            (
+                code,
+                "No phase" if code == choices.Phase.NA else choices.Phase(code).label,
+                choices.PHASE_PLAIN_LANGUAGE[code],
+            )
+            for code in trial.phases
+            if code in choices.PHASE_PLAIN_LANGUAGE
+        ],
+        "structured_data": structured_data.json_ld(
+            structured_data.medical_trial(trial, request.build_absolute_uri(trial.get_absolute_url()))
+        ),
+    }
     if tab == "related":
         context["related_on_file"] = set(
             Trial.objects.filter(nct_id__in=[related.nct_id for related in trial.related_trials.all()]).values_list(
@@ -96,6 +113,10 @@ def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
     except Trial.DoesNotExist:
         raise Http404(f"No trial {canonical} is on file.") from None
     return api.study_response(trial)
+
+
+def glossary_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "trials/glossary.html", {"sections": glossary.sections()})
 
 
 def api_page(request: HttpRequest) -> HttpResponse:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
+
+from .. import glossary
 
 register = template.Library()
 
@@ -17,3 +20,9 @@ def plain(text: str) -> str:
     from ..criteria import unescape
 
     return unescape(text or "")
+
+
+@register.simple_tag
+def glossary_url(section: str, code: str = "") -> str:
+    """``{% glossary_url "status" trial.overall_status %}``: the glossary entry for a registry term."""
+    return f"{reverse('trials:glossary')}#{glossary.anchor(section, code)}"
