@@ -26,3 +26,10 @@ def plain(text: str) -> str:
 def glossary_url(section: str, code: str = "") -> str:
     """``{% glossary_url "status" trial.overall_status %}``: the glossary entry for a registry term."""
     return f"{reverse('trials:glossary')}#{glossary.anchor(section, code)}"
+
+
+@register.filter
+def place_lines(site) -> list[str]:
+    """A site's address as lines: city, region and postal code; then country."""
+    local = ", ".join(part for part in (site.city, site.state, site.zip) if part)
+    return [line for line in (local, site.country) if line]

@@ -68,6 +68,16 @@ def browser() -> Iterator:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(scope="package", autouse=True)
+def _restore_staff_groups(django_db_blocker):
+    """Transactional tests end with a flush; put back the groups later tests expect."""
+    yield
+    from .data import ensure_staff_groups
+
+    with django_db_blocker.unblock():
+        ensure_staff_groups()
+
+
 @pytest.fixture
 def new_page(browser, live_server):
     """``new_page(viewport=..., bypass_csp=...)``: a page in a fresh context, closed after the test."""

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from .conftest import VIEWPORTS, axe_violations, screenshot
 from .data import EDITOR_PASSWORD, load_site
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PUBLIC_PAGES = {
     "home": "/",
@@ -46,6 +46,8 @@ def test_public_pages_have_no_axe_violations(new_page, name, width):
     screenshot(page, f"{name}-{width}")
     violations = axe_violations(page)
     assert violations == [], describe(violations)
+    # Nothing runs off the side of the screen (WCAG 1.4.10, reflow).
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
 
 
 @pytest.mark.parametrize("width", VIEWPORTS)
@@ -73,7 +75,8 @@ def focused(page) -> dict:
         """() => {
             const el = document.activeElement, style = getComputedStyle(el), box = el.getBoundingClientRect();
             return {tag: el.tagName.toLowerCase(), id: el.id, text: el.innerText || el.value || "",
-                    href: el.getAttribute("href"), outline: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth),
+                    href: el.getAttribute("href"), outline: style.outlineStyle,
+                    outlineWidth: parseFloat(style.outlineWidth),
                     visible: box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < innerHeight};
         }"""
     )

@@ -11,9 +11,8 @@ from playwright.sync_api import expect
 from .conftest import screenshot
 from .data import EDITOR_PASSWORD, RELATED_TITLE, load_site
 
-# The live server answers from another thread, so the data must be committed;
-# serialized_rollback puts back the groups the migrations made once the test is done.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The live server answers from another thread, so the data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SEED_TITLE = "Low Dose IL-2 Therapy in Patients With a Depressive Episode in the Course of a Bipolar Disorder"
 
@@ -60,7 +59,9 @@ def test_an_editor_changes_the_title_and_an_exclusion_criterion_and_the_public_p
     criteria = page.locator("#id_eligibility_criteria")
     text = criteria.input_value()
     assert "* Immunosuppressed patient\n" in text
-    criteria.fill(text.replace("* Immunosuppressed patient\n", "* Immunosuppressed patient, or on immunosuppressants\n"))
+    criteria.fill(
+        text.replace("* Immunosuppressed patient\n", "* Immunosuppressed patient, or on immunosuppressants\n")
+    )
     screenshot(page, "admin-change-form-edited")
     page.locator("input[name=_save]").click()
     expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
