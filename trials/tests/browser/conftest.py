@@ -68,7 +68,7 @@ def browser() -> Iterator:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="package", autouse=True)
+@pytest.fixture(scope="package")
 def _restore_staff_groups(django_db_blocker):
     """Transactional tests end with a flush; put back the groups later tests expect."""
     yield
@@ -79,7 +79,7 @@ def _restore_staff_groups(django_db_blocker):
 
 
 @pytest.fixture
-def new_page(browser, live_server):
+def new_page(browser, live_server, _restore_staff_groups):
     """``new_page(viewport=..., bypass_csp=...)``: a page in a fresh context, closed after the test."""
     contexts = []
 
