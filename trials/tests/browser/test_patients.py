@@ -41,6 +41,8 @@ def test_could_i_take_part_answers_in_the_page_without_a_request(page):
             "studied.",
         ]
     )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".take-part").screenshot(path=str(SCREENSHOTS / "take-part-answers.png"))
     page.get_by_label("Your age (years)").fill("17")
     expect(results.first).to_have_text("✗ You do not meet this: the youngest participants are 18 Years; you are 17.")
     assert requests == []
