@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,6 +56,12 @@ def browser() -> Iterator:
     # Django refuses ORM calls from inside one; the tests' own setup is sync code.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # The live server answers on threads of its own; a kept-alive database
+    # connection (CONN_MAX_AGE) could outlive its thread and stop PostgreSQL
+    # from dropping the test database at the end of the run.
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    previous_age = database.get("CONN_MAX_AGE")
+    database["CONN_MAX_AGE"] = 0
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     try:
@@ -62,6 +69,7 @@ def browser() -> Iterator:
     finally:
         browser.close()
         playwright.stop()
+        database["CONN_MAX_AGE"] = previous_age
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
