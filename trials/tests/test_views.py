@@ -139,3 +139,22 @@ def test_the_home_page_has_a_search_box_and_the_trials_on_file(client, seed_tria
     assert 'type="search"' in html
     assert "Low Dose IL-2 Therapy" in html
     assert "1 trial on file" in html
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_every_glossary_link_on_a_trial_page_lands_on_an_entry(client, seed_trial, tab):
+    glossary = client.get(reverse("trials:glossary")).content.decode()
+    anchors = set(re.findall(r' id="([^"]+)"', glossary))
+    links = re.findall(r'href="/glossary/#([^"]+)"', page(client, tab))
+    assert links and set(links) <= anchors, set(links) - anchors
+
+
+def test_the_glossary_explains_every_status_and_phase(client, db):
+    from trials import choices
+
+    html = client.get(reverse("trials:glossary")).content.decode()
+    for code in choices.OverallStatus.values:
+        assert f'id="status-{code.lower().replace("_", "-")}"' in html, code
+    for code in choices.Phase.values:
+        assert f'id="phase-{code.lower().replace("_", "-")}"' in html, code
+    assert 'id="healthy-volunteers"' in html and 'id="masking-quadruple"' in html

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -56,20 +56,14 @@ def browser() -> Iterator:
     # Django refuses ORM calls from inside one; the tests' own setup is sync code.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    # The live server answers on threads of its own; a kept-alive database
-    # connection (CONN_MAX_AGE) could outlive its thread and stop PostgreSQL
-    # from dropping the test database at the end of the run.
-    database = connections.settings[DEFAULT_DB_ALIAS]
-    previous_age = database.get("CONN_MAX_AGE")
-    database["CONN_MAX_AGE"] = 0
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     try:
         yield browser
     finally:
         browser.close()
+        connections.close_all()  # those made in the loop's context, as above
         playwright.stop()
-        database["CONN_MAX_AGE"] = previous_age
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
@@ -84,6 +78,10 @@ def _restore_staff_groups(django_db_blocker):
 
     with django_db_blocker.unblock():
         ensure_staff_groups()
+        # Made while Playwright's loop runs, this connection lives in that loop's
+        # context; close it now, or it outlives the loop and blocks the test
+        # database's removal.
+        connections.close_all()
 
 
 @pytest.fixture
