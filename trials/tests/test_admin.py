@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.forms import CheckboxInput
@@ -171,3 +173,12 @@ def test_a_second_editor_cannot_silently_overwrite_the_first(client, staff_edito
     assert "changed by someone else" in response.content.decode()
     trial = Trial.objects.get(pk=seed_trial.pk)
     assert (trial.brief_title, trial.acronym) == ("First editor's title", "")
+
+
+def test_tabular_inline_inputs_are_named_for_screen_readers(client, staff_editor, change_url):
+    client.force_login(staff_editor)
+    html = client.get(change_url).content.decode()
+    # Tabular rows have column headings, not <label>s: each input carries its column's name.
+    assert re.search(r'<input type="text" name="sponsors-0-name"[^>]* aria-label="Name"', html)
+    assert re.search(r'<select name="sites-0-status"[^>]* aria-label="Status"', html)
+    assert re.search(r'<input type="checkbox" name="sponsors-0-DELETE"[^>]* aria-label="Delete"', html)
