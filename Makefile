@@ -35,8 +35,9 @@ format: $(VENV)/.installed
 # (DATABASE_URL, or the local server). REQUIRE_POSTGRES=1 makes a missing
 # PostgreSQL an error instead of a skip; REQUIRE_BROWSER=1 does the same for
 # Chromium, which the browser tests (trials/tests/browser/) drive.
+# CHROMIUM_PATH points the browser tests at another Chromium.
 export REQUIRE_BROWSER
-CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM_PATH ?= /usr/bin/chromium
 
 test: $(VENV)/.installed
 	env -u DATABASE_URL $(PYTHON) manage.py makemigrations --check --dry-run
@@ -51,10 +52,10 @@ test: $(VENV)/.installed
 	else \
 		echo "make test: ran the suite on SQLite only; no PostgreSQL answered at $$url."; \
 	fi
-	@if [ -x "$(CHROMIUM)" ]; then \
-		echo "make test: the browser tests ran in $$($(CHROMIUM) --version 2>/dev/null | head -n 1); screenshots are in test-artifacts/screenshots/."; \
+	@if [ -x "$(CHROMIUM_PATH)" ]; then \
+		echo "make test: the browser tests ran in $$($(CHROMIUM_PATH) --version 2>/dev/null | head -n 1); screenshots are in test-artifacts/screenshots/."; \
 	else \
-		echo "make test: the browser tests were skipped: no Chromium at $(CHROMIUM) (apt-get install -y chromium)."; \
+		echo "make test: the browser tests were skipped: no Chromium at $(CHROMIUM_PATH) (apt-get install -y chromium)."; \
 	fi
 
 test-sqlite: $(VENV)/.installed
