@@ -131,10 +131,9 @@ def medical_trial(trial: Trial, url: str) -> dict:
         "url": url,
         # schema.org: "use the code property of MedicalEntity to store study IDs".
         "code": [{"@type": "MedicalCode", "codeValue": trial.nct_id, "codingSystem": "ClinicalTrials.gov"}],
-        "status": SCHEMA + STUDY_STATUS[trial.overall_status]
-        if trial.overall_status in STUDY_STATUS
-        else trial.get_overall_status_display(),
     }
+    status = STUDY_STATUS.get(trial.overall_status)
+    data["status"] = SCHEMA + status if status else trial.get_overall_status_display()
     if trial.official_title and trial.official_title != trial.brief_title:
         data["alternateName"] = [trial.official_title]
     if trial.acronym:
@@ -142,18 +141,11 @@ def medical_trial(trial: Trial, url: str) -> dict:
     description = trial.brief_summary or trial.detailed_description
     if description:
         data["description"] = description
-    summary = " ".join(
-        part
-        for part in (
-            f"{trial.phase_display} {trial.get_study_type_display().lower()} study."
-            if trial.phases
-            else f"{trial.get_study_type_display()} study.",
-            dates_text(trial),
-            eligibility_text(trial),
-        )
-        if part
+    kind = f"{trial.phase_display} {trial.get_study_type_display().lower()}" if trial.phases else None
+    kind = kind or trial.get_study_type_display()
+    data["disambiguatingDescription"] = " ".join(
+        part for part in (f"{kind} study.", dates_text(trial), eligibility_text(trial)) if part
     )
-    data["disambiguatingDescription"] = summary
     for phase in trial.phases:
         if phase in choices.Phase.values:
             data["code"].append(
@@ -195,4 +187,4 @@ _SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"
 
 def json_ld(data: dict) -> SafeString:
     text = json.dumps(data, ensure_ascii=False, indent=None).translate(_SCRIPT_ESCAPES)
-    return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308 - escaped above
+    return mark_safe(f'<script type="application/ld+json">{text}</script>')  # the text is escaped above
