@@ -33,7 +33,12 @@ format: $(VENV)/.installed
 
 # The whole suite on SQLite, then on PostgreSQL when one answers
 # (DATABASE_URL, or the local server). REQUIRE_POSTGRES=1 makes a missing
-# PostgreSQL an error instead of a skip.
+# PostgreSQL an error instead of a skip; REQUIRE_BROWSER=1 does the same for
+# Chromium, which the browser tests (trials/tests/browser/) drive.
+# CHROMIUM_PATH points the browser tests at another Chromium.
+export REQUIRE_BROWSER
+export CHROMIUM_PATH ?= /usr/bin/chromium
+
 test: $(VENV)/.installed
 	env -u DATABASE_URL $(PYTHON) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
@@ -46,6 +51,11 @@ test: $(VENV)/.installed
 		echo "make test: PostgreSQL is required (REQUIRE_POSTGRES=1) but does not answer at $$url." >&2; exit 1; \
 	else \
 		echo "make test: ran the suite on SQLite only; no PostgreSQL answered at $$url."; \
+	fi
+	@if [ -x "$(CHROMIUM_PATH)" ]; then \
+		echo "make test: the browser tests ran in $$($(CHROMIUM_PATH) --version 2>/dev/null | head -n 1); screenshots are in test-artifacts/screenshots/."; \
+	else \
+		echo "make test: the browser tests were skipped: no Chromium at $(CHROMIUM_PATH) (apt-get install -y chromium)."; \
 	fi
 
 test-sqlite: $(VENV)/.installed

@@ -44,13 +44,32 @@ class PhaseFilter(admin.SimpleListFilter):
         return queryset.with_phase(self.value()) if self.value() in choices.Phase.values else queryset
 
 
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs carry their column's name.
+
+    The table's column headings are not ``<label>``s, so a screen reader would
+    announce each input without a name (WCAG 1.3.1, 4.1.2).
+    """
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class LabelledFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                for field in form.fields.values():
+                    field.widget.attrs.setdefault("aria-label", str(field.label))
+
+        return LabelledFormSet
+
+
 class TrialChildInline(admin.StackedInline):
     extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_change_link = False
 
 
-class TrialConditionInline(admin.TabularInline):
+class TrialConditionInline(LabelledTabularInline):
     model = TrialCondition
     autocomplete_fields = ["condition"]
     fields = ["condition", "position"]
@@ -58,13 +77,13 @@ class TrialConditionInline(admin.TabularInline):
     verbose_name = "condition"
 
 
-class SponsorInline(admin.TabularInline):
+class SponsorInline(LabelledTabularInline):
     model = Sponsor
     fields = ["name", "agency_class", "is_lead", "position"]
     extra = 0
 
 
-class OfficialInline(admin.TabularInline):
+class OfficialInline(LabelledTabularInline):
     model = Official
     fields = ["name", "role", "affiliation", "position"]
     extra = 0
@@ -87,7 +106,7 @@ class ArmGroupInline(TrialChildInline):
         return ", ".join(names) or "None (save, then open the arm to link interventions)"
 
 
-class ArmGroupInterventionInline(admin.TabularInline):
+class ArmGroupInterventionInline(LabelledTabularInline):
     model = ArmGroupIntervention
     fields = ["intervention", "position", "label_position"]
     extra = 0
@@ -117,7 +136,7 @@ class ArmGroupAdmin(admin.ModelAdmin):
         return False  # arms are added from their trial's page
 
 
-class SiteInline(admin.TabularInline):
+class SiteInline(LabelledTabularInline):
     model = Site
     fields = ["facility", "city", "state", "zip", "country", "status", "position"]
     extra = 0
@@ -128,20 +147,20 @@ class ReferenceInline(TrialChildInline):
     fields = ["citation", ("pmid", "doi", "type", "position")]
 
 
-class IdentifierInline(admin.TabularInline):
+class IdentifierInline(LabelledTabularInline):
     model = Identifier
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = ["identifier", "type", "source", "domain", "link", "position"]
     extra = 0
 
 
-class RelatedTrialInline(admin.TabularInline):
+class RelatedTrialInline(LabelledTabularInline):
     model = RelatedTrial
     fields = ["nct_id", "title", "kind", "position"]
     extra = 0
 
 
-class MeshTermInline(admin.TabularInline):
+class MeshTermInline(LabelledTabularInline):
     model = MeshTerm
     fields = ["domain", "mesh_id", "term", "is_ancestor", "position"]
     extra = 0
@@ -185,7 +204,7 @@ class OutcomeMeasureInline(TrialChildInline):
     fields = [("kind", "position"), "measure", "description", "time_frame"]
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(LabelledTabularInline):
     """Central contacts (no site) and each site's contacts."""
 
     model = Contact
@@ -202,13 +221,13 @@ class ContactInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(LabelledTabularInline):
     model = Document
     fields = ["type_abbrev", "label", "date", "filename", "size", "has_protocol", "has_sap", "has_icf", "position"]
     extra = 0
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(LabelledTabularInline):
     """Posted results are the registry's: staff see them, imports change them."""
 
     extra = 0

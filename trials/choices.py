@@ -267,6 +267,41 @@ PLAIN_LANGUAGE: dict[str, str] = {
     "DIAGNOSTIC": "The study tests ways to diagnose a condition.",
     "SUPPORTIVE_CARE": "The study tests ways to improve comfort and quality of life.",
     "SCREENING": "The study tests ways to find a condition before symptoms appear.",
+    "NA": "Not applicable: the study has a single group, so no one is assigned between groups.",
+    "ECT": "The study tests ways to teach, counsel or train people.",
+    "HEALTH_SERVICES_RESEARCH": "The study looks at how health care is organised, delivered or paid for.",
+    "BASIC_SCIENCE": "The study looks at how the body or a condition works, not at a treatment.",
+    "DEVICE_FEASIBILITY": "An early, small test of a medical device, to see whether it can work.",
+}
+
+# What each overall status means for someone who might take part.
+STATUS_PLAIN_LANGUAGE: dict[str, str] = {
+    "RECRUITING": "The study is looking for participants now.",
+    "NOT_YET_RECRUITING": "The study has not started looking for participants yet.",
+    "ENROLLING_BY_INVITATION": (
+        "The study chooses participants from a group decided in advance; it is not open to everyone who qualifies."
+    ),
+    "ACTIVE_NOT_RECRUITING": "The study is under way, but it is not taking new participants.",
+    "SUSPENDED": "The study has stopped for now and may start again.",
+    "TERMINATED": "The study stopped early and will not start again.",
+    "COMPLETED": "The study has ended normally; participants are no longer treated or examined.",
+    "WITHDRAWN": "The study stopped before its first participant joined.",
+    "UNKNOWN": "The study passed its expected end and its status has not been confirmed for two years.",
+    "AVAILABLE": "Expanded access: patients can ask for the treatment outside a trial.",
+    "NO_LONGER_AVAILABLE": "Expanded access has ended: the treatment can no longer be requested.",
+    "TEMPORARILY_NOT_AVAILABLE": "Expanded access is paused for now.",
+    "APPROVED_FOR_MARKETING": "The treatment has been approved and can be prescribed.",
+    "WITHHELD": "The registry does not show the details of this expanded-access record.",
+}
+
+# What each phase means; "NA" here is the phase code, not the allocation one.
+PHASE_PLAIN_LANGUAGE: dict[str, str] = {
+    "EARLY_PHASE1": "A first, very small test in people, at very low doses, to see how the body handles the treatment.",
+    "PHASE1": "A first test in a small group, often healthy volunteers, to find a safe dose and side effects.",
+    "PHASE2": "A test in a larger group of people with the condition, to see whether the treatment works and is safe.",
+    "PHASE3": "A test in large groups, against usual care, to confirm the treatment works and watch for side effects.",
+    "PHASE4": "A study after the treatment is approved, to learn more about its long-term benefits and risks.",
+    "NA": "No phase: phases apply to drug studies, and this study does not test a drug (a device or a behaviour, say).",
 }
 
 

@@ -83,6 +83,16 @@ class TrialQuerySet(models.QuerySet):
             ),
         )
 
+    def for_structured_data(self) -> TrialQuerySet:
+        """What every tab's JSON-LD reads (``structured_data.medical_trial``), one query per kind."""
+        return self.prefetch_related(
+            Prefetch("trial_conditions", queryset=TrialCondition.objects.select_related("condition")),
+            "sponsors",
+            "sites",
+            "interventions",
+            "arm_groups",
+        )
+
     def with_results(self) -> TrialQuerySet:
         """Posted results: one query per results table, however many groups and measures."""
         return self.prefetch_related(*RESULT_RELATIONS.values())

@@ -23,7 +23,7 @@ class PageSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["trials:home", "trials:list", "trials:api"]
+        return ["trials:home", "trials:list", "trials:api", "trials:glossary"]
 
     def location(self, name: str) -> str:
         return reverse(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from . import api, choices, results, search, services
+from . import api, choices, glossary, results, search, services, structured_data
 from .ctgov import trial_to_study
 from .exports import csv_text
 from .models import Trial, attach_site_counts
@@ -51,13 +51,30 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     canonical = nct_id.upper()
     if nct_id != canonical:
         return redirect(f"trials:{tab}", nct_id=canonical, permanent=True)
-    # The Results tab reads only the results tables; the others, the protocol's parts.
-    queryset = Trial.objects.with_results() if tab == "results" else Trial.objects.for_detail()
+    # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
+    queryset = Trial.objects.for_structured_data().with_results() if tab == "results" else Trial.objects.for_detail()
     try:
         trial = queryset.get(nct_id=canonical)
     except Trial.DoesNotExist:
         raise Http404(f"No trial {canonical} is on file.") from None
-    context = {"trial": trial, "tab": tab, "plain_language": choices.PLAIN_LANGUAGE}
+    context = {
+        "trial": trial,
+        "tab": tab,
+        "plain_language": choices.PLAIN_LANGUAGE,
+        "status_plain": choices.STATUS_PLAIN_LANGUAGE.get(trial.overall_status, ""),
+        "phase_plain": [
+            (
+                code,
+                "No phase" if code == choices.Phase.NA else choices.Phase(code).label,
+                choices.PHASE_PLAIN_LANGUAGE[code],
+            )
+            for code in trial.phases
+            if code in choices.PHASE_PLAIN_LANGUAGE
+        ],
+        "structured_data": structured_data.json_ld(
+            structured_data.medical_trial(trial, request.build_absolute_uri(trial.get_absolute_url()))
+        ),
+    }
     if tab == "related":
         context["related"] = services.related_trials(trial)
     if tab == "detail":
@@ -107,6 +124,10 @@ def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
     except Trial.DoesNotExist:
         raise Http404(f"No trial {canonical} is on file.") from None
     return api.study_response(trial)
+
+
+def glossary_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "trials/glossary.html", {"sections": glossary.sections()})
 
 
 def api_page(request: HttpRequest) -> HttpResponse:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
+
+from .. import glossary
 
 register = template.Library()
 
@@ -27,3 +30,16 @@ def tel_uri(phone: str, extension: str = "") -> str:
     digits = re.sub(r"[^\d+]", "", phone or "")
     extension = re.sub(r"\D", "", extension or "")
     return f"tel:{digits}" + (f";ext={extension}" if extension else "")
+
+
+@register.simple_tag
+def glossary_url(section: str, code: str = "") -> str:
+    """``{% glossary_url "status" trial.overall_status %}``: the glossary entry for a registry term."""
+    return f"{reverse('trials:glossary')}#{glossary.anchor(section, code)}"
+
+
+@register.filter
+def place_lines(site) -> list[str]:
+    """A site's address as lines: city, region and postal code; then country."""
+    local = ", ".join(part for part in (site.city, site.state, site.zip) if part)
+    return [line for line in (local, site.country) if line]

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.forms import CheckboxInput
@@ -208,3 +210,12 @@ def test_saving_a_trial_recomputes_its_related_trials(client, staff_editor, seed
     with mock.patch.object(similarity, "refresh", wraps=similarity.refresh) as refresh:
         assert client.post(change_url, data).status_code == 302
     refresh.assert_called_once_with([seed_trial.pk])
+
+
+def test_tabular_inline_inputs_are_named_for_screen_readers(client, staff_editor, change_url):
+    client.force_login(staff_editor)
+    html = client.get(change_url).content.decode()
+    # Tabular rows have column headings, not <label>s: each input carries its column's name.
+    assert re.search(r'<input type="text" name="sponsors-0-name"[^>]* aria-label="Name"', html)
+    assert re.search(r'<select name="sites-0-status"[^>]* aria-label="Status"', html)
+    assert re.search(r'<input type="checkbox" name="sponsors-0-DELETE"[^>]* aria-label="Delete"', html)

@@ -1,5 +1,6 @@
 """Production settings and the security headers every response carries."""
 
+import json
 import os
 import re
 import subprocess
@@ -24,11 +25,38 @@ def test_every_response_carries_the_security_headers(client, db, url):
     assert "camera=()" in response["Permissions-Policy"]
 
 
+# A script element either loads a file of ours or holds data the browser never runs.
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+STATIC_SCRIPT = re.compile(r'^ src="/static/js/[\w./-]+\.js"( defer)?$')
+DATA_SCRIPT = ' type="application/ld+json"'
+
+
 def test_pages_have_no_inline_scripts_or_styles(client, seed_trial):
-    for url in ("/", "/trials/", reverse("trials:detail", args=["NCT04133233"]), "/api/"):
+    pages = ["/", "/trials/", "/api/", "/glossary/"] + [
+        reverse(name, args=["NCT04133233"])
+        for name in ("trials:detail", "trials:design", "trials:eligibility", "trials:related")
+    ]
+    for url in pages:
         html = client.get(url).content.decode()
-        assert "<script" not in html
+        assert html.count("<script") == len(SCRIPT_TAG.findall(html)), url
+        for attributes, body in SCRIPT_TAG.findall(html):
+            if attributes == DATA_SCRIPT:
+                json.loads(body)  # data, not code
+            else:
+                assert STATIC_SCRIPT.match(attributes) and not body.strip(), (url, attributes)
+        assert not re.search(r"<[^>]*\son[a-z]+\s*=", html), url  # no event-handler attributes
+        assert "javascript:" not in html
         assert "<style" not in html and " style=" not in html
+
+
+def test_only_trial_pages_carry_json_ld_and_only_the_eligibility_tab_a_script(client, seed_trial):
+    home = client.get("/").content.decode()
+    assert "<script" not in home
+    eligibility = client.get(reverse("trials:eligibility", args=["NCT04133233"])).content.decode()
+    assert [attributes for attributes, _ in SCRIPT_TAG.findall(eligibility)] == [
+        DATA_SCRIPT,
+        ' src="/static/js/eligibility.js" defer',
+    ]
 
 
 def test_healthz_says_the_database_answers(client, db):

@@ -1,0 +1,154 @@
+"""For patients, in Chromium: "Could I take part?", the checklist, print, and a CSP-clean page."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import SCREENSHOTS, VIEWPORTS, screenshot
+from .data import load_site
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ELIGIBILITY = "/trials/NCT04133233/eligibility/"
+
+
+def test_could_i_take_part_answers_in_the_page_without_a_request(page):
+    load_site()
+    page.goto(ELIGIBILITY)
+    page.wait_for_load_state("networkidle")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    results = page.locator(".take-part-results li")
+
+    page.get_by_label("Your age (years)").fill("40")
+    page.get_by_label("Your sex").select_option("FEMALE")
+    expect(results).to_have_text(
+        [
+            "✓ You meet this: age 40 is within 18 Years to 65 Years.",
+            "✓ You meet this: the trial takes participants of all sexes.",
+        ]
+    )
+    page.get_by_label("Your age (years)").fill("70")
+    page.get_by_label("Do you have the condition studied?").select_option("no")
+    expect(results).to_have_text(
+        [
+            "✗ You do not meet this: the oldest participants are 65 Years; you are 70.",
+            "✓ You meet this: the trial takes participants of all sexes.",
+            "✗ You do not meet this: the trial does not accept healthy volunteers: participants have the condition "
+            "studied.",
+        ]
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".take-part").screenshot(path=str(SCREENSHOTS / "take-part-answers.png"))
+    page.get_by_label("Your age (years)").fill("17")
+    expect(results.first).to_have_text("✗ You do not meet this: the youngest participants are 18 Years; you are 17.")
+    assert requests == []
+
+
+def test_a_trial_for_one_sex_says_so(page):
+    site = load_site()
+    site.trial.sex = "MALE"
+    site.trial.save(update_fields=["sex"])
+    page.goto(ELIGIBILITY)
+    page.get_by_label("Your sex").select_option("FEMALE")
+    expect(page.locator(".take-part-results li")).to_have_text(
+        ["✗ You do not meet this: the trial takes male participants only."]
+    )
+
+
+def test_without_javascript_the_panel_explains_itself_and_the_checklist_stays(new_page):
+    load_site()
+    page = new_page(java_script_enabled=False)
+    page.goto(ELIGIBILITY)
+    expect(page.locator(".take-part-no-script")).to_be_visible()
+    expect(page.get_by_label("Your age (years)")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print this checklist")).to_be_hidden()
+    expect(page.locator("ul.exclusion input[type=checkbox]")).to_have_count(26)
+
+
+def test_the_checklist_ticks_and_prints(page):
+    load_site()
+    page.goto(ELIGIBILITY)
+    expect(page.locator(".take-part-no-script")).to_be_hidden()
+    page.get_by_label("MADRS score > 17").check()
+    assert page.get_by_label("MADRS score > 17").is_checked()
+    # window.print() opens no dialog headless; count the calls instead.
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.get_by_role("button", name="Print this checklist").click()
+    assert page.evaluate("window.printed") == 1
+
+
+@pytest.mark.parametrize("tab", ["", "design/", "eligibility/"])
+def test_a_trial_prints_as_a_clean_record(page, tab):
+    load_site()
+    page.goto(f"/trials/NCT04133233/{tab}")
+    page.emulate_media(media="print")
+    for hidden in [".site-header", ".site-footer", ".tabs", ".take-part", ".print-button"]:
+        if page.locator(hidden).count():
+            expect(page.locator(hidden)).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator(".key-facts")).to_be_visible()
+    name = f"print-{tab.strip('/') or 'summary'}"
+    screenshot(page, name)
+    if not tab:
+        # Paper cannot follow a link, so the reference links print their address.
+        after = page.evaluate("getComputedStyle(document.querySelector('.references a'), '::after').content")
+        assert after == '" (" attr(href) ")"' or "https://doi.org/" in after, after
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.pdf(path=str(SCREENSHOTS / f"{name}.pdf"), format="A4", print_background=False)
+    if tab == "eligibility/":
+        expect(page.locator("ul.exclusion li")).to_have_count(26)
+        expect(page.locator("ul.exclusion input[type=checkbox]").first).to_be_visible()
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_json_ld_loads_without_a_content_security_policy_violation(new_page, width):
+    load_site()
+    page = new_page(VIEWPORTS[width])
+    page.add_init_script(
+        "window.violations = [];"
+        "document.addEventListener('securitypolicyviolation', e => window.violations.push(e.violatedDirective));"
+    )
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    for url in ["/trials/NCT04133233/", ELIGIBILITY]:
+        response = page.goto(url)
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        page.wait_for_load_state("networkidle")
+        data = json.loads(page.locator('script[type="application/ld+json"]').text_content())
+        assert data["@type"] == "MedicalTrial" and data["identifier"] == "NCT04133233"
+        assert page.evaluate("window.violations") == []
+    # The eligibility script ran under the policy: the panel's form is shown.
+    expect(page.get_by_label("Your age (years)")).to_be_visible()
+    assert not [text for text in console if "Content Security Policy" in text], console
+
+
+def test_the_csp_check_sees_an_inline_script(new_page):
+    """The violation listener works: an inline script injected into the page is refused."""
+    load_site()
+    page = new_page()
+    page.add_init_script(
+        "window.violations = [];"
+        "document.addEventListener('securitypolicyviolation', e => window.violations.push(e.violatedDirective));"
+    )
+    page.goto("/trials/NCT04133233/")
+    page.evaluate("document.head.append(Object.assign(document.createElement('script'), {textContent: '1'}))")
+    page.wait_for_function("window.violations.length > 0")
+    assert page.evaluate("window.violations")[0].startswith("script-src")
+
+
+def test_the_glossary_is_linked_from_the_footer_and_from_labels(page):
+    load_site()
+    page.goto("/trials/NCT04133233/design/")
+    page.get_by_role("link", name="Masking").click()
+    page.wait_for_url("**/glossary/#masking")
+    expect(page.locator("#masking-quadruple")).to_contain_text("outcomes assessor")
+    page.goto("/trials/NCT04133233/")
+    page.locator(".plain-facts").get_by_role("link", name="Completed").click()
+    page.wait_for_url("**/glossary/#status-completed")
+    expect(page.locator("#status-completed")).to_be_in_viewport()
+    page.get_by_role("contentinfo").get_by_role("link", name="Glossary of trial terms").click()
+    page.wait_for_url("**/glossary/")
