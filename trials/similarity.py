@@ -54,7 +54,7 @@ class Signal:
 
 
 # The signals and their weights, in one place. Chosen with
-# ``bench/related_quality.py`` (precision@5 on 495 judged pairs of real
+# ``bench/related_quality.py`` (precision@5 on 498 judged pairs of real
 # records, 45 queries): conditions (with the registry's MeSH terms and their
 # ancestors) and the words of the title and summary carry most of what a
 # reader calls related, about equally; shared interventions add to them;
