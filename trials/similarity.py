@@ -75,8 +75,9 @@ SIGNALS: dict[str, Signal] = {
 MIN_SCORE = 0.2
 SHOWN = 10  # "More related trials" on the Related tab
 OPEN_SHOWN = 5  # "Recruiting now", for a trial that no longer recruits
-# A key more common than this finds too many candidates to be telling.
-KEY_MAX_SHARE = 0.01
+# A key more common than this finds too many candidates to be telling (and
+# costs the refresh's look-up a row per trial it is in): 1,200 trials of 600,000.
+KEY_MAX_SHARE = 0.002
 KEY_MIN_DOCUMENTS = 200
 KEYS_PER_TRIAL = 12
 CANDIDATES = 60
