@@ -34,4 +34,5 @@ urlpatterns = [
     path("trials/<nct:nct_id>/eligibility/", views.trial_eligibility, name="eligibility"),
     path("trials/<nct:nct_id>/related/", views.trial_related, name="related"),
     path("trials/<nct:nct_id>/results/", views.trial_results, name="results"),
+    path("trials/<nct:nct_id>/print/", views.trial_print, name="print"),
 ]

@@ -77,7 +77,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     }
     if tab == "related":
         context["related"] = services.related_trials(trial)
-    if tab == "detail":
+    if tab in ("detail", "print"):
         # Locations sorted by country on request (?sites=country), else in the registry's order.
         context["sites_by_country"] = request.GET.get("sites") == "country"
         sites = list(trial.sites.all())
@@ -107,6 +107,11 @@ def trial_related(request: HttpRequest, nct_id: str) -> HttpResponse:
 
 def trial_results(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "results", "trials/trial_results.html")
+
+
+def trial_print(request: HttpRequest, nct_id: str) -> HttpResponse:
+    """Summary, design and eligibility on one page: the record to take to a doctor."""
+    return _trial_page(request, nct_id, "print", "trials/trial_print.html")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -71,9 +71,8 @@
     update();
   }
 
-  var printButton = document.querySelector(".print-button");
-  if (printButton) {
+  document.querySelectorAll(".print-button").forEach(function (printButton) {
     printButton.hidden = false;
     printButton.addEventListener("click", function () { window.print(); });
-  }
+  });
 })();

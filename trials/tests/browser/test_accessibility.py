@@ -23,6 +23,7 @@ PUBLIC_PAGES = {
     "trial-related": "/trials/NCT04133233/related/",
     "trial-no-results": "/trials/NCT04133233/results/",
     "trial-results": "/trials/NCT00904748/results/",
+    "trial-print": "/trials/NCT04133233/print/",
     "glossary": "/glossary/",
     "not-found": "/trials/NCT99999999/",
 }

@@ -104,6 +104,23 @@ def test_a_trial_prints_as_a_clean_record(page, tab):
         expect(page.locator("ul.exclusion input[type=checkbox]").first).to_be_visible()
 
 
+def test_the_whole_record_prints_on_one_page(page):
+    load_site()
+    page.goto("/trials/NCT04133233/")
+    page.get_by_role("link", name="The whole record on one page, to print").click()
+    page.wait_for_url("**/print/")
+    page.emulate_media(media="print")
+    # Summary, design and eligibility, one after the other, without the site around them.
+    for heading in ("Summary", "Study design", "Arms", "Who can take part"):
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.locator("ul.exclusion li")).to_have_count(26)
+    for hidden in [".site-header", ".tabs", ".print-link", ".take-part"]:
+        expect(page.locator(hidden).first).to_be_hidden()
+    screenshot(page, "print-whole-record")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(SCREENSHOTS / "print-whole-record.pdf"), format="A4", print_background=False)
+
+
 @pytest.mark.parametrize("width", VIEWPORTS)
 def test_json_ld_loads_without_a_content_security_policy_violation(new_page, width):
     load_site()
