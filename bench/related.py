@@ -50,10 +50,6 @@ def main() -> None:
             f"peak RSS {peak_rss_mb():.0f} MB (before: {rss_before:.0f} MB)",
             flush=True,
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "ANALYZE trials_similaritykey, trials_similarityterm, trials_similarityprofile, trials_similartrial"
-        )
     stored = SimilarTrial.objects.count()
     with_list = SimilarTrial.objects.values("trial").distinct().count()
 

@@ -702,7 +702,10 @@ class SimilarityProfile(models.Model):
 class SimilarityKey(models.Model):
     """A trial's most telling features: the index candidates are found by."""
 
-    term = models.ForeignKey(SimilarityTerm, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    # No index of its own: the look-up index below starts with the term.
+    term = models.ForeignKey(
+        SimilarityTerm, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="+")
     weight = models.FloatField()
 

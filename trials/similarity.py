@@ -707,6 +707,15 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) ->
             _insert(SimilarTrial, rows)
             if progress:
                 progress(stop - start)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Every row was replaced: clear the old ones out now, so the refresh's key
+        # look-ups read the index alone (at 600,000 trials, one trial's refresh
+        # went from 156 to 72 ms p95).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "VACUUM (ANALYZE) trials_similaritykey, trials_similarityprofile, trials_similartrial, "
+                "trials_similarityterm"
+            )
     return total
 
 
