@@ -681,9 +681,6 @@ class SimilarityTerm(models.Model):
     label = models.CharField(max_length=600, help_text="How a reason names it.")
     document_count = models.PositiveIntegerField(default=0)
 
-    class Meta:
-        indexes = [models.Index(fields=["label"])]
-
     def __str__(self) -> str:
         return self.key
 

@@ -27,9 +27,6 @@ class Migration(migrations.Migration):
                 ('label', models.CharField(help_text='How a reason names it.', max_length=600)),
                 ('document_count', models.PositiveIntegerField(default=0)),
             ],
-            options={
-                'indexes': [models.Index(fields=['label'], name='trials_simi_label_2c9f35_idx')],
-            },
         ),
         migrations.CreateModel(
             name='SimilarityKey',
