@@ -28,7 +28,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from trials.generation import generate_studies  # noqa: E402
-from trials.importers import DEFER_INDEXES_FROM, default_workers, import_paths  # noqa: E402
+from trials.importers import default_workers, import_paths, worth_bulk_loading  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -57,7 +57,7 @@ def main() -> None:
             rss_before = peak_rss_mb()
             started = time.perf_counter()
             workers = int(os.environ.get("BENCH_WORKERS", default_workers(count)))
-            report = import_paths([archive], workers=workers, related=False, defer_indexes=count >= DEFER_INDEXES_FROM)
+            report = import_paths([archive], workers=workers, related=False, bulk=worth_bulk_loading(count))
             elapsed = time.perf_counter() - started
             print(f"database: {connection.vendor}, worker processes: {workers}")
             print(f"import: {report.summary()}")

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .ctgov_json import EMPTY as _EMPTY
-from .ctgov_json import EMPTY_BY_KIND as _EMPTY_BY_KIND
-from .ctgov_json import Element, StudyError, get_path, set_path
+from .ctgov_json import Element, ObjectReader, StudyError, get_path, set_path
 from .ctgov_json import read_value as _read
 from .ctgov_json import write_value as _write
 from .importers.records import (
@@ -360,6 +359,16 @@ def project(study: Any, path: str) -> Any:
     return [project(item, item_path) for item in (items if isinstance(items, list) else [items])]
 
 
+# Readers for the rows above, each built once (see ``ObjectReader``).
+_TRIAL_READER = ObjectReader(TRIAL_ELEMENTS[1:])
+_CHILD_READERS = {id(child): ObjectReader(child.elements) for child in CHILD_LISTS}
+_OUTER_LISTS = {
+    id(child): next(other for other in CHILD_LISTS if other.attribute == child.within)
+    for child in CHILD_LISTS
+    if child.within
+}
+
+
 def study_to_record(study: Any) -> TrialRecord:
     """Read one API v2 study object; ``StudyError`` says what is wrong with it."""
     if not isinstance(study, dict) or not isinstance(study.get("protocolSection"), dict):
@@ -368,9 +377,7 @@ def study_to_record(study: Any) -> TrialRecord:
     if not isinstance(nct_id, str) or not nct_id:
         raise StudyError(f"{ID}.nctId is missing")
     record = TrialRecord(nct_id=nct_id)
-    for element in TRIAL_ELEMENTS[1:]:
-        value = _read(get_path(study, element.path), element.kind, element.path)
-        record.fields[element.field] = _EMPTY_BY_KIND.get(element.kind, "") if value is None else value
+    record.fields = _TRIAL_READER.read(study)
     for date in PARTIAL_DATES:
         struct = get_path(study, date.path)
         if struct is None:
@@ -386,7 +393,7 @@ def study_to_record(study: Any) -> TrialRecord:
     record.conditions = _read(get_path(study, RECORD_LISTS[0].path), "list", RECORD_LISTS[0].path) or []
     for child in CHILD_LISTS:
         if child.within:
-            outer = next(other for other in CHILD_LISTS if other.attribute == child.within)
+            outer = _OUTER_LISTS[id(child)]
             # Already checked as a list of objects when the outer list was read.
             for index, outer_item in enumerate(get_path(study, outer.path) or []):
                 _read_items(record, child, get_path(outer_item, child.path), f"{outer.path}[].{child.path}", index)
@@ -406,14 +413,14 @@ def _read_items(record: TrialRecord, child: ChildList, items: Any, path: str, wi
         items = [items]
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise StudyError(f"{path}: expected {'an object' if child.single else 'a list of objects'}")
+    reader, make, fixed = _CHILD_READERS[id(child)], child.record, child.fixed
+    target = getattr(record, child.attribute)
+    where = f"{path}[]."
     for item in items:
-        values = {}
-        for element in child.elements:
-            value = _read(get_path(item, element.path), element.kind, f"{path}[].{element.path}")
-            values[element.field] = _EMPTY_BY_KIND.get(element.kind, "") if value is None else value
+        values = reader.read(item, where)
         if child.within:
             values["site"] = within
-        getattr(record, child.attribute).append(child.record(**values, **child.fixed))
+        target.append(make(**values, **fixed))
 
 
 def trial_to_study(trial) -> dict:

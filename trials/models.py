@@ -548,8 +548,8 @@ class Site(TrialChild):
     latitude = models.FloatField(null=True, blank=True, help_text="locations[].geoPoint.lat")
     longitude = models.FloatField(null=True, blank=True, help_text="locations[].geoPoint.lon")
 
-    class Meta(TrialChild.Meta):
-        indexes = [models.Index(fields=["country", "city"])]
+    # No index on (country, city): the filters compare case-insensitively,
+    # through the index on UPPER(country), UPPER(city) (migration 0006).
 
     def __str__(self) -> str:
         return self.facility or self.place
@@ -1003,3 +1003,17 @@ class AdverseEventCount(TrialChild):
 
     def __str__(self) -> str:
         return f"{self.group_id}: {self.num_affected}/{self.num_at_risk}"
+
+
+class DeferredStatement(models.Model):
+    """A statement a bulk import owes the database: an index or a check it dropped to load faster.
+
+    Written before the drop, in the same transaction, and deleted once run
+    again; an import that was killed halfway leaves its rows here, and the
+    next import runs them first (``importers.restore_deferred``).
+    """
+
+    statement = models.TextField()
+
+    def __str__(self) -> str:
+        return self.statement

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ctgov_json import EMPTY, Element, StudyError, empty, get_path, read_value, set_path, write_value
+from .ctgov_json import EMPTY, Element, ObjectReader, StudyError, get_path, set_path, write_value
 
 RESULTS = "resultsSection"
 FLOW = f"{RESULTS}.participantFlowModule"
@@ -222,6 +222,9 @@ COVERED_RESULT_PATHS: tuple[str, ...] = tuple(
 )
 
 
+_READERS = {id(node): ObjectReader(node.elements) for node, _, _ in _walk(RESULT_NODES)}
+
+
 def read_results(study: dict) -> dict[str, list[dict]]:
     """Rows per model for a study's results; a parent is referred to by its index in its model's rows."""
     for module in (RESULTS, *MODULES):
@@ -239,11 +242,9 @@ def read_results(study: dict) -> dict[str, list[dict]]:
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 raise StudyError(f"{path}: expected a list of objects")
             table = rows.setdefault(node.model, [])
+            reader, where = _READERS[id(node)], f"{path}[]."
             for position, item in enumerate(items):
-                row = {}
-                for element in node.elements:
-                    value = read_value(get_path(item, element.path), element.kind, f"{path}[].{element.path}")
-                    row[element.field] = empty(element.kind) if value is None else value
+                row = reader.read(item, where)
                 row.update(node.fixed)
                 row["position"] = position
                 if node.parent:

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import json
 import logging
 import multiprocessing
 import os
+import re
 import zipfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection, connections, reset_queries
+import orjson
+from django.db import DatabaseError, connection, connections, reset_queries, transaction
 
 from .. import similarity
 from .page import DocumentError, looks_like_page, parse_page
@@ -100,8 +102,9 @@ def read_document(text: str | bytes, source: str = "") -> _Read:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith(("{", "[")):
         try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as error:
+            # orjson: a bulk import spends much of its time reading JSON.
+            data = orjson.loads(stripped)
+        except orjson.JSONDecodeError as error:
             read.failures.append(ImportFailure(source, "", f"invalid JSON: {error}"))
             return read
         for study in _studies(data):
@@ -258,6 +261,70 @@ def _prepare_window(pool, window: list) -> Iterator[tuple[_Read, list[Prepared]]
         yield (item, []) if isinstance(item, _Read) else next(prepared)
 
 
+class _BatchWriter:
+    """Saves batches of prepared records, here or in a thread of its own.
+
+    In its thread (PostgreSQL, outside any transaction) the database writes
+    one batch while this thread reads and validates the next, so on two cores
+    an import runs at the pace of the slower side rather than of both added
+    up. The thread has its own connection; records are built (validated)
+    before they are handed over, so it mostly waits on the database.
+    """
+
+    # Batches handed over and not yet written: enough to keep the database busy.
+    AHEAD = 2
+
+    def __init__(self, threaded: bool, handle: Callable[[list[tuple[str, Prepared]], list], None]):
+        self.handle = handle
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="import-writer") if threaded else None
+        self.pending: deque[tuple[list[tuple[str, Prepared]], Future]] = deque()
+
+    def save(self, batch: list[tuple[str, Prepared]]) -> None:
+        if self.executor is None:
+            self.handle(batch, save_prepared([item for _, item in batch]))
+            return
+        _build_changed([item for _, item in batch])
+        self.pending.append((batch, self.executor.submit(self._save_in_thread, batch)))
+        while len(self.pending) > self.AHEAD:
+            self._finish_oldest()
+
+    @staticmethod
+    def _save_in_thread(batch: list[tuple[str, Prepared]]) -> list:
+        results = save_prepared([item for _, item in batch])
+        reset_queries()
+        return results
+
+    def _finish_oldest(self) -> None:
+        batch, future = self.pending.popleft()
+        self.handle(batch, future.result())
+
+    def close(self) -> None:
+        """Wait for every batch handed over; the first error raised in the thread is raised here."""
+        if self.executor is None:
+            return
+        try:
+            while self.pending:
+                self._finish_oldest()
+        finally:
+            for _, future in self.pending:
+                future.cancel()
+            # The thread's own connection, closed in the thread that opened it.
+            self.executor.submit(connections.close_all).result()
+            self.executor.shutdown()
+
+
+def _build_changed(items: list[Prepared]) -> None:
+    """Validate the records whose digest differs from the stored one (the others are unchanged)."""
+    from ..models import Trial
+
+    stored = dict(
+        Trial.objects.filter(nct_id__in=[item.record.nct_id for item in items]).values_list("nct_id", "source_digest")
+    )
+    for item in items:
+        if stored.get(item.record.nct_id) != item.digest:
+            item.build()
+
+
 def import_paths(
     paths: list[str | Path],
     since: datetime.date | None = None,
@@ -265,7 +332,7 @@ def import_paths(
     batch_size: int = BATCH_SIZE,
     workers: int = 0,
     related: bool = True,
-    defer_indexes: bool = False,
+    bulk: bool = False,
 ) -> ImportReport:
     """Import every document under ``paths``; each failure is reported and skipped.
 
@@ -274,17 +341,19 @@ def import_paths(
     ``workers`` other processes read and validate while this one writes
     (not inside a transaction, whose connection they would share);
     ``related`` recomputes the related trials of what changed (see
-    ``similarity.after_import``); ``defer_indexes`` builds the search
-    indexes once at the end (see ``deferred_search_indexes``).
+    ``similarity.after_import``); ``bulk`` builds the indexes and checks
+    once at the end (see ``bulk_load``).
     """
     if workers and connection.in_atomic_block:
         workers = 0
+    # What a bulk import killed halfway still owes the database, first.
+    restore_deferred()
     report = ImportReport()
     batch: list[tuple[str, Prepared]] = []
 
-    def flush() -> None:
-        sources = {item.record.nct_id: source for source, item in batch}
-        for result in save_prepared([item for _, item in batch]):
+    def handle(saved: list[tuple[str, Prepared]], results: list) -> None:
+        sources = {item.record.nct_id: source for source, item in saved}
+        for result in results:
             if result.error:
                 report.failures.append(
                     ImportFailure(sources[result.record.nct_id], result.error.nct_id, "; ".join(result.error.reasons))
@@ -293,25 +362,30 @@ def import_paths(
                 report.counts[result.outcome] += 1
                 if result.outcome != Outcome.UNCHANGED:
                     report.changed.append(result.record.nct_id)
-        batch.clear()
         # With DEBUG on, Django keeps the last 9,000 queries; a long import needs none of them.
         reset_queries()
 
-    with deferred_search_indexes() if defer_indexes else contextlib.nullcontext():
-        for read, prepared in _prepared_documents([Path(p) for p in paths], workers):
-            report.failures += read.failures
-            for item in prepared:
-                updated = item.record.fields.get("last_update_posted_date")
-                if since and updated and updated < since:
-                    report.skipped += 1
-                    continue
-                batch.append((read.source, item))
-                if len(batch) >= batch_size:
-                    flush()
-            if progress:
-                progress(1)
-        if batch:
-            flush()
+    threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with bulk_load() if bulk else contextlib.nullcontext():
+        writer = _BatchWriter(threaded, handle)
+        try:
+            for read, prepared in _prepared_documents([Path(p) for p in paths], workers):
+                report.failures += read.failures
+                for item in prepared:
+                    updated = item.record.fields.get("last_update_posted_date")
+                    if since and updated and updated < since:
+                        report.skipped += 1
+                        continue
+                    batch.append((read.source, item))
+                    if len(batch) >= batch_size:
+                        writer.save(batch)
+                        batch = []
+                if progress:
+                    progress(1)
+            if batch:
+                writer.save(batch)
+        finally:
+            writer.close()
     if connection.vendor == "postgresql" and report.counts[Outcome.CREATED] + report.counts[Outcome.UPDATED]:
         # Fresh statistics: without them the planner takes a table it has just
         # seen filled for nearly empty, and nests loops over it (the facets'
@@ -323,44 +397,122 @@ def import_paths(
     return report
 
 
-# From this many documents, an import builds the search indexes once at the end.
-DEFER_INDEXES_FROM = 20_000
+# From this many documents (and at least half the trials on file), an import
+# is a bulk load: see ``bulk_load``.
+BULK_LOAD_FROM = 20_000
+
+
+def worth_bulk_loading(documents: int) -> bool:
+    """Whether an import of ``documents`` should run as a ``bulk_load``.
+
+    Rebuilding indexes and checks costs in proportion to everything stored,
+    maintaining them row by row in proportion to what is imported: a bulk
+    load pays off for a large import that at least grows the registry by half.
+    """
+    from ..models import Trial
+
+    return connection.vendor == "postgresql" and documents >= max(BULK_LOAD_FROM, Trial.objects.count() // 2)
+
+
+def _written_tables() -> list[str]:
+    """The tables the writer fills."""
+    from ..models import ArmGroupIntervention, Condition, Trial, TrialCondition
+    from .writer import CHILD_MODELS, RESULT_MODELS
+
+    models = [Trial, Condition, TrialCondition, ArmGroupIntervention, *CHILD_MODELS.values(), *RESULT_MODELS.values()]
+    return [model._meta.db_table for model in models]
+
+
+# Kept through a bulk load: replacing a trial deletes its rows by these.
+_TRIAL_KEY_INDEX = re.compile(r"USING btree \(trial_id\)$")
 
 
 @contextlib.contextmanager
-def deferred_search_indexes() -> Iterator[None]:
-    """Drop the GIN indexes (full text, trigrams) for a bulk load, and build them again after.
+def bulk_load() -> Iterator[None]:
+    """Load many trials at once: drop what slows writing row by row, and rebuild it once at the end.
 
-    Inserting into a GIN index row by row costs more than building it once
-    from all the rows; a large import spends most of its database time there.
-    Searches during the import are slower (the rows are all there); the
-    indexes come back even when the import fails.
+    Maintaining the GIN indexes (full text, trigrams), the secondary B-tree
+    indexes and the foreign-key checks row by row costs a bulk import more
+    than all its other database work; building each once from all the rows
+    costs a fraction of that. Kept: primary keys and unique constraints (the
+    writer looks trials and conditions up by them) and each table's index on
+    its trial (replacing a trial deletes its rows by it). Searches and
+    filters are slower meanwhile; everything comes back even when the import
+    fails, and the statements that bring it back are stored first
+    (``DeferredStatement``), so an import killed halfway is repaired by the next one.
+    PostgreSQL only; elsewhere this does nothing.
     """
+    from ..models import DeferredStatement
+
     if connection.vendor != "postgresql":
         yield
         return
-    with connection.cursor() as cursor:
+    restore_deferred()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Checks pending from earlier in a caller's transaction would block ALTER TABLE.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        tables = _written_tables()
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename LIKE 'trials\\_%%' AND indexdef LIKE '%%USING gin%%'"
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[]) AND NOT indisunique AND NOT indisprimary ORDER BY 1",
+            [tables],
         )
-        indexes = cursor.fetchall()
+        indexes = [
+            (name, definition) for name, definition in cursor.fetchall() if not _TRIAL_KEY_INDEX.search(definition)
+        ]
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+            [tables],
+        )
+        foreign_keys = cursor.fetchall()
+        quote = connection.ops.quote_name
+        DeferredStatement.objects.bulk_create(
+            [DeferredStatement(statement=definition) for _, definition in indexes]
+            + [
+                DeferredStatement(statement=f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition} NOT VALID")
+                for table, name, definition in foreign_keys
+            ]
+            + [
+                DeferredStatement(statement=f"ALTER TABLE {table} VALIDATE CONSTRAINT {quote(name)}")
+                for table, name, _ in foreign_keys
+            ]
+        )
+        for table, name, _ in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
         for name, _ in indexes:
-            cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+            cursor.execute(f"DROP INDEX {name}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            if connection.in_atomic_block:
-                # Inside a caller's transaction: run the deferred foreign-key checks
-                # now, as PostgreSQL builds no index on a table with checks pending.
+        restore_deferred()
+
+
+def restore_deferred() -> int:
+    """Run what a bulk load owes the database (see ``bulk_load``); how many statements ran."""
+    from ..models import DeferredStatement
+
+    if connection.vendor != "postgresql":
+        return 0
+    statements = list(DeferredStatement.objects.order_by("id"))
+    failures = []
+    for deferred in statements:
+        # One at a time: a check that fails leaves only itself owed.
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # Inside a caller's transaction: run its pending foreign-key checks
+                # now, as PostgreSQL alters no table with checks pending.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET maintenance_work_mem = '256MB'")
-            for _, definition in indexes:
-                cursor.execute(definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
-            cursor.execute("RESET maintenance_work_mem")
-            if connection.in_atomic_block:
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cursor.execute(deferred.statement.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+                deferred.delete()
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        except DatabaseError as error:
+            failures.append(f"{deferred.statement}: {error}")
+    if failures:
+        raise DatabaseError("a bulk load could not restore " + "; ".join(failures))
+    return len(statements)
 
 
 def default_workers(documents: int) -> int:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import orjson
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
@@ -81,19 +81,20 @@ CHILD_MODELS: dict[str, type[models.Model]] = {
 }
 RESULT_MODELS: dict[str, type[models.Model]] = {name: getattr(trial_models, name) for name in results.RESULT_MODELS}
 # Record fields that are not columns: they become arm ↔ intervention links.
-_LINK_FIELDS = {"intervention_names", "arm_group_labels"}
+_LINK_FIELDS = {"arm_groups": "intervention_names", "interventions": "arm_group_labels"}
 # Columns that point at another of the trial's rows: compared by that row's index instead.
+_BLANK = (None, "", [])
 _NOT_COMPARED = {"id", "trial", "created_at", "updated_at", "source_digest", "search_vector", "site"}
 
 
 def record_digest(record: TrialRecord) -> str:
     """A fingerprint of everything a record says.
 
-    Pickle is deterministic for the same record on the same Python, and
-    several times faster than canonical JSON; a digest that changes with the
-    Python version only costs one rewrite.
+    orjson writes the record's dataclasses, dates and lists deterministically,
+    and several times faster than pickle; a digest that changes with the
+    serializer's version only costs one rewrite.
     """
-    return hashlib.sha256(pickle.dumps(record, protocol=5)).hexdigest()
+    return hashlib.sha256(orjson.dumps(record)).hexdigest()
 
 
 def _messages(error: ValidationError, prefix: str = "") -> list[str]:
@@ -121,54 +122,90 @@ class _Table:
         self.columns = [field.column for field in self.fields]
         self.attnames = [field.attname for field in self.fields]
         self.compared = [field.attname for field in self.fields if field.name not in _NOT_COMPARED]
-        self.rules = [
+        rules = [
             (
+                index,
                 field.attname,
                 field.verbose_name,
                 field.max_length if isinstance(field, models.CharField) else None,
                 {choice for choice, _ in field.flatchoices} if field.choices else None,
                 not field.blank,
             )
-            for field in self.fields
+            for index, field in enumerate(self.fields)
             if field.editable and not field.is_relation and field.name != "id"
         ]
-        self.converters = [self._converter(field) for field in self.fields]
+        # The checks of ``check`` by kind, so each row is read only where it can fail.
+        self.required = [(index, attname, label) for index, attname, label, _, _, required in rules if required]
+        self.choice_rules = [
+            (index, attname, label, allowed) for index, attname, label, _, allowed, _ in rules if allowed is not None
+        ]
+        self.length_rules = [
+            (index, attname, label, max_length)
+            for index, attname, label, max_length, allowed, _ in rules
+            if allowed is None and max_length is not None
+        ]
+        converters = [self._converter(field) for field in self.fields]
+        self.converted = [(index, convert) for index, convert in enumerate(converters) if convert]
         self.defaults = [None if field.primary_key else field.get_default() for field in self.fields]
+        self.attname_defaults = list(zip(self.attnames, self.defaults, strict=True))
+        # Defaults made fresh for each instance (a new list, the current time).
+        self.fresh_defaults = [
+            (index, field.get_default)
+            for index, field in enumerate(self.fields)
+            if field.has_default() and callable(field.default) and not field.primary_key
+        ]
 
     @staticmethod
     def _converter(field: models.Field):
         if isinstance(field, CodeListField):
             return lambda value: ",".join(value or ())
-        if isinstance(field, models.JSONField):
+        if isinstance(field, models.JSONField) and connection.vendor != "postgresql":
+            # PostgreSQL's binary COPY takes the value itself, typed jsonb.
             return lambda value: json.dumps(value, ensure_ascii=False)
         return None
 
+    def instance(self, values: dict) -> models.Model:
+        """A model instance of ``values`` (by attname), defaults for the rest.
+
+        Built positionally, as Django builds instances read from the database:
+        several times cheaper than keyword arguments for a model as wide as a trial.
+        """
+        row = [values.get(attname, default) for attname, default in zip(self.attnames, self.defaults, strict=True)]
+        for index, make in self.fresh_defaults:
+            if self.attnames[index] not in values:
+                row[index] = make()
+        return self.model(*row)
+
     def check(self, row: dict, prefix: str) -> list[str]:
-        errors = []
-        for attname, label, max_length, allowed, required in self.rules:
-            value = row.get(attname)
-            if value in (None, "", []):
-                if required:
-                    errors.append(f"{prefix}{label}: this field cannot be blank.")
+        """What ``clean_fields`` would say of ``row``: blank required fields, unknown choices, lengths."""
+        errors: list[tuple[int, str]] = []
+        get = row.get
+        for index, attname, label in self.required:
+            if get(attname) in _BLANK:
+                errors.append((index, f"{prefix}{label}: this field cannot be blank."))
+        for index, attname, label, allowed in self.choice_rules:
+            value = get(attname)
+            if value in _BLANK:
                 continue
             if isinstance(value, list):
-                if allowed is not None and not set(value) <= allowed:
-                    errors.append(f"{prefix}{label}: {value!r} holds an unknown value.")
-            elif allowed is not None and value not in allowed:
-                errors.append(f"{prefix}{label}: {value!r} is not a valid choice.")
-            elif max_length is not None and len(value) > max_length:
-                errors.append(f"{prefix}{label}: longer than {max_length} characters.")
-        return errors
+                if not set(value) <= allowed:
+                    errors.append((index, f"{prefix}{label}: {value!r} holds an unknown value."))
+            elif value not in allowed:
+                errors.append((index, f"{prefix}{label}: {value!r} is not a valid choice."))
+        for index, attname, label, max_length in self.length_rules:
+            value = get(attname)
+            if value and not isinstance(value, list) and len(value) > max_length:
+                errors.append((index, f"{prefix}{label}: longer than {max_length} characters."))
+        # In the fields' order, as one pass over the fields would give them.
+        return [message for _, message in sorted(errors, key=lambda error: error[0])] if errors else []
 
-    def db_row(self, row: dict) -> tuple:
-        return tuple(
-            (convert(value) if convert and value is not None else value)
-            for value, convert in zip(
-                (row.get(attname, default) for attname, default in zip(self.attnames, self.defaults, strict=True)),
-                self.converters,
-                strict=True,
-            )
-        )
+    def db_row(self, row: dict) -> list:
+        get = row.get
+        values = [get(attname, default) for attname, default in self.attname_defaults]
+        for index, convert in self.converted:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        return values
 
     def insert(self, rows: list[dict], with_ids: bool = True) -> None:
         if not rows:
@@ -177,20 +214,46 @@ class _Table:
         db_rows = [self.db_row(row) for row in rows]
         if not with_ids:
             db_rows = [values[1:] for values in db_rows]
-        quote = connection.ops.quote_name
-        table, column_list = quote(self.model._meta.db_table), ", ".join(quote(column) for column in columns)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                # The raw psycopg cursor: wrap its errors as Django's, like any query's.
-                with (
-                    connection.wrap_database_errors,
-                    cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
-                ):
-                    for values in db_rows:
-                        copy.write_row(values)
-            else:
-                placeholders = ", ".join(["%s"] * len(columns))
-                cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", db_rows)
+                _copy(cursor, self.model._meta.db_table, columns, db_rows)
+                return
+            quote = connection.ops.quote_name
+            table, column_list = quote(self.model._meta.db_table), ", ".join(quote(column) for column in columns)
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", db_rows)
+
+
+def _copy(cursor, table: str, columns: list[str], rows: Iterable[list]) -> None:
+    """``COPY`` rows into a PostgreSQL table, in the binary format.
+
+    Binary rows cost a third of text ones to encode here and less to decode
+    in the server; they need each column's type, which the catalog gives.
+    """
+    types = _column_types(cursor, table)
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN (FORMAT BINARY)"
+    # The raw psycopg cursor: wrap its errors as Django's, like any query's.
+    with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        copy.set_types([types[column] for column in columns])
+        for values in rows:
+            copy.write_row(values)
+
+
+# Table → column → type OID. Built-in types keep their OIDs, and the tables
+# their columns while a process runs, so the catalog is read once per table.
+_COLUMN_TYPES: dict[str, dict[str, int]] = {}
+
+
+def _column_types(cursor, table: str) -> dict[str, int]:
+    if table not in _COLUMN_TYPES:
+        cursor.execute(
+            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+            "AND NOT attisdropped",
+            [table],
+        )
+        _COLUMN_TYPES[table] = dict(cursor.fetchall())
+    return _COLUMN_TYPES[table]
 
 
 _TABLES: dict[type[models.Model], _Table] = {}
@@ -210,7 +273,8 @@ def _allocate_ids(model: type[models.Model], count: int) -> list[int]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+                "SELECT nextval(sequence) FROM pg_get_serial_sequence(%s, 'id') AS sequence, generate_series(1, %s)",
+                [table, count],
             )
             return [row[0] for row in cursor.fetchall()]
         # SQLite: the transaction holds the write lock, so nobody else takes these.
@@ -233,7 +297,7 @@ class _Built:
         self.record = record
         self.existing: Trial | None = None  # the stored trial, set when saving
         self.errors: list[str] = []
-        self.trial = Trial(nct_id=record.nct_id, source_digest=digest, **record.fields)
+        self.trial = _table(Trial).instance({**record.fields, "nct_id": record.nct_id, "source_digest": digest})
         # The field checks of full_clean, then the model's own clean(), shared
         # with the admin; uniqueness is the writer's business (keyed on nct_id).
         self.errors += _table(Trial).check(vars(self.trial), "")
@@ -247,8 +311,11 @@ class _Built:
         for attribute, model in CHILD_MODELS.items():
             table = _table(model)
             rows = []
+            link_field = _LINK_FIELDS.get(attribute)
             for position, item in enumerate(getattr(record, attribute)):
-                row = {name: value for name, value in vars(item).items() if name not in _LINK_FIELDS}
+                row = dict(vars(item))
+                if link_field:
+                    del row[link_field]
                 row["position"] = position
                 self.errors += table.check(row, f"{model._meta.verbose_name} {position + 1}: ")
                 rows.append(row)
@@ -436,6 +503,11 @@ def save_prepared(items: Iterable[Prepared]) -> list[SaveResult]:
 
     try:
         with transaction.atomic():
+            if connection.vendor == "postgresql" and to_write:
+                # An import can be run again, so a batch need not wait for its
+                # commit to reach the disk (a crash loses it, never corrupts).
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             _write(to_write)
     except DatabaseError:
         # Find the record the database refused; write the others one by one.
@@ -568,21 +640,43 @@ def _insert_trials_with_vectors(rows: list[dict], documents: list[tuple[str, str
     column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
     vector = search.VECTOR_SQL.format(a="doc_a", b="doc_b", c="doc_c", d="doc_d")
     with connection.cursor() as cursor:
+        # The trial's own compression (lz4 where the server has it: see
+        # migration 0011), as INSERT ... SELECT keeps values compressed as staged.
+        compression = " COMPRESSION lz4" if _has_lz4(cursor) else ""
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS trials_trial_staging "
-            "(LIKE trials_trial, doc_a text, doc_b text, doc_c text, doc_d text)"
+            "CREATE TEMP TABLE IF NOT EXISTS trials_trial_staging (LIKE trials_trial INCLUDING COMPRESSION, "
+            + ", ".join(f"doc_{part} text{compression}" for part in "abcd")
+            + ")"
         )
         positions = [table.columns.index(column) for column in columns]
-        staging = f"COPY trials_trial_staging ({column_list}, doc_a, doc_b, doc_c, doc_d) FROM STDIN"
-        with connection.wrap_database_errors, cursor.cursor.copy(staging) as copy:
-            for row, document in zip(rows, documents, strict=True):
-                values = table.db_row(row)
-                copy.write_row((*(values[index] for index in positions), *document))
+        _copy(
+            cursor,
+            "trials_trial_staging",
+            [*columns, "doc_a", "doc_b", "doc_c", "doc_d"],
+            (
+                [*(values[index] for index in positions), *document]
+                for values, document in zip(map(table.db_row, rows), documents, strict=True)
+            ),
+        )
         cursor.execute(
             f"INSERT INTO trials_trial ({column_list}, search_vector) "
             f"SELECT {column_list}, {vector} FROM trials_trial_staging"
         )
-        cursor.execute("DELETE FROM trials_trial_staging")
+        # TRUNCATE, not DELETE: a temporary table is never vacuumed, and the
+        # next batch's INSERT ... SELECT would scan every dead row left behind.
+        cursor.execute("TRUNCATE trials_trial_staging")
+
+
+_LZ4: list[bool] = []
+
+
+def _has_lz4(cursor) -> bool:
+    """Whether the server can compress with lz4 (asked once per process)."""
+    if not _LZ4:
+        cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        row = cursor.fetchone()
+        _LZ4.append(bool(row and row[0]))
+    return _LZ4[0]
 
 
 def _condition_ids(names: list[str]) -> dict[str, int]:

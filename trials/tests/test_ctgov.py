@@ -7,6 +7,7 @@ import zipfile
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from trials.ctgov import COVERED_PATHS, project, trial_to_study
 from trials.importers import import_paths
@@ -230,3 +231,50 @@ def test_worker_processes_import_the_same_as_one_process(ctgov_data, tmp_path):
     assert [failure.source for failure in report.failures] == [str(broken)]
     trial = Trial.objects.for_export().get(nct_id="NCT00000410")
     assert trial_to_study(trial)["protocolSection"]["identificationModule"]["acronym"] == "SPORT"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer thread runs on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_thread_saves_every_batch_in_order(ctgov_data, tmp_path):
+    # Small batches: several are in flight while the next ones are read.
+    bad = json.loads((ctgov_data / "NCT00000410.json").read_text(encoding="utf-8"))
+    bad["protocolSection"]["identificationModule"]["nctId"] = "NCT00000411"
+    bad["protocolSection"]["statusModule"]["overallStatus"] = "SLEEPING"
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    report = import_paths([ctgov_data, tmp_path / "bad.json"], batch_size=4)
+    files = sorted(ctgov_data.glob("*.json"))
+    assert report.counts["created"] == len(files)
+    assert [(failure.nct_id, failure.source) for failure in report.failures] == [
+        ("NCT00000411", str(tmp_path / "bad.json"))
+    ]
+    assert "'SLEEPING' is not a valid choice" in report.failures[0].reason
+    assert report.changed == [path.stem for path in files]
+    for path in files[:: len(files) // 6]:
+        study = json.loads(path.read_text(encoding="utf-8"))
+        exported = trial_to_study(Trial.objects.for_export().get(nct_id=path.stem))
+        assert [project(exported, covered) for covered in COVERED_PATHS] == [
+            project(study, covered) for covered in COVERED_PATHS
+        ]
+    again = import_paths([ctgov_data], batch_size=4)
+    assert again.counts["unchanged"] == len(files) and not again.changed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer thread runs on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_an_error_in_the_writer_thread_stops_the_import(ctgov_data, monkeypatch):
+    from trials import importers
+
+    saved = []
+
+    def failing(items):
+        if saved:
+            raise RuntimeError("the disk is full")
+        saved.append(len(items))
+        return importers.save_prepared(items)
+
+    monkeypatch.setattr(
+        importers._BatchWriter, "_save_in_thread", staticmethod(lambda batch: failing([item for _, item in batch]))
+    )
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        import_paths([ctgov_data], batch_size=5)
+    assert Trial.objects.count() == 5

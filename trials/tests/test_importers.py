@@ -235,22 +235,48 @@ def test_after_a_staff_edit_reimport_compares_field_by_field(seed_trial, seed_te
     assert Trial.objects.get(pk=seed_trial.pk).brief_title.startswith("Low Dose IL-2")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL GIN indexes")
-def test_a_bulk_import_builds_the_search_indexes_once_and_always_restores_them(db, ctgov_data):
-    from trials.importers import deferred_search_indexes
+def _schema() -> tuple[set[str], set[str]]:
+    """Every index definition and every foreign key of the trial tables."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'trials%%'")
+        indexes = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text LIKE 'trials%%'"
+        )
+        return indexes, {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes and checks")
+def test_a_bulk_import_builds_indexes_and_checks_once_and_always_restores_them(db, ctgov_data):
+    from trials.importers import bulk_load
     from trials.search import backend
 
-    def gin_indexes() -> set[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%%USING gin%%'")
-            return {row[0] for row in cursor.fetchall()}
-
-    before = gin_indexes()
-    assert "trials_trial_search_vector_gin" in before
-    with pytest.raises(RuntimeError), deferred_search_indexes():
-        assert gin_indexes() == set()
+    indexes, foreign_keys = _schema()
+    assert any("trials_trial_search_vector_gin" in definition for definition in indexes)
+    with pytest.raises(RuntimeError), bulk_load():
+        during_indexes, during_keys = _schema()
+        # Kept: primary keys, unique constraints and each table's trial key.
+        assert not any("USING gin" in definition for definition in during_indexes)
+        assert "CREATE INDEX trial_by_last_update" not in " ".join(during_indexes)
+        assert any(definition.endswith("ON public.trials_site USING btree (trial_id)") for definition in during_indexes)
+        # The related-trials tables are not the writer's, and keep theirs.
+        assert during_keys and all(key.startswith("trials_similar") for key in during_keys)
         raise RuntimeError("the import failed")
-    assert gin_indexes() == before
-    report = import_paths([ctgov_data], defer_indexes=True)
-    assert report.ok and gin_indexes() == before
+    assert _schema() == (indexes, foreign_keys)
+    report = import_paths([ctgov_data], bulk=True)
+    assert report.ok and _schema() == (indexes, foreign_keys)
     assert backend().matching(Trial.objects.all(), "vardenafil").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes and checks")
+def test_the_next_import_repairs_a_bulk_import_killed_halfway(db, seed_text, tmp_path):
+    from trials.importers import bulk_load
+    from trials.models import DeferredStatement
+
+    before = _schema()
+    loading = bulk_load()
+    loading.__enter__()  # and never left, as when the process is killed
+    assert DeferredStatement.objects.count() > 40 and _schema() != before
+    (tmp_path / "seed.txt").write_text(seed_text, encoding="utf-8")
+    assert import_paths([tmp_path / "seed.txt"]).ok
+    assert _schema() == before and not DeferredStatement.objects.exists()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -11,7 +12,7 @@ from tqdm import tqdm
 
 from trials.ctgov import study_to_record
 from trials.generation import generate_studies
-from trials.importers import BATCH_SIZE
+from trials.importers import BATCH_SIZE, bulk_load, worth_bulk_loading
 from trials.importers.writer import Prepared, prepare, save_prepared
 
 
@@ -46,7 +47,11 @@ class Command(BaseCommand):
         ]
         started = time.perf_counter()
         failed = 0
-        with tqdm(total=count, unit="trial", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+        # Many trials at once: indexes and checks are built once at the end.
+        with (
+            bulk_load() if worth_bulk_loading(count) else contextlib.nullcontext(),
+            tqdm(total=count, unit="trial", disable=not sys.stderr.isatty(), file=sys.stderr) as bar,
+        ):
             if workers > 0 and len(tasks) > 1:
                 connections.close_all()  # forked workers must not share the connection
                 with multiprocessing.get_context("fork").Pool(workers) as pool:

@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from trials.importers import DEFER_INDEXES_FROM, count_documents, default_workers, import_paths
+from trials.importers import count_documents, default_workers, import_paths, worth_bulk_loading
 
 
 def iso_date(value: str) -> datetime.date:
@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 since=since_date,
                 progress=bar.update,
                 workers=default_workers(total) if workers is None else workers,
-                defer_indexes=total >= DEFER_INDEXES_FROM,
+                bulk=worth_bulk_loading(total),
             )
         for failure in report.failures:
             self.stderr.write(f"Failed: {failure}")
