@@ -118,9 +118,11 @@ DATABASES = {
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Search combines large bitmaps (a common term AND a status); with the
-    # default 4 MB they turn lossy and every match is rechecked.
+    # default 4 MB they turn lossy and every match is rechecked. JIT off: the
+    # planner compiles any query it costs high, such as a count over many
+    # matches, and compiling takes longer than such a query runs.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c work_mem={os.environ.get('DJANGO_DB_WORK_MEM', '64MB')}"
+        f"-c work_mem={os.environ.get('DJANGO_DB_WORK_MEM', '64MB')} -c jit=off"
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

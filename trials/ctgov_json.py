@@ -133,6 +133,9 @@ class ObjectReader:
                     # A fresh list each time: records are changed after reading.
                     values[field_name] = [] if blank.__class__ is list else blank
                     continue
+                if convert is _text and value.__class__ is str:
+                    values[field_name] = value  # most elements: no call needed
+                    continue
                 try:
                     values[field_name] = convert(value)
                 except StudyError as error:

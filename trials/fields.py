@@ -72,3 +72,39 @@ class CodeListField(models.CharField):
 
     def _check_choices(self):
         return []
+
+
+class TokenListField(models.Field):
+    """A trial's facet tokens (``S:RECRUITING``, ``N:FRANCE``): a text array on PostgreSQL.
+
+    What the filters ask of a trial (its status, phases, sites' countries,
+    conditions...) as tokens in one array, indexed with its search vector in
+    a single GIN index, so that text and filters are matched in one index
+    scan. They are written by the database itself (the SQL function
+    ``trials_facet_tokens``, migration 0012); other databases leave the column
+    empty and filter on the columns.
+    """
+
+    description = "Facet tokens"
+
+    def db_type(self, connection):
+        return "text[]" if connection.vendor == "postgresql" else "text"
+
+
+@TokenListField.register_lookup
+class AnyToken(models.Lookup):
+    """``facet_tokens__any=["s:RECRUITING", "s:COMPLETED"]``: the trial has one of these tokens.
+
+    Tokens are stored in upper case, as ``upper()`` makes them; the wanted ones
+    go through ``upper()`` too, which PostgreSQL folds into constants, so the
+    planner sees (and estimates) the array itself.
+    """
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        tokens = [str(token) for token in self.rhs]
+        array = ", ".join(["upper(%s)"] * len(tokens))
+        return f"{lhs} && ARRAY[{array}]::text[]", [*lhs_params, *tokens]

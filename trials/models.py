@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from . import choices
 from .criteria import Criteria, split_criteria
-from .fields import CodeListField
+from .fields import CodeListField, TokenListField
 from .values import PartialDate
 
 NCT_ID_PATTERN = r"^NCT\d{8}$"
@@ -49,12 +49,14 @@ class TrialQuerySet(models.QuerySet):
         return self.filter(has_phase(phase))
 
     def for_list(self) -> TrialQuerySet:
-        """What a list row shows: lead sponsor, conditions, interventions; one query each.
+        """What a list row shows: a few columns, lead sponsor, conditions, interventions; one query each.
 
-        Site counts come from ``attach_site_counts`` on the page's rows: counting
-        in this query would group the whole result before the page is cut.
+        Only the columns a row shows: the long texts would be read from their
+        TOAST tables and decompressed for nothing. Site counts come from
+        ``attach_site_counts`` on the page's rows: counting in this query would
+        group the whole result before the page is cut.
         """
-        return self.prefetch_related(
+        return self.only(*LIST_COLUMNS).prefetch_related(
             Prefetch("sponsors", queryset=Sponsor.objects.filter(is_lead=True), to_attr="lead_sponsors"),
             Prefetch("trial_conditions", queryset=TrialCondition.objects.select_related("condition")),
             Prefetch("interventions", queryset=Intervention.objects.only("id", "trial_id", "name", "type", "position")),
@@ -98,9 +100,22 @@ class TrialQuerySet(models.QuerySet):
         return self.prefetch_related(*RESULT_RELATIONS.values())
 
     def for_export(self) -> TrialQuerySet:
-        """Everything ``ctgov.trial_to_study`` writes: the tabs' children and the results."""
+        """A trial with everything its record holds: the tabs' children and the results."""
         return self.for_detail().with_results()
 
+
+# The trial columns a list row (``includes/trial_row.html``) shows.
+LIST_COLUMNS = (
+    "nct_id",
+    "brief_title",
+    "overall_status",
+    "phases",
+    "study_type",
+    "minimum_age",
+    "maximum_age",
+    "sex",
+    "last_update_posted_date",
+)
 
 # Results model → the trial's relation to its rows (every result row points at its trial).
 RESULT_RELATIONS: dict[str, str] = {
@@ -292,6 +307,8 @@ class Trial(models.Model):
 
     # Weighted full-text vector, PostgreSQL only (search.py keeps it current).
     search_vector = SearchVectorField(null=True, editable=False)
+    # What the filters match, PostgreSQL only (see ``TokenListField``).
+    facet_tokens = TokenListField(null=True, editable=False)
 
     # Not auto_now_add: an import that rewrites a trial keeps its creation time.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -465,10 +482,12 @@ class TrialChild(models.Model):
 
 class TrialCondition(TrialChild):
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="trial_conditions")
-    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="trial_links")
+    # Indexed with the trial (below): the trials of some conditions are counted from the index alone.
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="trial_links", db_index=False)
 
     class Meta(TrialChild.Meta):
         constraints = [models.UniqueConstraint(fields=["trial", "condition"], name="unique_trial_condition")]
+        indexes = [models.Index(fields=["condition", "trial"], name="trial_condition_by_condition")]
 
     def __str__(self) -> str:
         return self.condition.name

@@ -41,8 +41,14 @@ def _exists(model, **lookup) -> Exists:
 def _condition_area(term: str) -> Q:
     from .models import Condition
 
-    # Through the small table of condition names (and its trigram index).
-    return Q(_exists(TrialCondition, condition__in=Condition.objects.filter(name__icontains=term)))
+    # Through the small table of condition names (and its trigram index),
+    # then the trials' facet tokens where there are some.
+    matching = Condition.objects.filter(name__icontains=term)
+    if backend().has_facet_tokens:
+        ids = list(matching.values_list("id", flat=True)[: MAX_TOKENS + 1])
+        if len(ids) <= MAX_TOKENS:
+            return Q(facet_tokens__any=[f"c:{pk}" for pk in ids]) if ids else Q(pk__in=[])
+    return Q(_exists(TrialCondition, condition__in=matching))
 
 
 def _intervention_area(term: str) -> Q:
@@ -82,6 +88,22 @@ def _basic_area(term: str) -> Q:
         | _sponsor_area(term)
         | Q(_exists(Identifier, identifier__iexact=term))
     )
+
+
+def count_condition_area(text: str) -> int | None:
+    """How many trials ``match(..., text, "cond")`` finds, counted from the conditions' index.
+
+    Only for one plain term (None otherwise): the trials of the conditions
+    named like it, read from the (condition, trial) index without the trials.
+    """
+    from .models import Condition
+
+    alternatives = parse_query(text)
+    if len(alternatives) != 1 or len(alternatives[0]) != 1 or alternatives[0][0][1]:
+        return None
+    term = alternatives[0][0][0]
+    matching = Condition.objects.filter(name__icontains=term)
+    return TrialCondition.objects.filter(condition__in=matching).values("trial").distinct().count()
 
 
 AREAS = {
@@ -166,6 +188,8 @@ def match(queryset: QuerySet, text: str, area: str = "term", strict: bool = True
 
 SNIPPET_START, SNIPPET_STOP = "\x02", "\x03"
 CLOSE_MATCHES = 5
+# Most tokens a filter asks for at once (conditions named like a word); past it, a join.
+MAX_TOKENS = 500
 # How many matches relevance ranking reads, at most (see PostgresBackend.ranked).
 RANK_CANDIDATES = 500
 
@@ -181,6 +205,8 @@ def highlight(text: str) -> str:
 
 class PostgresBackend:
     config = "trialportal"
+    # Filters match facet tokens (fields.TokenListField).
+    has_facet_tokens = True
 
     def query(self, text: str):
         from django.contrib.postgres.search import SearchQuery
@@ -235,7 +261,7 @@ class PostgresBackend:
         return {pk: highlight(snippet) for pk, snippet in rows.values_list("pk", "snippet")}
 
     def update_vectors(self, trial_ids: list[int]) -> None:
-        """Recompute the vectors of these trials from what is stored (after a staff edit)."""
+        """Recompute the vectors and facet tokens of these trials from what is stored (after a staff edit)."""
         from django.db import connection
 
         from .models import Trial
@@ -244,9 +270,10 @@ class PostgresBackend:
         if not trials:
             return
         documents = [trial_documents(trial) for trial in trials]
+        vector = VECTOR_SQL.format(a="v.a", b="v.b", c="v.c", d="v.d")
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""UPDATE trials_trial AS t SET search_vector = {VECTOR_SQL.format(a="v.a", b="v.b", c="v.c", d="v.d")}
+                f"""UPDATE trials_trial AS t SET search_vector = {vector}, facet_tokens = {FACETS_FROM_ROWS}
                 FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) AS v(id, a, b, c, d)
                 WHERE t.id = v.id""",
                 [[trial.pk for trial in trials], *([document[i] for document in documents] for i in range(4))],
@@ -274,6 +301,16 @@ VECTOR_SQL = (
     " || setweight(to_tsvector('trialportal', {c}), 'C') || setweight(to_tsvector('trialportal', {d}), 'D')"
 )
 DESCRIPTION_LIMIT = 50_000
+
+# A stored trial ``t``'s facet tokens (see ``fields.TokenListField`` and migration 0012).
+FACETS_FROM_ROWS = """trials_facet_tokens(
+    t.overall_status, t.phases, t.study_type, t.allocation, t.sex, t.healthy_volunteers, t.has_results,
+    (SELECT agency_class FROM trials_sponsor WHERE trial_id = t.id AND is_lead ORDER BY position LIMIT 1),
+    ARRAY(SELECT country FROM trials_site WHERE trial_id = t.id ORDER BY position, id),
+    ARRAY(SELECT city FROM trials_site WHERE trial_id = t.id ORDER BY position, id),
+    ARRAY(SELECT condition_id FROM trials_trialcondition WHERE trial_id = t.id),
+    ARRAY(SELECT type FROM trials_intervention WHERE trial_id = t.id)
+)"""
 
 
 def search_documents(
@@ -320,6 +357,8 @@ def trial_documents(trial) -> tuple[str, str, str, str]:
 
 class SimpleBackend:
     """Term matching for databases without full-text search."""
+
+    has_facet_tokens = False
 
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         return match(queryset, text, "term", strict=False)

@@ -25,9 +25,14 @@ from .models import SimilarTrial, Trial, attach_site_counts
 T = TypeVar("T")
 TRIALS_PER_PAGE = 25
 EXPORT_LIMIT = 1000
-# Counting stops here: "10,000+ trials". Past it, exact counts and the
-# status and phase counts would cost a scan of every match.
-COUNT_LIMIT = 10_000
+# Counting stops here. Past it the count shown is the database's estimate
+# ("About 210,000 trials"), and the status and phase counts are left out.
+COUNT_LIMIT = 2_000
+# When the planner expects this many matches, counting would only confirm
+# that there are more than COUNT_LIMIT: the estimate is shown without it.
+CONFIDENT_ESTIMATE = 2 * COUNT_LIMIT
+# Pages go through this many trials at most.
+PAGE_LIMIT = 10_000
 # How long a count or a facet may take on PostgreSQL before it gives way.
 COUNT_TIMEOUT_MS = 50
 
@@ -47,44 +52,63 @@ def within_time(query: Callable[[], T]) -> T | None:
         raise
 
 
-def estimate(queryset) -> int:
-    """The planner's estimate of how many rows ``queryset`` returns."""
+def estimate(queryset) -> int | None:
+    """The planner's estimate of how many rows ``queryset`` returns (PostgreSQL; None elsewhere)."""
     import json
 
+    if connection.vendor != "postgresql":
+        return None
     plan = json.loads(queryset.explain(format="json"))
-    return min(int(plan[0]["Plan"]["Plan Rows"]), COUNT_LIMIT + 1)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class CappedPaginator(Paginator):
-    """Pages of ``object_list``, counted on ``matches`` (the same trials, unordered) up to a limit.
+    """Pages of ``object_list``, counted on ``matches`` (the same trials, unordered), within limits.
 
-    Counting stops at ``limit`` + 1 rows, which tells the limit was passed.
+    Matches are counted exactly up to ``COUNT_LIMIT``; past it ``total`` is
+    the planner's estimate (``estimated``), or the limit itself when there is
+    none (``capped``). Pages go through ``page_limit`` trials at most; with
+    an estimate the last pages may hold nothing, which ``page`` finds out.
     """
 
-    def __init__(self, object_list, per_page, matches, limit: int = COUNT_LIMIT):
+    def __init__(self, object_list, per_page, matches, page_limit: int = PAGE_LIMIT):
         super().__init__(object_list, per_page)
         self.matches = matches
-        self.limit = limit
-        self.estimated = False  # set by ``total`` when the count gave way to an estimate
+        self.page_limit = page_limit
+        self.estimated = False
+        self.capped = False
 
     @cached_property
     def count(self) -> int:
-        return min(self.total, self.limit)
+        return min(self.total, self.page_limit)
 
     @cached_property
     def total(self) -> int:
-        """The number of matches, or ``COUNT_LIMIT + 1`` when there are more.
-
-        A count that would take longer than ``COUNT_TIMEOUT_MS`` (a common term
-        with a filter that only the table can check) gives way to the
-        planner's estimate, and ``estimated`` says so.
-        """
-        counted = self.matches.values("pk")[: COUNT_LIMIT + 1]
-        result = within_time(counted.count)
-        if result is None:
+        expected = estimate(self.matches.values("pk"))
+        if expected is not None and expected >= CONFIDENT_ESTIMATE:
             self.estimated = True
-            return estimate(counted)
-        return result
+            return expected
+        # Without estimates (SQLite, a small database) pages need counting as far as they go.
+        limit = COUNT_LIMIT if expected is not None else PAGE_LIMIT
+        counted = within_time(self.matches.values("pk")[: limit + 1].count)
+        if counted is not None and counted <= limit:
+            return counted
+        # Too many to count: the estimate, when it says so too.
+        if expected is not None and expected > COUNT_LIMIT:
+            self.estimated = True
+            return expected
+        self.capped = True
+        return limit + 1
+
+    def page(self, number):
+        page = super().page(number)
+        if (self.estimated or self.capped) and page.number > 1 and not page.object_list:
+            raise EmptyPage("That page contains no results")
+        return page
+
+    def _get_page(self, object_list, number, paginator):
+        # Evaluated here, so an estimated last page is known to be empty.
+        return super()._get_page(list(object_list), number, paginator)
 
 
 @dataclass
@@ -95,7 +119,9 @@ class Results:
     count: int = 0
     count_capped: bool = False
     count_estimated: bool = False
+    count_exact: bool = False
     pages_capped: bool = False
+    page_limit: int = PAGE_LIMIT
     ranked_pages_only: bool = False
     page: Page | None = None
     snippets: dict[int, str] = field(default_factory=dict)
@@ -153,12 +179,12 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         return results
     queryset = filterset.qs
     if export:
-        results.export_trials = list(queryset.for_export()[: limit or EXPORT_LIMIT])
+        results.export_trials = list(queryset.for_detail()[: limit or EXPORT_LIMIT])
         results.count = filterset.matches.count()
         return results
 
     # Relevance ranking covers the first RANK_CANDIDATES matches: page through those.
-    limit = search.RANK_CANDIDATES if filterset.ranked_by_relevance else COUNT_LIMIT
+    limit = search.RANK_CANDIDATES if filterset.ranked_by_relevance else PAGE_LIMIT
     paginator = CappedPaginator(queryset.for_list(), TRIALS_PER_PAGE, filterset.matches, limit)
     results.ranked_pages_only = filterset.ranked_by_relevance
     try:
@@ -167,13 +193,13 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         results.errors = [("Page", f"“{page_number}” is not a page number.")]
         return results
     except EmptyPage:
-        results.count = min(paginator.total, COUNT_LIMIT)
-        results.errors = [("Page", f"There is no page {page_number}: the results have {paginator.num_pages} page(s).")]
+        _set_count(results, paginator)
+        pages = f"{paginator.num_pages} page(s)" if results.count_exact else "fewer pages"
+        results.errors = [("Page", f"There is no page {page_number}: the results have {pages}.")]
         return results
-    results.count = min(paginator.total, COUNT_LIMIT)
-    results.count_capped = paginator.total > COUNT_LIMIT
-    results.count_estimated = paginator.estimated
-    results.pages_capped = paginator.total > paginator.limit
+    _set_count(results, paginator)
+    results.pages_capped = paginator.total > paginator.page_limit
+    results.page_limit = paginator.page_limit
     trials = attach_site_counts(list(page.object_list))
     page.object_list = trials
     results.page = page
@@ -182,9 +208,8 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     for trial in trials:
         trial.snippet = results.snippets.get(trial.pk, "")
 
-    if not (results.count_capped or results.count_estimated):
-        results.status_counts = dict(_facet(data, "status", "overall_status"))
-        results.phase_counts = _phase_facet(data)
+    if results.count_exact and results.count <= COUNT_LIMIT:
+        results.status_counts, results.phase_counts = _facets(data)
     if filterset.condition_matches is not None:
         results.close_conditions = filterset.condition_matches
     if not results.count:
@@ -202,34 +227,58 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     return results
 
 
-def _facet(data: QueryDict, name: str, field_name: str) -> list[tuple]:
-    """(value, count) of one facet, for the query with every filter but that facet's own.
+def _set_count(results: Results, paginator: CappedPaginator) -> None:
+    # Capped: "More than" the limit counted to.
+    results.count = paginator.total - 1 if paginator.capped else paginator.total
+    results.count_capped = paginator.capped
+    results.count_estimated = paginator.estimated
+    results.count_exact = not (paginator.capped or paginator.estimated)
 
-    Counted over at most ``COUNT_LIMIT`` matches; past that the facet has no
-    counts (an empty list) rather than partial ones.
+
+def _facets(data: QueryDict) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts per status and per phase, each for the query with every filter but its own.
+
+    Without a status or phase filter both come from one grouped query. Only
+    asked for when the matches were counted (at most ``COUNT_LIMIT``); a
+    facet that takes too long is left out.
     """
-    filterset = TrialFilter(data, queryset=Trial.objects.all(), skip=name)
+    if not (data.getlist("status") or data.getlist("phase")):
+        grouped = _grouped(data, None, ("overall_status", "phases"))
+        statuses: dict[str, int] = {}
+        for (status, _), count in grouped.items():
+            statuses[status] = statuses.get(status, 0) + count
+        return statuses, _per_phase({phases: count for (_, phases), count in grouped.items()})
+    statuses = {status: count for (status,), count in _grouped(data, "status", ("overall_status",)).items()}
+    return statuses, _per_phase({phases: count for (phases,), count in _grouped(data, "phase", ("phases",)).items()})
+
+
+def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...]) -> dict[tuple, int]:
+    """Match counts per value of ``fields``, for the query without the ``skip`` filter; {} when too many."""
+    filterset = TrialFilter(data, queryset=Trial.objects.all(), skip=skip)
     filterset.qs  # noqa: B018 - runs the filters
     # Every match, not ``qs``: relevance ranking reads only the first RANK_CANDIDATES.
     matches = filterset.matches.values("pk")
     grouped = (
         Trial.objects.filter(pk__in=matches[: COUNT_LIMIT + 1])
         .order_by()
-        .values_list(field_name)
+        .values_list(*fields)
         .annotate(count=Count("id"))
-        .values_list(field_name, "count")
+        .values_list(*fields, "count")
     )
     counts = within_time(lambda: list(grouped))
-    return [] if counts is None or sum(count for _, count in counts) > COUNT_LIMIT else counts
+    if counts is None or sum(row[-1] for row in counts) > COUNT_LIMIT:
+        return {}
+    # Phases come as lists: tuples, to be keys.
+    return {tuple(tuple(value) if isinstance(value, list) else value for value in row[:-1]): row[-1] for row in counts}
 
 
-def _phase_facet(data: QueryDict) -> dict[str, int]:
-    """Counts per phase; a Phase 1/Phase 2 trial counts for both."""
-    counts: dict[str, int] = {}
-    for phases, count in _facet(data, "phase", "phases"):
+def _per_phase(counts: dict) -> dict[str, int]:
+    """Counts per phase from counts per list of phases; a Phase 1/Phase 2 trial counts for both."""
+    per_phase: dict[str, int] = {}
+    for phases, count in counts.items():
         for phase in phases:
-            counts[phase] = counts.get(phase, 0) + count
-    return counts
+            per_phase[phase] = per_phase.get(phase, 0) + count
+    return per_phase
 
 
 def _loosen(data: QueryDict) -> list[tuple[str, str]]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from . import api, choices, glossary, results, search, services, structured_data
-from .ctgov import trial_to_study
+from .ctgov import export_studies
 from .exports import csv_text
 from .models import Trial, attach_site_counts
 
@@ -41,8 +41,9 @@ def trial_export(request: HttpRequest, output: str) -> HttpResponse:
     if output == "csv":
         response = HttpResponse(csv_text(trials), content_type="text/csv; charset=utf-8")
     else:
-        body = {"totalCount": results.count, "studies": [trial_to_study(trial) for trial in trials]}
-        response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+        response = api.json_response(
+            {"totalCount": results.count, "studies": export_studies([trial.pk for trial in trials])}
+        )
     response["Content-Disposition"] = f'attachment; filename="trials.{output}"'
     return response
 
@@ -125,7 +126,7 @@ def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
     if nct_id != canonical:
         return redirect("trials:json", nct_id=canonical, permanent=True)
     try:
-        trial = Trial.objects.for_export().get(nct_id=canonical)
+        trial = Trial.objects.only("id", "nct_id").get(nct_id=canonical)
     except Trial.DoesNotExist:
         raise Http404(f"No trial {canonical} is on file.") from None
     return api.study_response(trial)

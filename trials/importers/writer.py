@@ -84,7 +84,16 @@ RESULT_MODELS: dict[str, type[models.Model]] = {name: getattr(trial_models, name
 _LINK_FIELDS = {"arm_groups": "intervention_names", "interventions": "arm_group_labels"}
 # Columns that point at another of the trial's rows: compared by that row's index instead.
 _BLANK = (None, "", [])
-_NOT_COMPARED = {"id", "trial", "created_at", "updated_at", "source_digest", "search_vector", "site"}
+_NOT_COMPARED = {
+    "id",
+    "trial",
+    "created_at",
+    "updated_at",
+    "source_digest",
+    "search_vector",
+    "facet_tokens",
+    "site",
+}
 
 
 def record_digest(record: TrialRecord) -> str:
@@ -398,6 +407,18 @@ class _Built:
             detailed_description=fields.get("detailed_description", ""),
         )
 
+    def facet_sources(self, conditions: dict[str, int]) -> tuple:
+        """What ``trials_facet_tokens`` makes the tokens of from the trial's children (see ``FACET_COLUMNS``)."""
+        record = self.record
+        lead = next((sponsor.agency_class for sponsor in record.sponsors if sponsor.is_lead), "")
+        return (
+            lead,
+            [site.country for site in record.sites],
+            [site.city for site in record.sites],
+            [conditions[name] for name in self.conditions],
+            [item.type for item in record.interventions],
+        )
+
     def snapshot(self) -> tuple:
         return (
             tuple((name, getattr(self.trial, name)) for name in _table(Trial).compared),
@@ -547,8 +568,12 @@ def _write(batch: list[_Built]) -> None:
         built.trial.created_at = built.existing.created_at if built.existing else now
         built.trial.updated_at = now
         trial_rows.append({name: getattr(built.trial, name) for name in _table(Trial).attnames})
+    # Condition ids first: a trial's facet tokens name them.
+    conditions = _condition_ids([name for built in batch for name in built.conditions])
     if connection.vendor == "postgresql":
-        _insert_trials_with_vectors(trial_rows, [built.documents() for built in batch])
+        _insert_trials_with_vectors(
+            trial_rows, [built.documents() for built in batch], [built.facet_sources(conditions) for built in batch]
+        )
     else:
         _table(Trial).insert(trial_rows)
 
@@ -592,7 +617,6 @@ def _write(batch: list[_Built]) -> None:
         ],
         with_ids=False,
     )
-    conditions = _condition_ids([name for built in batch for name in built.conditions])
     _table(TrialCondition).insert(
         [
             {"trial_id": built.trial.pk, "condition_id": conditions[name], "position": position}
@@ -628,15 +652,33 @@ def _write_results(batch: list[_Built]) -> None:
         _insert_some_with_ids(model, rows)
 
 
-def _insert_trials_with_vectors(rows: list[dict], documents: list[tuple[str, str, str, str]]) -> None:
-    """Insert trials with their search vectors computed on the way in.
+# Staged beside a trial's row: what its facet tokens are made of (``_Built.facet_sources``).
+FACET_COLUMNS = (
+    ("lead_class", "text"),
+    ("site_countries", "text[]"),
+    ("site_cities", "text[]"),
+    ("condition_ids", "bigint[]"),
+    ("intervention_types", "text[]"),
+)
+FACETS_FROM_STAGING = (
+    "trials_facet_tokens(overall_status, phases, study_type, allocation, sex, healthy_volunteers, has_results, "
+    + ", ".join(name for name, _ in FACET_COLUMNS)
+    + ")"
+)
+
+
+def _insert_trials_with_vectors(
+    rows: list[dict], documents: list[tuple[str, str, str, str]], facets: list[tuple]
+) -> None:
+    """Insert trials with their search vectors and facet tokens computed on the way in.
 
     Rows are copied to a staging table with their four search documents and
-    moved over in one ``INSERT ... SELECT``: setting the vector afterwards
-    would rewrite every row and every index entry a second time.
+    what their tokens are made of, and moved over in one ``INSERT ... SELECT``:
+    setting either afterwards would rewrite every row and every index entry
+    a second time.
     """
     table = _table(Trial)
-    columns = [column for column in table.columns if column != "search_vector"]
+    columns = [column for column in table.columns if column not in ("search_vector", "facet_tokens")]
     column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
     vector = search.VECTOR_SQL.format(a="doc_a", b="doc_b", c="doc_c", d="doc_d")
     with connection.cursor() as cursor:
@@ -645,22 +687,25 @@ def _insert_trials_with_vectors(rows: list[dict], documents: list[tuple[str, str
         compression = " COMPRESSION lz4" if _has_lz4(cursor) else ""
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS trials_trial_staging (LIKE trials_trial INCLUDING COMPRESSION, "
-            + ", ".join(f"doc_{part} text{compression}" for part in "abcd")
+            + ", ".join(
+                [f"doc_{part} text{compression}" for part in "abcd"]
+                + [f"{name} {kind}" for name, kind in FACET_COLUMNS]
+            )
             + ")"
         )
         positions = [table.columns.index(column) for column in columns]
         _copy(
             cursor,
             "trials_trial_staging",
-            [*columns, "doc_a", "doc_b", "doc_c", "doc_d"],
+            [*columns, "doc_a", "doc_b", "doc_c", "doc_d", *(name for name, _ in FACET_COLUMNS)],
             (
-                [*(values[index] for index in positions), *document]
-                for values, document in zip(map(table.db_row, rows), documents, strict=True)
+                [*(values[index] for index in positions), *document, *facet]
+                for values, document, facet in zip(map(table.db_row, rows), documents, facets, strict=True)
             ),
         )
         cursor.execute(
-            f"INSERT INTO trials_trial ({column_list}, search_vector) "
-            f"SELECT {column_list}, {vector} FROM trials_trial_staging"
+            f"INSERT INTO trials_trial ({column_list}, search_vector, facet_tokens) "
+            f"SELECT {column_list}, {vector}, {FACETS_FROM_STAGING} FROM trials_trial_staging"
         )
         # TRUNCATE, not DELETE: a temporary table is never vacuumed, and the
         # next batch's INSERT ... SELECT would scan every dead row left behind.

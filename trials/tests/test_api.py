@@ -176,3 +176,14 @@ def test_openapi_description_and_api_page(client, db):
     page = client.get("/api/").content.decode()
     assert "/api/v2/openapi.json" in page
     assert 'href="/api/"' in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("condition", ["diabetes", "erectile", "cancer", "no-such-illness"])
+def test_a_condition_query_alone_is_counted_on_the_conditions(client, on_file, condition, monkeypatch):
+    from trials import search
+
+    counted_on_conditions = get(client, "/api/v2/studies", **{"query.cond": condition, "countTotal": "true"}).json()
+    monkeypatch.setattr(search, "count_condition_area", lambda text: None)
+    counted_on_trials = get(client, "/api/v2/studies", **{"query.cond": condition, "countTotal": "true"}).json()
+    assert counted_on_conditions["totalCount"] == counted_on_trials["totalCount"]
+    assert (counted_on_trials["totalCount"] > 0) == (condition != "no-such-illness")

@@ -175,14 +175,48 @@ def test_admin_edits_keep_the_search_vector_current(seed_trial):
     ) == ["NCT04133233"]
 
 
-def test_counts_stop_at_the_limit_and_facets_are_left_out(client, registry, monkeypatch):
+def test_past_the_count_limit_the_estimate_is_shown_without_facets(client, registry, monkeypatch):
     from trials import services
 
+    completed = Trial.objects.filter(overall_status="COMPLETED").count()
+    assert completed > 5
+    _, html, found = search(client, status="COMPLETED")
+    assert f"{completed} trials" in html and 'Completed <span class="count">' in html
     monkeypatch.setattr(services, "COUNT_LIMIT", 5)
     _, html, found = search(client, status="COMPLETED")
-    assert "More than 5 trials" in html
-    assert len(found) == 5  # pages go as far as the count
-    assert 'for="status-COMPLETED">Completed</label>' in html
+    if connection.vendor == "postgresql":
+        # The planner's estimate of the matches, said to be one.
+        estimated = int(re.search(r"About ([\d,]+) trials", html).group(1).replace(",", ""))
+        assert completed / 2 <= estimated <= completed * 2
+    else:
+        # No estimate: as many as were counted.
+        assert f"{completed} trials" in html
+    assert len(found) == min(completed, 25)
+    assert 'for="status-COMPLETED">Completed</label>' in html  # no count beside it
+
+
+@postgres_only
+def test_the_estimate_alone_answers_when_the_planner_expects_very_many(client, registry, monkeypatch):
+    from trials import services
+
+    monkeypatch.setattr(services, "CONFIDENT_ESTIMATE", 1)
+    counts = []
+    monkeypatch.setattr(services, "within_time", lambda query: counts.append(query) or query())
+    _, html, found = search(client, status="COMPLETED")
+    assert "About " in html and found
+    assert counts == []  # nothing was counted
+
+
+@postgres_only
+def test_a_page_past_the_end_of_an_estimate_is_a_clear_400(client, registry, monkeypatch):
+    from trials import services
+
+    completed = Trial.objects.filter(overall_status="COMPLETED").count()
+    monkeypatch.setattr(services, "COUNT_LIMIT", 1)
+    monkeypatch.setattr(services, "estimate", lambda queryset: 10 * completed + 100)
+    response, html, _ = search(client, status="COMPLETED", page=(completed // 25) + 5)
+    assert response.status_code == 400
+    assert "the results have fewer pages" in html
 
 
 def test_relevance_ranking_pages_through_its_candidates(client, registry, monkeypatch):
@@ -205,3 +239,80 @@ def test_facets_count_every_match_not_only_the_ranked_ones(registry, monkeypatch
     results = services.search_trials(QueryDict("q=diabetes"), page_number=None)
     assert results.count > 2
     assert sum(results.status_counts.values()) == results.count
+
+
+@postgres_only
+def test_facet_tokens_written_on_import_equal_those_made_from_the_stored_rows(registry):
+    from trials.search import FACETS_FROM_ROWS
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.nct_id FROM trials_trial AS t WHERE t.facet_tokens IS DISTINCT FROM {FACETS_FROM_ROWS}"
+        )
+        assert cursor.fetchall() == []
+    tokens = Trial.objects.get(nct_id="NCT04133233").facet_tokens
+    assert {"S:COMPLETED", "P:PHASE2", "T:INTERVENTIONAL", "X:FEMALE", "X:MALE", "N:FRANCE", "M:FRANCE|CRÉTEIL"} <= set(
+        tokens
+    )
+
+
+FILTER_CASES = [
+    {"status": ["RECRUITING", "COMPLETED"]},
+    {"phase": ["PHASE1"]},
+    {"phase": ["EARLY_PHASE1", "PHASE4"]},
+    {"study_type": ["OBSERVATIONAL"]},
+    {"allocation": ["RANDOMIZED"]},
+    {"sponsor_class": ["INDUSTRY", "NIH"]},
+    {"sex": "FEMALE"},
+    {"sex": "MALE"},
+    {"healthy_volunteers": "yes"},
+    {"healthy_volunteers": "no"},
+    {"has_results": "yes"},
+    {"country": "united states"},
+    {"city": "PARIS"},
+    {"country": "France", "city": "paris"},
+    {"intervention": "Drug"},
+    {"condition": "diabetes"},
+    {"condition": "bipolr"},
+    {"q": "cancer", "status": "COMPLETED", "phase": "PHASE3"},
+    {"q": "study", "sex": "MALE", "healthy_volunteers": "no", "has_results": "no", "allocation": "RANDOMIZED"},
+]
+
+
+@postgres_only
+@pytest.mark.parametrize("params", FILTER_CASES)
+def test_filters_on_facet_tokens_find_what_the_columns_find(registry, params, monkeypatch):
+    from django.http import QueryDict
+
+    from trials import search as search_module
+    from trials.filters import TrialFilter
+
+    data = QueryDict(mutable=True)
+    for name, value in params.items():
+        data.setlist(name, value if isinstance(value, list) else [value])
+
+    def found() -> list[str]:
+        filterset = TrialFilter(data, queryset=Trial.objects.all())
+        assert filterset.is_valid(), filterset.errors
+        filterset.qs  # noqa: B018 - runs the filters
+        return sorted(filterset.matches.values_list("nct_id", flat=True))
+
+    on_tokens = found()
+    # With a text every filter is on tokens; without one, those of joined rows.
+    assert ('"facet_tokens" &&' in str(TrialFilter(data, queryset=Trial.objects.all()).qs.query)) == (
+        "q" in params or {"country", "city", "condition", "intervention", "sponsor_class"} & set(params) != set()
+    )
+    monkeypatch.setattr(search_module.PostgresBackend, "has_facet_tokens", False)
+    assert on_tokens == found()
+    assert on_tokens or params in ({"phase": ["EARLY_PHASE1", "PHASE4"]},)
+
+
+@postgres_only
+def test_a_staff_edit_updates_the_facet_tokens(seed_trial):
+    from trials import search as search_module
+
+    seed_trial.overall_status = "SUSPENDED"
+    seed_trial.save()
+    search_module.backend().update_vectors([seed_trial.pk])
+    seed_trial.refresh_from_db()
+    assert "S:SUSPENDED" in seed_trial.facet_tokens and "S:COMPLETED" not in seed_trial.facet_tokens

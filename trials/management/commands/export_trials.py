@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trials.ctgov import trial_to_study
+from trials.ctgov import export_studies
 from trials.exports import csv_text
 from trials.models import Trial
 
@@ -39,22 +39,27 @@ class Command(BaseCommand):
         elif target.suffix.lower() == ".zip":
             with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
                 for start in range(0, len(ids), CHUNK):
-                    for trial in self._chunk(ids, start):
-                        archive.writestr(f"{trial.nct_id}.json", self._json(trial))
+                    for nct_id, text in self._studies(ids, start):
+                        archive.writestr(f"{nct_id}.json", text)
         else:
             if target.exists() and not target.is_dir():
                 raise CommandError(f"{target} is a file; name a directory, a .zip or a .csv")
             target.mkdir(parents=True, exist_ok=True)
             for start in range(0, len(ids), CHUNK):
-                for trial in self._chunk(ids, start):
-                    (target / f"{trial.nct_id}.json").write_text(self._json(trial), encoding="utf-8")
+                for nct_id, text in self._studies(ids, start):
+                    (target / f"{nct_id}.json").write_text(text, encoding="utf-8")
         self.stdout.write(f"Exported {len(ids)} trial(s) to {target}")
 
     @staticmethod
     def _chunk(ids: list[int], start: int):
         # Fixed-size chunks keep memory flat and queries per chunk constant.
-        return Trial.objects.for_export().filter(pk__in=ids[start : start + CHUNK]).order_by("nct_id")
+        return Trial.objects.for_detail().filter(pk__in=ids[start : start + CHUNK]).order_by("nct_id")
 
     @staticmethod
-    def _json(trial: Trial) -> str:
-        return json.dumps(trial_to_study(trial), ensure_ascii=False, indent=1)
+    def _studies(ids: list[int], start: int):
+        """(NCT ID, JSON text) of each study of a chunk."""
+        for study in export_studies(ids[start : start + CHUNK]):
+            yield (
+                study["protocolSection"]["identificationModule"]["nctId"],
+                json.dumps(study, ensure_ascii=False, indent=1),
+            )
