@@ -21,7 +21,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from trials.ctgov import COVERED_PATHS, project, trial_to_study  # noqa: E402
+from trials.ctgov import COVERED_PATHS, export_studies, project  # noqa: E402
 from trials.models import Trial  # noqa: E402
 
 CHUNK = 200
@@ -33,15 +33,18 @@ def main(folder: Path) -> int:
     compared = missing = 0
     for start in range(0, len(files), CHUNK):
         chunk = files[start : start + CHUNK]
-        trials = {
-            trial.nct_id: trial for trial in Trial.objects.for_export().filter(nct_id__in=[f.stem for f in chunk])
+        ids = dict(Trial.objects.filter(nct_id__in=[f.stem for f in chunk]).values_list("nct_id", "pk"))
+        # The API's own bulk export, a chunk at a time.
+        studies = {
+            study["protocolSection"]["identificationModule"]["nctId"]: study
+            for study in export_studies(list(ids.values()))
         }
         for path in chunk:
-            if path.stem not in trials:
+            if path.stem not in studies:
                 missing += 1
                 continue
             original = json.loads(path.read_text(encoding="utf-8"))
-            exported = trial_to_study(trials[path.stem])
+            exported = studies[path.stem]
             compared += 1
             differences += [
                 (path.stem, covered)

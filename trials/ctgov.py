@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import choices
-from .ctgov_json import EMPTY as _EMPTY
-from .ctgov_json import Element, ObjectReader, StudyError, get_path, set_path
+from .ctgov_json import Element, ObjectReader, ObjectWriter, StudyError, get_path, set_path
 from .ctgov_json import read_value as _read
-from .ctgov_json import write_value as _write
 from .importers.records import (
     ArmGroupRecord,
     ContactRecord,
@@ -475,7 +473,7 @@ def export_studies(trial_ids: list[int]) -> list[dict]:
         return []
     trials = {
         values[0]: dict(zip(_TRIAL_COLUMNS, values[1:], strict=True))
-        for values in models.Trial.objects.filter(pk__in=trial_ids).values_list("id", *_TRIAL_COLUMNS)
+        for values in models.Trial.objects.filter(id__any_of=trial_ids).values_list("id", *_TRIAL_COLUMNS)
     }
     children: dict[int, dict[str, list[dict]]] = {pk: {name: [] for name in _CHILD_COLUMNS} for pk in trials}
     for attribute, model in (
@@ -492,19 +490,19 @@ def export_studies(trial_ids: list[int]) -> list[dict]:
         ("documents", models.Document),
     ):
         columns = _CHILD_COLUMNS[attribute]
-        query = model.objects.filter(trial_id__in=trials).order_by("trial_id", "position", "id")
+        query = model.objects.filter(trial_id__any_of=trials).order_by("trial_id", "position", "id")
         for trial_id, *values in query.values_list("trial_id", *columns):
             children[trial_id][attribute].append(dict(zip(columns, values, strict=True)))
     conditions: dict[int, list[str]] = {pk: [] for pk in trials}
     for trial_id, name in (
-        models.TrialCondition.objects.filter(trial_id__in=trials)
+        models.TrialCondition.objects.filter(trial_id__any_of=trials)
         .order_by("trial_id", "position", "id")
         .values_list("trial_id", "condition__name")
     ):
         conditions[trial_id].append(name)
     links: dict[int, list[tuple]] = {pk: [] for pk in trials}
     for trial_id, arm_id, intervention_id, label_position in (
-        models.ArmGroupIntervention.objects.filter(arm_group__trial_id__in=trials)
+        models.ArmGroupIntervention.objects.filter(arm_group__trial_id__any_of=trials)
         .order_by("position", "id")
         .values_list("arm_group__trial_id", "arm_group_id", "intervention_id", "label_position")
     ):
@@ -543,12 +541,12 @@ def _linked(children: dict[str, list[dict]], links: list[tuple]) -> dict[str, li
     return children
 
 
+_TRIAL_WRITER = ObjectWriter(TRIAL_ELEMENTS)
+_CHILD_WRITERS = {id(child): ObjectWriter(child.elements) for child in CHILD_LISTS}
+
+
 def _study(trial: dict, conditions: list[str], children: dict[str, list[dict]], results_rows: dict) -> dict:
-    study: dict = {}
-    for element in TRIAL_ELEMENTS:
-        value = trial[element.field]
-        if value not in _EMPTY:
-            set_path(study, element.path, _write(value, element.kind))
+    study = _TRIAL_WRITER.write(trial, {})
     for date in PARTIAL_DATES:
         day = trial[f"{date.name}_date"]
         if day is not None:
@@ -561,16 +559,13 @@ def _study(trial: dict, conditions: list[str], children: dict[str, list[dict]], 
     entries_by_attribute: dict[str, list[dict]] = {}
     for child in CHILD_LISTS:
         items = []
+        writer, fixed = _CHILD_WRITERS[id(child)], child.fixed.items()
         for item in children[child.attribute]:
-            if any(item[name] != value for name, value in child.fixed.items()):
+            if any(item[name] != value for name, value in fixed):
                 continue
             if child.within and item["site"] is None:
                 continue
-            entry: dict = {}
-            for element in child.elements:
-                value = item[element.field]
-                if value not in _EMPTY:
-                    set_path(entry, element.path, _write(value, element.kind))
+            entry = writer.write(item, {})
             if child.within:
                 entries_by_attribute[child.within][item["site"]].setdefault(child.path, []).append(entry)
             else:

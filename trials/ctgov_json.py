@@ -42,11 +42,17 @@ def get_path(data: Any, path: str) -> Any:
     return data
 
 
+_PARENT_PARTS: dict[str, tuple[tuple[str, ...], str]] = {}
+
+
 def set_path(data: dict, path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
+    split = _PARENT_PARTS.get(path)
+    if split is None:
+        *parents, last = path.split(".")
+        split = _PARENT_PARTS[path] = (tuple(parents), last)
+    for part in split[0]:
         data = data.setdefault(part, {})
-    data[last] = value
+    data[split[1]] = value
 
 
 def _text(value: Any) -> str:
@@ -144,6 +150,40 @@ class ObjectReader:
 
 
 _NOTHING: dict = {}
+
+
+class ObjectWriter:
+    """Writes a fixed set of elements into JSON objects, the way ``ObjectReader`` reads them.
+
+    Paths are split once, and elements under the same parent share one walk
+    to it; empty values are left out (and so are parents left empty), as the
+    registry leaves them out.
+    """
+
+    def __init__(self, elements: tuple[Element, ...]):
+        groups: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+        for element in elements:
+            *parent, leaf = element.path.split(".")
+            groups.setdefault(tuple(parent), []).append((element.field, leaf, element.kind))
+        self.groups = tuple((parent, tuple(leaves)) for parent, leaves in groups.items())
+
+    def write(self, values: dict[str, Any], target: dict) -> dict:
+        for parent, leaves in self.groups:
+            node = None
+            for field_name, leaf, kind in leaves:
+                value = values[field_name]
+                if value is None or value == "" or value == []:
+                    continue
+                if kind == "date":
+                    value = value.isoformat()
+                elif kind == "list":
+                    value = list(value)
+                if node is None:
+                    node = target
+                    for part in parent:
+                        node = node.setdefault(part, {})
+                node[leaf] = value
+        return target
 
 
 def write_value(value: Any, kind: str) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core import exceptions
+from django.core.exceptions import EmptyResultSet
 from django.db import models
 
 
@@ -108,3 +109,28 @@ class AnyToken(models.Lookup):
         tokens = [str(token) for token in self.rhs]
         array = ", ".join(["upper(%s)"] * len(tokens))
         return f"{lhs} && ARRAY[{array}]::text[]", [*lhs_params, *tokens]
+
+
+class AnyOf(models.Lookup):
+    """``trial_id__any_of=ids``: ``= ANY(%s)`` on PostgreSQL, ``IN (...)`` elsewhere.
+
+    One array parameter instead of one per id: an API page reads 28 tables
+    for up to 1,000 trials, and placing thousands of parameters costs more
+    than the queries.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = [int(value) for value in self.rhs]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, values]
+        if not values:
+            raise EmptyResultSet
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+models.ForeignKey.register_lookup(AnyOf)
+models.BigAutoField.register_lookup(AnyOf)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ctgov_json import EMPTY, Element, ObjectReader, StudyError, get_path, set_path, write_value
+from .ctgov_json import Element, ObjectReader, ObjectWriter, StudyError, get_path, set_path
 
 RESULTS = "resultsSection"
 FLOW = f"{RESULTS}.participantFlowModule"
@@ -223,6 +223,7 @@ COVERED_RESULT_PATHS: tuple[str, ...] = tuple(
 
 
 _READERS = {id(node): ObjectReader(node.elements) for node, _, _ in _walk(RESULT_NODES)}
+_WRITERS = {id(node): ObjectWriter(node.elements) for node, _, _ in _walk(RESULT_NODES)}
 
 
 def read_results(study: dict) -> dict[str, list[dict]]:
@@ -291,14 +292,23 @@ def stored_rows(trial) -> dict[str, list[dict]]:
 
 
 def stored_rows_for(trial_ids: list[int]) -> dict[int, dict[str, list[dict]]]:
-    """``stored_rows`` of many trials at once: one query per results table, plain rows."""
+    """``stored_rows`` of many trials at once: one query per results table, plain rows.
+
+    Every results module has its groups, so the trials without a group have
+    no results rows: a page of trials without results costs one query.
+    """
     from . import models
 
     rows: dict[int, dict[str, list[dict]]] = {trial_id: {} for trial_id in trial_ids}
+    trial_ids = list(
+        models.ResultGroup.objects.filter(trial_id__any_of=trial_ids).values_list("trial_id", flat=True).distinct()
+    )
+    if not trial_ids:
+        return rows
     for model in RESULT_MODELS:
         columns, keys = _COLUMNS[model], tuple(PARENT_KEYS.get(model, {}))
         names = ("trial_id", "id", *columns, *(f"{key}_id" for key in keys))
-        query = getattr(models, model).objects.filter(trial_id__in=trial_ids).order_by("trial_id", "position", "id")
+        query = getattr(models, model).objects.filter(trial_id__any_of=trial_ids).order_by("trial_id", "position", "id")
         for trial_id, pk, *values in query.values_list(*names):
             row = dict(zip(columns, values[: len(columns)], strict=True))
             row.update(zip(keys, values[len(columns) :], strict=True))
@@ -309,6 +319,8 @@ def stored_rows_for(trial_ids: list[int]) -> dict[int, dict[str, list[dict]]]:
 
 def results_json(rows: dict[str, list[dict]]) -> dict:
     """The ``resultsSection`` of a study (``{}`` when it has none) from keyed rows."""
+    if not any(rows.values()):
+        return {}  # most trials: no walk through the tree of nodes
     by_parent: dict[tuple, list[dict]] = {}
     for model, items in rows.items():
         keys = PARENT_KEYS.get(model, {})
@@ -325,11 +337,7 @@ def results_json(rows: dict[str, list[dict]]) -> dict:
             for row in candidates:
                 if any(row[name] != value for name, value in node.fixed.items()):
                     continue
-                entry: dict = {}
-                for element in node.elements:
-                    value = row[element.field]
-                    if value not in EMPTY:
-                        set_path(entry, element.path, write_value(value, element.kind))
+                entry = _WRITERS[id(node)].write(row, {})
                 build(node.children, entry, row["_key"])
                 entries.append(entry)
             if entries:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
 
 from .models import Identifier, Intervention, Site, Sponsor, TrialCondition
 
@@ -103,7 +103,10 @@ def count_condition_area(text: str) -> int | None:
         return None
     term = alternatives[0][0][0]
     matching = Condition.objects.filter(name__icontains=term)
-    return TrialCondition.objects.filter(condition__in=matching).values("trial").distinct().count()
+    # count(DISTINCT ...) sorts the trial ids it reads; a DISTINCT subquery hashed them, three times slower.
+    return TrialCondition.objects.filter(condition__in=matching).aggregate(trials=Count("trial", distinct=True))[
+        "trials"
+    ]
 
 
 AREAS = {
@@ -191,7 +194,7 @@ CLOSE_MATCHES = 5
 # Most tokens a filter asks for at once (conditions named like a word); past it, a join.
 MAX_TOKENS = 500
 # How many matches relevance ranking reads, at most (see PostgresBackend.ranked).
-RANK_CANDIDATES = 500
+RANK_CANDIDATES = 200
 
 
 def highlight(text: str) -> str:

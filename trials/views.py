@@ -13,7 +13,7 @@ from .models import Trial, attach_site_counts
 
 def home(request: HttpRequest) -> HttpResponse:
     context = {
-        "recent_trials": attach_site_counts(list(Trial.objects.for_list()[:10])),
+        "recent_trials": services.list_rows(attach_site_counts(list(Trial.objects.for_list()[:10]))),
         "trial_count": Trial.objects.count(),
         "recruiting_count": Trial.objects.recruiting().count(),
     }

@@ -162,3 +162,25 @@ def test_the_glossary_explains_every_status_and_phase(client, db):
     for code in choices.Phase.values:
         assert f'id="phase-{code.lower().replace("_", "-")}"' in html, code
     assert 'id="healthy-volunteers"' in html and 'id="masking-quadruple"' in html
+
+
+def test_a_list_row_shows_what_a_reader_scans_for(client, ctgov_data):
+    import json
+
+    from trials.importers import import_paths
+
+    assert import_paths([ctgov_data / "NCT04267848.json", ctgov_data / "NCT02945449.json"], related=False).ok
+    study = json.loads((ctgov_data / "NCT04267848.json").read_text(encoding="utf-8"))["protocolSection"]
+    names = [item["name"] for item in study["armsInterventionsModule"]["interventions"]]
+    html = client.get(reverse("trials:list")).content.decode()
+    row = html[html.index("NCT04267848") - 400 : html.index("NCT02945449")]
+    assert 'href="/trials/NCT04267848/"' in row
+    assert '<span class="visually-hidden">Status: </span>Recruiting</span>' in row
+    assert '<span class="phase">Phase 3</span>' in row and "<span>Interventional</span>" in row
+    assert f"<dd>{', '.join(names[:4])} and {len(names) - 4} more</dd>" in row
+    assert "<dt>Conditions</dt><dd>Lung Non-Small Cell Carcinoma, Lung Non-Small Cell Squamous" in row
+    assert "<dt>Ages</dt><dd>18 Years and older</dd>" in row and "<dt>Sex</dt><dd>All</dd>" in row
+    assert "<dt>Locations</dt><dd>1148</dd>" in row
+    assert "<dt>Sponsor</dt><dd>National Cancer Institute (NCI)</dd>" in row
+    other = html[html.index("NCT02945449") :]
+    assert "<dt>Ages</dt><dd>25 Years to 70 Years</dd>" in other and "<dt>Sex</dt><dd>Male</dd>" in other
