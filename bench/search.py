@@ -117,7 +117,13 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         size = cursor.fetchone()[0]
-    print(f"\n{total} trials, database size {size}, {RUNS} requests per query type (ms, server time)\n")
+        cursor.execute(
+            "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings "
+            "WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'effective_cache_size', 'random_page_cost')"
+        )
+        server = cursor.fetchone()[0]
+    print(f"\n{total} trials, database size {size}, {RUNS} requests per query type (ms, server time)")
+    print(f"PostgreSQL {connection.pg_version // 10000}: {server}\n")
     print(f"{'query type':<18}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
     everything = []
     for kind, values in timings.items():

@@ -118,9 +118,11 @@ class TrialFilter(django_filters.FilterSet):
         form = TrialFilterForm
         fields: list[str] = []
 
-    def __init__(self, *args, skip: str | None = None, **kwargs):
+    def __init__(self, *args, skip: str | None = None, resolved: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.skip = skip
+        # What filters looked up (conditions named like a word), shared with the facets' filtersets.
+        self.resolved = {} if resolved is None else resolved
         self.condition_matches: list[str] | None = None
         # PostgreSQL matches filters on the trial's facet tokens (fields.TokenListField): always
         # those that would join its sites, conditions, interventions or sponsors; its own columns
@@ -178,16 +180,26 @@ class TrialFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        if ("condition", value) not in self.resolved:
+            self.resolved["condition", value] = self._conditions_named(value)
+        matching, self.condition_matches, ids = self.resolved["condition", value]
+        if ids is not None:
+            return queryset.filter(facet_tokens__any=[f"c:{pk}" for pk in ids]) if ids else queryset.none()
+        return queryset.filter(Exists(TrialCondition.objects.filter(trial=OuterRef("pk"), condition__in=matching)))
+
+    def _conditions_named(self, value: str) -> tuple[QuerySet, list[str] | None, list[int] | None]:
+        """(conditions named like ``value``, the close names when none is, their ids for the tokens)."""
         matching = Condition.objects.filter(name__icontains=value)
+        close = None
         if not matching.exists():
             # A misspelling ("bipolr"): the closest condition names on file.
-            self.condition_matches = search.backend().close_conditions(value)
-            matching = Condition.objects.filter(name__in=self.condition_matches)
+            close = search.backend().close_conditions(value)
+            matching = Condition.objects.filter(name__in=close)
         if self.tokens:
             ids = list(matching.values_list("id", flat=True)[: search.MAX_TOKENS + 1])
             if len(ids) <= search.MAX_TOKENS:
-                return queryset.filter(facet_tokens__any=[f"c:{pk}" for pk in ids]) if ids else queryset.none()
-        return queryset.filter(Exists(TrialCondition.objects.filter(trial=OuterRef("pk"), condition__in=matching)))
+                return matching, close, ids
+        return matching, close, None
 
     def filter_intervention(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

@@ -49,18 +49,12 @@ class TrialQuerySet(models.QuerySet):
         return self.filter(has_phase(phase))
 
     def for_list(self) -> TrialQuerySet:
-        """What a list row shows: a few columns, lead sponsor, conditions, interventions; one query each.
+        """The columns a list row shows; ``services.list_rows`` reads its conditions, interventions and sponsor.
 
-        Only the columns a row shows: the long texts would be read from their
-        TOAST tables and decompressed for nothing. Site counts come from
-        ``attach_site_counts`` on the page's rows: counting in this query would
-        group the whole result before the page is cut.
+        Only those columns: the long texts would be read from their TOAST
+        tables and decompressed for nothing.
         """
-        return self.only(*LIST_COLUMNS).prefetch_related(
-            Prefetch("sponsors", queryset=Sponsor.objects.filter(is_lead=True), to_attr="lead_sponsors"),
-            Prefetch("trial_conditions", queryset=TrialCondition.objects.select_related("condition")),
-            Prefetch("interventions", queryset=Intervention.objects.only("id", "trial_id", "name", "type", "position")),
-        )
+        return self.only(*LIST_COLUMNS)
 
     def for_detail(self) -> TrialQuerySet:
         """Everything a trial's tabs show, one query per kind of child."""
@@ -133,20 +127,6 @@ RESULT_RELATIONS: dict[str, str] = {
     "AdverseEvent": "adverse_events",
     "AdverseEventCount": "adverse_event_counts",
 }
-
-
-def attach_site_counts(trials: list[Trial]) -> list[Trial]:
-    """Set ``site_count`` on each trial, in one query."""
-    counts = dict(
-        Site.objects.filter(trial__in=trials)
-        .order_by()
-        .values_list("trial")
-        .annotate(count=models.Count("id"))
-        .values_list("trial", "count")
-    )
-    for trial in trials:
-        trial.site_count = counts.get(trial.pk, 0)
-    return trials
 
 
 class Condition(models.Model):

@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 
 from . import choices, search, similarity
 from .filters import STATUS_GROUPS, TrialFilter
-from .models import SimilarTrial, Trial, attach_site_counts
+from .models import Intervention, SimilarTrial, Site, Sponsor, Trial, TrialCondition
 
 T = TypeVar("T")
 TRIALS_PER_PAGE = 25
@@ -72,10 +72,11 @@ class CappedPaginator(Paginator):
     an estimate the last pages may hold nothing, which ``page`` finds out.
     """
 
-    def __init__(self, object_list, per_page, matches, page_limit: int = PAGE_LIMIT):
+    def __init__(self, object_list, per_page, matches, page_limit: int = PAGE_LIMIT, ids_first: bool = False):
         super().__init__(object_list, per_page)
         self.matches = matches
         self.page_limit = page_limit
+        self.ids_first = ids_first
         self.estimated = False
         self.capped = False
 
@@ -102,14 +103,20 @@ class CappedPaginator(Paginator):
         return limit + 1
 
     def page(self, number):
-        page = super().page(number)
-        if (self.estimated or self.capped) and page.number > 1 and not page.object_list:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if self.ids_first:
+            # The page's ids first: the sort index holds the filtered columns
+            # (migration 0014), so the rows skipped to reach a deep page are
+            # read from it alone; then the page's own rows.
+            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+            object_list = list(self.object_list.filter(pk__in=ids)) if ids else []
+        else:
+            object_list = list(self.object_list[bottom:top])
+        if (self.estimated or self.capped) and number > 1 and not object_list:
             raise EmptyPage("That page contains no results")
-        return page
-
-    def _get_page(self, object_list, number, paginator):
-        # Evaluated here, so an estimated last page is known to be empty.
-        return super()._get_page(list(object_list), number, paginator)
+        return self._get_page(object_list, number, self)
 
 
 @dataclass
@@ -144,17 +151,43 @@ INTERVENTIONS_SHOWN = 4
 
 
 def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> list[ListRow]:
-    """Rows for trials from ``for_list()`` with ``site_count`` attached."""
+    """Rows for trials from ``for_list()``: four queries, plain values, whatever the number of trials."""
+    ids = [trial.pk for trial in trials]
+    conditions: dict[int, list[str]] = {pk: [] for pk in ids}
+    for trial_id, name in (
+        TrialCondition.objects.filter(trial_id__any_of=ids)
+        .order_by("trial_id", "position", "id")
+        .values_list("trial_id", "condition__name")
+    ):
+        conditions[trial_id].append(name)
+    interventions: dict[int, list[str]] = {pk: [] for pk in ids}
+    for trial_id, name in (
+        Intervention.objects.filter(trial_id__any_of=ids)
+        .order_by("trial_id", "position", "id")
+        .values_list("trial_id", "name")
+    ):
+        interventions[trial_id].append(name)
+    sponsors = dict(
+        Sponsor.objects.filter(trial_id__any_of=ids, is_lead=True).order_by("position").values_list("trial_id", "name")
+    )
+    # Counted for the page's trials only: counting in the list's query would group every match first.
+    sites = dict(
+        Site.objects.filter(trial_id__any_of=ids)
+        .order_by()
+        .values_list("trial")
+        .annotate(count=Count("id"))
+        .values_list("trial", "count")
+    )
     detail = reverse("trials:detail", args=["NCT00000000"])
     rows = []
     for trial in trials:
-        conditions = ", ".join(trial.condition_names)
-        if len(conditions) > CONDITIONS_SHOWN:
-            conditions = conditions[: CONDITIONS_SHOWN - 1] + "…"
-        names = [item.name for item in trial.interventions.all()]
-        interventions = ", ".join(names[:INTERVENTIONS_SHOWN])
+        joined = ", ".join(conditions[trial.pk])
+        if len(joined) > CONDITIONS_SHOWN:
+            joined = joined[: CONDITIONS_SHOWN - 1] + "…"
+        names = interventions[trial.pk]
+        given = ", ".join(names[:INTERVENTIONS_SHOWN])
         if len(names) > INTERVENTIONS_SHOWN:
-            interventions += f" and {len(names) - INTERVENTIONS_SHOWN} more"
+            given += f" and {len(names) - INTERVENTIONS_SHOWN} more"
         if trial.minimum_age and trial.maximum_age:
             ages = f"{trial.minimum_age} to {trial.maximum_age}"
         elif trial.minimum_age:
@@ -171,12 +204,12 @@ def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> li
                 status_label=_LABELS["status"].get(trial.overall_status, trial.overall_status),
                 phases=trial.phase_display,
                 study_type=_LABELS["type"].get(trial.study_type, trial.study_type),
-                conditions=conditions,
-                interventions=interventions,
+                conditions=joined,
+                interventions=given,
                 ages=ages,
                 sex=_LABELS["sex"].get(trial.sex) or "All",
-                sites=str(trial.site_count),
-                sponsor=trial.lead_sponsors[0].name if trial.lead_sponsors else "",
+                sites=str(sites.get(trial.pk, 0)),
+                sponsor=sponsors.get(trial.pk, ""),
                 snippet=(snippets or {}).get(trial.pk, ""),
             )
         )
@@ -239,7 +272,7 @@ def _without(data: QueryDict, name: str, value: str | None = None) -> str:
 
 
 def search_trials(data: QueryDict, page_number: str | None, export: bool = False, limit: int = 0) -> Results:
-    filterset = TrialFilter(data, queryset=Trial.objects.all())
+    filterset = TrialFilter(data, queryset=Trial.objects.all(), resolved={})
     results = Results(filterset=filterset, text=data.get("q", "").strip())
     results.query_string = _without(data, "page")
     if not filterset.is_valid():
@@ -257,7 +290,9 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
 
     # Relevance ranking covers the first RANK_CANDIDATES matches: page through those.
     limit = search.RANK_CANDIDATES if filterset.ranked_by_relevance else PAGE_LIMIT
-    paginator = CappedPaginator(queryset.for_list(), TRIALS_PER_PAGE, filterset.matches, limit)
+    paginator = CappedPaginator(
+        queryset.for_list(), TRIALS_PER_PAGE, filterset.matches, limit, ids_first=not filterset.ranked_by_relevance
+    )
     results.ranked_pages_only = filterset.ranked_by_relevance
     try:
         page = paginator.page(page_number or 1)
@@ -272,14 +307,14 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     _set_count(results, paginator)
     results.pages_capped = paginator.total > paginator.page_limit
     results.page_limit = paginator.page_limit
-    trials = attach_site_counts(list(page.object_list))
+    trials = list(page.object_list)
     if results.text and trials:
         results.snippets = search.backend().headlines([trial.pk for trial in trials], results.text)
     page.object_list = list_rows(trials, results.snippets)
     results.page = page
 
     if results.count_exact and results.count <= COUNT_LIMIT:
-        results.status_counts, results.phase_counts = _facets(data)
+        results.status_counts, results.phase_counts = _facets(data, filterset.resolved)
     if filterset.condition_matches is not None:
         results.close_conditions = filterset.condition_matches
     if not results.count:
@@ -305,7 +340,7 @@ def _set_count(results: Results, paginator: CappedPaginator) -> None:
     results.count_exact = not (paginator.capped or paginator.estimated)
 
 
-def _facets(data: QueryDict) -> tuple[dict[str, int], dict[str, int]]:
+def _facets(data: QueryDict, resolved: dict) -> tuple[dict[str, int], dict[str, int]]:
     """Counts per status and per phase, each for the query with every filter but its own.
 
     Without a status or phase filter both come from one grouped query. Only
@@ -313,18 +348,19 @@ def _facets(data: QueryDict) -> tuple[dict[str, int], dict[str, int]]:
     facet that takes too long is left out.
     """
     if not (data.getlist("status") or data.getlist("phase")):
-        grouped = _grouped(data, None, ("overall_status", "phases"))
+        grouped = _grouped(data, None, ("overall_status", "phases"), resolved)
         statuses: dict[str, int] = {}
         for (status, _), count in grouped.items():
             statuses[status] = statuses.get(status, 0) + count
         return statuses, _per_phase({phases: count for (_, phases), count in grouped.items()})
-    statuses = {status: count for (status,), count in _grouped(data, "status", ("overall_status",)).items()}
-    return statuses, _per_phase({phases: count for (phases,), count in _grouped(data, "phase", ("phases",)).items()})
+    statuses = {status: count for (status,), count in _grouped(data, "status", ("overall_status",), resolved).items()}
+    phases = _grouped(data, "phase", ("phases",), resolved)
+    return statuses, _per_phase({phase_list: count for (phase_list,), count in phases.items()})
 
 
-def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...]) -> dict[tuple, int]:
+def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolved: dict) -> dict[tuple, int]:
     """Match counts per value of ``fields``, for the query without the ``skip`` filter; {} when too many."""
-    filterset = TrialFilter(data, queryset=Trial.objects.all(), skip=skip)
+    filterset = TrialFilter(data, queryset=Trial.objects.all(), skip=skip, resolved=resolved)
     filterset.qs  # noqa: B018 - runs the filters
     # Every match, not ``qs``: relevance ranking reads only the first RANK_CANDIDATES.
     matches = filterset.matches.values("pk")

@@ -8,12 +8,12 @@ from django.shortcuts import redirect, render
 from . import api, choices, glossary, results, search, services, structured_data
 from .ctgov import export_studies
 from .exports import csv_text
-from .models import Trial, attach_site_counts
+from .models import Trial
 
 
 def home(request: HttpRequest) -> HttpResponse:
     context = {
-        "recent_trials": services.list_rows(attach_site_counts(list(Trial.objects.for_list()[:10]))),
+        "recent_trials": services.list_rows(list(Trial.objects.for_list()[:10])),
         "trial_count": Trial.objects.count(),
         "recruiting_count": Trial.objects.recruiting().count(),
     }

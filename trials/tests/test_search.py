@@ -316,3 +316,13 @@ def test_a_staff_edit_updates_the_facet_tokens(seed_trial):
     search_module.backend().update_vectors([seed_trial.pk])
     seed_trial.refresh_from_db()
     assert "S:SUSPENDED" in seed_trial.facet_tokens and "S:COMPLETED" not in seed_trial.facet_tokens
+
+
+def test_a_page_read_by_its_ids_first_holds_the_trials_of_that_page(client, registry):
+    ordered = list(Trial.objects.order_by(*Trial._meta.ordering).values_list("nct_id", flat=True))
+    assert len(ordered) > 50
+    assert search(client)[2] == ordered[:25]
+    assert search(client, page=2)[2] == ordered[25:50]
+    completed = [nct_id for nct_id in ordered if Trial.objects.get(nct_id=nct_id).overall_status == "COMPLETED"]
+    assert len(completed) > 25  # page 2 holds some
+    assert search(client, status="COMPLETED", page=2)[2] == completed[25:50]
