@@ -45,7 +45,7 @@ test: $(VENV)/.installed
 	$(MAKE) --no-print-directory test-sqlite
 	@url="$${DATABASE_URL:-$(LOCAL_POSTGRES_URL)}"; \
 	if DATABASE_URL="$$url" $(PYTHON) -m trialportal.dbcheck; then \
-		DATABASE_URL="$$url" $(MAKE) --no-print-directory test-postgres; \
+		DATABASE_URL="$$url" $(MAKE) --no-print-directory test-postgres || exit 1; \
 		echo "make test: ran the suite on SQLite and on PostgreSQL ($$url)."; \
 	elif [ "$(REQUIRE_POSTGRES)" = "1" ]; then \
 		echo "make test: PostgreSQL is required (REQUIRE_POSTGRES=1) but does not answer at $$url." >&2; exit 1; \

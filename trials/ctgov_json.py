@@ -62,8 +62,11 @@ def _text(value: Any) -> str:
 
 
 def _list(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if value.__class__ is not list:
         raise StudyError("expected a list of strings")
+    for item in value:
+        if item.__class__ is not str:
+            raise StudyError("expected a list of strings")
     return list(value)
 
 

@@ -59,6 +59,8 @@ def estimate(queryset) -> int | None:
 
     if connection.vendor != "postgresql":
         return None
+    if queryset.query.is_empty():
+        return 0  # a filter that can match nothing (an unknown condition): no query, no plan
     plan = json.loads(queryset.explain(format="json"))
     return int(plan[0]["Plan"]["Plan Rows"])
 

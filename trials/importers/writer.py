@@ -208,10 +208,11 @@ class _Table:
         # In the fields' order, as one pass over the fields would give them.
         return [message for _, message in sorted(errors, key=lambda error: error[0])] if errors else []
 
-    def db_row(self, row: dict) -> list:
+    def db_row(self, row: dict, with_id: bool = True) -> list:
         get = row.get
-        values = [get(attname, default) for attname, default in self.attname_defaults]
+        values = [get(attname, default) for attname, default in self.attname_defaults[0 if with_id else 1 :]]
         for index, convert in self.converted:
+            index -= 0 if with_id else 1
             if values[index] is not None:
                 values[index] = convert(values[index])
         return values
@@ -219,10 +220,9 @@ class _Table:
     def insert(self, rows: list[dict], with_ids: bool = True) -> None:
         if not rows:
             return
+        # The id is the first column: without one, the database gives it.
         columns = self.columns if with_ids else self.columns[1:]
-        db_rows = [self.db_row(row) for row in rows]
-        if not with_ids:
-            db_rows = [values[1:] for values in db_rows]
+        db_rows = [self.db_row(row, with_ids) for row in rows]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 _copy(cursor, self.model._meta.db_table, columns, db_rows)
@@ -567,7 +567,8 @@ def _write(batch: list[_Built]) -> None:
         built.trial.pk = built.existing.pk if built.existing else next(new_ids)
         built.trial.created_at = built.existing.created_at if built.existing else now
         built.trial.updated_at = now
-        trial_rows.append({name: getattr(built.trial, name) for name in _table(Trial).attnames})
+        # The instance's attributes, by attname: what db_row reads.
+        trial_rows.append(vars(built.trial))
     # Condition ids first: a trial's facet tokens name them.
     conditions = _condition_ids([name for built in batch for name in built.conditions])
     if connection.vendor == "postgresql":

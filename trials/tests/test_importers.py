@@ -1,4 +1,5 @@
 import datetime
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -280,3 +281,23 @@ def test_the_next_import_repairs_a_bulk_import_killed_halfway(db, seed_text, tmp
     (tmp_path / "seed.txt").write_text(seed_text, encoding="utf-8")
     assert import_paths([tmp_path / "seed.txt"]).ok
     assert _schema() == before and not DeferredStatement.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes and checks")
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_bulk_import_builds_its_indexes_side_by_side(ctgov_data, monkeypatch):
+    from trials import importers
+    from trials.models import DeferredStatement
+
+    before = _schema()
+    threads = []
+    monkeypatch.setattr(
+        importers,
+        "_run_deferred",
+        lambda deferred, run=importers._run_deferred: threads.append(threading.current_thread().name) or run(deferred),
+    )
+    report = import_paths([ctgov_data], bulk=True)
+    assert report.ok and report.counts["created"] == len(list(ctgov_data.glob("*.json")))
+    assert _schema() == before and not DeferredStatement.objects.exists()
+    # Indexes on two connections besides this one; the foreign keys on this one.
+    assert len(set(threads)) == importers.RESTORE_CONNECTIONS + 1

@@ -108,6 +108,15 @@ def test_an_empty_result_suggests_what_to_loosen(client, registry):
     assert "Remove Status: Withdrawn" in html
 
 
+def test_a_condition_no_trial_has_finds_nothing(client, seed_trial):
+    # No condition is named like it, so the filter matches nothing before any
+    # query runs: there is no plan to estimate from either.
+    response, html, found = search(client, condition="0")
+    assert response.status_code == 200
+    assert found == []
+    assert "No trials match" in html
+
+
 @pytest.mark.parametrize(
     "params",
     [
