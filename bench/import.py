@@ -4,15 +4,20 @@
 
 Writes the ZIP to a temporary folder, imports it into a fresh test database,
 and prints studies per second and the peak resident memory of the import.
+It also prints the CPU time one study costs, here and (for a server on this
+machine) in PostgreSQL: on a machine of few cores that, not waiting, is what
+bounds the rate.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -40,6 +45,72 @@ def peak_worker_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+CLUSTER_PREFIX = re.compile(r"^postgres: (?:[^\s:]+: )?")
+CLIENT = re.compile(r"\S+\(\d+\)|\[local\]")
+
+
+class ServerCPU:
+    """CPU seconds PostgreSQL spends meanwhile on ``database`` (from /proc, sampled).
+
+    Counted: the connections to that database and the server's own processes
+    (WAL writer, checkpointer, autovacuum), not other databases' connections.
+    Connections live through the import, so sampling every tenth of a second
+    misses at most the last tenth of each process that ends.
+    """
+
+    def __init__(self, database: str):
+        self.database = database
+        self.seconds: dict[str, float] = {}
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.done = threading.Event()
+        self.start = self._sample()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> dict[str, float]:
+        found = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            name, rest = stat[stat.index("(") + 1 :].rsplit(")", 1)
+            if name.startswith("postgres") and not self._serves_another_database(pid):
+                fields = rest.split()
+                found[pid] = (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+        return found
+
+    def _serves_another_database(self, pid: str) -> bool:
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return True
+        # A connection's title: "postgres: [15/main: ]<user> <database> <client> <activity>".
+        words = CLUSTER_PREFIX.sub("", title).split()
+        is_connection = len(words) > 2 and CLIENT.fullmatch(words[2])
+        return bool(is_connection) and words[1] != self.database
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.1):
+            self.seconds.update(self._sample())
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        self.seconds.update(self._sample())
+        return sum(seconds - self.start.get(pid, 0) for pid, seconds in self.seconds.items())
+
+
+def python_cpu() -> float:
+    """CPU seconds of this process and its finished worker processes."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     setup_test_environment(debug=False)
@@ -55,10 +126,19 @@ def main() -> None:
             size_mb = archive.stat().st_size / 1e6
             print(f"wrote {count} studies to a {size_mb:.0f} MB ZIP in {time.perf_counter() - started:.1f} s")
             rss_before = peak_rss_mb()
+            local_server = (
+                connection.vendor == "postgresql"
+                and Path("/proc").is_dir()
+                and (connection.settings_dict["HOST"] in ("", "localhost", "127.0.0.1", "::1"))
+            )
+            server_cpu = ServerCPU(connection.settings_dict["NAME"]) if local_server else None
+            cpu_before = python_cpu()
             started = time.perf_counter()
             workers = int(os.environ.get("BENCH_WORKERS", default_workers(count)))
             report = import_paths([archive], workers=workers, related=False, bulk=worth_bulk_loading(count))
             elapsed = time.perf_counter() - started
+            here = python_cpu() - cpu_before
+            there = server_cpu.stop() if server_cpu else None
             print(f"database: {connection.vendor}, worker processes: {workers}")
             print(f"import: {report.summary()}")
             print(f"import: {count / elapsed:.0f} studies/s ({elapsed:.1f} s for {count})")
@@ -66,6 +146,16 @@ def main() -> None:
                 f"peak RSS: {peak_rss_mb():.0f} MB (before the import: {rss_before:.0f} MB); "
                 f"largest worker: {peak_worker_rss_mb():.0f} MB"
             )
+            cores = os.cpu_count() or 1
+            line = f"CPU per study: {1000 * here / count:.2f} ms in Python"
+            if there is not None:
+                both = here + there
+                line += (
+                    f", {1000 * there / count:.2f} ms in PostgreSQL; on {cores} cores that bounds "
+                    f"the import to {cores * count / both:.0f} studies/s (both cores busy throughout: "
+                    f"{100 * both / (cores * elapsed):.0f}% of the time here)"
+                )
+            print(line)
             started = time.perf_counter()
             again = import_paths([archive], workers=workers, related=False)
             print(f"re-import: {again.summary()} at {count / (time.perf_counter() - started):.0f} studies/s")
