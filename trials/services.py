@@ -232,8 +232,9 @@ class Results:
     ranked_pages_only: bool = False
     page: Page | None = None
     snippets: dict[int, str] = field(default_factory=dict)
-    status_counts: dict[str, int] = field(default_factory=dict)
-    phase_counts: dict[str, int] = field(default_factory=dict)
+    # None: not counted (too many matches, or too slow), so no counts are shown.
+    status_counts: dict[str, int] | None = None
+    phase_counts: dict[str, int] | None = None
     suggestions: list[tuple[str, str]] = field(default_factory=list)
     close_conditions: list[str] = field(default_factory=list)
     export_trials: list[Trial] = field(default_factory=list)
@@ -250,7 +251,7 @@ class Results:
                     (
                         code,
                         choices.OverallStatus(code).label,
-                        self.status_counts.get(code, 0) if self.status_counts else None,
+                        None if self.status_counts is None else self.status_counts.get(code, 0),
                         code in selected,
                     )
                     for code in codes
@@ -262,8 +263,10 @@ class Results:
     @property
     def phases(self):
         selected = set(self.filterset.form.data.getlist("phase")) if self.filterset.form.data else set()
+        counts = self.phase_counts
         return [
-            (code, label, self.phase_counts.get(code, 0), code in selected) for code, label in choices.Phase.choices
+            (code, label, None if counts is None else counts.get(code, 0), code in selected)
+            for code, label in choices.Phase.choices
         ]
 
 
@@ -342,26 +345,31 @@ def _set_count(results: Results, paginator: CappedPaginator) -> None:
     results.count_exact = not (paginator.capped or paginator.estimated)
 
 
-def _facets(data: QueryDict, resolved: dict) -> tuple[dict[str, int], dict[str, int]]:
+def _facets(data: QueryDict, resolved: dict) -> tuple[dict[str, int] | None, dict[str, int] | None]:
     """Counts per status and per phase, each for the query with every filter but its own.
 
     Without a status or phase filter both come from one grouped query. Only
     asked for when the matches were counted (at most ``COUNT_LIMIT``); a
-    facet that takes too long is left out.
+    facet that takes too long, or counts too many, is left out (None).
     """
     if not (data.getlist("status") or data.getlist("phase")):
         grouped = _grouped(data, None, ("overall_status", "phases"), resolved)
+        if grouped is None:
+            return None, None
         statuses: dict[str, int] = {}
         for (status, _), count in grouped.items():
             statuses[status] = statuses.get(status, 0) + count
         return statuses, _per_phase({phases: count for (_, phases), count in grouped.items()})
-    statuses = {status: count for (status,), count in _grouped(data, "status", ("overall_status",), resolved).items()}
-    phases = _grouped(data, "phase", ("phases",), resolved)
-    return statuses, _per_phase({phase_list: count for (phase_list,), count in phases.items()})
+    by_status = _grouped(data, "status", ("overall_status",), resolved)
+    by_phases = _grouped(data, "phase", ("phases",), resolved)
+    return (
+        None if by_status is None else {status: count for (status,), count in by_status.items()},
+        None if by_phases is None else _per_phase({phase_list: count for (phase_list,), count in by_phases.items()}),
+    )
 
 
-def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolved: dict) -> dict[tuple, int]:
-    """Match counts per value of ``fields``, for the query without the ``skip`` filter; {} when too many."""
+def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolved: dict) -> dict[tuple, int] | None:
+    """Match counts per value of ``fields``, for the query without the ``skip`` filter; None when too many."""
     filterset = TrialFilter(data, queryset=Trial.objects.all(), skip=skip, resolved=resolved)
     filterset.qs  # noqa: B018 - runs the filters
     # Every match, not ``qs``: relevance ranking reads only the first RANK_CANDIDATES.
@@ -375,7 +383,7 @@ def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolve
     )
     counts = within_time(lambda: list(grouped))
     if counts is None or sum(row[-1] for row in counts) > COUNT_LIMIT:
-        return {}
+        return None
     # Phases come as lists: tuples, to be keys.
     return {tuple(tuple(value) if isinstance(value, list) else value for value in row[:-1]): row[-1] for row in counts}
 

@@ -85,6 +85,19 @@ def test_status_and_phase_counts_for_the_current_query(client, registry):
     assert f'<label for="status-COMPLETED">Completed <span class="count">({completed})</span>' in html
 
 
+def test_facets_show_counts_only_when_they_were_counted(client, registry, monkeypatch):
+    from trials import services
+
+    _, html, _ = search(client, q="zzyzx")
+    assert '<label for="status-RECRUITING">Recruiting <span class="count">(0)</span>' in html
+    assert '<label for="phase-PHASE2">Phase 2 <span class="count">(0)</span>' in html
+    # Too many matches to count: no facet says "(0)" for phases it did not count.
+    monkeypatch.setattr(services, "COUNT_LIMIT", 3)
+    _, html, found = search(client, q="diabetes")
+    assert len(found) > 3
+    assert '<span class="count">' not in html
+
+
 def test_sorting_by_enrollment(client, registry):
     _, _, found = search(client, sort="enrollment")
     counts = [Trial.objects.get(nct_id=nct_id).enrollment_count or -1 for nct_id in found]
