@@ -402,6 +402,9 @@ def _measure_table(measure: dict, groups: list[dict]) -> dict:
     return {
         **measure,
         "param": param,
+        # Always present: a template filter's argument must exist (a categorical
+        # measure, such as age groups, may have no unit).
+        "unit": measure.get("unitOfMeasure", ""),
         "dispersion": "" if dispersion in ("", "NA", "Not applicable") else dispersion,
         "groups": groups,
         "denom_rows": _denom_rows(measure.get("denoms", []), groups),

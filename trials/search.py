@@ -131,6 +131,15 @@ def only_nct_ids(text: str) -> list[str] | None:
     return ids if tokens and all(ids) else None
 
 
+def _split_words(text: str) -> list[str]:
+    """Words and "quoted phrases", as a shell splits them, but a backslash is a plain character."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    lexer.escape = ""
+    return list(lexer)
+
+
 def parse_query(text: str, strict: bool = True) -> list[list[tuple[str, bool]]]:
     """Alternatives (split on OR), each a list of (term, negated).
 
@@ -138,11 +147,11 @@ def parse_query(text: str, strict: bool = True) -> list[list[tuple[str, bool]]]:
     they are read as web search engines read them, quotes and all ignored.
     """
     try:
-        tokens = shlex.split(text, posix=True)
+        tokens = _split_words(text)
     except ValueError as error:
         if strict:
             raise QuerySyntaxError(f"unbalanced quotes ({error})") from None
-        tokens = shlex.split(text.replace('"', " ").replace("'", " "), posix=True)
+        tokens = _split_words(text.replace('"', " ").replace("'", " "))
     alternatives: list[list[tuple[str, bool]]] = [[]]
     negate = False
     for token in tokens:

@@ -70,6 +70,15 @@ def test_the_export_gives_back_the_registrys_modules(client, imported, ctgov_dat
     assert exported.get("documentSection") == original.get("documentSection")
 
 
+def test_every_results_tab_renders(client, imported):
+    for nct_id in Trial.objects.filter(has_results=True).values_list("nct_id", flat=True):
+        page(client, "results", nct_id)
+    # Its age groups were posted without a unit and without numbers.
+    baseline = table(page(client, "results", "NCT04326231"), "baseline-1-caption")
+    assert "Age, Categorical" in baseline
+    assert '<th scope="row">Between 18 and 65 years</th>' in baseline
+
+
 @pytest.mark.parametrize("nct_id", WITH_RESULTS)
 def test_the_results_tab_shows_the_numbers_of_its_json(client, imported, ctgov_data, nct_id):
     section = load(ctgov_data, nct_id)["resultsSection"]
