@@ -35,6 +35,8 @@ HOSTILE = st.one_of(
             "AREA[LastUpdatePostDate]RANGE[2023-01-15,MAX]",
             '"unbalanced',
             "OR OR AND NOT -",
+            "trailing\\",
+            "# not a comment",
         ]
     ),
     st.integers(min_value=-(10**20), max_value=10**20).map(str),
