@@ -86,6 +86,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "trialportal.signin.attempted_username"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0")) or None
 

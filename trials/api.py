@@ -20,7 +20,7 @@ import orjson
 from django.db.models import F, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import choices, search, services
 from .ctgov import export_studies
@@ -191,7 +191,7 @@ def _format(request: HttpRequest, allowed: tuple[str, ...]) -> str:
     return value
 
 
-@require_GET
+@require_safe
 def studies(request: HttpRequest) -> HttpResponse:
     try:
         _check_parameters(request, LIST_PARAMETERS)
@@ -243,7 +243,7 @@ def json_response(body: dict) -> HttpResponse:
     return HttpResponse(orjson.dumps(body), content_type="application/json")
 
 
-@require_GET
+@require_safe
 def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         _check_parameters(request, STUDY_PARAMETERS)
@@ -257,7 +257,7 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     return study_response(trial, output)
 
 
-@require_GET
+@require_safe
 def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     """The Related tab as JSON: the record's listed trials, then the computed ones with scores and reasons."""
     try:
@@ -316,14 +316,14 @@ def study_response(trial: Trial, output: str = "json") -> HttpResponse:
     return json_response(document)
 
 
-@require_GET
+@require_safe
 def version(request: HttpRequest) -> HttpResponse:
     latest = Trial.objects.aggregate(latest=Max("updated_at"))["latest"] or timezone.now()
     stamp = latest.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return JsonResponse({"apiVersion": API_VERSION, "dataTimestamp": stamp})
 
 
-@require_GET
+@require_safe
 def openapi(request: HttpRequest) -> HttpResponse:
     from .openapi import description
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.syndication.views import Feed
-from django.http import Http404
+from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
@@ -15,14 +15,25 @@ from .models import Trial
 FEED_SIZE = 50
 
 
+class InvalidSearch(Exception):
+    pass
+
+
 class TrialsFeed(Feed):
     feed_type = Atom1Feed
+
+    def __call__(self, request, *args, **kwargs):
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except InvalidSearch as error:
+            # As the search page says of the same parameters: the request is wrong, not missing.
+            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
 
     def get_object(self, request):
         # The search's own parameters: a feed follows a search.
         results = services.search_trials(request.GET.copy(), page_number=None, export=True, limit=FEED_SIZE)
         if results.errors:
-            raise Http404("; ".join(f"{label}: {message}" for label, message in results.errors))
+            raise InvalidSearch("; ".join(f"{label}: {message}" for label, message in results.errors))
         results.query_string = request.GET.urlencode()
         return results
 

@@ -132,10 +132,15 @@ def only_nct_ids(text: str) -> list[str] | None:
 
 
 def _split_words(text: str) -> list[str]:
-    """Words and "quoted phrases", as a shell splits them, but a backslash is a plain character."""
+    """Words and "quoted phrases", as a shell splits them.
+
+    Only double quotes make a phrase (as in the registry's syntax): an
+    apostrophe (Crohn's) and a backslash are plain characters.
+    """
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""
+    lexer.quotes = '"'
     lexer.escape = ""
     return list(lexer)
 
@@ -151,7 +156,7 @@ def parse_query(text: str, strict: bool = True) -> list[list[tuple[str, bool]]]:
     except ValueError as error:
         if strict:
             raise QuerySyntaxError(f"unbalanced quotes ({error})") from None
-        tokens = _split_words(text.replace('"', " ").replace("'", " "))
+        tokens = _split_words(text.replace('"', " "))
     alternatives: list[list[tuple[str, bool]]] = [[]]
     negate = False
     for token in tokens:

@@ -289,7 +289,14 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         return results
     queryset = filterset.qs
     if export:
-        results.export_trials = list(queryset.for_detail()[: limit or EXPORT_LIMIT])
+        wanted = limit or EXPORT_LIMIT
+        ids = list(queryset.values_list("pk", flat=True)[:wanted])
+        if filterset.ranked_by_relevance and len(ids) < wanted:
+            # Relevance ranks the first RANK_CANDIDATES matches; the others follow, most recently updated first.
+            others = filterset.matches.exclude(pk__in=ids).order_by(*Trial._meta.ordering)
+            ids += others.values_list("pk", flat=True)[: wanted - len(ids)]
+        by_id = {trial.pk: trial for trial in Trial.objects.filter(pk__in=ids).for_detail()}
+        results.export_trials = [by_id[pk] for pk in ids]
         results.count = filterset.matches.count()
         return results
 

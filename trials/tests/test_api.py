@@ -157,6 +157,16 @@ def test_bad_parameters_get_a_plain_text_400_naming_them(client, on_file, params
     assert response.content.decode().startswith(f"{parameter}:")
 
 
+def test_an_apostrophe_is_part_of_a_word_and_head_is_answered(client, on_file):
+    from trials.models import Condition
+
+    Condition.objects.create(name="Crohn's Disease")
+    response = client.get("/api/v2/studies", {"query.cond": "Crohn's", "query.term": "Parkinson's OR Crohn's"})
+    assert response.status_code == 200
+    assert client.head("/api/v2/studies").status_code == 200
+    assert client.head("/api/v2/version").status_code == 200
+
+
 def test_page_size_is_coerced_down_to_1000(client, on_file):
     assert len(client.get("/api/v2/studies", {"pageSize": 5000}).json()["studies"]) == on_file
 

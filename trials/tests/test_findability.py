@@ -44,4 +44,6 @@ def test_atom_feeds_of_recent_trials_and_of_a_search(client, seed_trial, ctgov_d
     assert re.findall(r"<title>([^<]*)</title>", search)[1:] == [
         "Low Dose IL-2 Therapy in Patients With a Depressive Episode in the Course of a Bipolar Disorder (NCT04133233)"
     ]
-    assert client.get("/trials/feed/", {"status": "NOPE"}).status_code == 404
+    wrong = client.get("/trials/feed/", {"status": "NOPE"})
+    assert wrong.status_code == 400
+    assert "NOPE" in wrong.content.decode()

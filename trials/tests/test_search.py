@@ -165,6 +165,19 @@ def test_exports_of_the_current_results(client, registry):
     assert client.get(reverse("trials:export_csv"), {"age": "old"}).status_code == 400
 
 
+def test_an_export_by_relevance_holds_every_match_not_only_the_ranked_ones(client, registry, monkeypatch):
+    from trials import search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    body = client.get(reverse("trials:export_json"), {"q": "diabetes"}).json()
+    exported = [study["protocolSection"]["identificationModule"]["nctId"] for study in body["studies"]]
+    assert body["totalCount"] > 2
+    assert len(exported) == len(set(exported)) == body["totalCount"]
+    assert set(exported) == set(search(client, q="diabetes", sort="updated")[2])
+    # The best two first, as the page ranks them.
+    assert exported[:2] == search(client, q="diabetes")[2]
+
+
 def test_the_list_page_takes_a_fixed_number_of_queries(client, registry, django_assert_max_num_queries):
     for params in (
         {},

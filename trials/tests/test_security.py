@@ -109,6 +109,17 @@ def test_failed_logins_are_throttled_with_a_clear_message(client, db, settings):
     assert again.status_code == 429
 
 
+def test_a_sign_in_with_an_overlong_username_is_refused_and_counted(client, db):
+    from axes.models import AccessAttempt
+
+    username = "x" * 10_000
+    response = client.post(reverse("admin:login"), {"username": username, "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter the correct username and password" in response.content.decode()
+    # Counted under what the attempts table holds (255 characters on PostgreSQL).
+    assert AccessAttempt.objects.get().username == username[:255]
+
+
 def test_errors_are_logged_as_json_lines():
     import json
     import logging
