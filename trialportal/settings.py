@@ -9,6 +9,7 @@ an embedded SQLite database, localhost only. Production sets
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -109,10 +110,15 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "trialportal.wsgi.application"
 
+# Connections kept open between requests: gunicorn's workers reuse theirs.
+# runserver answers each request in a new thread, whose kept connection
+# would stay open until PostgreSQL refuses any more ("too many clients").
+DB_CONN_MAX_AGE = 0 if sys.argv[1:2] == ["runserver"] else int(os.environ.get("DJANGO_CONN_MAX_AGE", "60"))
+
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        conn_max_age=DB_CONN_MAX_AGE,
         conn_health_checks=True,
     )
 }
