@@ -1,9 +1,15 @@
-"""Security headers that Django 5.2 does not set by itself."""
+"""Security headers that Django 5.2 does not set by itself, and answers for requests that cannot be served."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.db import OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
+
+logger = logging.getLogger("django.request")
 
 # Nothing by default; scripts, styles, images and fonts from our own origin
 # only, never inline; no plugins, no framing.
@@ -53,3 +59,35 @@ class RejectNullCharactersMiddleware:
                         "Parameters may not contain NUL characters.\n", content_type="text/plain; charset=utf-8"
                     )
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that cannot reach the database answers 503 (try again later), not 500 (a bug).
+
+    An ``OperationalError`` is the database's state, not the request's: the
+    server is down or restarting, refuses more connections, or is locked.
+    The page is rendered without a request, so it needs no database itself.
+    """
+
+    RETRY_AFTER_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError):
+            return None
+        logger.error("Database unavailable: %s", request.path, exc_info=exception)
+        if request.path.startswith("/api/"):
+            response = HttpResponse(
+                "The trial database is not answering right now; try again in a minute.\n",
+                content_type="text/plain; charset=utf-8",
+                status=503,
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response

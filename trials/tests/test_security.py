@@ -120,6 +120,29 @@ def test_a_sign_in_with_an_overlong_username_is_refused_and_counted(client, db):
     assert AccessAttempt.objects.get().username == username[:255]
 
 
+def test_a_database_that_does_not_answer_gets_a_503_not_a_500(client, db, monkeypatch):
+    from django.db import OperationalError
+
+    from trials import api, services
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection failed: FATAL: sorry, too many clients already")
+
+    monkeypatch.setattr(services, "search_trials", unreachable)
+    monkeypatch.setattr(api, "study_response", unreachable)
+    page = client.get("/trials/", {"q": "cancer"})
+    assert page.status_code == 503
+    assert page["Retry-After"] == "60"
+    assert "temporarily unavailable" in page.content.decode()
+    assert "Content-Security-Policy" in page
+    from trials.models import Trial
+
+    Trial.objects.create(nct_id="NCT04133233", brief_title="A trial")
+    study = client.get("/api/v2/studies/NCT04133233")
+    assert study.status_code == 503
+    assert study["Content-Type"].startswith("text/plain")
+
+
 def test_errors_are_logged_as_json_lines():
     import json
     import logging
