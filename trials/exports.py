@@ -23,14 +23,7 @@ def _joined(values: Iterable[str]) -> str:
 
 def _age(trial: Trial) -> str:
     ages = ", ".join(trial.std_ages)
-    if trial.minimum_age and trial.maximum_age:
-        span = f"{trial.minimum_age} to {trial.maximum_age}"
-    elif trial.minimum_age:
-        span = f"{trial.minimum_age} and older"
-    elif trial.maximum_age:
-        span = f"up to {trial.maximum_age}"
-    else:
-        span = ""
+    span = trial.age_range
     return f"{span} ({ages})" if ages and span else span or ages
 
 

@@ -391,6 +391,17 @@ class Trial(models.Model):
         return [choices.WhoMasked(code).label for code in self.who_masked if code in choices.WhoMasked.values]
 
     @property
+    def age_range(self) -> str:
+        """The ages taken as written ("18 Years to 65 Years", "up to 65 Years"); "" without limits."""
+        if self.minimum_age and self.maximum_age:
+            return f"{self.minimum_age} to {self.maximum_age}"
+        if self.minimum_age:
+            return f"{self.minimum_age} and older"
+        if self.maximum_age:
+            return f"up to {self.maximum_age}"
+        return ""
+
+    @property
     def is_interventional(self) -> bool:
         return self.study_type != choices.StudyType.OBSERVATIONAL
 

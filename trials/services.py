@@ -152,23 +152,19 @@ CONDITIONS_SHOWN = 160
 INTERVENTIONS_SHOWN = 4
 
 
+def _names_by_trial(children, name: str, ids: list[int]) -> dict[int, list[str]]:
+    """Trial id → the ``name`` of each of its ``children``, in the record's order."""
+    names: dict[int, list[str]] = {pk: [] for pk in ids}
+    for trial_id, value in children.order_by("trial_id", "position", "id").values_list("trial_id", name):
+        names[trial_id].append(value)
+    return names
+
+
 def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> list[ListRow]:
     """Rows for trials from ``for_list()``: four queries, plain values, whatever the number of trials."""
     ids = [trial.pk for trial in trials]
-    conditions: dict[int, list[str]] = {pk: [] for pk in ids}
-    for trial_id, name in (
-        TrialCondition.objects.filter(trial_id__any_of=ids)
-        .order_by("trial_id", "position", "id")
-        .values_list("trial_id", "condition__name")
-    ):
-        conditions[trial_id].append(name)
-    interventions: dict[int, list[str]] = {pk: [] for pk in ids}
-    for trial_id, name in (
-        Intervention.objects.filter(trial_id__any_of=ids)
-        .order_by("trial_id", "position", "id")
-        .values_list("trial_id", "name")
-    ):
-        interventions[trial_id].append(name)
+    conditions = _names_by_trial(TrialCondition.objects.filter(trial_id__any_of=ids), "condition__name", ids)
+    interventions = _names_by_trial(Intervention.objects.filter(trial_id__any_of=ids), "name", ids)
     sponsors = dict(
         Sponsor.objects.filter(trial_id__any_of=ids, is_lead=True).order_by("position").values_list("trial_id", "name")
     )
@@ -190,14 +186,7 @@ def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> li
         given = ", ".join(names[:INTERVENTIONS_SHOWN])
         if len(names) > INTERVENTIONS_SHOWN:
             given += f" and {len(names) - INTERVENTIONS_SHOWN} more"
-        if trial.minimum_age and trial.maximum_age:
-            ages = f"{trial.minimum_age} to {trial.maximum_age}"
-        elif trial.minimum_age:
-            ages = f"{trial.minimum_age} and older"
-        elif trial.maximum_age:
-            ages = f"up to {trial.maximum_age}"
-        else:
-            ages = "any"
+        ages = trial.age_range or "any"
         rows.append(
             ListRow(
                 trial=trial,

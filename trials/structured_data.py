@@ -76,14 +76,7 @@ def trial_designs(trial: Trial) -> list[str]:
 
 
 def eligibility_text(trial: Trial) -> str:
-    if trial.minimum_age and trial.maximum_age:
-        ages = f"ages {trial.minimum_age} to {trial.maximum_age}"
-    elif trial.minimum_age:
-        ages = f"ages {trial.minimum_age} and older"
-    elif trial.maximum_age:
-        ages = f"ages up to {trial.maximum_age}"
-    else:
-        ages = "any age"
+    ages = f"ages {trial.age_range}" if trial.age_range else "any age"
     sex = {"FEMALE": "female participants only", "MALE": "male participants only"}.get(trial.sex, "all sexes")
     volunteers = {True: "; accepts healthy volunteers", False: "; does not accept healthy volunteers"}.get(
         trial.healthy_volunteers, ""
