@@ -20,6 +20,29 @@ from pathlib import Path
 VOCABULARY_PATH = Path(__file__).resolve().parent / "data" / "vocabulary.json.gz"
 _SAMPLE_CAP = 4000
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# Vocabulary key → where a record holds the module drawn whole.
+WHOLE_MODULES = {
+    "detailed_description": "protocolSection.descriptionModule.detailedDescription",
+    "secondary_ids": "protocolSection.identificationModule.secondaryIdInfos",
+    "outcomes": "protocolSection.outcomesModule",
+    "references": "protocolSection.referencesModule",
+    "oversight": "protocolSection.oversightModule",
+    "ipd_sharing": "protocolSection.ipdSharingStatementModule",
+    "central_contacts": "protocolSection.contactsLocationsModule.centralContacts",
+    "condition_browse": "derivedSection.conditionBrowseModule",
+    "intervention_browse": "derivedSection.interventionBrowseModule",
+    "large_documents": "documentSection.largeDocumentModule",
+}
+# Statuses whose sites no longer recruit: no site status, no central contacts.
+_CLOSED = {"ACTIVE_NOT_RECRUITING", "COMPLETED", "TERMINATED", "WITHDRAWN", "SUSPENDED", "UNKNOWN"}
+_LOCATION_KEYS = ("facility", "status", "city", "state", "zip", "country", "contacts", "geoPoint")
+
+
+def _get(study: dict, path: str):
+    value = study
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def build_vocabulary(records_dir: Path, seed: int = 2026) -> dict:
@@ -58,12 +81,25 @@ def build_vocabulary(records_dir: Path, seed: int = 2026) -> dict:
             "count_summary_sentences",
             "start_year",
             "duration_days",
+            # Whole modules of one record (None where it has none), drawn as
+            # they are: their list lengths and text lengths stay real.
+            *WHOLE_MODULES,
+            "has_results",
+            "results",
+            "results_status",
         )
     }
     from .criteria import split_criteria
 
     for path in sorted(records_dir.glob("*.json")):
-        protocol = json.loads(path.read_text(encoding="utf-8"))["protocolSection"]
+        study = json.loads(path.read_text(encoding="utf-8"))
+        protocol = study["protocolSection"]
+        for key, module_path in WHOLE_MODULES.items():
+            keep[key].append(_get(study, module_path))
+        keep["has_results"].append(bool(study.get("hasResults")))
+        if study.get("hasResults") and study.get("resultsSection"):
+            keep["results"].append(study["resultsSection"])
+            keep["results_status"].append(protocol["statusModule"]["overallStatus"])
         ident, status = protocol["identificationModule"], protocol["statusModule"]
         design = protocol.get("designModule", {})
         arms = protocol.get("armsInterventionsModule", {})
@@ -96,7 +132,7 @@ def build_vocabulary(records_dir: Path, seed: int = 2026) -> dict:
         keep["count_collaborators"].append(len(sponsors.get("collaborators", [])))
         locations = contacts.get("locations", [])
         keep["location"] += [
-            {key: loc[key] for key in ("facility", "city", "state", "zip", "country", "geoPoint") if key in loc}
+            {key: loc[key] for key in _LOCATION_KEYS if key in loc}
             for loc in locations[:50]
         ]
         keep["count_sites"].append(len(locations))
@@ -169,10 +205,16 @@ def generate_studies(count: int, seed: int = 1, first_number: int = 95_000_000) 
         nct_id = f"NCT{first_number + offset:08d}"
         study_type = pick("study_type")
         status = pick("overall_status")
+        has_results = pick("has_results")
+        if has_results:
+            status = pick("results_status")
         start = datetime.date(pick("start_year"), rng.randint(1, 12), rng.randint(1, 28))
         completion = start + datetime.timedelta(days=pick("duration_days"))
+        primary_completion = max(start, completion - datetime.timedelta(days=rng.randint(0, 180)))
         updated = min(completion + datetime.timedelta(days=rng.randint(0, 400)), datetime.date(2026, 8, 1))
         updated = max(updated, start)
+        submitted = min(start - datetime.timedelta(days=rng.randint(0, 200)), updated)
+        posted = min(submitted + datetime.timedelta(days=rng.randint(1, 30)), updated)
         conditions = list(dict.fromkeys(some("conditions", "count_conditions"))) or [pick("conditions")]
         interventions = []
         for item in some("interventions", "count_interventions", cap=12):
@@ -217,39 +259,76 @@ def generate_studies(count: int, seed: int = 1, first_number: int = 95_000_000) 
         else:
             design["designInfo"] = {"observationalModel": "COHORT", "timePerspective": "PROSPECTIVE"}
         title = pick("title")
-        yield {
-            "protocolSection": {
-                "identificationModule": {
-                    "nctId": nct_id,
-                    "orgStudyIdInfo": {"id": f"GEN-{first_number + offset}"},
-                    "briefTitle": title,
-                    "officialTitle": f"{title}: {_ARTICLE[study_type]} {study_type.lower()} study",
-                },
-                "statusModule": {
-                    "overallStatus": status,
-                    "startDateStruct": {"date": start.isoformat(), "type": "ACTUAL"},
-                    "completionDateStruct": {"date": completion.isoformat(), "type": "ESTIMATED"},
-                    "lastUpdatePostDateStruct": {"date": updated.isoformat(), "type": "ACTUAL"},
-                },
-                "sponsorCollaboratorsModule": {
-                    "leadSponsor": pick("lead_sponsor"),
-                    "collaborators": some("collaborator", "count_collaborators", cap=10),
-                },
-                "descriptionModule": {
-                    "briefSummary": " ".join(some("summary_sentence", "count_summary_sentences", cap=12))
-                    or pick("summary_sentence")
-                },
-                "conditionsModule": {"conditions": conditions, "keywords": [pick("keywords") for _ in range(2)]},
-                "designModule": design,
-                "armsInterventionsModule": {"armGroups": arms, "interventions": interventions},
-                "eligibilityModule": eligibility,
-                "contactsLocationsModule": {
-                    "overallOfficials": some("official", "count_officials", cap=5),
-                    "locations": some("location", "count_sites", cap=200),
-                },
-            },
-            "hasResults": False,
+        locations = [dict(location) for location in some("location", "count_sites", cap=200)]
+        if status in _CLOSED:
+            for location in locations:
+                location.pop("status", None)
+        description = {
+            "briefSummary": " ".join(some("summary_sentence", "count_summary_sentences", cap=12))
+            or pick("summary_sentence")
         }
+        if detailed := pick("detailed_description"):
+            description["detailedDescription"] = detailed
+        protocol = {
+            "identificationModule": {
+                "nctId": nct_id,
+                "orgStudyIdInfo": {"id": f"GEN-{first_number + offset}"},
+                "briefTitle": title,
+                "officialTitle": f"{title}: {_ARTICLE[study_type]} {study_type.lower()} study",
+            },
+            "statusModule": {
+                "statusVerifiedDate": updated.isoformat()[:7],
+                "overallStatus": status,
+                "startDateStruct": {"date": start.isoformat(), "type": "ACTUAL"},
+                "primaryCompletionDateStruct": {"date": primary_completion.isoformat(), "type": "ESTIMATED"},
+                "completionDateStruct": {"date": completion.isoformat(), "type": "ESTIMATED"},
+                "studyFirstSubmitDate": submitted.isoformat(),
+                "studyFirstPostDateStruct": {"date": posted.isoformat(), "type": "ACTUAL"},
+                "lastUpdateSubmitDate": updated.isoformat(),
+                "lastUpdatePostDateStruct": {"date": updated.isoformat(), "type": "ACTUAL"},
+            },
+            "sponsorCollaboratorsModule": {
+                "leadSponsor": pick("lead_sponsor"),
+                "collaborators": some("collaborator", "count_collaborators", cap=10),
+            },
+            "descriptionModule": description,
+            "conditionsModule": {"conditions": conditions, "keywords": [pick("keywords") for _ in range(2)]},
+            "designModule": design,
+            "armsInterventionsModule": {"armGroups": arms, "interventions": interventions},
+            "eligibilityModule": eligibility,
+            "contactsLocationsModule": {
+                "overallOfficials": some("official", "count_officials", cap=5),
+                "locations": locations,
+            },
+        }
+        if secondary_ids := pick("secondary_ids"):
+            protocol["identificationModule"]["secondaryIdInfos"] = secondary_ids
+        if (central_contacts := pick("central_contacts")) and status not in _CLOSED:
+            protocol["contactsLocationsModule"]["centralContacts"] = central_contacts
+        for key, module in (
+            ("outcomes", "outcomesModule"),
+            ("references", "referencesModule"),
+            ("oversight", "oversightModule"),
+            ("ipd_sharing", "ipdSharingStatementModule"),
+        ):
+            if drawn := pick(key):
+                protocol[module] = drawn
+        study = {"protocolSection": protocol, "hasResults": has_results}
+        derived = {
+            module: drawn
+            for key, module in (
+                ("condition_browse", "conditionBrowseModule"),
+                ("intervention_browse", "interventionBrowseModule"),
+            )
+            if (drawn := pick(key))
+        }
+        if derived:
+            study["derivedSection"] = derived
+        if large_documents := pick("large_documents"):
+            study["documentSection"] = {"largeDocumentModule": large_documents}
+        if has_results:
+            study["resultsSection"] = pick("results")
+        yield study
 
 
 def _years(age: str) -> float:
