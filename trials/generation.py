@@ -131,10 +131,7 @@ def build_vocabulary(records_dir: Path, seed: int = 2026) -> dict:
         keep["collaborator"] += sponsors.get("collaborators", [])
         keep["count_collaborators"].append(len(sponsors.get("collaborators", [])))
         locations = contacts.get("locations", [])
-        keep["location"] += [
-            {key: loc[key] for key in _LOCATION_KEYS if key in loc}
-            for loc in locations[:50]
-        ]
+        keep["location"] += [{key: loc[key] for key in _LOCATION_KEYS if key in loc} for loc in locations[:50]]
         keep["count_sites"].append(len(locations))
         keep["official"] += contacts.get("overallOfficials", [])
         keep["count_officials"].append(len(contacts.get("overallOfficials", [])))
