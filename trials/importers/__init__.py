@@ -22,7 +22,7 @@ import re
 import threading
 import zipfile
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,19 +227,21 @@ def _prepare_in_worker(item: tuple[str, bytes]) -> tuple[_Read, list[Prepared]]:
     return _prepare_document(item, in_worker=True)
 
 
-def _prepared_documents(paths: list[Path], workers: int) -> Iterator[tuple[_Read, list[Prepared]]]:
+def _loaded(paths: list[Path]) -> Iterator[tuple[str, bytes] | _Read]:
+    """(name, content) of every document under ``paths``, or why one could not be read."""
+    for source, read_bytes in _documents(paths):
+        try:
+            yield source, read_bytes()
+        except OSError as error:
+            yield _Read(source, failures=[ImportFailure(source, "", f"cannot read the file: {error}")])
+
+
+def _prepared_documents(
+    documents: Iterable[tuple[str, bytes] | _Read], workers: int
+) -> Iterator[tuple[_Read, list[Prepared]]]:
     """Every document, prepared here or, with ``workers``, in that many other processes."""
-    documents = _documents(paths)
-
-    def loaded() -> Iterator[tuple[str, bytes] | _Read]:
-        for source, read_bytes in documents:
-            try:
-                yield source, read_bytes()
-            except OSError as error:
-                yield _Read(source, failures=[ImportFailure(source, "", f"cannot read the file: {error}")])
-
     if workers < 1:
-        for item in loaded():
+        for item in documents:
             yield (item, []) if isinstance(item, _Read) else _prepare_document(item)
         return
     # Forked workers must not share this process's database connection.
@@ -248,7 +250,7 @@ def _prepared_documents(paths: list[Path], workers: int) -> Iterator[tuple[_Read
     with context.Pool(workers) as pool:
         # A window at a time: Pool.imap would otherwise read the whole input ahead.
         window: list = []
-        for item in loaded():
+        for item in documents:
             window.append(item)
             if len(window) >= WORKER_WINDOW:
                 yield from _prepare_window(pool, window)
@@ -346,8 +348,13 @@ def _build_changed(items: list[Prepared]) -> None:
             item.build()
 
 
-def import_paths(
-    paths: list[str | Path],
+def import_paths(paths: list[str | Path], **options) -> ImportReport:
+    """Import every document under ``paths``; each failure is reported and skipped (see ``import_documents``)."""
+    return import_documents(_loaded([Path(path) for path in paths]), **options)
+
+
+def import_documents(
+    documents: Iterable[tuple[str, bytes] | _Read],
     since: datetime.date | None = None,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
@@ -355,7 +362,7 @@ def import_paths(
     related: bool = True,
     bulk: bool = False,
 ) -> ImportReport:
-    """Import every document under ``paths``; each failure is reported and skipped.
+    """Import documents given as (name, content); each failure is reported and skipped.
 
     ``since`` skips studies last updated before that date; ``progress`` is
     called with the number of documents read since its last call;
@@ -390,7 +397,7 @@ def import_paths(
     with _fewer_collections(), bulk_load() if bulk else contextlib.nullcontext():
         writer = _BatchWriter(threaded, handle)
         try:
-            for read, prepared in _prepared_documents([Path(p) for p in paths], workers):
+            for read, prepared in _prepared_documents(documents, workers):
                 report.failures += read.failures
                 for item in prepared:
                     updated = item.record.fields.get("last_update_posted_date")

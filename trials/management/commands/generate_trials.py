@@ -5,21 +5,38 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Iterator
 
+import orjson
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from tqdm import tqdm
 
-from trials.ctgov import study_to_record
 from trials.generation import generate_studies
-from trials.importers import BATCH_SIZE, bulk_load, worth_bulk_loading
-from trials.importers.writer import Prepared, prepare, save_prepared
+from trials.importers import BATCH_SIZE, import_documents, worth_bulk_loading
+
+# Batches of generated studies a worker may run ahead of the import.
+AHEAD = 4
 
 
-def _prepared_chunk(task: tuple[int, int, int]) -> list[Prepared]:
-    """One batch of generated trials, mapped and validated (run in a worker process)."""
+def _generated_batch(task: tuple[int, int, int]) -> list[tuple[str, bytes]]:
+    """One batch of generated studies as JSON documents (made in a worker process)."""
     count, seed, first_number = task
-    return [prepare(study_to_record(study), build=True) for study in generate_studies(count, seed, first_number)]
+    return [
+        (f"generated {study['protocolSection']['identificationModule']['nctId']}", orjson.dumps(study))
+        for study in generate_studies(count, seed, first_number)
+    ]
+
+
+def _generated(tasks: list[tuple[int, int, int]], pool) -> Iterator[tuple[str, bytes]]:
+    for start in range(0, len(tasks), AHEAD):
+        batches = (
+            pool.imap(_generated_batch, tasks[start : start + AHEAD])
+            if pool
+            else map(_generated_batch, tasks[start : start + AHEAD])
+        )
+        for batch in batches:
+            yield from batch
 
 
 class Command(BaseCommand):
@@ -46,27 +63,23 @@ class Command(BaseCommand):
             for start in range(0, count, BATCH_SIZE)
         ]
         started = time.perf_counter()
-        failed = 0
-        # Many trials at once: indexes and checks are built once at the end.
+        # Generated here or in other processes, then imported as documents
+        # are: mapped, validated and written by the importer.
+        pool = None
+        if workers > 0 and len(tasks) > 1:
+            connections.close_all()  # forked workers must not share the connection
+            pool = multiprocessing.get_context("fork").Pool(workers)
         with (
-            bulk_load() if worth_bulk_loading(count) else contextlib.nullcontext(),
+            pool or contextlib.nullcontext(),
             tqdm(total=count, unit="trial", disable=not sys.stderr.isatty(), file=sys.stderr) as bar,
         ):
-            if workers > 0 and len(tasks) > 1:
-                connections.close_all()  # forked workers must not share the connection
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    # A few batches ahead at most: the workers can outrun the database.
-                    window = 2 * workers
-                    for start in range(0, len(tasks), window):
-                        for prepared in pool.imap(_prepared_chunk, tasks[start : start + window]):
-                            failed += sum(1 for result in save_prepared(prepared) if result.error)
-                            bar.update(len(prepared))
-            else:
-                for task in tasks:
-                    prepared = _prepared_chunk(task)
-                    failed += sum(1 for result in save_prepared(prepared) if result.error)
-                    bar.update(len(prepared))
+            report = import_documents(
+                _generated(tasks, pool), progress=bar.update, related=False, bulk=worth_bulk_loading(count)
+            )
         elapsed = time.perf_counter() - started
+        failed = len(report.failures)
         self.stdout.write(
             f"Generated {count - failed} trials in {elapsed:.1f} s ({count / elapsed:.0f}/s), {failed} failed."
         )
+        for failure in report.failures[:10]:
+            self.stderr.write(str(failure))
