@@ -10,6 +10,7 @@ objects from it, which the ordinary JSON reader and writer then save.
 from __future__ import annotations
 
 import datetime
+import functools
 import gzip
 import json
 import random
@@ -168,6 +169,12 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> dict:
         return json.load(handle)
 
 
+@functools.cache
+def _shipped_vocabulary() -> dict:
+    """The shipped vocabulary, read once per process: it takes half a second, and a worker generates many batches."""
+    return load_vocabulary()
+
+
 _ARTICLE = {"INTERVENTIONAL": "an", "OBSERVATIONAL": "an", "EXPANDED_ACCESS": "an"}
 _INTERVENTION_LABELS = {
     "BEHAVIORAL": "Behavioral",
@@ -185,8 +192,12 @@ _INTERVENTION_LABELS = {
 
 
 def generate_studies(count: int, seed: int = 1, first_number: int = 95_000_000) -> Iterator[dict]:
-    """``count`` API v2 study objects with NCT IDs from ``NCT{first_number}`` up."""
-    vocabulary = load_vocabulary()
+    """``count`` API v2 study objects with NCT IDs from ``NCT{first_number}`` up.
+
+    Studies share objects with the vocabulary (a sponsor, an outcomes
+    module): serialize them or read them, but do not change them in place.
+    """
+    vocabulary = _shipped_vocabulary()
     rng = random.Random(seed)
 
     def pick(key):

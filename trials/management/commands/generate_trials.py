@@ -29,13 +29,9 @@ def _generated_batch(task: tuple[int, int, int]) -> list[tuple[str, bytes]]:
 
 
 def _generated(tasks: list[tuple[int, int, int]], pool) -> Iterator[tuple[str, bytes]]:
+    generate = pool.imap if pool else map
     for start in range(0, len(tasks), AHEAD):
-        batches = (
-            pool.imap(_generated_batch, tasks[start : start + AHEAD])
-            if pool
-            else map(_generated_batch, tasks[start : start + AHEAD])
-        )
-        for batch in batches:
+        for batch in generate(_generated_batch, tasks[start : start + AHEAD]):
             yield from batch
 
 
