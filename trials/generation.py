@@ -36,6 +36,7 @@ WHOLE_MODULES = {
 }
 # Statuses whose sites no longer recruit: no site status, no central contacts.
 _CLOSED = {"ACTIVE_NOT_RECRUITING", "COMPLETED", "TERMINATED", "WITHDRAWN", "SUSPENDED", "UNKNOWN"}
+_ENDED = {"COMPLETED", "TERMINATED"}
 _LOCATION_KEYS = ("facility", "status", "city", "state", "zip", "country", "contacts", "geoPoint")
 
 
@@ -256,7 +257,9 @@ def generate_studies(count: int, seed: int = 1, first_number: int = 95_000_000) 
             eligibility["minimumAge"] = minimum
         if maximum:
             eligibility["maximumAge"] = maximum
-        design = {"studyType": study_type, "enrollmentInfo": {"count": pick("enrollment"), "type": "ESTIMATED"}}
+        # An ended study's enrollment and completion are what happened; a running one's are planned.
+        ended = "ACTUAL" if status in _ENDED else "ESTIMATED"
+        design = {"studyType": study_type, "enrollmentInfo": {"count": pick("enrollment"), "type": ended}}
         if study_type == "INTERVENTIONAL":
             design["phases"] = pick("phases") or ["NA"]
             design["designInfo"] = {
@@ -288,8 +291,8 @@ def generate_studies(count: int, seed: int = 1, first_number: int = 95_000_000) 
                 "statusVerifiedDate": updated.isoformat()[:7],
                 "overallStatus": status,
                 "startDateStruct": {"date": start.isoformat(), "type": "ACTUAL"},
-                "primaryCompletionDateStruct": {"date": primary_completion.isoformat(), "type": "ESTIMATED"},
-                "completionDateStruct": {"date": completion.isoformat(), "type": "ESTIMATED"},
+                "primaryCompletionDateStruct": {"date": primary_completion.isoformat(), "type": ended},
+                "completionDateStruct": {"date": completion.isoformat(), "type": ended},
                 "studyFirstSubmitDate": submitted.isoformat(),
                 "studyFirstPostDateStruct": {"date": posted.isoformat(), "type": "ACTUAL"},
                 "lastUpdateSubmitDate": updated.isoformat(),
