@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from .ctgov_json import get_path, set_path
+
 VOCABULARY_PATH = Path(__file__).resolve().parent / "data" / "vocabulary.json.gz"
 _SAMPLE_CAP = 4000
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -38,13 +40,6 @@ WHOLE_MODULES = {
 _CLOSED = {"ACTIVE_NOT_RECRUITING", "COMPLETED", "TERMINATED", "WITHDRAWN", "SUSPENDED", "UNKNOWN"}
 _ENDED = {"COMPLETED", "TERMINATED"}
 _LOCATION_KEYS = ("facility", "status", "city", "state", "zip", "country", "contacts", "geoPoint")
-
-
-def _get(study: dict, path: str):
-    value = study
-    for key in path.split("."):
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 def build_vocabulary(records_dir: Path, seed: int = 2026) -> dict:
@@ -97,7 +92,7 @@ def build_vocabulary(records_dir: Path, seed: int = 2026) -> dict:
         study = json.loads(path.read_text(encoding="utf-8"))
         protocol = study["protocolSection"]
         for key, module_path in WHOLE_MODULES.items():
-            keep[key].append(_get(study, module_path))
+            keep[key].append(get_path(study, module_path))
         keep["has_results"].append(bool(study.get("hasResults")))
         if study.get("hasResults") and study.get("resultsSection"):
             keep["results"].append(study["resultsSection"])
@@ -278,8 +273,6 @@ def generate_studies(count: int, seed: int = 1, first_number: int = 95_000_000) 
             "briefSummary": " ".join(some("summary_sentence", "count_summary_sentences", cap=12))
             or pick("summary_sentence")
         }
-        if detailed := pick("detailed_description"):
-            description["detailedDescription"] = detailed
         protocol = {
             "identificationModule": {
                 "nctId": nct_id,
@@ -312,31 +305,12 @@ def generate_studies(count: int, seed: int = 1, first_number: int = 95_000_000) 
                 "locations": locations,
             },
         }
-        if secondary_ids := pick("secondary_ids"):
-            protocol["identificationModule"]["secondaryIdInfos"] = secondary_ids
-        if (central_contacts := pick("central_contacts")) and status not in _CLOSED:
-            protocol["contactsLocationsModule"]["centralContacts"] = central_contacts
-        for key, module in (
-            ("outcomes", "outcomesModule"),
-            ("references", "referencesModule"),
-            ("oversight", "oversightModule"),
-            ("ipd_sharing", "ipdSharingStatementModule"),
-        ):
-            if drawn := pick(key):
-                protocol[module] = drawn
         study = {"protocolSection": protocol, "hasResults": has_results}
-        derived = {
-            module: drawn
-            for key, module in (
-                ("condition_browse", "conditionBrowseModule"),
-                ("intervention_browse", "interventionBrowseModule"),
-            )
-            if (drawn := pick(key))
-        }
-        if derived:
-            study["derivedSection"] = derived
-        if large_documents := pick("large_documents"):
-            study["documentSection"] = {"largeDocumentModule": large_documents}
+        for key, path in WHOLE_MODULES.items():
+            drawn = pick(key)
+            # Nobody to call about a study that no longer recruits.
+            if drawn and not (key == "central_contacts" and status in _CLOSED):
+                set_path(study, path, drawn)
         if has_results:
             study["resultsSection"] = pick("results")
         yield study
