@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search.py [N]     (default 600000 trials)
 
-Uses DATABASE_URL, or a ``trialportal_bench`` database on the local server,
+Uses DATABASE_URL, or a ``trialportal_bench`` database on the local server (created if missing),
 migrates it, generates trials until it holds N (reusing what is there), then
 runs a fixed mix of searches through the list page and the API and prints
 p50 / p95 / p99 server time per query type, the whole mix, and the database size.
@@ -26,7 +26,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import OperationalError, connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 RUNS = 15
@@ -66,9 +66,21 @@ MIX = {
 }
 
 
+def ensure_database() -> None:
+    """Create the benchmark's database on first use, on the same server."""
+    try:
+        connection.ensure_connection()
+    except OperationalError:
+        name = connection.settings_dict["NAME"]
+        print(f"creating the database {name}", flush=True)
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+
+
 def ensure_trials(target: int) -> int:
     from trials.models import Trial
 
+    ensure_database()
     call_command("migrate", verbosity=0)
     have = Trial.objects.count()
     if have < target:
