@@ -42,11 +42,23 @@ def within_time(query: Callable[[], T]) -> T | None:
     """``query()``, or None if PostgreSQL cannot answer it within ``COUNT_TIMEOUT_MS``."""
     if connection.vendor != "postgresql":
         return query()
+    # A limit set for the transaction lasts until the outermost one ends, past
+    # this savepoint: a caller already in a transaction gets its own limit back.
+    nested = connection.in_atomic_block
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(COUNT_TIMEOUT_MS)}")
-            return query()
+                # The old value is read before set_config replaces it (left to right).
+                cursor.execute(
+                    "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
+                    [f"{int(COUNT_TIMEOUT_MS)}ms"],
+                )
+                previous = cursor.fetchone()[0]
+            result = query()
+            if nested:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return result
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
             return None
