@@ -87,7 +87,6 @@ def test_status_and_phase_counts_for_the_current_query(client, registry):
 
 
 def test_facets_show_counts_only_when_they_were_counted(client, registry, monkeypatch):
-    from trials import services
 
     _, html, _ = search(client, q="zzyzx")
     assert '<label for="status-RECRUITING">Recruiting <span class="count">(0)</span>' in html
@@ -213,7 +212,6 @@ def test_admin_edits_keep_the_search_vector_current(seed_trial):
 
 
 def test_past_the_count_limit_the_estimate_is_shown_without_facets(client, registry, monkeypatch):
-    from trials import services
 
     completed = Trial.objects.filter(overall_status="COMPLETED").count()
     assert completed > 5
@@ -234,7 +232,6 @@ def test_past_the_count_limit_the_estimate_is_shown_without_facets(client, regis
 
 @postgres_only
 def test_the_estimate_alone_answers_when_the_planner_expects_very_many(client, registry, monkeypatch):
-    from trials import services
 
     monkeypatch.setattr(services, "CONFIDENT_ESTIMATE", 1)
     counts = []
@@ -246,7 +243,6 @@ def test_the_estimate_alone_answers_when_the_planner_expects_very_many(client, r
 
 @postgres_only
 def test_a_page_past_the_end_of_an_estimate_is_a_clear_400(client, registry, monkeypatch):
-    from trials import services
 
     completed = Trial.objects.filter(overall_status="COMPLETED").count()
     monkeypatch.setattr(services, "COUNT_LIMIT", 1)
@@ -270,7 +266,6 @@ def test_facets_count_every_match_not_only_the_ranked_ones(registry, monkeypatch
     from django.http import QueryDict
 
     from trials import search as search_module
-    from trials import services
 
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
     results = services.search_trials(QueryDict("q=diabetes"), page_number=None)
