@@ -1,0 +1,112 @@
+"""Trial records, shaped after ClinicalTrials.gov's data elements (API v2).
+
+One package, one module per kind of table:
+
+- ``trial``: the trial itself, its queryset and the shared conditions;
+- ``children``: the parts of its record (conditions, interventions, arms,
+  sites, contacts, outcomes, documents, references, MeSH terms...);
+- ``results``: the posted results tables;
+- ``similarity``: the index behind "more related trials";
+- ``imports``: what a bulk import owes the database.
+
+Everything is re-exported here, so ``trials.models.Trial`` (and the
+migrations' references) keep working.
+"""
+
+from .children import (
+    ArmGroup,
+    ArmGroupIntervention,
+    Contact,
+    Document,
+    Identifier,
+    Intervention,
+    MeshTerm,
+    Official,
+    OutcomeMeasure,
+    Reference,
+    RelatedTrial,
+    Site,
+    Sponsor,
+    TrialChild,
+    TrialCondition,
+)
+from .imports import (
+    DeferredStatement,
+)
+from .results import (
+    AdverseEvent,
+    AdverseEventCount,
+    DenomCount,
+    FlowCount,
+    FlowPeriod,
+    FlowStep,
+    MeasureCategory,
+    MeasureClass,
+    Measurement,
+    OutcomeAnalysis,
+    ResultDenom,
+    ResultGroup,
+    ResultMeasure,
+)
+from .similarity import (
+    SimilarityKey,
+    SimilarityProfile,
+    SimilarityTerm,
+    SimilarTrial,
+)
+from .trial import (
+    LIST_COLUMNS,
+    NCT_ID_PATTERN,
+    RESULT_RELATIONS,
+    Condition,
+    Trial,
+    TrialQuerySet,
+    has_phase,
+    validate_nct_id,
+    validate_string_list,
+)
+
+__all__ = [
+    "AdverseEvent",
+    "AdverseEventCount",
+    "ArmGroup",
+    "ArmGroupIntervention",
+    "Condition",
+    "Contact",
+    "DeferredStatement",
+    "DenomCount",
+    "Document",
+    "FlowCount",
+    "FlowPeriod",
+    "FlowStep",
+    "Identifier",
+    "Intervention",
+    "LIST_COLUMNS",
+    "MeasureCategory",
+    "MeasureClass",
+    "Measurement",
+    "MeshTerm",
+    "NCT_ID_PATTERN",
+    "Official",
+    "OutcomeAnalysis",
+    "OutcomeMeasure",
+    "RESULT_RELATIONS",
+    "Reference",
+    "RelatedTrial",
+    "ResultDenom",
+    "ResultGroup",
+    "ResultMeasure",
+    "SimilarTrial",
+    "SimilarityKey",
+    "SimilarityProfile",
+    "SimilarityTerm",
+    "Site",
+    "Sponsor",
+    "Trial",
+    "TrialChild",
+    "TrialCondition",
+    "TrialQuerySet",
+    "has_phase",
+    "validate_nct_id",
+    "validate_string_list",
+]
