@@ -26,7 +26,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from search import ensure_trials, percentile  # noqa: E402  (sets up Django)
 
-from trials import similarity  # noqa: E402
+from trials import related  # noqa: E402
 from trials.models import SimilarTrial, Trial  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     if "--no-rebuild" not in sys.argv:  # else: time the refresh and the tab on the stored lists
         rss_before = peak_rss_mb()
         started = time.perf_counter()
-        similarity.rebuild()
+        related.rebuild()
         rebuild_seconds = time.perf_counter() - started
         print(
             f"full rebuild: {rebuild_seconds / 60:.1f} min; "
@@ -58,7 +58,7 @@ def main() -> None:
     refresh_ms = []
     for trial_id in rng.sample(ids, 50):
         started = time.perf_counter()
-        similarity.refresh([trial_id])
+        related.refresh([trial_id])
         refresh_ms.append((time.perf_counter() - started) * 1000)
 
     settings.DEBUG = False

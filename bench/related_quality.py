@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from scipy import sparse  # noqa: E402
 
-from trials import similarity  # noqa: E402
+from trials import related  # noqa: E402
 from trials.importers import SEED_DOCUMENT, import_paths  # noqa: E402
 from trials.models import Intervention, MeshTerm, Trial, TrialCondition  # noqa: E402
 
@@ -64,7 +64,7 @@ def load_registry() -> None:
 
 
 def engine_rankings(weights, min_score: float) -> dict[str, list[tuple[str, float]]]:
-    space = similarity.load_space(weights)
+    space = related.load_space(weights)
     nct_of = dict(Trial.objects.values_list("id", "nct_id"))
     rankings = {}
     for row, others, scores in space.neighbours(0, len(space.trial_ids)):
@@ -98,7 +98,7 @@ def baseline_rankings() -> dict[str, list[tuple[str, float]]]:
     rows, cols, counts = [], [], []
     for row, trial_id in enumerate(ids):
         bag = defaultdict(int)
-        for stem, _ in similarity.words(" ".join(texts[trial_id])):
+        for stem, _ in related.words(" ".join(texts[trial_id])):
             bag[vocabulary.setdefault(stem, len(vocabulary))] += 1
         for col, count in bag.items():
             rows.append(row)
@@ -153,7 +153,7 @@ def main() -> None:
     load_registry()
     queries, judged = read_judgments()
     rankings = {
-        "all signals (shipped)": engine_rankings(None, similarity.MIN_SCORE),
+        "all signals (shipped)": engine_rankings(None, related.MIN_SCORE),
         "all signals, no minimum": engine_rankings(None, 0.0),
         **{name: engine_rankings(weights, 0.0) for name, weights in METHODS.items() if weights},
         "TF-IDF baseline": baseline_rankings(),
@@ -194,7 +194,7 @@ def main() -> None:
         pooled = relevant / shown if shown else 0.0
         print(f"{name:28} {mean:10.3f} {pooled:12.3f} {shown:6} {empty:9} {unjudged:8}")
 
-    seed = rankings["all signals (shipped)"].get("NCT04133233", [])[: similarity.SHOWN]
+    seed = rankings["all signals (shipped)"].get("NCT04133233", [])[: related.SHOWN]
     print(f"\nSeed NCT04133233: {len(seed)} more related trial(s) above the minimum score")
     for nct_id, score in seed:
         trial = Trial.objects.get(nct_id=nct_id)

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 
-from . import choices, search, similarity
+from . import choices, related, search
 from .models import (
     AdverseEvent,
     ArmGroup,
@@ -506,7 +506,7 @@ class TrialAdmin(admin.ModelAdmin):
         # Conditions, interventions and sponsors are part of the search text.
         search.backend().update_vectors([form.instance.pk])
         # And of what makes it similar to others: its related lists, and theirs.
-        similarity.refresh([form.instance.pk])
+        related.refresh([form.instance.pk])
 
     @admin.display(description="Phase", ordering="phases")
     def phase_list(self, trial: Trial) -> str:

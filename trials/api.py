@@ -22,10 +22,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import choices, search, services
+from . import choices, search
 from .ctgov import export_studies
 from .exports import csv_text
 from .models import Trial
+from .related import related_trials
 
 API_VERSION = "2.0.5"
 DEFAULT_PAGE_SIZE = 10
@@ -268,7 +269,7 @@ def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     trial = Trial.objects.filter(nct_id=canonical).prefetch_related("related_trials").first() if canonical else None
     if trial is None:
         return _error(f"No study {canonical or nct_id} is on file.", status=404)
-    lists = services.related_trials(trial)
+    lists = related_trials(trial)
 
     def similar(item) -> dict:
         other = item.other

@@ -19,9 +19,9 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
 
-from . import choices, search, similarity
+from . import choices, search
 from .filters import STATUS_GROUPS, TrialFilter
-from .models import Intervention, SimilarTrial, Site, Sponsor, Trial, TrialCondition
+from .models import Intervention, Site, Sponsor, Trial, TrialCondition
 
 T = TypeVar("T")
 TRIALS_PER_PAGE = 25
@@ -421,43 +421,3 @@ def _loosen(data: QueryDict) -> list[tuple[str, str]]:
                     display = choices.Phase(value).label
                 suggestions.append((f"{labels[name]}: {display}", _without(data, name, value)))
     return suggestions
-
-
-@dataclass
-class RelatedTrials:
-    """What a trial's Related tab shows: the record's own list, then the computed ones."""
-
-    listed: list  # RelatedTrial rows, with ``on_file`` set to the trial on file or None
-    more: list  # SimilarTrial rows (``other`` loaded), best first
-    recruiting: list  # SimilarTrial rows of trials a patient could still join
-
-
-def related_trials(trial: Trial) -> RelatedTrials:
-    """The Related tab's lists for a trial from ``Trial.objects.for_detail()``: two queries."""
-    listed = list(trial.listed_related_trials)
-    on_file = {
-        other.nct_id: other
-        for other in Trial.objects.filter(nct_id__in=[item.nct_id for item in listed]).only(
-            "id", "nct_id", "brief_title", "overall_status", "phases"
-        )
-    }
-    for item in listed:
-        item.on_file = on_file.get(item.nct_id)
-    similar = list(
-        SimilarTrial.objects.filter(trial=trial)
-        .select_related("other")
-        .only(
-            "score",
-            "reasons",
-            "trial_id",
-            "other__nct_id",
-            "other__brief_title",
-            "other__overall_status",
-            "other__phases",
-        )
-    )
-    recruiting = []
-    if trial.overall_status not in choices.OPEN_STATUSES:
-        recruiting = [item for item in similar if item.other.overall_status in choices.OPEN_STATUSES]
-        recruiting = recruiting[: similarity.OPEN_SHOWN]
-    return RelatedTrials(listed, similar[: similarity.SHOWN], recruiting)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from . import api, choices, glossary, results, search, services, structured_data
+from . import api, choices, glossary, related, results, search, services, structured_data
 from .ctgov import export_studies
 from .exports import csv_text
 from .models import Trial
@@ -77,7 +77,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         ),
     }
     if tab == "related":
-        context["related"] = services.related_trials(trial)
+        context["related"] = related.related_trials(trial)
     if tab in ("detail", "print"):
         # Locations sorted by country on request (?sites=country), else in the registry's order.
         context["sites_by_country"] = request.GET.get("sites") == "country"

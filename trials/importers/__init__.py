@@ -30,7 +30,7 @@ from pathlib import Path
 import orjson
 from django.db import DatabaseError, connection, connections, reset_queries, transaction
 
-from .. import similarity
+from .. import related as related_trials
 from .page import DocumentError, looks_like_page, parse_page
 from .records import TrialRecord
 from .writer import Outcome, Prepared, prepare, save_prepared
@@ -370,7 +370,7 @@ def import_documents(
     ``workers`` other processes read and validate while this one writes
     (not inside a transaction, whose connection they would share);
     ``related`` recomputes the related trials of what changed (see
-    ``similarity.after_import``); ``bulk`` builds the indexes and checks
+    ``related_trials.after_import``); ``bulk`` builds the indexes and checks
     once at the end (see ``bulk_load``).
     """
     if workers and connection.in_atomic_block:
@@ -422,7 +422,7 @@ def import_documents(
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE trials_trial")
     if related and report.changed:
-        similarity.after_import(report.changed)
+        related_trials.after_import(report.changed)
     return report
 
 

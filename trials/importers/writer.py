@@ -15,9 +15,8 @@ registry import writes tens of rows per study.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
-import json
-import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,9 +25,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
-from .. import choices, results, search
+from .. import choices, db, results, search
 from .. import models as trial_models
-from ..fields import CodeListField
 from ..models import (
     ArmGroup,
     ArmGroupIntervention,
@@ -84,7 +82,6 @@ RESULT_MODELS: dict[str, type[models.Model]] = {name: getattr(trial_models, name
 # Record fields that are not columns: they become arm ↔ intervention links.
 _LINK_FIELDS = {"arm_groups": "intervention_names", "interventions": "arm_group_labels"}
 # Columns that point at another of the trial's rows: compared by that row's index instead.
-_BLANK = (None, "", [])
 _NOT_COMPARED = {
     "id",
     "trial",
@@ -95,6 +92,12 @@ _NOT_COMPARED = {
     "facet_tokens",
     "site",
 }
+
+
+@functools.cache
+def _compared(model: type[models.Model]) -> list[str]:
+    """The columns whose change makes a stored row differ from a record's."""
+    return [field.attname for field in model._meta.concrete_fields if field.name not in _NOT_COMPARED]
 
 
 def record_digest(record: TrialRecord) -> str:
@@ -117,192 +120,6 @@ def _messages(error: ValidationError, prefix: str = "") -> list[str]:
     return [f"{prefix}{message}" for message in error.messages]
 
 
-class _Table:
-    """How rows of one model are checked and written, precomputed once.
-
-    ``check`` does what ``clean_fields`` would (required, choices, length);
-    ``db_row`` turns a row of Python values into the values the database
-    stores, as the fields' ``get_db_prep_save`` would, for the few kinds the
-    trial models use.
-    """
-
-    def __init__(self, model: type[models.Model]):
-        self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.columns = [field.column for field in self.fields]
-        self.attnames = [field.attname for field in self.fields]
-        self.compared = [field.attname for field in self.fields if field.name not in _NOT_COMPARED]
-        rules = [
-            (
-                index,
-                field.attname,
-                field.verbose_name,
-                field.max_length if isinstance(field, models.CharField) else None,
-                {choice for choice, _ in field.flatchoices} if field.choices else None,
-                not field.blank,
-            )
-            for index, field in enumerate(self.fields)
-            if field.editable and not field.is_relation and field.name != "id"
-        ]
-        # The checks of ``check`` by kind, so each row is read only where it can fail.
-        self.required = [(index, attname, label) for index, attname, label, _, _, required in rules if required]
-        self.choice_rules = [
-            (index, attname, label, allowed) for index, attname, label, _, allowed, _ in rules if allowed is not None
-        ]
-        self.length_rules = [
-            (index, attname, label, max_length)
-            for index, attname, label, max_length, allowed, _ in rules
-            if allowed is None and max_length is not None
-        ]
-        converters = [self._converter(field) for field in self.fields]
-        self.converted = [(index, convert) for index, convert in enumerate(converters) if convert]
-        self.defaults = [None if field.primary_key else field.get_default() for field in self.fields]
-        self.default_row = dict(zip(self.attnames, self.defaults, strict=True))
-        self.columns_with_id = _tuple_getter(self.attnames)
-        self.columns_without_id = _tuple_getter(self.attnames[1:])
-        # Defaults made fresh for each instance (a new list, the current time).
-        self.fresh_defaults = [
-            (index, field.get_default)
-            for index, field in enumerate(self.fields)
-            if field.has_default() and callable(field.default) and not field.primary_key
-        ]
-
-    @staticmethod
-    def _converter(field: models.Field):
-        if isinstance(field, CodeListField):
-            return lambda value: ",".join(value or ())
-        if isinstance(field, models.JSONField) and connection.vendor != "postgresql":
-            # PostgreSQL's binary COPY takes the value itself, typed jsonb.
-            return lambda value: json.dumps(value, ensure_ascii=False)
-        return None
-
-    def instance(self, values: dict) -> models.Model:
-        """A model instance of ``values`` (by attname), defaults for the rest.
-
-        Built positionally, as Django builds instances read from the database:
-        several times cheaper than keyword arguments for a model as wide as a trial.
-        """
-        row = [values.get(attname, default) for attname, default in zip(self.attnames, self.defaults, strict=True)]
-        for index, make in self.fresh_defaults:
-            if self.attnames[index] not in values:
-                row[index] = make()
-        return self.model(*row)
-
-    def check(self, row: dict, prefix: str) -> list[str]:
-        """What ``clean_fields`` would say of ``row``: blank required fields, unknown choices, lengths."""
-        errors: list[tuple[int, str]] = []
-        get = row.get
-        for index, attname, label in self.required:
-            if get(attname) in _BLANK:
-                errors.append((index, f"{prefix}{label}: this field cannot be blank."))
-        for index, attname, label, allowed in self.choice_rules:
-            value = get(attname)
-            if value in _BLANK:
-                continue
-            if isinstance(value, list):
-                if not set(value) <= allowed:
-                    errors.append((index, f"{prefix}{label}: {value!r} holds an unknown value."))
-            elif value not in allowed:
-                errors.append((index, f"{prefix}{label}: {value!r} is not a valid choice."))
-        for index, attname, label, max_length in self.length_rules:
-            value = get(attname)
-            if value and not isinstance(value, list) and len(value) > max_length:
-                errors.append((index, f"{prefix}{label}: longer than {max_length} characters."))
-        # In the fields' order, as one pass over the fields would give them.
-        return [message for _, message in sorted(errors, key=lambda error: error[0])] if errors else []
-
-    def db_row(self, row: dict, with_id: bool = True) -> list:
-        # Defaults under the row's own values, then the columns in order: a
-        # dict merge and an itemgetter, where most of an import's rows pass.
-        values = list((self.columns_with_id if with_id else self.columns_without_id)({**self.default_row, **row}))
-        for index, convert in self.converted:
-            index -= 0 if with_id else 1
-            if values[index] is not None:
-                values[index] = convert(values[index])
-        return values
-
-    def insert(self, rows: list[dict], with_ids: bool = True) -> None:
-        if not rows:
-            return
-        # The id is the first column: without one, the database gives it.
-        columns = self.columns if with_ids else self.columns[1:]
-        db_rows = [self.db_row(row, with_ids) for row in rows]
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                _copy(cursor, self.model._meta.db_table, columns, db_rows)
-                return
-            quote = connection.ops.quote_name
-            table, column_list = quote(self.model._meta.db_table), ", ".join(quote(column) for column in columns)
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", db_rows)
-
-
-def _tuple_getter(keys: list[str]):
-    """A function giving a dict's values at ``keys`` as a tuple (itemgetter gives one key's value bare)."""
-    if len(keys) == 1:
-        return lambda values: (values[keys[0]],)
-    return operator.itemgetter(*keys)
-
-
-def _copy(cursor, table: str, columns: list[str], rows: Iterable[list]) -> None:
-    """``COPY`` rows into a PostgreSQL table, in the binary format.
-
-    Binary rows cost a third of text ones to encode here and less to decode
-    in the server; they need each column's type, which the catalog gives.
-    """
-    types = _column_types(cursor, table)
-    quote = connection.ops.quote_name
-    statement = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN (FORMAT BINARY)"
-    # The raw psycopg cursor: wrap its errors as Django's, like any query's.
-    with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
-        copy.set_types([types[column] for column in columns])
-        for values in rows:
-            copy.write_row(values)
-
-
-# Table → column → type OID. Built-in types keep their OIDs, and the tables
-# their columns while a process runs, so the catalog is read once per table.
-_COLUMN_TYPES: dict[str, dict[str, int]] = {}
-
-
-def _column_types(cursor, table: str) -> dict[str, int]:
-    if table not in _COLUMN_TYPES:
-        cursor.execute(
-            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
-            "AND NOT attisdropped",
-            [table],
-        )
-        _COLUMN_TYPES[table] = dict(cursor.fetchall())
-    return _COLUMN_TYPES[table]
-
-
-_TABLES: dict[type[models.Model], _Table] = {}
-
-
-def _table(model: type[models.Model]) -> _Table:
-    if model not in _TABLES:
-        _TABLES[model] = _Table(model)
-    return _TABLES[model]
-
-
-def _allocate_ids(model: type[models.Model], count: int) -> list[int]:
-    """Ids for rows about to be inserted, so their children can point at them."""
-    if not count:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(sequence) FROM pg_get_serial_sequence(%s, 'id') AS sequence, generate_series(1, %s)",
-                [table, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        # SQLite: the transaction holds the write lock, so nobody else takes these.
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
-        start = cursor.fetchone()[0] + 1
-        return list(range(start, start + count))
-
-
 _INTERVENTION_TYPE_LABELS = dict(choices.InterventionType.choices)
 
 
@@ -317,10 +134,10 @@ class _Built:
         self.record = record
         self.existing: Trial | None = None  # the stored trial, set when saving
         self.errors: list[str] = []
-        self.trial = _table(Trial).instance({**record.fields, "nct_id": record.nct_id, "source_digest": digest})
+        self.trial = db.table(Trial).instance({**record.fields, "nct_id": record.nct_id, "source_digest": digest})
         # The field checks of full_clean, then the model's own clean(), shared
         # with the admin; uniqueness is the writer's business (keyed on nct_id).
-        self.errors += _table(Trial).check(vars(self.trial), "")
+        self.errors += db.table(Trial).check(vars(self.trial), "")
         try:
             validate_nct_id(self.trial.nct_id)
             self.trial.clean()
@@ -329,7 +146,7 @@ class _Built:
 
         self.children: dict[str, list[dict]] = {}
         for attribute, model in CHILD_MODELS.items():
-            table = _table(model)
+            table = db.table(model)
             rows = []
             link_field = _LINK_FIELDS.get(attribute)
             for position, item in enumerate(getattr(record, attribute)):
@@ -343,7 +160,7 @@ class _Built:
         # Copies: the writer adds ids and keys to them.
         self.results: dict[str, list[dict]] = {}
         for name, rows in record.results.items():
-            table = _table(RESULT_MODELS[name])
+            table = db.table(RESULT_MODELS[name])
             label = RESULT_MODELS[name]._meta.verbose_name
             self.results[name] = [dict(row) for row in rows]
             for index, row in enumerate(rows):
@@ -432,7 +249,7 @@ class _Built:
 
     def snapshot(self) -> tuple:
         return (
-            tuple((name, getattr(self.trial, name)) for name in _table(Trial).compared),
+            tuple((name, getattr(self.trial, name)) for name in _compared(Trial)),
             tuple(self.conditions),
             {
                 attribute: [
@@ -447,7 +264,7 @@ class _Built:
 
 
 def _compared_child(model: type[models.Model]) -> list[str]:
-    return [name for name in _table(model).compared if name != "trial_id"]
+    return [name for name in _compared(model) if name != "trial_id"]
 
 
 def _stored_snapshot(pk: int) -> tuple:
@@ -462,7 +279,7 @@ def _stored_snapshot(pk: int) -> tuple:
         for link in arm.intervention_links.all()
     )
     return (
-        tuple((name, getattr(trial, name)) for name in _table(Trial).compared),
+        tuple((name, getattr(trial, name)) for name in _compared(Trial)),
         tuple(trial.condition_names),
         {
             attribute: [
@@ -572,7 +389,7 @@ def _write(batch: list[_Built]) -> None:
         # Replace as a whole: the old rows go, the trial keeps its id.
         Trial.objects.filter(pk__in=replaced).delete()
     now = timezone.now()
-    new_ids = iter(_allocate_ids(Trial, sum(1 for built in batch if not built.existing)))
+    new_ids = iter(db.allocate_ids(Trial, sum(1 for built in batch if not built.existing)))
     trial_rows = []
     for built in batch:
         built.trial.pk = built.existing.pk if built.existing else next(new_ids)
@@ -587,12 +404,12 @@ def _write(batch: list[_Built]) -> None:
             trial_rows, [built.documents() for built in batch], [built.facet_sources(conditions) for built in batch]
         )
     else:
-        _table(Trial).insert(trial_rows)
+        db.table(Trial).insert(trial_rows)
 
     # Arms and interventions need ids up front: the links point at them.
     for attribute in ("interventions", "arm_groups"):
         model = CHILD_MODELS[attribute]
-        allocated = iter(_allocate_ids(model, sum(len(built.children[attribute]) for built in batch)))
+        allocated = iter(db.allocate_ids(model, sum(len(built.children[attribute]) for built in batch)))
         for built in batch:
             for row in built.children[attribute]:
                 row["id"] = next(allocated)
@@ -602,7 +419,7 @@ def _write(batch: list[_Built]) -> None:
         for built in batch
         for index in dict.fromkeys(row["site"] for row in built.children["contacts"] if row.get("site") is not None)
     ]
-    for row, site_id in zip(pointed_sites, _allocate_ids(Site, len(pointed_sites)), strict=True):
+    for row, site_id in zip(pointed_sites, db.allocate_ids(Site, len(pointed_sites)), strict=True):
         row["id"] = site_id
     for built in batch:
         for row in built.children["contacts"]:
@@ -617,7 +434,7 @@ def _write(batch: list[_Built]) -> None:
                 rows.append(row)
         _insert_some_with_ids(model, rows)
     _write_results(batch)
-    _table(ArmGroupIntervention).insert(
+    db.table(ArmGroupIntervention).insert(
         [
             {
                 "arm_group_id": built.children["arm_groups"][a]["id"],
@@ -630,7 +447,7 @@ def _write(batch: list[_Built]) -> None:
         ],
         with_ids=False,
     )
-    _table(TrialCondition).insert(
+    db.table(TrialCondition).insert(
         [
             {"trial_id": built.trial.pk, "condition_id": conditions[name], "position": position}
             for built in batch
@@ -643,8 +460,8 @@ def _write(batch: list[_Built]) -> None:
 def _insert_some_with_ids(model: type[models.Model], rows: list[dict]) -> None:
     """Insert rows, those with an id given (others point at them) apart from the rest."""
     with_ids = [row for row in rows if row.get("id") is not None]
-    _table(model).insert(with_ids, with_ids=True)
-    _table(model).insert([row for row in rows if row.get("id") is None], with_ids=False)
+    db.table(model).insert(with_ids, with_ids=True)
+    db.table(model).insert([row for row in rows if row.get("id") is None], with_ids=False)
 
 
 def _write_results(batch: list[_Built]) -> None:
@@ -661,7 +478,7 @@ def _write_results(batch: list[_Built]) -> None:
                     row[f"{key}_id"] = None if index is None else built.results[parent][index]["id"]
                 rows.append(row)
         if name in results.PARENT_MODELS:
-            for row, row_id in zip(rows, _allocate_ids(model, len(rows)), strict=True):
+            for row, row_id in zip(rows, db.allocate_ids(model, len(rows)), strict=True):
                 row["id"] = row_id
         _insert_some_with_ids(model, rows)
 
@@ -691,7 +508,7 @@ def _insert_trials_with_vectors(
     setting either afterwards would rewrite every row and every index entry
     a second time.
     """
-    table = _table(Trial)
+    table = db.table(Trial)
     columns = [column for column in table.columns if column not in ("search_vector", "facet_tokens")]
     column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
     vector = search.VECTOR_SQL.format(a="doc_a", b="doc_b", c="doc_c", d="doc_d")
@@ -708,7 +525,7 @@ def _insert_trials_with_vectors(
             + ")"
         )
         positions = [table.columns.index(column) for column in columns]
-        _copy(
+        db.copy_rows(
             cursor,
             "trials_trial_staging",
             [*columns, "doc_a", "doc_b", "doc_c", "doc_d", *(name for name, _ in FACET_COLUMNS)],

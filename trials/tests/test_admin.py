@@ -202,12 +202,12 @@ def test_the_history_records_who_changed_what_from_what(client, staff_editor, se
 def test_saving_a_trial_recomputes_its_related_trials(client, staff_editor, seed_trial, change_url):
     from unittest import mock
 
-    from trials import similarity
+    from trials import related
 
     client.force_login(staff_editor)
     data = form_data(client.get(change_url))
     data["brief_title"] = "Low-dose IL-2 in bipolar depression"
-    with mock.patch.object(similarity, "refresh", wraps=similarity.refresh) as refresh:
+    with mock.patch.object(related, "refresh", wraps=related.refresh) as refresh:
         assert client.post(change_url, data).status_code == 302
     refresh.assert_called_once_with([seed_trial.pk])
 

@@ -150,6 +150,16 @@ def test_bad_values_are_reported_before_anything_is_written(seed_text, change, s
     assert Trial.objects.count() == 0
 
 
+def test_a_record_is_checked_by_its_fields_validators_as_the_admin_checks_it(seed_text):
+    record = parse_page(seed_text)
+    record.related_trials[0].nct_id = "NOT-AN-ID"
+    with pytest.raises(
+        Exception, match=r"NCT04133233: related trial 1: NCT ID: An NCT ID is 'NCT' followed by 8 digits"
+    ):
+        save_record(record)
+    assert Trial.objects.count() == 0
+
+
 def test_an_observational_page_with_partial_dates_and_no_age_limits(test_data):
     report = import_paths([test_data / "NCT90000001.txt"])
     assert report.ok, report.failures

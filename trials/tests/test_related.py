@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from trials import similarity
+from trials import related
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import SimilarTrial, Trial
 
@@ -38,7 +38,7 @@ def test_the_seeds_more_related_trials_all_concern_its_topic(registry):
     for item in found:
         other = item.other
         assert other.nct_id != seed.nct_id and other.nct_id not in listed
-        assert item.score >= similarity.MIN_SCORE
+        assert item.score >= related.MIN_SCORE
         assert SEED_TOPICS.search(" ".join([other.brief_title, *other.condition_names, *other.keywords])), other.nct_id
     # The seed has no conditions of its own: "Depressive Episode" in its title meets MeSH Depression.
     assert "Same condition: Depression" in found[0].reasons
@@ -55,7 +55,7 @@ def test_reasons_name_the_signals_that_matched(registry):
 
 def test_importing_a_closer_trial_updates_existing_lists_without_a_rebuild(registry):
     assert NEWCOMER not in similar_ids("NCT00661596")
-    with mock.patch.object(similarity, "rebuild", side_effect=AssertionError("a full rebuild")):
+    with mock.patch.object(related.full, "rebuild", side_effect=AssertionError("a full rebuild")):
         report = import_paths([RELATED_DATA / f"{NEWCOMER}.json"])
     assert report.changed == [NEWCOMER]
     assert NEWCOMER in similar_ids("NCT00661596")

@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from trials import similarity
+from trials import related
 from trials.models import Trial
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             total = Trial.objects.count()
             show_bar = not no_progress and sys.stderr.isatty()
             with tqdm(total=total, unit="trial", disable=not show_bar, file=sys.stderr) as bar:
-                done = similarity.rebuild(progress=bar.update)
+                done = related.rebuild(progress=bar.update)
             self.stdout.write(f"Computed related trials for {done} trial(s).")
             return
         wanted = {nct_id.strip().upper() for nct_id in nct_ids}
@@ -32,5 +32,5 @@ class Command(BaseCommand):
         unknown = sorted(wanted - set(found))
         if unknown:
             raise CommandError(f"No trial {', '.join(unknown)} is on file.")
-        done = similarity.refresh(found.values())
+        done = related.refresh(found.values())
         self.stdout.write(f"Recomputed related trials for {done} trial(s).")

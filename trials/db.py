@@ -1,0 +1,225 @@
+"""Database helpers several rooms share: tables written in bulk, and ids taken ahead.
+
+``Table`` checks rows as the model's fields would and writes them with
+PostgreSQL's binary ``COPY`` (``executemany`` elsewhere): the importers'
+writer and the similarity index both save through it.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import connection, models
+
+from .fields import CodeListField
+
+# What ``clean_fields`` takes for an empty value: required fields refuse it, validators skip it.
+BLANK = (None, "", [])
+# Columns the writer fills itself: no document can put a wrong value there.
+_NUMBERED = frozenset({"position", "label_position"})
+
+
+class Table:
+    """How rows of one model are checked and written, precomputed once.
+
+    ``check`` does what ``clean_fields`` would (required, choices, length, the fields' validators);
+    ``db_row`` turns a row of Python values into the values the database
+    stores, as the fields' ``get_db_prep_save`` would, for the few kinds the
+    trial models use.
+    """
+
+    def __init__(self, model: type[models.Model]):
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.columns = [field.column for field in self.fields]
+        self.attnames = [field.attname for field in self.fields]
+        rules = [
+            (
+                index,
+                field.attname,
+                field.verbose_name,
+                field.max_length if isinstance(field, models.CharField) else None,
+                {choice for choice, _ in field.flatchoices} if field.choices else None,
+                not field.blank,
+            )
+            for index, field in enumerate(self.fields)
+            if field.editable and not field.is_relation and field.name != "id"
+        ]
+        # The checks of ``check`` by kind, so each row is read only where it can fail.
+        self.required = [(index, attname, label) for index, attname, label, _, _, required in rules if required]
+        self.choice_rules = [
+            (index, attname, label, allowed) for index, attname, label, _, allowed, _ in rules if allowed is not None
+        ]
+        self.length_rules = [
+            (index, attname, label, max_length)
+            for index, attname, label, max_length, allowed, _ in rules
+            if allowed is None and max_length is not None
+        ]
+        # The fields' own validators (an NCT ID's pattern, a URL, a number's range), as the admin
+        # runs them; not on the positions the writer numbers itself.
+        self.validator_rules = [
+            (index, field.attname, field.verbose_name, validators)
+            for index, field in enumerate(self.fields)
+            if field.editable and not field.is_relation and field.name != "id" and field.name not in _NUMBERED
+            if (validators := [v for v in field.validators if not isinstance(v, MaxLengthValidator)])
+        ]
+        converters = [self._converter(field) for field in self.fields]
+        self.converted = [(index, convert) for index, convert in enumerate(converters) if convert]
+        self.defaults = [None if field.primary_key else field.get_default() for field in self.fields]
+        self.default_row = dict(zip(self.attnames, self.defaults, strict=True))
+        self.columns_with_id = _tuple_getter(self.attnames)
+        self.columns_without_id = _tuple_getter(self.attnames[1:])
+        # Defaults made fresh for each instance (a new list, the current time).
+        self.fresh_defaults = [
+            (index, field.get_default)
+            for index, field in enumerate(self.fields)
+            if field.has_default() and callable(field.default) and not field.primary_key
+        ]
+
+    @staticmethod
+    def _converter(field: models.Field):
+        if isinstance(field, CodeListField):
+            return lambda value: ",".join(value or ())
+        if isinstance(field, models.JSONField) and connection.vendor != "postgresql":
+            # PostgreSQL's binary COPY takes the value itself, typed jsonb.
+            return lambda value: json.dumps(value, ensure_ascii=False)
+        return None
+
+    def instance(self, values: dict) -> models.Model:
+        """A model instance of ``values`` (by attname), defaults for the rest.
+
+        Built positionally, as Django builds instances read from the database:
+        several times cheaper than keyword arguments for a model as wide as a trial.
+        """
+        row = [values.get(attname, default) for attname, default in zip(self.attnames, self.defaults, strict=True)]
+        for index, make in self.fresh_defaults:
+            if self.attnames[index] not in values:
+                row[index] = make()
+        return self.model(*row)
+
+    def check(self, row: dict, prefix: str) -> list[str]:
+        """What ``clean_fields`` would say of ``row``: blank required fields, unknown choices, lengths, validators."""
+        errors: list[tuple[int, str]] = []
+        get = row.get
+        for index, attname, label in self.required:
+            if get(attname) in BLANK:
+                errors.append((index, f"{prefix}{label}: this field cannot be blank."))
+        for index, attname, label, allowed in self.choice_rules:
+            value = get(attname)
+            if value in BLANK:
+                continue
+            if isinstance(value, list):
+                if not set(value) <= allowed:
+                    errors.append((index, f"{prefix}{label}: {value!r} holds an unknown value."))
+            elif value not in allowed:
+                errors.append((index, f"{prefix}{label}: {value!r} is not a valid choice."))
+        for index, attname, label, max_length in self.length_rules:
+            value = get(attname)
+            if value and not isinstance(value, list) and len(value) > max_length:
+                errors.append((index, f"{prefix}{label}: longer than {max_length} characters."))
+        for index, attname, label, validators in self.validator_rules:
+            value = get(attname)
+            if value in BLANK:
+                continue
+            for validator in validators:
+                try:
+                    validator(value)
+                except ValidationError as error:
+                    errors += [(index, f"{prefix}{label}: {message}") for message in error.messages]
+        # In the fields' order, as one pass over the fields would give them.
+        return [message for _, message in sorted(errors, key=lambda error: error[0])] if errors else []
+
+    def db_row(self, row: dict, with_id: bool = True) -> list:
+        # Defaults under the row's own values, then the columns in order: a
+        # dict merge and an itemgetter, where most of an import's rows pass.
+        values = list((self.columns_with_id if with_id else self.columns_without_id)({**self.default_row, **row}))
+        for index, convert in self.converted:
+            index -= 0 if with_id else 1
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        return values
+
+    def insert(self, rows: list[dict], with_ids: bool = True) -> None:
+        if not rows:
+            return
+        # The id is the first column: without one, the database gives it.
+        columns = self.columns if with_ids else self.columns[1:]
+        db_rows = [self.db_row(row, with_ids) for row in rows]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                copy_rows(cursor, self.model._meta.db_table, columns, db_rows)
+                return
+            quote = connection.ops.quote_name
+            table, column_list = quote(self.model._meta.db_table), ", ".join(quote(column) for column in columns)
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", db_rows)
+
+
+def _tuple_getter(keys: list[str]):
+    """A function giving a dict's values at ``keys`` as a tuple (itemgetter gives one key's value bare)."""
+    if len(keys) == 1:
+        return lambda values: (values[keys[0]],)
+    return operator.itemgetter(*keys)
+
+
+def copy_rows(cursor, table: str, columns: list[str], rows: Iterable[list]) -> None:
+    """``COPY`` rows into a PostgreSQL table, in the binary format.
+
+    Binary rows cost a third of text ones to encode here and less to decode
+    in the server; they need each column's type, which the catalog gives.
+    """
+    types = _column_types(cursor, table)
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN (FORMAT BINARY)"
+    # The raw psycopg cursor: wrap its errors as Django's, like any query's.
+    with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        copy.set_types([types[column] for column in columns])
+        for values in rows:
+            copy.write_row(values)
+
+
+# Table → column → type OID. Built-in types keep their OIDs, and the tables
+# their columns while a process runs, so the catalog is read once per table.
+_COLUMN_TYPES: dict[str, dict[str, int]] = {}
+
+
+def _column_types(cursor, table: str) -> dict[str, int]:
+    if table not in _COLUMN_TYPES:
+        cursor.execute(
+            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+            "AND NOT attisdropped",
+            [table],
+        )
+        _COLUMN_TYPES[table] = dict(cursor.fetchall())
+    return _COLUMN_TYPES[table]
+
+
+_TABLES: dict[type[models.Model], Table] = {}
+
+
+def table(model: type[models.Model]) -> Table:
+    if model not in _TABLES:
+        _TABLES[model] = Table(model)
+    return _TABLES[model]
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """Ids for rows about to be inserted, so their children can point at them."""
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(sequence) FROM pg_get_serial_sequence(%s, 'id') AS sequence, generate_series(1, %s)",
+                [table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the transaction holds the write lock, so nobody else takes these.
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        start = cursor.fetchone()[0] + 1
+        return list(range(start, start + count))

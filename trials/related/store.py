@@ -1,0 +1,207 @@
+"""What the similarity engine reads from and writes to the database.
+
+Trials' features are read a chunk at a time; terms, profiles, keys and
+lists are written through the bulk writer's COPY.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+from django.db import connection
+
+from .. import choices, db
+from ..models import (
+    Intervention,
+    MeshTerm,
+    SimilarityKey,
+    SimilarityProfile,
+    SimilarityTerm,
+    SimilarTrial,
+    Trial,
+    TrialCondition,
+)
+from .scoring import Features, extract, mesh_key, words
+
+# A feature every trial has: its document count is the number of trials
+# (counting the profiles would take a scan of them at every refresh).
+TOTAL_KEY = "*:trials"
+
+
+def trial_total() -> int:
+    return SimilarityTerm.objects.filter(key=TOTAL_KEY).values_list("document_count", flat=True).first() or 0
+
+
+_TRIAL_FIELDS = (
+    "id",
+    "nct_id",
+    "brief_title",
+    "official_title",
+    "acronym",
+    "keywords",
+    "brief_summary",
+    "detailed_description",
+    "eligibility_criteria",
+    "study_type",
+    "phases",
+    "overall_status",
+)
+
+
+def load_features(
+    trial_ids: Iterable[int] | None = None, chunk: int = 2000, mesh_names: dict | None = None
+) -> Iterator[Features]:
+    """Features of the given trials (all when None), a chunk at a time in five queries a chunk.
+
+    ``mesh_names`` (see ``condition_mesh_names``) saves a query a chunk when
+    reading many.
+    """
+    queryset = Trial.objects.order_by("id")
+    if trial_ids is not None:
+        queryset = queryset.filter(id__in=list(trial_ids))
+    last_id = 0
+    while True:
+        rows = list(queryset.filter(id__gt=last_id).values(*_TRIAL_FIELDS)[:chunk])
+        if not rows:
+            return
+        last_id = rows[-1]["id"]
+        ids = [row["id"] for row in rows]
+        conditions = defaultdict(list)
+        for trial_id, name in (
+            TrialCondition.objects.filter(trial_id__in=ids)
+            .order_by("position")
+            .values_list("trial_id", "condition__name")
+        ):
+            conditions[trial_id].append(name)
+        mesh = defaultdict(list)
+        for trial_id, *values in MeshTerm.objects.filter(trial_id__in=ids).values_list(
+            "trial_id", "domain", "is_ancestor", "mesh_id", "term"
+        ):
+            mesh[trial_id].append(tuple(values))
+        interventions = defaultdict(list)
+        for trial_id, name, other_names in Intervention.objects.filter(trial_id__in=ids).values_list(
+            "trial_id", "name", "other_names"
+        ):
+            interventions[trial_id].append((name, other_names))
+        without_mesh = [row for row in rows if not any(m[0] == "CONDITION" for m in mesh[row["id"]])]
+        inferred = _inferred_mesh(without_mesh, conditions, mesh_names)
+        for row in rows:
+            trial_mesh = mesh[row["id"]] + inferred.get(row["id"], [])
+            yield extract(row, conditions[row["id"]], trial_mesh, interventions[row["id"]])
+
+
+def _inferred_mesh(
+    rows: list[dict], conditions: dict[int, list[str]], mesh_names: dict | None
+) -> dict[int, list[tuple]]:
+    """Condition MeSH terms for trials the registry gave none (a page document, a staff entry).
+
+    A phrase of the conditions, keywords or title that, stemmed, is a
+    condition MeSH term somewhere in the registry counts as that term: the
+    "Depressive Episode" of a title meets the trials filed under Depression.
+    """
+    if not rows:
+        return {}
+    known = condition_mesh_names() if mesh_names is None else mesh_names
+    found = {}
+    for row in rows:
+        texts = [row["brief_title"], *conditions.get(row["id"], []), *(row["keywords"] or ())]
+        phrases = set()
+        for text in texts:
+            stems = [stem for stem, _ in words(text)]
+            phrases |= {" ".join(stems[i : i + n]) for n in (1, 2, 3, 4) for i in range(len(stems) - n + 1)}
+        found[row["id"]] = [("CONDITION", False, *known[phrase]) for phrase in sorted(phrases) if phrase in known]
+    return found
+
+
+_MESH_NAMES_SECONDS = 600
+_mesh_names_cache: tuple[float, dict] = (0.0, {})
+
+
+def condition_mesh_names(fresh: bool = False) -> dict[str, tuple[str, str]]:
+    """Stemmed name → (MeSH key, term) of every condition MeSH term on file.
+
+    Kept for ten minutes in the process: a refresh needs them for every
+    trial without MeSH terms, and they change only with imports.
+    """
+    global _mesh_names_cache
+    fetched_at, names = _mesh_names_cache
+    if fresh or time.monotonic() - fetched_at > _MESH_NAMES_SECONDS:
+        names = _read_condition_mesh_names(from_last_computation=not fresh)
+        _mesh_names_cache = (time.monotonic(), names)
+    return names
+
+
+def _read_condition_mesh_names(from_last_computation: bool) -> dict[str, tuple[str, str]]:
+    if from_last_computation and SimilarityTerm.objects.exists():
+        # Far fewer rows than every trial's terms; a rebuild reads those.
+        rows = [
+            (key.removeprefix("m:"), label)
+            for key, label in SimilarityTerm.objects.filter(key__startswith="m:").values_list("key", "label")
+        ]
+    else:
+        queryset = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, is_ancestor=False)
+        rows = queryset.values_list("mesh_id", "term").distinct()
+    return {" ".join(stem for stem, _ in words(term)): (mesh_key(mesh_id), term) for mesh_id, term in rows}
+
+
+def matrix_row(matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
+    begin, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[begin:end].astype(np.int32), matrix.data[begin:end]
+
+
+def clear() -> None:
+    for model in (SimilarTrial, SimilarityKey, SimilarityProfile, SimilarityTerm):
+        model.objects.all()._raw_delete(model.objects.db)
+
+
+def insert(model, rows: list[dict], with_ids: bool = False) -> None:
+    db.table(model).insert(rows, with_ids=with_ids)
+
+
+def save_terms(keys: list[str], labels: list[str], document_counts: list[int], total: int) -> None:
+    # Term ids are the row numbers of the matrices, so the stored vectors need no remapping.
+    insert(
+        SimilarityTerm,
+        [
+            {"id": term_id + 1, "key": key, "label": label, "document_count": count}
+            for term_id, (key, label, count) in enumerate(zip(keys, labels, document_counts, strict=True))
+        ]
+        + [{"id": len(keys) + 1, "key": TOTAL_KEY, "label": "every trial", "document_count": total}],
+        with_ids=True,
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('trials_similarityterm', 'id'), GREATEST(MAX(id), 1)) "
+                "FROM trials_similarityterm"
+            )
+
+
+def save_profiles(trial_ids: list[int], vectors) -> None:
+    rows = []
+    for row, trial_id in enumerate(trial_ids):
+        ids, weights = matrix_row(vectors, row)
+        rows.append(
+            {"trial_id": trial_id, "term_ids": (ids + 1).astype(np.int32).tobytes(), "weights": weights.tobytes()}
+        )
+        if len(rows) >= 5000:
+            insert(SimilarityProfile, rows, with_ids=True)
+            rows = []
+    insert(SimilarityProfile, rows, with_ids=True)
+
+
+def save_keys(trial_ids: list[int], key_matrix) -> None:
+    rows = []
+    for row, trial_id in enumerate(trial_ids):
+        ids, weights = matrix_row(key_matrix, row)
+        rows.extend(
+            {"term_id": int(term_id) + 1, "trial_id": trial_id, "weight": float(weight)}
+            for term_id, weight in zip(ids, weights, strict=True)
+        )
+        if len(rows) >= 50000:
+            insert(SimilarityKey, rows)
+            rows = []
+    insert(SimilarityKey, rows)
