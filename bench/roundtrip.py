@@ -21,7 +21,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from trials.ctgov import COVERED_PATHS, export_studies, project  # noqa: E402
+from trials.ctgov import COVERED_PATHS, project  # noqa: E402
+from trials.exports import export_studies  # noqa: E402
 from trials.models import Trial  # noqa: E402
 
 CHUNK = 200

@@ -23,8 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from . import choices, search
-from .ctgov import export_studies
-from .exports import csv_text
+from .exports import csv_text, export_studies
 from .models import Trial
 from .related import related_trials
 

@@ -1,6 +1,6 @@
-"""Trials out: API v2 JSON and the registry's CSV columns.
+"""Trials out of the database: API v2 JSON and the registry's CSV columns.
 
-The JSON shape comes from the mapping in ``ctgov.py``; the CSV columns are
+The JSON shape comes from the mapping in ``ctgov/``; the CSV columns are
 those of ClinicalTrials.gov's CSV download, so spreadsheets made from the
 registry and from us line up. ``export_trials``, the API and the list
 page's downloads all write through here.
@@ -12,7 +12,12 @@ import csv
 import io
 from collections.abc import Iterable
 
-from .models import Trial
+from . import choices, models
+from .ctgov.elements import ObjectWriter, set_path
+from .ctgov.mapping import CHILD_LISTS, PARTIAL_DATES, RECORD_LISTS, TRIAL_ELEMENTS
+from .ctgov.results import PARENT_KEYS, RESULT_COLUMNS, RESULT_MODELS, results_json
+from .models import RESULT_RELATIONS, Trial
+from .values import PartialDate
 
 REGISTRY_URL = "https://clinicaltrials.gov/study/"
 
@@ -86,3 +91,201 @@ def csv_text(trials: Iterable[Trial], header: bool = True) -> str:
     for trial in trials:
         writer.writerow(value(trial) for _, value in CSV_COLUMNS)
     return buffer.getvalue()
+
+
+# --- API v2 JSON ----------------------------------------------------------------
+
+
+def trial_to_study(trial) -> dict:
+    """The trial in API v2 shape, for every element we hold (see ``export_studies``)."""
+    return export_studies([trial.pk])[0]
+
+
+# Each child list's columns, as the export reads them (record field names).
+_CHILD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "identifiers": ("identifier", "type", "domain", "link", "source"),
+    "sponsors": ("name", "agency_class", "is_lead"),
+    "arm_groups": ("id", "label", "type", "description"),
+    "interventions": ("id", "type", "name", "description", "other_names"),
+    "officials": ("name", "affiliation", "role"),
+    "sites": ("id", "facility", "status", "city", "state", "zip", "country", "latitude", "longitude"),
+    "references": ("pmid", "type", "citation"),
+    "mesh_terms": ("mesh_id", "term", "domain", "is_ancestor"),
+    "outcome_measures": ("kind", "measure", "description", "time_frame"),
+    "contacts": ("name", "role", "phone", "phone_ext", "email", "site_id"),
+    "documents": (
+        "type_abbrev",
+        "has_protocol",
+        "has_sap",
+        "has_icf",
+        "label",
+        "date",
+        "upload_date",
+        "filename",
+        "size",
+    ),
+}
+_TRIAL_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            *(element.field for element in TRIAL_ELEMENTS),
+            *(f"{date.name}_date{part}" for date in PARTIAL_DATES for part in ("", "_precision", "_type")),
+        ]
+    )
+)
+
+
+def export_studies(trial_ids: list[int]) -> list[dict]:
+    """These trials in API v2 shape, in the order given; empty elements left out, as the registry does.
+
+    Built from plain rows, one query per table whatever the number of trials:
+    an API page of 1,000 studies reads no model instances.
+    """
+    if not trial_ids:
+        return []
+    trials = {
+        values[0]: dict(zip(_TRIAL_COLUMNS, values[1:], strict=True))
+        for values in models.Trial.objects.filter(id__any_of=trial_ids).values_list("id", *_TRIAL_COLUMNS)
+    }
+    children: dict[int, dict[str, list[dict]]] = {pk: {name: [] for name in _CHILD_COLUMNS} for pk in trials}
+    for attribute, model in (
+        ("identifiers", models.Identifier),
+        ("sponsors", models.Sponsor),
+        ("arm_groups", models.ArmGroup),
+        ("interventions", models.Intervention),
+        ("officials", models.Official),
+        ("sites", models.Site),
+        ("references", models.Reference),
+        ("mesh_terms", models.MeshTerm),
+        ("outcome_measures", models.OutcomeMeasure),
+        ("contacts", models.Contact),
+        ("documents", models.Document),
+    ):
+        columns = _CHILD_COLUMNS[attribute]
+        query = model.objects.filter(trial_id__any_of=trials).order_by("trial_id", "position", "id")
+        for trial_id, *values in query.values_list("trial_id", *columns):
+            children[trial_id][attribute].append(dict(zip(columns, values, strict=True)))
+    conditions: dict[int, list[str]] = {pk: [] for pk in trials}
+    for trial_id, name in (
+        models.TrialCondition.objects.filter(trial_id__any_of=trials)
+        .order_by("trial_id", "position", "id")
+        .values_list("trial_id", "condition__name")
+    ):
+        conditions[trial_id].append(name)
+    links: dict[int, list[tuple]] = {pk: [] for pk in trials}
+    for trial_id, arm_id, intervention_id, label_position in (
+        models.ArmGroupIntervention.objects.filter(arm_group__trial_id__any_of=trials)
+        .order_by("position", "id")
+        .values_list("arm_group__trial_id", "arm_group_id", "intervention_id", "label_position")
+    ):
+        links[trial_id].append((arm_id, intervention_id, label_position))
+    results = stored_rows_for(list(trials))
+    return [
+        _study(trials[pk], conditions[pk], _linked(children[pk], links[pk]), results[pk])
+        for pk in trial_ids
+        if pk in trials
+    ]
+
+
+def _linked(children: dict[str, list[dict]], links: list[tuple]) -> dict[str, list[dict]]:
+    """Arms name their interventions, interventions their arms, contacts their site by index."""
+    type_labels = dict(choices.InterventionType.choices)
+    interventions = {item["id"]: item for item in children["interventions"]}
+    arms = {arm["id"]: arm for arm in children["arm_groups"]}
+    for arm in children["arm_groups"]:
+        arm["intervention_names"] = []
+    for item in children["interventions"]:
+        item["arm_group_labels"] = []
+    arm_order = {arm["id"]: index for index, arm in enumerate(children["arm_groups"])}
+    labelled: dict[int, list[tuple[int, int, str]]] = {}
+    for arm_id, intervention_id, label_position in links:
+        item = interventions[intervention_id]
+        name = f"{type_labels.get(item['type'], item['type'])}: {item['name']}" if item["type"] else item["name"]
+        # Two interventions of the same name are named once, as the registry does.
+        if name not in arms[arm_id]["intervention_names"]:
+            arms[arm_id]["intervention_names"].append(name)
+        labelled.setdefault(intervention_id, []).append((label_position, arm_order[arm_id], arms[arm_id]["label"]))
+    for intervention_id, labels in labelled.items():
+        interventions[intervention_id]["arm_group_labels"] = [label for _, _, label in sorted(labels)]
+    site_index = {site["id"]: index for index, site in enumerate(children["sites"])}
+    for contact in children["contacts"]:
+        contact["site"] = site_index[contact["site_id"]] if contact["site_id"] else None
+    return children
+
+
+_TRIAL_WRITER = ObjectWriter(TRIAL_ELEMENTS)
+_CHILD_WRITERS = {id(child): ObjectWriter(child.elements) for child in CHILD_LISTS}
+
+
+def _study(trial: dict, conditions: list[str], children: dict[str, list[dict]], results_rows: dict) -> dict:
+    study = _TRIAL_WRITER.write(trial, {})
+    for date in PARTIAL_DATES:
+        day = trial[f"{date.name}_date"]
+        if day is not None:
+            struct = {"date": PartialDate(day, trial[f"{date.name}_date_precision"]).isoformat()}
+            if trial[f"{date.name}_date_type"]:
+                struct["type"] = trial[f"{date.name}_date_type"]
+            set_path(study, date.path, struct)
+    if conditions:
+        set_path(study, RECORD_LISTS[0].path, conditions)
+    entries_by_attribute: dict[str, list[dict]] = {}
+    for child in CHILD_LISTS:
+        items = []
+        writer, fixed = _CHILD_WRITERS[id(child)], child.fixed.items()
+        for item in children[child.attribute]:
+            if any(item[name] != value for name, value in fixed):
+                continue
+            if child.within and item["site"] is None:
+                continue
+            entry = writer.write(item, {})
+            if child.within:
+                entries_by_attribute[child.within][item["site"]].setdefault(child.path, []).append(entry)
+            else:
+                items.append(entry)
+        entries_by_attribute.setdefault(child.attribute, []).extend(items)
+        if items:
+            set_path(study, child.path, items[0] if child.single else items)
+    # The modules' own elements are already in place (TRIAL_ELEMENTS); add their tables.
+    for module, tables in results_json(results_rows).items():
+        study.setdefault("resultsSection", {}).setdefault(module, {}).update(tables)
+    return study
+
+
+def stored_rows(trial) -> dict[str, list[dict]]:
+    """A stored trial's rows keyed for ``results_json`` (from ``with_results()``: one query per table)."""
+    rows = {}
+    for model, relation in RESULT_RELATIONS.items():
+        columns, keys = RESULT_COLUMNS[model], PARENT_KEYS.get(model, {})
+        rows[model] = [
+            {
+                **{name: getattr(item, name) for name in columns},
+                **{key: getattr(item, f"{key}_id") for key in keys},
+                "_key": item.pk,
+            }
+            for item in getattr(trial, relation).all()
+        ]
+    return rows
+
+
+def stored_rows_for(trial_ids: list[int]) -> dict[int, dict[str, list[dict]]]:
+    """``stored_rows`` of many trials at once: one query per results table, plain rows.
+
+    Every results module has its groups, so the trials without a group have
+    no results rows: a page of trials without results costs one query.
+    """
+    rows: dict[int, dict[str, list[dict]]] = {trial_id: {} for trial_id in trial_ids}
+    trial_ids = list(
+        models.ResultGroup.objects.filter(trial_id__any_of=trial_ids).values_list("trial_id", flat=True).distinct()
+    )
+    if not trial_ids:
+        return rows
+    for model in RESULT_MODELS:
+        columns, keys = RESULT_COLUMNS[model], tuple(PARENT_KEYS.get(model, {}))
+        names = ("trial_id", "id", *columns, *(f"{key}_id" for key in keys))
+        query = getattr(models, model).objects.filter(trial_id__any_of=trial_ids).order_by("trial_id", "position", "id")
+        for trial_id, pk, *values in query.values_list(*names):
+            row = dict(zip(columns, values[: len(columns)], strict=True))
+            row.update(zip(keys, values[len(columns) :], strict=True))
+            row["_key"] = pk
+            rows[trial_id].setdefault(model, []).append(row)
+    return rows

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .ctgov_json import get_path, set_path
+from .ctgov import get_path, set_path
 
 VOCABULARY_PATH = Path(__file__).resolve().parent / "data" / "vocabulary.json.gz"
 _SAMPLE_CAP = 4000

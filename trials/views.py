@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from . import api, choices, glossary, related, results, search, services, structured_data
-from .ctgov import export_studies
-from .exports import csv_text
+from . import api, choices, glossary, related, results_tab, search, services, structured_data
+from .ctgov.results import results_json
+from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
 
 
@@ -86,7 +86,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
             sites.sort(key=lambda site: (site.country, site.state, site.city))
         context["sites"] = sites
     if tab == "results":
-        context["results"] = results.present(trial, results.results_json(results.stored_rows(trial)))
+        context["results"] = results_tab.present(trial, results_json(stored_rows(trial)))
     return render(request, template, context)
 
 

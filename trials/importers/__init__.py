@@ -31,8 +31,8 @@ import orjson
 from django.db import DatabaseError, connection, connections, reset_queries, transaction
 
 from .. import related as related_trials
+from ..ctgov.records import TrialRecord
 from .page import DocumentError, looks_like_page, parse_page
-from .records import TrialRecord
 from .writer import Outcome, Prepared, prepare, save_prepared
 
 logger = logging.getLogger(__name__)

@@ -15,8 +15,7 @@ from collections.abc import Callable
 
 from .. import choices
 from ..criteria import join_criteria
-from ..values import PartialDate, is_age, parse_age
-from .records import (
+from ..ctgov.records import (
     ArmGroupRecord,
     IdentifierRecord,
     InterventionRecord,
@@ -27,6 +26,7 @@ from .records import (
     SponsorRecord,
     TrialRecord,
 )
+from ..values import PartialDate, is_age, parse_age
 
 
 class DocumentError(Exception):

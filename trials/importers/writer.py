@@ -25,8 +25,11 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
-from .. import choices, db, results, search
+from .. import choices, db, search
 from .. import models as trial_models
+from ..ctgov import results
+from ..ctgov.records import RecordError, TrialRecord
+from ..exports import stored_rows
 from ..models import (
     ArmGroup,
     ArmGroupIntervention,
@@ -46,7 +49,6 @@ from ..models import (
     TrialCondition,
     validate_nct_id,
 )
-from .records import RecordError, TrialRecord
 
 
 class Outcome(enum.StrEnum):
@@ -289,7 +291,7 @@ def _stored_snapshot(pk: int) -> tuple:
         },
         links,
         [site_index[contact.site_id] if contact.site_id else None for contact in children["contacts"]],
-        results.results_json(results.stored_rows(trial)),
+        results.results_json(stored_rows(trial)),
     )
 
 

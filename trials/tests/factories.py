@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trials.importers.records import (
+from trials.ctgov.records import (
     ArmGroupRecord,
     ContactRecord,
     DocumentRecord,

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from trials.ctgov import COVERED_PATHS, project, trial_to_study
+from trials.ctgov import COVERED_PATHS, project
+from trials.exports import trial_to_study
 from trials.importers import import_paths
 from trials.models import Trial
 

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trials.ctgov import StudyError, study_to_record
+from trials.ctgov.records import RecordError
 from trials.importers.page import DocumentError, parse_page
-from trials.importers.records import RecordError
 from trials.importers.writer import save_record
 from trials.models import Site, Trial
 

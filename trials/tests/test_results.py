@@ -276,7 +276,7 @@ def test_results_are_read_only_in_the_admin(client, imported):
 
 
 def test_every_results_model_is_read_by_one_relation_of_the_trial():
-    from trials import results
+    from trials.ctgov import results
     from trials.models import RESULT_RELATIONS
 
     assert set(RESULT_RELATIONS) == set(results.RESULT_MODELS)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trials.ctgov import export_studies
-from trials.exports import csv_text
+from trials.exports import csv_text, export_studies
 from trials.models import Trial
 
 CHUNK = 500

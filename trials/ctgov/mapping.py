@@ -2,21 +2,18 @@
 
 Each row names a model field (or record attribute), where the element sits
 in a study's JSON, and how its value is converted. The JSON reader
-(``study_to_record``), the export (``export_studies``, used by ``/api/v2``)
-and the round-trip test all read these rows, so a field is mapped once.
+(``reader.study_to_record``), the export (``exports.export_studies``, used by
+``/api/v2``) and the round-trip test all read these rows, so a field is
+mapped once.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import choices
-from .ctgov_json import Element, ObjectReader, ObjectWriter, StudyError, get_path, set_path
-from .ctgov_json import read_value as _read
-from .importers.records import (
+from .elements import Element
+from .records import (
     ArmGroupRecord,
     ContactRecord,
     DocumentRecord,
@@ -28,22 +25,9 @@ from .importers.records import (
     ReferenceRecord,
     SiteRecord,
     SponsorRecord,
-    TrialRecord,
 )
 from .results import BASELINE as BASELINE_MODULE
-from .results import (
-    COVERED_RESULT_PATHS,
-    EVENTS,
-    FLOW,
-    MORE_INFO,
-    read_results,
-    record_rows,
-    results_json,
-    stored_rows_for,
-)
-from .values import PartialDate
-
-logger = logging.getLogger(__name__)
+from .results import COVERED_RESULT_PATHS, EVENTS, FLOW, MORE_INFO
 
 ID = "protocolSection.identificationModule"
 STATUS = "protocolSection.statusModule"
@@ -343,242 +327,3 @@ COVERED_PATHS: tuple[str, ...] = (
     *(f"{_list_path(child)}[].{element.path}" for child in CHILD_LISTS for element in child.elements),
     *COVERED_RESULT_PATHS,
 )
-
-_DOI = re.compile(r"\bdoi:\s*(10\.\S+?)\.?(?=\s|$)", re.IGNORECASE)
-
-
-def project(study: Any, path: str) -> Any:
-    """The value at a covered path; ``a[].b`` lists ``b`` of every item of ``a``, nested lists nest."""
-    if "[]" not in path:
-        return get_path(study, path)
-    list_path, item_path = path.split("[].", 1)
-    items = get_path(study, list_path)
-    if items is None:
-        return None
-    return [project(item, item_path) for item in (items if isinstance(items, list) else [items])]
-
-
-# Readers for the rows above, each built once (see ``ObjectReader``).
-_TRIAL_READER = ObjectReader(TRIAL_ELEMENTS[1:])
-_CHILD_READERS = {id(child): ObjectReader(child.elements) for child in CHILD_LISTS}
-_OUTER_LISTS = {
-    id(child): next(other for other in CHILD_LISTS if other.attribute == child.within)
-    for child in CHILD_LISTS
-    if child.within
-}
-
-
-def study_to_record(study: Any) -> TrialRecord:
-    """Read one API v2 study object; ``StudyError`` says what is wrong with it."""
-    if not isinstance(study, dict) or not isinstance(study.get("protocolSection"), dict):
-        raise StudyError("not a study: no protocolSection object")
-    nct_id = get_path(study, f"{ID}.nctId")
-    if not isinstance(nct_id, str) or not nct_id:
-        raise StudyError(f"{ID}.nctId is missing")
-    record = TrialRecord(nct_id=nct_id)
-    record.fields = _TRIAL_READER.read(study)
-    for date in PARTIAL_DATES:
-        struct = get_path(study, date.path)
-        if struct is None:
-            record.set_date(date.name, None)
-            continue
-        if not isinstance(struct, dict):
-            raise StudyError(f"{date.path}: expected an object with a date")
-        try:
-            parsed = PartialDate.parse(_read(struct.get("date"), "text", f"{date.path}.date") or "")
-        except ValueError as error:
-            raise StudyError(f"{date.path}.date: {error}") from None
-        record.set_date(date.name, parsed, _read(struct.get("type"), "text", f"{date.path}.type") or "")
-    record.conditions = _read(get_path(study, RECORD_LISTS[0].path), "list", RECORD_LISTS[0].path) or []
-    for child in CHILD_LISTS:
-        if child.within:
-            outer = _OUTER_LISTS[id(child)]
-            # Already checked as a list of objects when the outer list was read.
-            for index, outer_item in enumerate(get_path(study, outer.path) or []):
-                _read_items(record, child, get_path(outer_item, child.path), f"{outer.path}[].{child.path}", index)
-        else:
-            _read_items(record, child, get_path(study, child.path), child.path)
-    for reference in record.references:
-        doi = _DOI.search(reference.citation)
-        reference.doi = doi.group(1) if doi else ""
-    record.results = read_results(study)
-    return record
-
-
-def _read_items(record: TrialRecord, child: ChildList, items: Any, path: str, within: int | None = None) -> None:
-    if items is None:
-        return
-    if child.single:
-        items = [items]
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise StudyError(f"{path}: expected {'an object' if child.single else 'a list of objects'}")
-    reader, make, fixed = _CHILD_READERS[id(child)], child.record, child.fixed
-    target = getattr(record, child.attribute)
-    where = f"{path}[]."
-    for item in items:
-        values = reader.read(item, where)
-        if child.within:
-            values["site"] = within
-        target.append(make(**values, **fixed))
-
-
-def trial_to_study(trial) -> dict:
-    """The trial in API v2 shape, for every element we hold (see ``export_studies``)."""
-    return export_studies([trial.pk])[0]
-
-
-# Each child list's columns, as the export reads them (record field names).
-_CHILD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "identifiers": ("identifier", "type", "domain", "link", "source"),
-    "sponsors": ("name", "agency_class", "is_lead"),
-    "arm_groups": ("id", "label", "type", "description"),
-    "interventions": ("id", "type", "name", "description", "other_names"),
-    "officials": ("name", "affiliation", "role"),
-    "sites": ("id", "facility", "status", "city", "state", "zip", "country", "latitude", "longitude"),
-    "references": ("pmid", "type", "citation"),
-    "mesh_terms": ("mesh_id", "term", "domain", "is_ancestor"),
-    "outcome_measures": ("kind", "measure", "description", "time_frame"),
-    "contacts": ("name", "role", "phone", "phone_ext", "email", "site_id"),
-    "documents": (
-        "type_abbrev",
-        "has_protocol",
-        "has_sap",
-        "has_icf",
-        "label",
-        "date",
-        "upload_date",
-        "filename",
-        "size",
-    ),
-}
-_TRIAL_COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        [
-            *(element.field for element in TRIAL_ELEMENTS),
-            *(f"{date.name}_date{part}" for date in PARTIAL_DATES for part in ("", "_precision", "_type")),
-        ]
-    )
-)
-
-
-def export_studies(trial_ids: list[int]) -> list[dict]:
-    """These trials in API v2 shape, in the order given; empty elements left out, as the registry does.
-
-    Built from plain rows, one query per table whatever the number of trials:
-    an API page of 1,000 studies reads no model instances.
-    """
-    from . import models
-
-    if not trial_ids:
-        return []
-    trials = {
-        values[0]: dict(zip(_TRIAL_COLUMNS, values[1:], strict=True))
-        for values in models.Trial.objects.filter(id__any_of=trial_ids).values_list("id", *_TRIAL_COLUMNS)
-    }
-    children: dict[int, dict[str, list[dict]]] = {pk: {name: [] for name in _CHILD_COLUMNS} for pk in trials}
-    for attribute, model in (
-        ("identifiers", models.Identifier),
-        ("sponsors", models.Sponsor),
-        ("arm_groups", models.ArmGroup),
-        ("interventions", models.Intervention),
-        ("officials", models.Official),
-        ("sites", models.Site),
-        ("references", models.Reference),
-        ("mesh_terms", models.MeshTerm),
-        ("outcome_measures", models.OutcomeMeasure),
-        ("contacts", models.Contact),
-        ("documents", models.Document),
-    ):
-        columns = _CHILD_COLUMNS[attribute]
-        query = model.objects.filter(trial_id__any_of=trials).order_by("trial_id", "position", "id")
-        for trial_id, *values in query.values_list("trial_id", *columns):
-            children[trial_id][attribute].append(dict(zip(columns, values, strict=True)))
-    conditions: dict[int, list[str]] = {pk: [] for pk in trials}
-    for trial_id, name in (
-        models.TrialCondition.objects.filter(trial_id__any_of=trials)
-        .order_by("trial_id", "position", "id")
-        .values_list("trial_id", "condition__name")
-    ):
-        conditions[trial_id].append(name)
-    links: dict[int, list[tuple]] = {pk: [] for pk in trials}
-    for trial_id, arm_id, intervention_id, label_position in (
-        models.ArmGroupIntervention.objects.filter(arm_group__trial_id__any_of=trials)
-        .order_by("position", "id")
-        .values_list("arm_group__trial_id", "arm_group_id", "intervention_id", "label_position")
-    ):
-        links[trial_id].append((arm_id, intervention_id, label_position))
-    results = stored_rows_for(list(trials))
-    return [
-        _study(trials[pk], conditions[pk], _linked(children[pk], links[pk]), results[pk])
-        for pk in trial_ids
-        if pk in trials
-    ]
-
-
-def _linked(children: dict[str, list[dict]], links: list[tuple]) -> dict[str, list[dict]]:
-    """Arms name their interventions, interventions their arms, contacts their site by index."""
-    type_labels = dict(choices.InterventionType.choices)
-    interventions = {item["id"]: item for item in children["interventions"]}
-    arms = {arm["id"]: arm for arm in children["arm_groups"]}
-    for arm in children["arm_groups"]:
-        arm["intervention_names"] = []
-    for item in children["interventions"]:
-        item["arm_group_labels"] = []
-    arm_order = {arm["id"]: index for index, arm in enumerate(children["arm_groups"])}
-    labelled: dict[int, list[tuple[int, int, str]]] = {}
-    for arm_id, intervention_id, label_position in links:
-        item = interventions[intervention_id]
-        name = f"{type_labels.get(item['type'], item['type'])}: {item['name']}" if item["type"] else item["name"]
-        # Two interventions of the same name are named once, as the registry does.
-        if name not in arms[arm_id]["intervention_names"]:
-            arms[arm_id]["intervention_names"].append(name)
-        labelled.setdefault(intervention_id, []).append((label_position, arm_order[arm_id], arms[arm_id]["label"]))
-    for intervention_id, labels in labelled.items():
-        interventions[intervention_id]["arm_group_labels"] = [label for _, _, label in sorted(labels)]
-    site_index = {site["id"]: index for index, site in enumerate(children["sites"])}
-    for contact in children["contacts"]:
-        contact["site"] = site_index[contact["site_id"]] if contact["site_id"] else None
-    return children
-
-
-_TRIAL_WRITER = ObjectWriter(TRIAL_ELEMENTS)
-_CHILD_WRITERS = {id(child): ObjectWriter(child.elements) for child in CHILD_LISTS}
-
-
-def _study(trial: dict, conditions: list[str], children: dict[str, list[dict]], results_rows: dict) -> dict:
-    study = _TRIAL_WRITER.write(trial, {})
-    for date in PARTIAL_DATES:
-        day = trial[f"{date.name}_date"]
-        if day is not None:
-            struct = {"date": PartialDate(day, trial[f"{date.name}_date_precision"]).isoformat()}
-            if trial[f"{date.name}_date_type"]:
-                struct["type"] = trial[f"{date.name}_date_type"]
-            set_path(study, date.path, struct)
-    if conditions:
-        set_path(study, RECORD_LISTS[0].path, conditions)
-    entries_by_attribute: dict[str, list[dict]] = {}
-    for child in CHILD_LISTS:
-        items = []
-        writer, fixed = _CHILD_WRITERS[id(child)], child.fixed.items()
-        for item in children[child.attribute]:
-            if any(item[name] != value for name, value in fixed):
-                continue
-            if child.within and item["site"] is None:
-                continue
-            entry = writer.write(item, {})
-            if child.within:
-                entries_by_attribute[child.within][item["site"]].setdefault(child.path, []).append(entry)
-            else:
-                items.append(entry)
-        entries_by_attribute.setdefault(child.attribute, []).extend(items)
-        if items:
-            set_path(study, child.path, items[0] if child.single else items)
-    # The modules' own elements are already in place (TRIAL_ELEMENTS); add their tables.
-    for module, tables in results_json(results_rows).items():
-        study.setdefault("resultsSection", {}).setdefault(module, {}).update(tables)
-    return study
-
-
-def record_to_results(record: TrialRecord) -> dict:
-    """A record's ``resultsSection`` tables, as the export would write them."""
-    return results_json(record_rows(record.results))

@@ -1,6 +1,6 @@
 """Values at paths in ClinicalTrials.gov's JSON, read and written by kind.
 
-Shared by the mapping modules (``ctgov`` for the protocol, ``results`` for
+Shared by the mapping modules (``mapping`` for the protocol, ``results`` for
 posted results), so an element is checked and converted the same way in both.
 """
 

@@ -154,7 +154,7 @@ class TrialRecord:
     outcome_measures: list[OutcomeMeasureRecord] = field(default_factory=list)
     contacts: list[ContactRecord] = field(default_factory=list)
     documents: list[DocumentRecord] = field(default_factory=list)
-    # Posted results: rows per results model (see ``trials.results``), parents by index.
+    # Posted results: rows per results model (see ``trials.ctgov.results``), parents by index.
     results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def set_date(self, name: str, date: PartialDate | None, date_type: str = "") -> None:

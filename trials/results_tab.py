@@ -1,0 +1,175 @@
+"""What the Results tab shows: tables with one column per group, in the registry's order."""
+
+from __future__ import annotations
+
+from . import choices
+
+
+def _labels(*enums) -> dict[str, str]:
+    return {code: label for enum in enums for code, label in enum.choices}
+
+
+def _cell(measurement: dict | None) -> str:
+    """A measurement as the registry's pages write it: ``12.5 (3.1)``, ``40 (18 to 65)``."""
+    if not measurement:
+        return ""
+    text = measurement.get("value", "")
+    if measurement.get("spread"):
+        text += f" ({measurement['spread']})"
+    elif measurement.get("lowerLimit") or measurement.get("upperLimit"):
+        text += f" ({measurement.get('lowerLimit', '')} to {measurement.get('upperLimit', '')})"
+    if measurement.get("comment"):
+        text += f" [{measurement['comment']}]"
+    return text
+
+
+def _by_group(items: list[dict], groups: list[dict], value) -> list:
+    found = {item.get("groupId"): item for item in items}
+    return [value(found.get(group["id"])) for group in groups]
+
+
+def _denom_rows(denoms: list[dict], groups: list[dict]) -> list[dict]:
+    return [
+        {
+            "units": denom.get("units", ""),
+            "cells": _by_group(denom.get("counts", []), groups, lambda c: (c or {}).get("value", "")),
+        }
+        for denom in denoms
+    ]
+
+
+def _measure_table(measure: dict, groups: list[dict]) -> dict:
+
+    labels = _labels(choices.MeasureParam, choices.DispersionType)
+    rows = []
+    for measure_class in measure.get("classes", []):
+        for category in measure_class.get("categories", []):
+            rows.append(
+                {
+                    "class_title": measure_class.get("title", ""),
+                    "title": category.get("title", ""),
+                    "cells": _by_group(category.get("measurements", []), groups, _cell),
+                }
+            )
+    param = labels.get(measure.get("paramType", ""), measure.get("paramType", ""))
+    dispersion = labels.get(measure.get("dispersionType", ""), measure.get("dispersionType", ""))
+    return {
+        **measure,
+        "param": param,
+        # Always present: a template filter's argument must exist (a categorical
+        # measure, such as age groups, may have no unit).
+        "unit": measure.get("unitOfMeasure", ""),
+        "dispersion": "" if dispersion in ("", "NA", "Not applicable") else dispersion,
+        "groups": groups,
+        "denom_rows": _denom_rows(measure.get("denoms", []), groups),
+        "rows": rows,
+    }
+
+
+def present(trial, section: dict) -> dict:
+    """The Results tab's tables from a trial's ``resultsSection`` (``results_json``)."""
+
+    flow = section.get("participantFlowModule", {})
+    flow_groups = flow.get("groups", [])
+    periods = [
+        {
+            "title": period.get("title", ""),
+            "milestones": [
+                {
+                    "type": step.get("type", ""),
+                    "cells": _by_group(
+                        step.get("achievements", []), flow_groups, lambda c: (c or {}).get("numSubjects", "")
+                    ),
+                }
+                for step in period.get("milestones", [])
+            ],
+            "reasons": [
+                {
+                    "type": reason.get("type", ""),
+                    "cells": _by_group(
+                        reason.get("reasons", []), flow_groups, lambda c: (c or {}).get("numSubjects", "")
+                    ),
+                }
+                for reason in period.get("dropWithdraws", [])
+            ],
+        }
+        for period in flow.get("periods", [])
+    ]
+
+    baseline = section.get("baselineCharacteristicsModule", {})
+    baseline_groups = baseline.get("groups", [])
+
+    types = _labels(choices.OutcomeMeasureType)
+    sides = _labels(choices.CiNumSides, choices.NonInferiorityType, choices.AnalysisDispersionType)
+    outcomes = []
+    for measure in section.get("outcomeMeasuresModule", {}).get("outcomeMeasures", []):
+        groups = measure.get("groups", [])
+        titles = {group["id"]: group.get("title", group["id"]) for group in groups}
+        table = _measure_table(measure, groups)
+        table["type_label"] = types.get(measure.get("type", ""), measure.get("type", ""))
+        table["analysis_rows"] = [
+            {
+                **analysis,
+                "group_titles": [titles.get(group_id, group_id) for group_id in analysis.get("groupIds", [])],
+                "sides": sides.get(analysis.get("ciNumSides", ""), ""),
+                "non_inferiority": sides.get(analysis.get("nonInferiorityType", ""), ""),
+            }
+            for analysis in measure.get("analyses", [])
+        ]
+        outcomes.append(table)
+
+    events = section.get("adverseEventsModule", {})
+    event_groups = events.get("eventGroups", [])
+
+    def event_rows(items: list[dict]) -> list[dict]:
+        def cell(stats: dict | None) -> str:
+            if not stats:
+                return ""
+            return f"{stats.get('numAffected', '')}/{stats.get('numAtRisk', '')}"
+
+        return [
+            {**event, "cells": _by_group(event.get("stats", []), event_groups, cell)}
+            for event in sorted(items, key=lambda event: event.get("organSystem", ""))
+        ]
+
+    def totals(kind: str) -> list[str]:
+        return [
+            f"{group[f'{kind}NumAffected']}/{group.get(f'{kind}NumAtRisk', '')}"
+            if f"{kind}NumAffected" in group
+            else ""
+            for group in event_groups
+        ]
+
+    return {
+        "flow": {"groups": flow_groups, "periods": periods} if flow_groups or periods else None,
+        "baseline": (
+            {
+                "groups": baseline_groups,
+                "denom_rows": _denom_rows(baseline.get("denoms", []), baseline_groups),
+                "measures": [_measure_table(measure, baseline_groups) for measure in baseline.get("measures", [])],
+            }
+            if baseline
+            else None
+        ),
+        "outcomes": outcomes,
+        "events": (
+            {
+                "groups": event_groups,
+                "totals": [
+                    ("All-cause mortality", totals("deaths")),
+                    ("Serious adverse events", totals("serious")),
+                    ("Other adverse events", totals("other")),
+                ],
+                "tables": [
+                    {"kind": kind, "caption": caption, "rows": event_rows(events.get(key, []))}
+                    for kind, key, caption in (
+                        ("serious", "seriousEvents", "Serious adverse events"),
+                        ("other", "otherEvents", "Other (not including serious) adverse events"),
+                    )
+                    if events.get(key)
+                ],
+            }
+            if events
+            else None
+        ),
+    }
