@@ -124,13 +124,16 @@ DATABASES = {
     )
 }
 
-# How long the web's statements may run before PostgreSQL cancels them (the
-# request then answers 503): one request must not hold a worker, or the
-# database, for minutes. Management commands (imports, related-trial
-# rebuilds) run long statements legitimately and have no limit; runserver is
-# the web.
+# How long the statements of a process that answers requests may run before
+# PostgreSQL cancels them (the request then answers 503): one request must
+# not hold a worker, or the database, for minutes. Such a process is a WSGI
+# server (trialportal/wsgi.py says so), runserver or the test suite; management
+# commands and scripts (imports, related-trial rebuilds, benchmarks) run long
+# statements legitimately and have no limit.
 PUBLIC_STATEMENT_TIMEOUT_MS = int(os.environ.get("PUBLIC_STATEMENT_TIMEOUT_MS", "5000"))
-MANAGEMENT_COMMAND = Path(sys.argv[0]).name in {"manage.py", "django-admin"} and sys.argv[1:2] != ["runserver"]
+SERVES_REQUESTS = (
+    os.environ.get("TRIALPORTAL_SERVES_REQUESTS") == "1" or sys.argv[1:2] == ["runserver"] or "pytest" in sys.modules
+)
 # Seconds to wait for the database to accept a connection: a server that
 # takes the connection and never answers would otherwise hold each request
 # for as long as the operating system waits.
@@ -144,7 +147,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # limit is a startup option of the connection, not a statement per
     # request; a transaction's own limit (services.within_time) still applies.
     options = f"-c work_mem={os.environ.get('DJANGO_DB_WORK_MEM', '64MB')} -c jit=off"
-    if not MANAGEMENT_COMMAND and PUBLIC_STATEMENT_TIMEOUT_MS > 0:
+    if SERVES_REQUESTS and PUBLIC_STATEMENT_TIMEOUT_MS > 0:
         options += f" -c statement_timeout={PUBLIC_STATEMENT_TIMEOUT_MS}"
     DATABASES["default"].setdefault("OPTIONS", {}).update(options=options, connect_timeout=DB_CONNECT_TIMEOUT)
 

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialportal.settings")
+# Read by the settings: this process answers requests, so its statements get
+# PUBLIC_STATEMENT_TIMEOUT_MS.
+os.environ["TRIALPORTAL_SERVES_REQUESTS"] = "1"
 
 django_application = get_wsgi_application()
 
