@@ -81,13 +81,17 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError):
             return None
         logger.error("Database unavailable: %s", request.path, exc_info=exception)
+        # query_canceled: the statement outlived PUBLIC_STATEMENT_TIMEOUT_MS.
+        too_long = getattr(exception.__cause__, "sqlstate", None) == "57014"
         if request.path.startswith("/api/"):
             response = HttpResponse(
-                "The trial database is not answering right now; try again in a minute.\n",
+                "This request took longer than the portal allows; ask for less or try again later.\n"
+                if too_long
+                else "The trial database is not answering right now; try again in a minute.\n",
                 content_type="text/plain; charset=utf-8",
                 status=503,
             )
         else:
-            response = HttpResponse(render_to_string("503.html"), status=503)
+            response = HttpResponse(render_to_string("503.html", {"too_long": too_long}), status=503)
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response

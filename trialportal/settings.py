@@ -124,14 +124,38 @@ DATABASES = {
     )
 }
 
+# How long the statements of a process that answers requests may run before
+# PostgreSQL cancels them (the request then answers 503): one request must
+# not hold a worker, or the database, for minutes. Such a process is a WSGI
+# server (trialportal/wsgi.py says so), runserver or the test suite; management
+# commands and scripts (imports, related-trial rebuilds, benchmarks) run long
+# statements legitimately and have no limit.
+PUBLIC_STATEMENT_TIMEOUT_MS = int(os.environ.get("PUBLIC_STATEMENT_TIMEOUT_MS", "5000"))
+SERVES_REQUESTS = (
+    os.environ.get("TRIALPORTAL_SERVES_REQUESTS") == "1" or sys.argv[1:2] == ["runserver"] or "pytest" in sys.modules
+)
+# Seconds to wait for the database to accept a connection: a server that
+# takes the connection and never answers would otherwise hold each request
+# for as long as the operating system waits.
+DB_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5"))
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Search combines large bitmaps (a common term AND a status); with the
     # default 4 MB they turn lossy and every match is rechecked. JIT off: the
     # planner compiles any query it costs high, such as a count over many
-    # matches, and compiling takes longer than such a query runs.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c work_mem={os.environ.get('DJANGO_DB_WORK_MEM', '64MB')} -c jit=off"
-    )
+    # matches, and compiling takes longer than such a query runs. The time
+    # limit is a startup option of the connection, not a statement per
+    # request; a transaction's own limit (services.within_time) still applies.
+    options = f"-c work_mem={os.environ.get('DJANGO_DB_WORK_MEM', '64MB')} -c jit=off"
+    if SERVES_REQUESTS and PUBLIC_STATEMENT_TIMEOUT_MS > 0:
+        options += f" -c statement_timeout={PUBLIC_STATEMENT_TIMEOUT_MS}"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(options=options, connect_timeout=DB_CONNECT_TIMEOUT)
+
+# The most a search text (the list page's q, the API's query.* parameters)
+# may ask for: each term is an index look-up or a join, so a text of 170
+# OR'ed places held a worker for seconds per thousand trials.
+SEARCH_MAX_ALTERNATIVES = int(os.environ.get("SEARCH_MAX_ALTERNATIVES", "10"))
+SEARCH_MAX_TERMS = int(os.environ.get("SEARCH_MAX_TERMS", "20"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -88,16 +88,24 @@ def _page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
 
 
+_ISSUED_TOKEN = re.compile(r"offset:([1-9][0-9]{0,7})")
+
+
 def _offset(token: str) -> int:
+    """The offset of a token ``_page_token`` issued; any other spelling is refused.
+
+    ``int()`` alone would take what no token holds (``offset: 10 ``,
+    ``offset:1_0``, Arabic-Indic digits), so the decoded text must match the
+    one form, and the token must be exactly what encoding it gives back.
+    """
     try:
-        decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        kind, _, value = decoded.partition(":")
-        offset = int(value)
+        decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("pageToken", "not a token this server gave") from None
-    if kind != "offset" or not 0 <= offset <= MAX_OFFSET:
+    match = _ISSUED_TOKEN.fullmatch(decoded)
+    if not match or int(match.group(1)) > MAX_OFFSET or _page_token(int(match.group(1))) != token:
         raise BadRequest("pageToken", "not a token this server gave")
-    return offset
+    return int(match.group(1))
 
 
 def _boolean(request: HttpRequest, name: str) -> bool:
@@ -160,6 +168,7 @@ def filtered_trials(request: HttpRequest):
         if text:
             try:
                 search.parse_query(text)  # the syntax check, on every backend
+                search.check_size(text)
                 trials = search.match_area(trials, text, area)
             except search.QuerySyntaxError as error:
                 raise BadRequest(f"query.{area}", str(error)) from None

@@ -58,6 +58,14 @@ STATUS_GROUPS = (
 
 
 class TrialFilterForm(forms.Form):
+    def clean_q(self) -> str:
+        text = self.cleaned_data.get("q", "")
+        try:
+            search.check_size(text)
+        except search.QuerySyntaxError as error:
+            raise forms.ValidationError(f"The search asks for too much: {error}.") from None
+        return text
+
     def clean(self):
         data = super().clean()
         for start, end, label in (

@@ -179,6 +179,25 @@ def parse_query(text: str, strict: bool = True) -> list[list[tuple[str, bool]]]:
     return alternatives
 
 
+def check_size(text: str) -> None:
+    """Refuse a text that asks for more than one request may do (``SEARCH_MAX_*`` settings).
+
+    Every term is an index look-up (or, for places and interventions, a join
+    per column), so the work grows with the terms however short they are.
+    Counted as the lenient parser reads the text, which both backends accept.
+    """
+    from django.conf import settings
+
+    alternatives = parse_query(text, strict=False)
+    terms = sum(len(terms) for terms in alternatives)
+    if len(alternatives) > settings.SEARCH_MAX_ALTERNATIVES:
+        raise QuerySyntaxError(
+            f"{len(alternatives)} alternatives joined by OR; at most {settings.SEARCH_MAX_ALTERNATIVES} are allowed"
+        )
+    if terms > settings.SEARCH_MAX_TERMS:
+        raise QuerySyntaxError(f"{terms} terms; at most {settings.SEARCH_MAX_TERMS} are allowed")
+
+
 def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
     """The API's per-area query: full-text search for ``term`` where the backend has it."""
     if area == "term" and isinstance(backend(), PostgresBackend):

@@ -197,3 +197,23 @@ def test_a_condition_query_alone_is_counted_on_the_conditions(client, on_file, c
     counted_on_trials = get(client, "/api/v2/studies", **{"query.cond": condition, "countTotal": "true"}).json()
     assert counted_on_conditions["totalCount"] == counted_on_trials["totalCount"]
     assert (counted_on_trials["totalCount"] > 0) == (condition != "no-such-illness")
+
+
+@pytest.mark.parametrize(
+    "decoded", ["offset: 10 ", "offset:١٠", "offset:1_0", "offset:010", "offset:+10", "offset:10\n"]
+)
+def test_a_page_token_the_server_never_issued_is_a_400(client, on_file, decoded):
+    import base64
+
+    token = base64.urlsafe_b64encode(decoded.encode()).decode().rstrip("=")
+    response = client.get("/api/v2/studies", {"pageToken": token})
+    assert response.status_code == 400
+    assert response.content.decode() == "pageToken: not a token this server gave\n"
+
+
+def test_an_issued_page_token_is_taken_as_issued_and_only_so(client, on_file):
+    token = client.get("/api/v2/studies", {"pageSize": 3}).json()["nextPageToken"]
+    assert client.get("/api/v2/studies", {"pageSize": 3, "pageToken": token}).status_code == 200
+    # The same offset with base64 padding, or with other trailing bits, is not what was issued.
+    for spelling in (token + "=", token[:-1] + chr(ord(token[-1]) + 1)):
+        assert client.get("/api/v2/studies", {"pageSize": 3, "pageToken": spelling}).status_code == 400
