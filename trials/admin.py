@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, router, transaction
 
 from . import choices, search, similarity
 from .models import (
@@ -335,7 +336,11 @@ RESULT_FIELDS = [
 
 
 class TrialAdminForm(forms.ModelForm):
-    """A trial form that will not overwrite someone else's newer save."""
+    """A trial form that will not overwrite someone else's newer save.
+
+    The version is checked against the row ``TrialAdmin.get_object`` locked
+    for the save, so no other save can land between the check and the write.
+    """
 
     # When the record was last saved as this form was opened.
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -495,6 +500,23 @@ class TrialAdmin(admin.ModelAdmin):
                     ]
             parts += [f"Deleted {_child_label(item)}." for item in formset.deleted_objects]
         return " ".join(parts) or "No fields changed."
+
+    def get_object(self, request, object_id, from_field=None):
+        """The trial, its row locked until the save commits when this request saves it.
+
+        Two editors saving at the same moment would otherwise both pass the
+        version check before either writes, and one edit would be lost. The
+        second save waits here, then finds the version changed.
+        """
+        using = router.db_for_write(self.model)
+        if request.method != "POST" or not transaction.get_connection(using).in_atomic_block:
+            return super().get_object(request, object_id, from_field)
+        queryset = self.get_queryset(request).select_for_update(of=("self",))
+        field = self.model._meta.pk if from_field is None else self.model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
 
     def save_model(self, request, obj, form, change):
         # A staff edit makes the next import compare field by field.
