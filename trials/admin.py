@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 
-from . import choices, search, similarity
+from . import characters, choices, search, similarity
 from .models import (
     AdverseEvent,
     ArmGroup,
@@ -45,12 +45,38 @@ class PhaseFilter(admin.SimpleListFilter):
         return queryset.with_phase(self.value()) if self.value() in choices.Phase.values else queryset
 
 
+def _holds_forbidden(value) -> bool:
+    if isinstance(value, str):
+        return characters.has_forbidden(value)
+    if isinstance(value, (list, tuple)):
+        return any(_holds_forbidden(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_forbidden(key) or _holds_forbidden(item) for key, item in value.items())
+    return False
+
+
+class CleanTextForm(forms.ModelForm):
+    """Refuses, field by field, text holding a character XML 1.0 forbids.
+
+    Such a character means nothing in a record, and a title holding one would
+    reach the Atom feed; importers drop them, staff are told.
+    """
+
+    def clean(self):
+        data = super().clean()
+        for name in [name for name, value in data.items() if _holds_forbidden(value)]:
+            self.add_error(name, characters.MESSAGE)
+        return data
+
+
 class LabelledTabularInline(admin.TabularInline):
     """A tabular inline whose inputs carry their column's name.
 
     The table's column headings are not ``<label>``s, so a screen reader would
     announce each input without a name (WCAG 1.3.1, 4.1.2).
     """
+
+    form = CleanTextForm
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -65,6 +91,7 @@ class LabelledTabularInline(admin.TabularInline):
 
 
 class TrialChildInline(admin.StackedInline):
+    form = CleanTextForm
     extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_change_link = False
@@ -126,6 +153,7 @@ class ArmGroupInterventionInline(LabelledTabularInline):
 class ArmGroupAdmin(admin.ModelAdmin):
     """An arm on its own page, to link the interventions it gives."""
 
+    form = CleanTextForm
     list_display = ["label", "type", "trial"]
     list_select_related = ["trial"]
     search_fields = ["label", "trial__nct_id"]
@@ -335,7 +363,7 @@ RESULT_FIELDS = [
 ]
 
 
-class TrialAdminForm(forms.ModelForm):
+class TrialAdminForm(CleanTextForm):
     """A trial form that will not overwrite someone else's newer save.
 
     The version is checked against the row ``TrialAdmin.get_object`` locked
@@ -537,5 +565,6 @@ class TrialAdmin(admin.ModelAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["name"]
     search_fields = ["name"]

@@ -1,3 +1,4 @@
+import json
 import re
 import threading
 import time
@@ -235,6 +236,33 @@ def test_of_two_simultaneous_saves_of_a_trial_exactly_one_lands(staff_editor, se
     else:
         expected = (seed_trial.brief_title, "SECOND", "Second editor's sponsor")
     assert (trial.brief_title, trial.acronym, sponsor) == expected
+
+
+@pytest.mark.parametrize("bad", ["\x01", "\x1b", "\ufffe", "\uffff"])
+def test_text_holding_a_character_xml_forbids_is_refused_on_its_field(
+    client, staff_editor, seed_trial, change_url, bad
+):
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    data["brief_title"] = f"Heart{bad} failure"
+    data["sponsors-0-name"] = f"Iltoo{bad} Pharma"
+    data["keywords"] = json.dumps(["ok", f"bad{bad}"])
+    response = client.post(change_url, data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert set(form.errors) == {"brief_title", "keywords"}
+    assert "Control characters" in form.errors["brief_title"][0]
+    sponsors = next(
+        inline.formset for inline in response.context["inline_admin_formsets"] if inline.formset.prefix == "sponsors"
+    )
+    assert "name" in sponsors.forms[0].errors
+    trial = Trial.objects.get(pk=seed_trial.pk)
+    assert trial.brief_title == seed_trial.brief_title
+    assert trial.sponsors.get(position=0).name == "Iltoo Pharma"
+    # Tab and line breaks are text.
+    data = form_data(client.get(change_url))
+    data["brief_summary"] = "Line one\r\n\tLine two"
+    assert client.post(change_url, data).status_code == 302
 
 
 def test_the_history_records_who_changed_what_from_what(client, staff_editor, seed_trial, change_url):
