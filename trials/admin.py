@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, router, transaction
 
-from . import choices, related, search
+from . import characters, choices, related, search
 from .models import (
     AdverseEvent,
     ArmGroup,
@@ -44,12 +45,38 @@ class PhaseFilter(admin.SimpleListFilter):
         return queryset.with_phase(self.value()) if self.value() in choices.Phase.values else queryset
 
 
+def _holds_forbidden(value) -> bool:
+    if isinstance(value, str):
+        return characters.has_forbidden(value)
+    if isinstance(value, (list, tuple)):
+        return any(_holds_forbidden(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_forbidden(key) or _holds_forbidden(item) for key, item in value.items())
+    return False
+
+
+class CleanTextForm(forms.ModelForm):
+    """Refuses, field by field, text holding a character XML 1.0 forbids.
+
+    Such a character means nothing in a record, and a title holding one would
+    reach the Atom feed; importers drop them, staff are told.
+    """
+
+    def clean(self):
+        data = super().clean()
+        for name in [name for name, value in data.items() if _holds_forbidden(value)]:
+            self.add_error(name, characters.MESSAGE)
+        return data
+
+
 class LabelledTabularInline(admin.TabularInline):
     """A tabular inline whose inputs carry their column's name.
 
     The table's column headings are not ``<label>``s, so a screen reader would
     announce each input without a name (WCAG 1.3.1, 4.1.2).
     """
+
+    form = CleanTextForm
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -64,6 +91,7 @@ class LabelledTabularInline(admin.TabularInline):
 
 
 class TrialChildInline(admin.StackedInline):
+    form = CleanTextForm
     extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_change_link = False
@@ -125,6 +153,7 @@ class ArmGroupInterventionInline(LabelledTabularInline):
 class ArmGroupAdmin(admin.ModelAdmin):
     """An arm on its own page, to link the interventions it gives."""
 
+    form = CleanTextForm
     list_display = ["label", "type", "trial"]
     list_select_related = ["trial"]
     search_fields = ["label", "trial__nct_id"]
@@ -334,8 +363,12 @@ RESULT_FIELDS = [
 ]
 
 
-class TrialAdminForm(forms.ModelForm):
-    """A trial form that will not overwrite someone else's newer save."""
+class TrialAdminForm(CleanTextForm):
+    """A trial form that will not overwrite someone else's newer save.
+
+    The version is checked against the row ``TrialAdmin.get_object`` locked
+    for the save, so no other save can land between the check and the write.
+    """
 
     # When the record was last saved as this form was opened.
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -496,6 +529,23 @@ class TrialAdmin(admin.ModelAdmin):
             parts += [f"Deleted {_child_label(item)}." for item in formset.deleted_objects]
         return " ".join(parts) or "No fields changed."
 
+    def get_object(self, request, object_id, from_field=None):
+        """The trial, its row locked until the save commits when this request saves it.
+
+        Two editors saving at the same moment would otherwise both pass the
+        version check before either writes, and one edit would be lost. The
+        second save waits here, then finds the version changed.
+        """
+        using = router.db_for_write(self.model)
+        if request.method != "POST" or not transaction.get_connection(using).in_atomic_block:
+            return super().get_object(request, object_id, from_field)
+        queryset = self.get_queryset(request).select_for_update(of=("self",))
+        field = self.model._meta.pk if from_field is None else self.model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
+
     def save_model(self, request, obj, form, change):
         # A staff edit makes the next import compare field by field.
         obj.source_digest = ""
@@ -515,5 +565,6 @@ class TrialAdmin(admin.ModelAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["name"]
     search_fields = ["name"]

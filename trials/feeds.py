@@ -8,8 +8,9 @@ from django.contrib.syndication.views import Feed
 from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.xmlutils import SimplerXMLGenerator
 
-from . import services
+from . import characters, services
 from .models import Trial
 
 FEED_SIZE = 50
@@ -19,8 +20,34 @@ class InvalidSearch(Exception):
     pass
 
 
+class _CleanXMLGenerator(SimplerXMLGenerator):
+    """Drops what XML 1.0 forbids from every text and attribute written.
+
+    Whatever a record holds (staff or an old import may have stored a control
+    character), the feed stays valid XML instead of failing for every reader
+    (Django refuses C0 controls with a 500, and lets U+FFFE through unparsable).
+    """
+
+    def characters(self, content):
+        super().characters(characters.drop_forbidden(content) if content else content)
+
+    def startElement(self, name, attrs):
+        super().startElement(name, {key: characters.drop_forbidden(value) for key, value in (attrs or {}).items()})
+
+
+class CleanAtom1Feed(Atom1Feed):
+    def write(self, outfile, encoding):
+        # Atom1Feed.write, with the generator above.
+        handler = _CleanXMLGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
+
+
 class TrialsFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = CleanAtom1Feed
 
     def __call__(self, request, *args, **kwargs):
         try:

@@ -20,7 +20,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import orjson
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
@@ -28,7 +27,7 @@ from django.utils import timezone
 from .. import choices, db, search
 from .. import models as trial_models
 from ..ctgov import results
-from ..ctgov.records import RecordError, TrialRecord
+from ..ctgov.records import RecordError, TrialRecord, clean_json
 from ..exports import stored_rows
 from ..models import (
     ArmGroup,
@@ -107,9 +106,11 @@ def record_digest(record: TrialRecord) -> str:
 
     orjson writes the record's dataclasses, dates and lists deterministically,
     and several times faster than pickle; a digest that changes with the
-    serializer's version only costs one rewrite.
+    serializer's version only costs one rewrite. Characters XML 1.0 forbids
+    are dropped from the record first (``clean_json``): every importer's
+    record passes here, and the digest is of what is stored.
     """
-    return hashlib.sha256(orjson.dumps(record)).hexdigest()
+    return hashlib.sha256(clean_json(record)).hexdigest()
 
 
 def _messages(error: ValidationError, prefix: str = "") -> list[str]:

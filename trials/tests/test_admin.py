@@ -1,8 +1,13 @@
+import json
 import re
+import threading
+import time
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connection, transaction
 from django.forms import CheckboxInput
+from django.test import Client
 from django.urls import reverse
 
 from trials.models import Trial
@@ -173,6 +178,91 @@ def test_a_second_editor_cannot_silently_overwrite_the_first(client, staff_edito
     assert "changed by someone else" in response.content.decode()
     trial = Trial.objects.get(pk=seed_trial.pk)
     assert (trial.brief_title, trial.acronym) == ("First editor's title", "")
+
+
+def _waiting_backends() -> int:
+    """How many other connections wait for a lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two sessions at once need PostgreSQL's row locks")
+@pytest.mark.django_db(transaction=True)
+def test_of_two_simultaneous_saves_of_a_trial_exactly_one_lands(staff_editor, seed_trial, change_url):
+    clients = [Client(), Client()]
+    forms = []
+    for client in clients:
+        client.force_login(staff_editor)
+        forms.append(form_data(client.get(change_url)))
+    first, second = forms
+    first["brief_title"] = "First editor's title"
+    first["sponsors-0-name"] = "First editor's sponsor"
+    second["acronym"] = "SECOND"
+    second["sponsors-0-name"] = "Second editor's sponsor"
+    answers: dict[int, object] = {}
+
+    def save(index: int, data: dict) -> None:
+        try:
+            answers[index] = clients[index].post(change_url, data)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(index, data)) for index, data in enumerate(forms)]
+    # A third session holds the trial's row until both saves wait for it, so
+    # they overlap however the threads are scheduled: each has read what it
+    # reads before it writes.
+    with transaction.atomic():
+        Trial.objects.select_for_update().get(pk=seed_trial.pk)
+        for thread in threads:
+            thread.start()
+        for _ in range(600):
+            if _waiting_backends() >= 2:
+                break
+            time.sleep(0.05)
+        assert _waiting_backends() == 2
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+
+    statuses = sorted(answers[index].status_code for index in (0, 1))
+    assert statuses == [200, 302]
+    loser = next(answers[index] for index in (0, 1) if answers[index].status_code == 200)
+    assert "changed by someone else" in loser.content.decode()
+    trial = Trial.objects.get(pk=seed_trial.pk)
+    sponsor = trial.sponsors.get(position=0).name
+    if answers[0].status_code == 302:
+        expected = ("First editor's title", "", "First editor's sponsor")
+    else:
+        expected = (seed_trial.brief_title, "SECOND", "Second editor's sponsor")
+    assert (trial.brief_title, trial.acronym, sponsor) == expected
+
+
+@pytest.mark.parametrize("bad", ["\x01", "\x1b", "\ufffe", "\uffff"])
+def test_text_holding_a_character_xml_forbids_is_refused_on_its_field(
+    client, staff_editor, seed_trial, change_url, bad
+):
+    client.force_login(staff_editor)
+    data = form_data(client.get(change_url))
+    data["brief_title"] = f"Heart{bad} failure"
+    data["sponsors-0-name"] = f"Iltoo{bad} Pharma"
+    data["keywords"] = json.dumps(["ok", f"bad{bad}"])
+    response = client.post(change_url, data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert set(form.errors) == {"brief_title", "keywords"}
+    assert "Control characters" in form.errors["brief_title"][0]
+    sponsors = next(
+        inline.formset for inline in response.context["inline_admin_formsets"] if inline.formset.prefix == "sponsors"
+    )
+    assert "name" in sponsors.forms[0].errors
+    trial = Trial.objects.get(pk=seed_trial.pk)
+    assert trial.brief_title == seed_trial.brief_title
+    assert trial.sponsors.get(position=0).name == "Iltoo Pharma"
+    # Tab and line breaks are text.
+    data = form_data(client.get(change_url))
+    data["brief_summary"] = "Line one\r\n\tLine two"
+    assert client.post(change_url, data).status_code == 302
 
 
 def test_the_history_records_who_changed_what_from_what(client, staff_editor, seed_trial, change_url):

@@ -1,4 +1,5 @@
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from django.urls import reverse
@@ -47,3 +48,23 @@ def test_atom_feeds_of_recent_trials_and_of_a_search(client, seed_trial, ctgov_d
     wrong = client.get("/trials/feed/", {"status": "NOPE"})
     assert wrong.status_code == 400
     assert "NOPE" in wrong.content.decode()
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_the_feed_is_valid_xml_whatever_a_trial_holds(client, seed_trial):
+    # Stored past every check, as an older import or a direct write could have.
+    from trials.models import Trial
+
+    Trial.objects.filter(pk=seed_trial.pk).update(
+        brief_title="Heart\x01 failure\ufffe study\uffff", brief_summary="Bell\x07 and \x0bvertical tab\tkept"
+    )
+    for url in ("/trials/feed/", "/trials/feed/?q=NCT04133233"):
+        response = client.get(url)
+        assert response.status_code == 200
+        entry = ET.fromstring(response.content).find(f"{ATOM}entry")  # a strict parser: no forbidden character
+        assert entry.find(f"{ATOM}title").text == "Heart failure study (NCT04133233)"
+        assert entry.find(f"{ATOM}summary").text.startswith("Completed. Bell and vertical tab\tkept")
+    trials = client.get("/sitemap-trials.xml").content
+    assert ET.fromstring(trials).find("{http://www.sitemaps.org/schemas/sitemap/0.9}url") is not None

@@ -1,4 +1,5 @@
 import datetime
+import json
 import threading
 
 import pytest
@@ -311,3 +312,40 @@ def test_outside_a_transaction_a_bulk_import_builds_its_indexes_side_by_side(ctg
     assert _schema() == before and not DeferredStatement.objects.exists()
     # Indexes on two connections besides this one; the foreign keys on this one.
     assert len(set(threads)) == importers.RESTORE_CONNECTIONS + 1
+
+
+def test_the_json_importer_drops_characters_xml_forbids_and_keeps_the_rest(ctgov_data, tmp_path):
+    from trials.models import OutcomeMeasure, ResultMeasure
+
+    study = json.loads((ctgov_data / "NCT00084552.json").read_text(encoding="utf-8"))
+    protocol = study["protocolSection"]
+    protocol["identificationModule"]["briefTitle"] = "Intensity-Modulated\x01 Radiation\ufffe Therapy"
+    protocol["conditionsModule"]["conditions"][0] = "Prostate\x1f Cancer\uffff"
+    protocol["eligibilityModule"]["eligibilityCriteria"] += "\x0b"
+    protocol["outcomesModule"]["primaryOutcomes"][0]["measure"] += "\x08"
+    study["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["title"] = "Erectile\x0c Dysfunction Rates"
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(json.dumps(study), encoding="utf-8")
+
+    report = import_paths([damaged])
+    assert report.ok and report.counts[Outcome.CREATED] == 1, report.failures
+    trial = Trial.objects.get(nct_id="NCT00084552")
+    assert trial.brief_title == "Intensity-Modulated Radiation Therapy"
+    assert trial.trial_conditions.order_by("position").first().condition.name == "Prostate Cancer"
+    assert "\x0b" not in trial.eligibility_criteria and trial.eligibility_criteria.strip()
+    assert not OutcomeMeasure.objects.filter(trial=trial, measure__contains="\x08").exists()
+    assert ResultMeasure.objects.filter(trial=trial, title="Erectile Dysfunction Rates").exists()
+    # The registry's copy, with the same title and condition, is now the same record: nothing else was lost.
+    study_clean = json.loads((ctgov_data / "NCT00084552.json").read_text(encoding="utf-8"))
+    study_clean["protocolSection"]["identificationModule"]["briefTitle"] = "Intensity-Modulated Radiation Therapy"
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps(study_clean), encoding="utf-8")
+    assert import_paths([clean]).counts[Outcome.UNCHANGED] == 1
+
+
+def test_the_page_importer_drops_characters_xml_forbids(seed_text):
+    damaged = seed_text.replace("Low Dose IL-2 Therapy", "Low Dose\x01 IL-2\ufffe Therapy", 1)
+    assert damaged != seed_text
+    assert save_record(parse_page(damaged)) == Outcome.CREATED
+    assert Trial.objects.get(nct_id="NCT04133233").brief_title.startswith("Low Dose IL-2 Therapy in Patients")
+    assert save_record(parse_page(seed_text)) == Outcome.UNCHANGED

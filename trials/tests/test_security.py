@@ -252,3 +252,40 @@ def test_production_headers_earn_an_a_plus_from_the_observatory(client, db, sett
     assert score >= 100, (score, notes)  # A+
     assert "csp-implemented-with-no-unsafe-default-src-none" in notes
     assert "cookies-secure-with-httponly-sessions-and-samesite" in notes
+
+
+@pytest.mark.parametrize("url", ["/trials/feed/", "/trials/", "/api/v2/studies", "/trials/export.csv", "/"])
+@pytest.mark.parametrize("value", ["heart\x01", "heart\x1f", "heart\ufffe", "heart\uffff", "\x00"])
+def test_parameters_holding_characters_xml_forbids_get_a_clear_400(client, seed_trial, url, value):
+    name = "query.term" if url.startswith("/api/") else "q"
+    response = client.get(url, {name: value})
+    assert response.status_code == 400
+    assert "control characters" in response.content.decode()
+    # As names too, and tab and line breaks stay allowed.
+    assert client.get(url, {"x\x02": "1"}).status_code == 400
+    assert client.get(url, {name: "heart\tfailure\r\n"}).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["TRACE", "TRACK", "CONNECT", "PUT", "DELETE", "PATCH", "PROPFIND"])
+@pytest.mark.parametrize(
+    "url", ["/", "/trials/", "/trials/NCT04133233/", "/trials/feed/", "/api/v2/studies", "/admin/login/"]
+)
+def test_methods_the_site_does_not_serve_answer_405(client, seed_trial, method, url):
+    response = client.generic(method, url)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert b"NCT04133233" not in response.content
+
+
+def test_trace_is_refused_and_the_methods_the_site_serves_still_work(client, seed_trial):
+    from django.contrib.auth.models import User
+
+    assert client.generic("TRACE", "/trials/NCT04133233/").status_code == 405
+    for method in ("GET", "HEAD", "OPTIONS"):
+        assert client.generic(method, "/trials/NCT04133233/").status_code == 200
+    assert client.head("/api/v2/studies").status_code == 200
+    User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase")
+    signed_in = client.post(
+        "/admin/login/", {"username": "editor", "password": "a long editor passphrase", "next": "/admin/"}
+    )
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
