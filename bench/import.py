@@ -42,7 +42,7 @@ from django.db import connection, connections  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from trials.generation import generate_studies  # noqa: E402
-from trials.importers import default_workers, import_paths, worth_bulk_loading  # noqa: E402
+from trials.importers import default_workers, import_paths, max_study_bytes, worth_bulk_loading  # noqa: E402
 from trials.models import Trial  # noqa: E402
 
 
@@ -163,6 +163,20 @@ def write_bomb(target: Path, megabytes: int = 1024) -> None:
         member.write(b'"}}}')
 
 
+def write_heavy(target: Path, count: int, limit: int) -> None:
+    """A ZIP of ``count`` studies each just under ``limit``: the largest real record, its sites repeated."""
+    study = json.loads(max(REAL_RECORDS.glob("*.json"), key=lambda path: path.stat().st_size).read_bytes())
+    locations = study["protocolSection"]["contactsLocationsModule"]["locations"]
+    per_site = len(json.dumps(locations)) / len(locations)
+    study["protocolSection"]["contactsLocationsModule"]["locations"] = locations * int(
+        (limit * 0.95 - len(json.dumps(study))) / per_site / len(locations)
+    )
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number in range(count):
+            study["protocolSection"]["identificationModule"]["nctId"] = f"NCT98{number:06d}"
+            archive.writestr(f"NCT98{number:06d}.json", json.dumps(study))
+
+
 def import_in_child(path: Path, queue) -> None:
     """Import ``path`` here, in a process of its own; put (summary, failures, peak MB, MB at the start) on ``queue``."""
     start = peak_rss_mb()
@@ -184,12 +198,15 @@ def memory(megabytes: int) -> None:
             count = write_array(array, megabytes, page=False)
             write_array(page, megabytes, page=True)
             write_bomb(bomb)
+            heavy = Path(folder) / "heavy.zip"
+            write_heavy(heavy, 6, max_study_bytes())
             with zipfile.ZipFile(bomb) as archive:
                 inflated = archive.infolist()[0].file_size
             cases = [
                 (f"JSON array, {array.stat().st_size / 1e6:.0f} MB, {count} studies", array),
                 (f"search page, {page.stat().st_size / 1e6:.0f} MB, {count} studies", page),
                 (f"ZIP of {bomb.stat().st_size / 1e6:.1f} MB, one member of {inflated / 1e9:.1f} GB", bomb),
+                (f"ZIP of 6 studies of {0.95 * max_study_bytes() / 2**20:.0f} MB (the largest allowed)", heavy),
             ]
             for label, path in cases:
                 connections.close_all()  # the child must not share this process's connection
