@@ -1,16 +1,24 @@
 """Import benchmark: N generated studies as a bulk ZIP, imported as the registry's download would be.
 
     .venv/bin/python bench/import.py [N]        (default 10000; DATABASE_URL picks the database)
+    .venv/bin/python bench/import.py --memory [MB]
 
 Writes the ZIP to a temporary folder, imports it into a fresh test database,
 and prints studies per second and the peak resident memory of the import.
 It also prints the CPU time one study costs, here and (for a server on this
 machine) in PostgreSQL: on a machine of few cores that, not waiting, is what
 bounds the rate.
+
+``--memory`` builds hostile inputs instead, from the real records in
+shared/data/ctgov/v2: a JSON array of about MB megabytes (200 by default),
+the same studies as an API search page, and a 1 MB ZIP holding one 1 GB
+member; it imports each in a process of its own and prints that process's
+peak resident memory, which must stay under 400 MB whatever the input.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import os
@@ -34,7 +42,8 @@ from django.db import connection, connections  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from trials.generation import generate_studies  # noqa: E402
-from trials.importers import default_workers, import_paths, worth_bulk_loading  # noqa: E402
+from trials.importers import default_workers, import_paths, max_study_bytes, worth_bulk_loading  # noqa: E402
+from trials.models import Trial  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -119,8 +128,117 @@ def write_zip(archive: Path, count: int) -> None:
             bundle.writestr(f"{nct_id}.json", json.dumps(study))
 
 
+REAL_RECORDS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ctgov" / "v2"
+MEMORY_LIMIT_MB = 400
+
+
+def write_array(target: Path, megabytes: int, page: bool) -> int:
+    """A JSON array (or a search page) of about ``megabytes`` MB: the real records, renumbered, over and over."""
+    records = sorted(REAL_RECORDS.glob("*.json"))
+    written = count = 0
+    with target.open("wb") as out:
+        out.write(b'{"studies": [' if page else b"[")
+        while written < megabytes * 1e6:
+            study = json.loads(records[count % len(records)].read_bytes())
+            study["protocolSection"]["identificationModule"]["nctId"] = f"NCT9{count:07d}"
+            data = (b",\n" if count else b"") + json.dumps(study).encode()
+            out.write(data)
+            written += len(data)
+            count += 1
+        out.write(b'], "nextPageToken": "next"}' if page else b"]")
+    return count
+
+
+def write_bomb(target: Path, megabytes: int = 1024) -> None:
+    """A ZIP holding one member of ``megabytes`` MB: a study whose summary never ends, highly compressible."""
+    chunk = b"a" * 2**20
+    with (
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("NCT99999999.json", "w", force_zip64=True) as member,
+    ):
+        member.write(b'{"protocolSection": {"identificationModule": {"nctId": "NCT99999999"}, ')
+        member.write(b'"descriptionModule": {"briefSummary": "')
+        for _ in range(megabytes):
+            member.write(chunk)
+        member.write(b'"}}}')
+
+
+def write_heavy(target: Path, count: int, limit: int) -> None:
+    """A ZIP of ``count`` studies each just under ``limit``: the largest real record, its sites repeated."""
+    study = json.loads(max(REAL_RECORDS.glob("*.json"), key=lambda path: path.stat().st_size).read_bytes())
+    locations = study["protocolSection"]["contactsLocationsModule"]["locations"]
+    per_site = len(json.dumps(locations)) / len(locations)
+    study["protocolSection"]["contactsLocationsModule"]["locations"] = locations * int(
+        (limit * 0.95 - len(json.dumps(study))) / per_site / len(locations)
+    )
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number in range(count):
+            study["protocolSection"]["identificationModule"]["nctId"] = f"NCT98{number:06d}"
+            archive.writestr(f"NCT98{number:06d}.json", json.dumps(study))
+
+
+def import_in_child(path: Path, queue) -> None:
+    """Import ``path`` here, in a process of its own; put (summary, failures, peak MB, MB at the start) on ``queue``."""
+    start = peak_rss_mb()
+    report = import_paths([path], related=False)
+    failures = [str(failure)[:160] for failure in report.failures[:3]]
+    queue.put((report.summary(), failures, peak_rss_mb(), start))
+    # The next case starts from an empty database, as this one did (deleted here: it takes memory).
+    Trial.objects.all().delete()
+
+
+def memory(megabytes: int) -> None:
+    """Peak memory of importing hostile inputs: a large JSON array, a large search page, a ZIP bomb."""
+    setup_test_environment(debug=False)
+    test_database = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    worst = 0.0
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            array, page, bomb = Path(folder) / "array.json", Path(folder) / "page.json", Path(folder) / "bomb.zip"
+            count = write_array(array, megabytes, page=False)
+            write_array(page, megabytes, page=True)
+            write_bomb(bomb)
+            heavy = Path(folder) / "heavy.zip"
+            write_heavy(heavy, 6, max_study_bytes())
+            with zipfile.ZipFile(bomb) as archive:
+                inflated = archive.infolist()[0].file_size
+            cases = [
+                (f"JSON array, {array.stat().st_size / 1e6:.0f} MB, {count} studies", array),
+                (f"search page, {page.stat().st_size / 1e6:.0f} MB, {count} studies", page),
+                (f"ZIP of {bomb.stat().st_size / 1e6:.1f} MB, one member of {inflated / 1e9:.1f} GB", bomb),
+                (f"ZIP of 6 studies of {0.95 * max_study_bytes() / 2**20:.0f} MB (the largest allowed)", heavy),
+            ]
+            for label, path in cases:
+                connections.close_all()  # the child must not share this process's connection
+                context = multiprocessing.get_context("fork")
+                queue = context.Queue()
+                child = context.Process(target=import_in_child, args=(path, queue))
+                started = time.perf_counter()
+                child.start()
+                summary, failures, peak, start = queue.get()
+                child.join()
+                worst = max(worst, peak)
+                print(f"{label}: {summary} in {time.perf_counter() - started:.0f} s")
+                for failure in failures:
+                    print(f"    {failure}")
+                print(f"    peak RSS {peak:.0f} MB (the process held {start:.0f} MB before the import)")
+    finally:
+        connection.creation.destroy_test_db(test_database, verbosity=0)
+    verdict = "under" if worst < MEMORY_LIMIT_MB else "OVER"
+    print(f"largest peak: {worst:.0f} MB, {verdict} the {MEMORY_LIMIT_MB} MB bound")
+    if worst >= MEMORY_LIMIT_MB:
+        sys.exit(1)
+
+
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("size", nargs="?", type=int, help="studies (default 10000), or MB with --memory (200)")
+    parser.add_argument("--memory", action="store_true", help="peak memory of hostile inputs, not the rate")
+    options = parser.parse_args()
+    if options.memory:
+        memory(options.size or 200)
+        return
+    count = options.size or 10_000
     setup_test_environment(debug=False)
     test_database = connection.creation.create_test_db(verbosity=0, keepdb=False)
     try:

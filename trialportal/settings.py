@@ -212,6 +212,12 @@ if not DEBUG:
         [f"https://*{host}" if host.startswith(".") else f"https://{host}" for host in ALLOWED_HOSTS if host != "*"],
     )
 
+# The largest study document an import reads (a file, a ZIP member, or one
+# study of a JSON array or search page): past it the document is refused
+# unread, so a ZIP bomb never inflates into memory. The largest of the 2,010
+# real records in shared/data weighs 0.54 MB.
+IMPORT_MAX_STUDY_BYTES = int(float(os.environ.get("DJANGO_IMPORT_MAX_STUDY_MB", "16")) * 1024 * 1024)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -21,13 +21,17 @@ import os
 import re
 import threading
 import zipfile
+import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
+import ijson
 import orjson
+from django.conf import settings
 from django.db import DatabaseError, connection, connections, reset_queries, transaction
 
 from .. import related as related_trials
@@ -39,8 +43,12 @@ logger = logging.getLogger(__name__)
 
 SEED_DOCUMENT = Path(__file__).resolve().parent.parent / "seed" / "NCT04133233.txt"
 BATCH_SIZE = 500
-# Documents handed to worker processes at a time.
+# Documents handed to worker processes at a time, and at most this many bytes of them.
 WORKER_WINDOW = 2000
+WORKER_WINDOW_BYTES = 48 * 2**20
+# A batch is written once it holds this many bytes of documents, however few:
+# a batch of large studies must not hold hundreds of them.
+BATCH_BYTES = 16 * 2**20
 # In a directory, only these are documents; a file named outright is always read.
 DOCUMENT_SUFFIXES = {".txt", ".json", ".zip"}
 
@@ -60,6 +68,8 @@ class ImportFailure:
 class ImportReport:
     counts: Counter = field(default_factory=Counter)
     failures: list[ImportFailure] = field(default_factory=list)
+    # Imported, but worth a look: a file named for another trial than the one it holds.
+    warnings: list[ImportFailure] = field(default_factory=list)
     skipped: int = 0
     # NCT IDs of the trials created or updated: their related lists need redoing.
     changed: list[str] = field(default_factory=list)
@@ -77,6 +87,8 @@ class ImportReport:
         if self.skipped:
             parts.append(f"{self.skipped} skipped as older than --since")
         parts.append(f"{len(self.failures)} failed")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}")
         return ", ".join(parts)
 
 
@@ -91,6 +103,9 @@ class _Read:
     source: str
     records: list[TrialRecord] = field(default_factory=list)
     failures: list[ImportFailure] = field(default_factory=list)
+    # The input file it came from (a ZIP archive for its members), and its size.
+    file: str = ""
+    size: int = 0
 
 
 def read_document(text: str | bytes, source: str = "") -> _Read:
@@ -142,8 +157,11 @@ def _nct_id(study) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _documents(paths: list[Path]) -> Iterator[tuple[str, Callable[[], bytes]]]:
-    """(name, reader) for every document under ``paths``, ZIP members included."""
+def _documents(paths: list[Path]) -> Iterator[tuple[str, str, Callable[[], BinaryIO]]]:
+    """(name, file, opener) for every document under ``paths``, ZIP members included.
+
+    ``file`` is the input file the document came from: a ZIP archive for its members.
+    """
     for path in paths:
         if path.is_dir():
             children = sorted(
@@ -156,19 +174,23 @@ def _documents(paths: list[Path]) -> Iterator[tuple[str, Callable[[], bytes]]]:
             try:
                 archive = zipfile.ZipFile(path)
             except (OSError, zipfile.BadZipFile) as error:
-                yield str(path), _raiser(OSError(f"cannot open the ZIP: {error}"))
+                yield str(path), str(path), _raiser(OSError(f"cannot open the ZIP: {error}"))
                 continue
             with archive:
                 for member in archive.infolist():
                     if member.is_dir() or Path(member.filename).suffix.lower() not in DOCUMENT_SUFFIXES:
                         continue
-                    yield f"{path}:{member.filename}", lambda member=member, archive=archive: archive.read(member)
+                    yield (
+                        f"{path}:{member.filename}",
+                        str(path),
+                        lambda member=member, archive=archive: archive.open(member),
+                    )
         else:
-            yield str(path), path.read_bytes
+            yield str(path), str(path), lambda path=path: path.open("rb")
 
 
-def _raiser(error: Exception) -> Callable[[], bytes]:
-    def read() -> bytes:
+def _raiser(error: Exception) -> Callable[[], BinaryIO]:
+    def read() -> BinaryIO:
         raise error
 
     return read
@@ -194,19 +216,24 @@ def count_documents(paths: list[str | Path]) -> int:
     return total
 
 
-def _prepare_document(item: tuple[str, bytes], in_worker: bool = False) -> tuple[_Read, list[Prepared]]:
+def _prepare_document(item: tuple, in_worker: bool = False) -> tuple[_Read, list[Prepared]]:
     """Read, map, fingerprint and validate one document: the work a worker process does.
 
-    In a worker, records whose digest is already stored are not validated:
-    the writer will find them unchanged.
+    ``item`` is (name, content) or (name, content, input file). In a worker,
+    records whose digest is already stored are not validated: the writer
+    will find them unchanged.
     """
-    source, data = item
+    source, data = item[0], item[1]
+    file = item[2] if len(item) > 2 else source
     try:
         read = read_document(data, source)
     except UnicodeDecodeError as error:
-        return _Read(source, failures=[ImportFailure(source, "", f"cannot read the file: {error}")]), []
+        read = _Read(source, failures=[ImportFailure(source, "", f"cannot read the file: {error}")])
     except UnknownFormat as error:
-        return _Read(source, failures=[ImportFailure(source, "", str(error))]), []
+        read = _Read(source, failures=[ImportFailure(source, "", str(error))])
+    read.file, read.size = file, len(data)
+    if not read.records:
+        return read, []
     prepared = [prepare(record) for record in read.records]
     if in_worker:
         from ..models import Trial
@@ -223,22 +250,110 @@ def _prepare_document(item: tuple[str, bytes], in_worker: bool = False) -> tuple
     return read, prepared
 
 
-def _prepare_in_worker(item: tuple[str, bytes]) -> tuple[_Read, list[Prepared]]:
+def _prepare_in_worker(item: tuple) -> tuple[_Read, list[Prepared]]:
     return _prepare_document(item, in_worker=True)
 
 
-def _loaded(paths: list[Path]) -> Iterator[tuple[str, bytes] | _Read]:
-    """(name, content) of every document under ``paths``, or why one could not be read."""
-    for source, read_bytes in _documents(paths):
+def max_study_bytes() -> int:
+    """The largest study document an import reads (``settings.IMPORT_MAX_STUDY_BYTES``)."""
+    return settings.IMPORT_MAX_STUDY_BYTES
+
+
+def _loaded(paths: list[Path]) -> Iterator[tuple[str, bytes, str] | _Read]:
+    """(name, content, file) of every document under ``paths``, or why one could not be read.
+
+    A document is read whole only up to ``max_study_bytes``; a larger JSON
+    array or search page is read study by study (``_streamed_studies``),
+    anything else larger is refused unread.
+    """
+    limit = max_study_bytes()
+    for source, file, opener in _documents(paths):
         try:
-            yield source, read_bytes()
-        except OSError as error:
-            yield _Read(source, failures=[ImportFailure(source, "", f"cannot read the file: {error}")])
+            with opener() as stream:
+                head = stream.read(limit + 1)
+                if len(head) <= limit:
+                    yield source, head, file
+                    continue
+                start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+                if start not in (b"[", b"{"):
+                    yield _Read(source, file=file, failures=[_too_large(source, limit)])
+                    continue
+                yield from _streamed_studies(source, file, _Chained(head, stream), limit, start == b"[")
+        except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as error:
+            yield _Read(source, file=file, failures=[ImportFailure(source, "", f"cannot read the file: {error}")])
 
 
-def _prepared_documents(
-    documents: Iterable[tuple[str, bytes] | _Read], workers: int
-) -> Iterator[tuple[_Read, list[Prepared]]]:
+def _too_large(source: str, limit: int, what: str = "the document") -> ImportFailure:
+    return ImportFailure(
+        source,
+        "",
+        f"{what} is larger than the {limit / 2**20:g} MB a study may weigh (IMPORT_MAX_STUDY_BYTES): not read",
+    )
+
+
+class _StudyTooLarge(Exception):
+    pass
+
+
+class _Chained:
+    """A binary stream: ``head`` (already read), then the rest of ``stream``.
+
+    Counts what it gives, and refuses to read on once ``limit`` bytes have
+    passed since ``mark()``: one study of a JSON stream may not grow past
+    the limit in the parser's buffers.
+    """
+
+    def __init__(self, head: bytes, stream: BinaryIO):
+        self.head, self.stream = memoryview(head), stream
+        self.given = self.marked = 0
+        self.limit: int | None = None
+
+    def mark(self) -> None:
+        self.marked = self.given
+
+    def read(self, size: int = -1) -> bytes:
+        if self.limit is not None and self.given - self.marked > self.limit:
+            raise _StudyTooLarge
+        if size < 0:
+            size = 1 << 16
+        if self.head:
+            data, self.head = bytes(self.head[:size]), self.head[size:]
+        else:
+            data = self.stream.read(size)
+        self.given += len(data)
+        return data
+
+
+def _streamed_studies(
+    source: str, file: str, stream: _Chained, limit: int, array: bool
+) -> Iterator[tuple[str, bytes, str] | _Read]:
+    """Each study of a JSON array (or of a search page's ``studies``), as a document of its own.
+
+    Parsed incrementally (ijson's C parser), so memory holds one study at a
+    time however long the input. A study past ``limit`` ends the file there:
+    the parser cannot skip it, so the studies before it land and the rest
+    is reported.
+    """
+    stream.limit = limit
+    count = 0
+    try:
+        for study in ijson.items(stream, "item" if array else "studies.item", use_float=True):
+            count += 1
+            # orjson again: the workers read documents as bytes, as from any file.
+            yield source, orjson.dumps(study), file
+            stream.mark()
+    except _StudyTooLarge:
+        what = f"study {count + 1}" if array or count else "the document"
+        yield _Read(source, file=file, failures=[_too_large(source, limit, what)])
+    except (ijson.JSONError, orjson.JSONEncodeError) as error:
+        failure = ImportFailure(source, "", f"invalid JSON after study {count}: {error}")
+        yield _Read(source, file=file, failures=[failure])
+    else:
+        if not count:
+            yield _Read(source, file=file, failures=[_too_large(source, limit)])
+
+
+def _prepared_documents(documents: Iterable[tuple | _Read], workers: int) -> Iterator[tuple[_Read, list[Prepared]]]:
     """Every document, prepared here or, with ``workers``, in that many other processes."""
     if workers < 1:
         for item in documents:
@@ -250,11 +365,13 @@ def _prepared_documents(
     with context.Pool(workers) as pool:
         # A window at a time: Pool.imap would otherwise read the whole input ahead.
         window: list = []
+        size = 0
         for item in documents:
             window.append(item)
-            if len(window) >= WORKER_WINDOW:
+            size += 0 if isinstance(item, _Read) else len(item[1])
+            if len(window) >= WORKER_WINDOW or size >= WORKER_WINDOW_BYTES:
                 yield from _prepare_window(pool, window)
-                window = []
+                window, size = [], 0
         yield from _prepare_window(pool, window)
 
 
@@ -354,8 +471,17 @@ def import_paths(paths: list[str | Path], **options) -> ImportReport:
     return import_documents(_loaded([Path(path) for path in paths]), **options)
 
 
+def _named_nct_id(source: str) -> str:
+    """The NCT ID a file (or ZIP member) is named for, as in the registry's bulk download, or ""."""
+    match = _NCT_FILE_NAME.fullmatch(re.split(r"[/:]", source)[-1])
+    return match[1].upper() if match else ""
+
+
+_NCT_FILE_NAME = re.compile(r"(NCT\d{8})\.(?:json|txt)", re.IGNORECASE)
+
+
 def import_documents(
-    documents: Iterable[tuple[str, bytes] | _Read],
+    documents: Iterable[tuple | _Read],
     since: datetime.date | None = None,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
@@ -363,20 +489,27 @@ def import_documents(
     related: bool = True,
     bulk: bool = False,
 ) -> ImportReport:
-    """Import documents given as (name, content); each failure is reported and skipped.
+    """Import documents given as (name, content) or (name, content, input file); each failure is reported and skipped.
+
+    Within one input file a study is read once: a later copy of the same
+    NCT ID is reported as a failure, and the first copy is the one imported.
+    A file named for one NCT ID that holds another is imported with a warning.
 
     ``since`` skips studies last updated before that date; ``progress`` is
     called with the number of documents read since its last call;
     ``workers`` other processes read and validate while this one writes
     (not inside a transaction, whose connection they would share);
-    ``related`` recomputes the related trials of what changed (see
-    ``related_trials.after_import``); ``bulk`` builds the indexes and checks
+    ``related`` recomputes the related trials of what changed, and of what
+    an earlier import saved but was killed before relating (see
+    ``related_trials.after_import`` and ``related_trials.pending``); ``bulk`` builds the indexes and checks
     once at the end (see ``bulk_load``).
     """
     if workers and connection.in_atomic_block:
         workers = 0
     # What a bulk import killed halfway still owes the database, first.
     restore_deferred()
+    # And the related lists it never reached: computed with this import's.
+    unrelated = related_trials.pending() if related else []
     report = ImportReport()
     batch: list[tuple[str, Prepared]] = []
 
@@ -397,20 +530,44 @@ def import_documents(
     threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
     with _fewer_collections(), bulk_load() if bulk else contextlib.nullcontext():
         writer = _BatchWriter(threaded, handle)
+        # The NCT IDs read so far from the current input file: a second copy is refused.
+        current_file, seen = None, set()
+        last_source, batch_bytes = None, 0
         try:
             for read, prepared in _prepared_documents(documents, workers):
                 report.failures += read.failures
+                if read.file != current_file:
+                    current_file, seen = read.file, set()
+                named = _named_nct_id(read.source)
                 for item in prepared:
+                    nct_id = item.record.nct_id
+                    if nct_id in seen:
+                        report.failures.append(
+                            ImportFailure(
+                                read.source,
+                                nct_id,
+                                f"appears again in {read.file}: its first copy is the one imported, this one is not",
+                            )
+                        )
+                        continue
+                    seen.add(nct_id)
+                    if named and named != nct_id:
+                        report.warnings.append(
+                            ImportFailure(read.source, nct_id, f"the file is named for {named} but holds {nct_id}")
+                        )
                     updated = item.record.fields.get("last_update_posted_date")
                     if since and updated and updated < since:
                         report.skipped += 1
                         continue
                     batch.append((read.source, item))
-                    if len(batch) >= batch_size:
+                    batch_bytes += read.size // len(prepared)
+                    if len(batch) >= batch_size or batch_bytes >= BATCH_BYTES:
                         writer.save(batch)
-                        batch = []
-                if progress:
+                        batch, batch_bytes = [], 0
+                # A JSON array read study by study is one document for the progress bar.
+                if progress and read.source != last_source:
                     progress(1)
+                last_source = read.source
             if batch:
                 writer.save(batch)
         finally:
@@ -421,8 +578,8 @@ def import_documents(
         # subqueries went from 1 ms to 500 ms). Autovacuum would catch up later.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE trials_trial")
-    if related and report.changed:
-        related_trials.after_import(report.changed)
+    if related and (report.changed or unrelated):
+        related_trials.after_import(list(dict.fromkeys([*report.changed, *unrelated])))
     return report
 
 

@@ -9,7 +9,7 @@
 """
 
 from .full import load_space, rebuild
-from .incremental import REFRESH_LIMIT, after_import, refresh
+from .incremental import REFRESH_LIMIT, after_import, pending, refresh
 from .lists import RelatedTrials, related_trials
 from .scoring import MIN_SCORE, OPEN_SHOWN, SHOWN, SIGNALS, words
 
@@ -22,6 +22,7 @@ __all__ = [
     "RelatedTrials",
     "after_import",
     "load_space",
+    "pending",
     "rebuild",
     "refresh",
     "related_trials",

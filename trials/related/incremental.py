@@ -25,6 +25,17 @@ from .store import TOTAL_KEY, insert, load_features, trial_total
 REFRESH_LIMIT = 2000
 
 
+def pending() -> list[str]:
+    """NCT IDs of the trials whose related lists are still to compute.
+
+    A trial that an import creates or replaces has no profile until its
+    refresh commits (replacing a trial deletes its profile with it), and
+    every trial a refresh or a rebuild reads gets one. An import killed
+    before its refresh leaves exactly these behind, for the next to compute.
+    """
+    return list(Trial.objects.filter(similarity_profile__isnull=True).values_list("nct_id", flat=True))
+
+
 def after_import(nct_ids: list[str]) -> None:
     """Bring related lists up to date after an import changed these trials."""
     total = trial_total()

@@ -1,12 +1,17 @@
 import datetime
+import io
 import json
+import pathlib
 import threading
+import tracemalloc
+import zipfile
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from trials import importers
 from trials.importers import import_paths
 from trials.importers.page import DocumentError, parse_page
 from trials.importers.writer import Outcome, save_record
@@ -349,3 +354,157 @@ def test_the_page_importer_drops_characters_xml_forbids(seed_text):
     assert save_record(parse_page(damaged)) == Outcome.CREATED
     assert Trial.objects.get(nct_id="NCT04133233").brief_title.startswith("Low Dose IL-2 Therapy in Patients")
     assert save_record(parse_page(seed_text)) == Outcome.UNCHANGED
+
+
+# --- Hostile and mistaken input: bounded reads, duplicates, misnamed files ------------
+
+
+def _study(ctgov_data, nct_id: str) -> dict:
+    return json.loads((ctgov_data / f"{nct_id}.json").read_text())
+
+
+def test_a_zip_member_past_the_study_limit_is_refused_unread_and_its_siblings_land(settings, ctgov_data, tmp_path):
+    settings.IMPORT_MAX_STUDY_BYTES = 300_000
+    archive = tmp_path / "ctg-studies.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for nct_id in ("NCT00000410", "NCT04267848", "NCT00007696"):  # the second weighs 528 KB
+            bundle.write(ctgov_data / f"{nct_id}.json", f"{nct_id}.json")
+        # A bomb: 64 MB of one summary, deflated to a few kilobytes.
+        with bundle.open("NCT99999999.json", "w") as member:
+            member.write(b'{"protocolSection": {"identificationModule": {"nctId": "NCT99999999"}, ')
+            member.write(b'"descriptionModule": {"briefSummary": "' + b"a" * 64 * 2**20 + b'"}}}')
+    tracemalloc.start()
+    try:
+        report = import_paths([archive], related=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.counts["created"] == 2
+    assert sorted((failure.source, failure.reason[:40]) for failure in report.failures) == [
+        (f"{archive}:NCT04267848.json", "the document is larger than the 0.286102"),
+        (f"{archive}:NCT99999999.json", "the document is larger than the 0.286102"),
+    ]
+    assert "IMPORT_MAX_STUDY_BYTES" in report.failures[0].reason
+    assert set(Trial.objects.values_list("nct_id", flat=True)) == {"NCT00000410", "NCT00007696"}
+    # At most the limit of a member is read, never the 64 MB it inflates to.
+    assert peak < 16 * 2**20
+
+
+def test_a_json_array_is_read_study_by_study(settings, ctgov_data, tmp_path, monkeypatch):
+    settings.IMPORT_MAX_STUDY_BYTES = 300_000
+    files = [path for path in sorted(ctgov_data.glob("*.json")) if path.stat().st_size < 300_000]
+    array = tmp_path / "studies.json"
+    array.write_text("[" + ",\n".join(path.read_text() for path in files) + "]")
+    read = []
+
+    class Counted(io.BufferedReader):
+        def read(self, size=-1):
+            data = super().read(size)
+            read.append(len(data))
+            return data
+
+    monkeypatch.setattr(
+        pathlib.Path, "open", lambda path, mode="r", *args, **kwargs: Counted(io.FileIO(path, mode.replace("b", "")))
+    )
+    documents = importers._loaded([array])
+    first = next(documents)[1]
+    # The first study comes before the file is read whole: a limit's worth and a buffer at most.
+    assert json.loads(first)["protocolSection"]["identificationModule"]["nctId"] == files[0].stem
+    assert sum(read) <= 300_001 + 2**16 < array.stat().st_size
+    assert [json.loads(item[1])["protocolSection"]["identificationModule"]["nctId"] for item in documents] == [
+        path.stem for path in files[1:]
+    ]
+    monkeypatch.undo()
+    report = import_paths([array], related=False)
+    assert report.ok and report.counts["created"] == len(files)
+
+
+def test_a_search_page_past_the_limit_lands_study_by_study_and_an_oversized_study_is_reported(
+    settings, ctgov_data, tmp_path
+):
+    settings.IMPORT_MAX_STUDY_BYTES = 300_000
+    studies = [_study(ctgov_data, nct_id) for nct_id in ("NCT00000410", "NCT00007696", "NCT04267848")]
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"studies": studies, "nextPageToken": "abc"}))
+    report = import_paths([page], related=False)
+    assert report.counts["created"] == 2
+    [failure] = report.failures
+    assert failure.source == str(page) and failure.reason.startswith("study 3 is larger than")
+
+
+def test_a_duplicate_nct_id_in_one_file_is_reported_and_the_first_copy_wins(ctgov_data, tmp_path, capsys):
+    first, other = _study(ctgov_data, "NCT00000410"), _study(ctgov_data, "NCT00007696")
+    second = json.loads(json.dumps(first))
+    second["protocolSection"]["identificationModule"]["briefTitle"] = "The second copy"
+    array = tmp_path / "studies.json"
+    array.write_text(json.dumps([first, other, second]))
+    with pytest.raises(CommandError, match="1 document"):
+        call_command("import_trials", str(array))
+    captured = capsys.readouterr()
+    assert "2 created, 0 updated, 0 unchanged, 1 failed" in captured.out
+    assert f"Failed: {array} (NCT00000410): appears again in {array}: its first copy is the one imported" in (
+        captured.err
+    )
+    assert (
+        Trial.objects.get(nct_id="NCT00000410").brief_title
+        == first["protocolSection"]["identificationModule"]["briefTitle"]
+    )
+
+
+def test_a_duplicate_nct_id_among_a_zips_members_is_reported(ctgov_data, tmp_path):
+    archive = tmp_path / "ctg-studies.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(ctgov_data / "NCT00000410.json", "NCT00000410.json")
+        bundle.write(ctgov_data / "NCT00000410.json", "again/NCT00000410.json")
+    report = import_paths([archive], related=False)
+    assert report.counts["created"] == 1
+    [failure] = report.failures
+    assert (failure.source, failure.nct_id) == (f"{archive}:again/NCT00000410.json", "NCT00000410")
+
+
+def test_a_file_named_for_another_study_imports_with_a_warning(ctgov_data, tmp_path, capsys):
+    misnamed = tmp_path / "NCT00000410.json"
+    misnamed.write_bytes((ctgov_data / "NCT00007696.json").read_bytes())
+    call_command("import_trials", str(misnamed))
+    captured = capsys.readouterr()
+    assert "1 created" in captured.out and "1 warning" in captured.out
+    assert f"Warning: {misnamed} (NCT00007696): the file is named for NCT00000410 but holds NCT00007696" in (
+        captured.err
+    )
+    assert list(Trial.objects.values_list("nct_id", flat=True)) == ["NCT00007696"]
+
+
+def test_the_next_import_computes_the_related_lists_a_killed_one_never_reached(ctgov_data, tmp_path, monkeypatch):
+    from trials.models import SimilarityProfile, SimilarTrial
+    from trials.related import incremental
+
+    assert import_paths([ctgov_data]).ok
+    with_lists = set(SimilarTrial.objects.values_list("trial__nct_id", flat=True))
+    assert len(with_lists) > 20
+    # Two studies change; the import saves them and is killed while relating them.
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for nct_id in sorted(with_lists)[:2]:
+        study = _study(ctgov_data, nct_id)
+        study["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2030-01-01"
+        (changed / f"{nct_id}.json").write_text(json.dumps(study))
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(incremental, "refresh", killed)
+    with pytest.raises(KeyboardInterrupt):
+        import_paths([changed])
+    monkeypatch.undo()
+    left = set(SimilarTrial.objects.values_list("trial__nct_id", flat=True))
+    assert not left & set(sorted(with_lists)[:2]) and left < with_lists
+    # The next import, of nothing new, computes exactly what was left.
+    refreshed = []
+    monkeypatch.setattr(
+        incremental, "refresh", lambda ids, run=incremental.refresh: refreshed.append(set(ids)) or run(ids)
+    )
+    again = import_paths([changed])
+    assert again.counts["unchanged"] == 2 and not again.changed
+    assert refreshed == [set(Trial.objects.filter(nct_id__in=sorted(with_lists)[:2]).values_list("id", flat=True))]
+    assert set(SimilarTrial.objects.values_list("trial__nct_id", flat=True)) == with_lists
+    assert SimilarityProfile.objects.count() == Trial.objects.count()

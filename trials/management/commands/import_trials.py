@@ -48,6 +48,8 @@ class Command(BaseCommand):
                 workers=default_workers(total) if workers is None else workers,
                 bulk=worth_bulk_loading(total),
             )
+        for warning in report.warnings:
+            self.stderr.write(f"Warning: {warning}")
         for failure in report.failures:
             self.stderr.write(f"Failed: {failure}")
         self.stdout.write(report.summary())
