@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import choices, search
+from . import choices, facets, search
 from .exports import csv_text, export_studies
 from .models import Trial
 from .related import related_trials
@@ -179,7 +179,7 @@ def filtered_trials(request: HttpRequest):
             raise BadRequest(name, f"unknown status {', '.join(unknown)}")
         # On facet tokens with a text, to be matched in the same GIN scan (see filters.TrialFilter).
         if statuses and queries["term"] and search.backend().has_facet_tokens:
-            trials = trials.filter(facet_tokens__any=[f"s:{status}" for status in statuses])
+            trials = trials.filter(facet_tokens__any=facets.tokens(facets.STATUS, statuses))
         elif statuses:
             trials = trials.filter(overall_status__in=statuses)
     for name in ("filter.ids", "postFilter.ids"):

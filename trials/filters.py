@@ -11,7 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from . import choices, search
+from . import choices, facets, search
 from .models import Condition, Intervention, Site, Sponsor, TrialCondition, has_phase
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
@@ -162,23 +162,23 @@ class TrialFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if self.column_tokens:
-            return queryset.filter(facet_tokens__any=[f"{prefix}:{code}" for code in value])
+            return queryset.filter(facet_tokens__any=facets.tokens(prefix, value))
         return queryset.filter(**{f"{field_name}__in": value})
 
     def filter_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return self._codes(queryset, "s", "overall_status", value)
+        return self._codes(queryset, facets.STATUS, "overall_status", value)
 
     def filter_study_type(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return self._codes(queryset, "t", "study_type", value)
+        return self._codes(queryset, facets.STUDY_TYPE, "study_type", value)
 
     def filter_allocation(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return self._codes(queryset, "a", "allocation", value)
+        return self._codes(queryset, facets.ALLOCATION, "allocation", value)
 
     def filter_phase(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:
             return queryset
         if self.column_tokens:
-            return queryset.filter(facet_tokens__any=[f"p:{phase}" for phase in value])
+            return queryset.filter(facet_tokens__any=facets.tokens(facets.PHASE, value))
         wanted = Q()
         for phase in value:
             wanted |= has_phase(phase)
@@ -192,7 +192,7 @@ class TrialFilter(django_filters.FilterSet):
             self.resolved["condition", value] = self._conditions_named(value)
         matching, self.condition_matches, ids = self.resolved["condition", value]
         if ids is not None:
-            return queryset.filter(facet_tokens__any=[f"c:{pk}" for pk in ids]) if ids else queryset.none()
+            return queryset.filter(facet_tokens__any=facets.tokens(facets.CONDITION, ids)) if ids else queryset.none()
         return queryset.filter(Exists(TrialCondition.objects.filter(trial=OuterRef("pk"), condition__in=matching)))
 
     def _conditions_named(self, value: str) -> tuple[QuerySet, list[str] | None, list[int] | None]:
@@ -222,7 +222,7 @@ class TrialFilter(django_filters.FilterSet):
             None,
         )
         if intervention_type and self.tokens:
-            return queryset.filter(facet_tokens__any=[f"i:{intervention_type}"])
+            return queryset.filter(facet_tokens__any=[facets.token(facets.INTERVENTION_TYPE, intervention_type)])
         if intervention_type:
             return queryset.filter(_exists(Intervention, type=intervention_type))
         return queryset.filter(
@@ -234,7 +234,7 @@ class TrialFilter(django_filters.FilterSet):
 
     def filter_sponsor_class(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if value and self.tokens:
-            return queryset.filter(facet_tokens__any=[f"k:{code}" for code in value])
+            return queryset.filter(facet_tokens__any=facets.tokens(facets.LEAD_SPONSOR_CLASS, value))
         return queryset.filter(_exists(Sponsor, is_lead=True, agency_class__in=value)) if value else queryset
 
     def filter_location(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -245,9 +245,7 @@ class TrialFilter(django_filters.FilterSet):
         country = self.form.cleaned_data.get("country", "").strip()
         city = self.form.cleaned_data.get("city", "").strip()
         if self.tokens and (country or city):
-            # A site's country (N:), city (Y:) or both (M:), as upper() writes them.
-            token = f"m:{country}|{city}" if country and city else f"n:{country}" if country else f"y:{city}"
-            return queryset.filter(facet_tokens__any=[token])
+            return queryset.filter(facet_tokens__any=[facets.place(country, city)])
         if country:
             lookups["country__iexact"] = country
         if city:
@@ -265,17 +263,17 @@ class TrialFilter(django_filters.FilterSet):
 
     def filter_sex(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value and self.column_tokens:
-            return queryset.filter(facet_tokens__any=[f"x:{value}"])  # for that sex or all
+            return queryset.filter(facet_tokens__any=[facets.token(facets.SEX, value)])  # for that sex or all
         return queryset.filter(sex__in=[value, choices.Sex.ALL, ""]) if value else queryset
 
     def filter_healthy_volunteers(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value and self.column_tokens:
-            return queryset.filter(facet_tokens__any=[f"h:{value}"])
+            return queryset.filter(facet_tokens__any=[facets.token(facets.HEALTHY_VOLUNTEERS, value)])
         return queryset.filter(healthy_volunteers=value == "yes") if value else queryset
 
     def filter_has_results(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value and self.column_tokens:
-            return queryset.filter(facet_tokens__any=[f"r:{value}"])
+            return queryset.filter(facet_tokens__any=[facets.token(facets.HAS_RESULTS, value)])
         return queryset.filter(has_results=value == "yes") if value else queryset
 
     def sort_by(self, queryset: QuerySet, name: str, value: str | None) -> QuerySet:

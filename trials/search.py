@@ -25,6 +25,7 @@ import shlex
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
 
+from . import facets
 from .models import Identifier, Intervention, Site, Sponsor, TrialCondition
 
 NCT_TOKEN = re.compile(r"^[Nn][Cc][Tt]0*([1-9]\d{0,7})$")
@@ -47,7 +48,7 @@ def _condition_area(term: str) -> Q:
     if backend().has_facet_tokens:
         ids = list(matching.values_list("id", flat=True)[: MAX_TOKENS + 1])
         if len(ids) <= MAX_TOKENS:
-            return Q(facet_tokens__any=[f"c:{pk}" for pk in ids]) if ids else Q(pk__in=[])
+            return Q(facet_tokens__any=facets.tokens(facets.CONDITION, ids)) if ids else Q(pk__in=[])
     return Q(_exists(TrialCondition, condition__in=matching))
 
 
