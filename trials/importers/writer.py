@@ -239,7 +239,7 @@ class _Built:
         )
 
     def facet_sources(self, conditions: dict[str, int]) -> tuple:
-        """What ``trials_facet_tokens`` makes the tokens of from the trial's children (see ``FACET_COLUMNS``)."""
+        """What ``trials_facet_tokens`` makes the tokens of from the trial's children (see ``search.FACET_COLUMNS``)."""
         record = self.record
         lead = next((sponsor.agency_class for sponsor in record.sponsors if sponsor.is_lead), "")
         return (
@@ -403,7 +403,7 @@ def _write(batch: list[_Built]) -> None:
     # Condition ids first: a trial's facet tokens name them.
     conditions = _condition_ids([name for built in batch for name in built.conditions])
     if connection.vendor == "postgresql":
-        _insert_trials_with_vectors(
+        search.insert_trials_with_vectors(
             trial_rows, [built.documents() for built in batch], [built.facet_sources(conditions) for built in batch]
         )
     else:
@@ -484,78 +484,6 @@ def _write_results(batch: list[_Built]) -> None:
             for row, row_id in zip(rows, db.allocate_ids(model, len(rows)), strict=True):
                 row["id"] = row_id
         _insert_some_with_ids(model, rows)
-
-
-# Staged beside a trial's row: what its facet tokens are made of (``_Built.facet_sources``).
-FACET_COLUMNS = (
-    ("lead_class", "text"),
-    ("site_countries", "text[]"),
-    ("site_cities", "text[]"),
-    ("condition_ids", "bigint[]"),
-    ("intervention_types", "text[]"),
-)
-FACETS_FROM_STAGING = (
-    "trials_facet_tokens(overall_status, phases, study_type, allocation, sex, healthy_volunteers, has_results, "
-    + ", ".join(name for name, _ in FACET_COLUMNS)
-    + ")"
-)
-
-
-def _insert_trials_with_vectors(
-    rows: list[dict], documents: list[tuple[str, str, str, str]], facets: list[tuple]
-) -> None:
-    """Insert trials with their search vectors and facet tokens computed on the way in.
-
-    Rows are copied to a staging table with their four search documents and
-    what their tokens are made of, and moved over in one ``INSERT ... SELECT``:
-    setting either afterwards would rewrite every row and every index entry
-    a second time.
-    """
-    table = db.table(Trial)
-    columns = [column for column in table.columns if column not in ("search_vector", "facet_tokens")]
-    column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
-    vector = search.VECTOR_SQL.format(a="doc_a", b="doc_b", c="doc_c", d="doc_d")
-    with connection.cursor() as cursor:
-        # The trial's own compression (lz4 where the server has it: see
-        # migration 0011), as INSERT ... SELECT keeps values compressed as staged.
-        compression = " COMPRESSION lz4" if _has_lz4(cursor) else ""
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS trials_trial_staging (LIKE trials_trial INCLUDING COMPRESSION, "
-            + ", ".join(
-                [f"doc_{part} text{compression}" for part in "abcd"]
-                + [f"{name} {kind}" for name, kind in FACET_COLUMNS]
-            )
-            + ")"
-        )
-        positions = [table.columns.index(column) for column in columns]
-        db.copy_rows(
-            cursor,
-            "trials_trial_staging",
-            [*columns, "doc_a", "doc_b", "doc_c", "doc_d", *(name for name, _ in FACET_COLUMNS)],
-            (
-                [*(values[index] for index in positions), *document, *facet]
-                for values, document, facet in zip(map(table.db_row, rows), documents, facets, strict=True)
-            ),
-        )
-        cursor.execute(
-            f"INSERT INTO trials_trial ({column_list}, search_vector, facet_tokens) "
-            f"SELECT {column_list}, {vector}, {FACETS_FROM_STAGING} FROM trials_trial_staging"
-        )
-        # TRUNCATE, not DELETE: a temporary table is never vacuumed, and the
-        # next batch's INSERT ... SELECT would scan every dead row left behind.
-        cursor.execute("TRUNCATE trials_trial_staging")
-
-
-_LZ4: list[bool] = []
-
-
-def _has_lz4(cursor) -> bool:
-    """Whether the server can compress with lz4 (asked once per process)."""
-    if not _LZ4:
-        cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
-        row = cursor.fetchone()
-        _LZ4.append(bool(row and row[0]))
-    return _LZ4[0]
 
 
 def _condition_ids(names: list[str]) -> dict[str, int]:

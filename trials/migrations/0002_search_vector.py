@@ -1,7 +1,7 @@
 """Full-text search: PostgreSQL extensions, a text search configuration, indexes.
 
 Everything but the column is PostgreSQL-only and does nothing on SQLite,
-where search falls back to plain term matching (trials/search.py).
+where search falls back to plain term matching (trials/search/simple.py).
 """
 
 import django.contrib.postgres.search

@@ -8,7 +8,7 @@ eligible), ``H:YES`` (healthy volunteers), ``R:NO`` (results), ``K:INDUSTRY``
 site's country, city, both), ``C:123`` (a condition's id), ``I:DRUG`` (an
 intervention type). The importer calls it on the rows it stages, staff
 edits and this migration on the stored rows (``FACETS_FROM_ROWS`` in
-trials/search.py), so every trial's tokens come from the one definition.
+trials/search/index.py), so every trial's tokens come from the one definition.
 
 The index on (search_vector, facet_tokens) matches a text and filters in a
 single GIN scan, which skips through the long posting lists ("cancer") by

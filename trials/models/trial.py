@@ -299,7 +299,7 @@ class Trial(models.Model):
     # Staff edits clear it, so the next import compares field by field.
     source_digest = models.CharField(max_length=64, blank=True, editable=False)
 
-    # Weighted full-text vector, PostgreSQL only (search.py keeps it current).
+    # Weighted full-text vector, PostgreSQL only (search/index.py keeps it current).
     search_vector = SearchVectorField(null=True, editable=False)
     # What the filters match, PostgreSQL only (see ``TokenListField``).
     facet_tokens = TokenListField(null=True, editable=False)

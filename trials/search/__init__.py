@@ -1,0 +1,80 @@
+"""Text search over trials, with one backend per database.
+
+``backend()`` picks by ``connection.vendor``: ``postgres.py`` (full-text
+search on a stored, weighted vector) or ``simple.py`` (term matching, for
+SQLite). Each returns a QuerySet, so filters, ordering and pagination
+compose with it; ``base.py`` says what they answer.
+
+The rest of the package, by job: ``query.py`` (the query grammar, NCT IDs,
+the size caps; no database), ``areas.py`` (term matching by area, the API's
+``query.*`` parameters), ``index.py`` (what the vector and the facet tokens
+are made of, and the SQL that writes them on import and after an edit),
+``highlight.py`` (snippets with the matched words marked). The names other
+rooms use are re-exported here: ``from trials import search; search.X``.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from .areas import AREAS, count_condition_area, match
+from .base import CLOSE_MATCHES, RANK_CANDIDATES, Backend
+from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
+from .index import (
+    DESCRIPTION_LIMIT,
+    FACET_COLUMNS,
+    FACETS_FROM_ROWS,
+    FACETS_FROM_STAGING,
+    MAX_TOKENS,
+    VECTOR_SQL,
+    insert_trials_with_vectors,
+    search_documents,
+    trial_documents,
+)
+from .postgres import PostgresBackend
+from .query import QuerySyntaxError, check_size, nct_id_from_token, only_nct_ids, parse_query, wanted_terms
+from .simple import SimpleBackend
+
+__all__ = [
+    "AREAS",
+    "CLOSE_MATCHES",
+    "DESCRIPTION_LIMIT",
+    "FACETS_FROM_ROWS",
+    "FACETS_FROM_STAGING",
+    "FACET_COLUMNS",
+    "MAX_TOKENS",
+    "RANK_CANDIDATES",
+    "SNIPPET_START",
+    "SNIPPET_STOP",
+    "VECTOR_SQL",
+    "Backend",
+    "PostgresBackend",
+    "QuerySyntaxError",
+    "SimpleBackend",
+    "backend",
+    "check_size",
+    "count_condition_area",
+    "highlight",
+    "insert_trials_with_vectors",
+    "match",
+    "match_area",
+    "nct_id_from_token",
+    "only_nct_ids",
+    "parse_query",
+    "search_documents",
+    "trial_documents",
+    "wanted_terms",
+]
+
+
+def backend() -> PostgresBackend | SimpleBackend:
+    return PostgresBackend() if connection.vendor == "postgresql" else SimpleBackend()
+
+
+def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
+    """The API's per-area query: full-text search for ``term`` where the backend has it."""
+    chosen = backend()
+    if area == "term" and isinstance(chosen, PostgresBackend):
+        return chosen.matching(queryset, text)
+    return match(queryset, text, area, tokens=chosen.has_facet_tokens)

@@ -1,0 +1,38 @@
+"""What every search backend answers, and the bounds they share.
+
+A backend is picked per database by ``search.backend()``: ``postgres.py``
+(full-text search) or ``simple.py`` (term matching). Each returns querysets,
+so the list page's filters, ordering and pagination compose with it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from django.db.models import QuerySet
+
+# How many close condition names a misspelled word suggests, at most.
+CLOSE_MATCHES = 5
+# How many matches relevance ranking reads, at most (see PostgresBackend.ranked);
+# the list page pages through that many.
+RANK_CANDIDATES = 200
+
+
+class Backend(Protocol):
+    # Whether filters may match facet tokens (fields.TokenListField).
+    has_facet_tokens: bool
+
+    def matching(self, queryset: QuerySet, text: str) -> QuerySet:
+        """The trials of ``queryset`` that ``text`` finds, leniently read."""
+
+    def ranked(self, matches: QuerySet, text: str, candidates: int) -> QuerySet:
+        """``matches`` best first (the first ``candidates`` of them where ranking is bounded)."""
+
+    def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
+        """A snippet per trial id, as HTML, with the matched words in ``<mark>``."""
+
+    def update_vectors(self, trial_ids: list[int]) -> None:
+        """Bring what the index holds for these trials up to date (after a staff edit)."""
+
+    def close_conditions(self, term: str) -> list[str]:
+        """Condition names spelled like ``term``, at most ``CLOSE_MATCHES``."""

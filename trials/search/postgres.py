@@ -1,0 +1,78 @@
+"""Full-text search on PostgreSQL.
+
+A stored, weighted ``tsvector`` (see ``index.py``) with a GIN index,
+``websearch_to_tsquery`` with an accent-insensitive English configuration
+(``trialportal``), ``ts_rank_cd`` ranking and ``ts_headline`` snippets;
+trigram matching for misspelled conditions.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
+
+from ..models import Condition, Trial
+from . import index
+from .base import CLOSE_MATCHES
+from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
+
+
+class PostgresBackend:
+    config = "trialportal"
+    # Filters match facet tokens (fields.TokenListField).
+    has_facet_tokens = True
+
+    def query(self, text: str) -> SearchQuery:
+        return SearchQuery(text, search_type="websearch", config=self.config)
+
+    def matching(self, queryset: QuerySet, text: str) -> QuerySet:
+        return queryset.filter(search_vector=self.query(text))
+
+    def ranked(self, matches: QuerySet, text: str, candidates: int) -> QuerySet:
+        """The best of the first ``candidates`` matches, best first.
+
+        Ranking reads every candidate's whole vector, so it is bounded: a rare
+        or specific query has fewer matches than that and is ranked entirely;
+        a very common term ranks the first matches the index yields.
+        """
+        query = self.query(text)
+        first = matches.order_by().values("pk")[:candidates]
+        # Cover density rewards terms found together; normalization 32 scales into 0..1.
+        return (
+            Trial.objects.filter(pk__in=first)
+            .annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=32))
+            .order_by(F("rank").desc(), *Trial._meta.ordering)
+        )
+
+    def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
+        if not trial_ids:
+            return {}
+        rows = Trial.objects.filter(pk__in=trial_ids).annotate(
+            snippet=SearchHeadline(
+                Coalesce(NullIf("brief_summary", Value("")), "brief_title"),
+                self.query(text),
+                config=self.config,
+                start_sel=SNIPPET_START,
+                stop_sel=SNIPPET_STOP,
+                max_words=40,
+                min_words=20,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            )
+        )
+        return {pk: highlight(snippet) for pk, snippet in rows.values_list("pk", "snippet")}
+
+    def update_vectors(self, trial_ids: list[int]) -> None:
+        """Recompute the vectors and facet tokens of these trials from what is stored (after a staff edit)."""
+        index.update_vectors(trial_ids)
+
+    def close_conditions(self, term: str) -> list[str]:
+        # LOWER(name) %> term: served by the trigram index on LOWER(name).
+        return list(
+            Condition.objects.annotate(lower_name=Lower("name"))
+            .filter(lower_name__trigram_word_similar=term.lower())
+            .annotate(similarity=TrigramWordSimilarity(term.lower(), "lower_name"))
+            .order_by("-similarity", "name")
+            .values_list("name", flat=True)[:CLOSE_MATCHES]
+        )

@@ -1,0 +1,104 @@
+"""The search text's grammar: what a query asks for, with no database.
+
+A query uses web-search syntax: terms and "quoted phrases" must all match,
+``OR`` between alternatives, ``-term`` or ``NOT term`` to exclude. Both
+backends and the API read a text through ``parse_query``; ``check_size``
+refuses one that asks for more than a request may do, and an NCT ID typed
+any way (``nct4133233``) is recognised here.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from django.conf import settings
+
+NCT_TOKEN = re.compile(r"^[Nn][Cc][Tt]0*([1-9]\d{0,7})$")
+
+
+class QuerySyntaxError(ValueError):
+    pass
+
+
+def nct_id_from_token(token: str) -> str | None:
+    """``nct4133233`` → ``NCT04133233``; None when the token is not an NCT ID."""
+    match = NCT_TOKEN.match(token.strip())
+    return f"NCT{int(match.group(1)):08d}" if match else None
+
+
+def only_nct_ids(text: str) -> list[str] | None:
+    """The NCT IDs when ``text`` holds nothing else (comma- or space-separated)."""
+    tokens = [token for token in re.split(r"[\s,]+", text.strip()) if token]
+    ids = [nct_id_from_token(token) for token in tokens]
+    return ids if tokens and all(ids) else None
+
+
+def _split_words(text: str) -> list[str]:
+    """Words and "quoted phrases", as a shell splits them.
+
+    Only double quotes make a phrase (as in the registry's syntax): an
+    apostrophe (Crohn's) and a backslash are plain characters.
+    """
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    lexer.quotes = '"'
+    lexer.escape = ""
+    return list(lexer)
+
+
+def parse_query(text: str, strict: bool = True) -> list[list[tuple[str, bool]]]:
+    """Alternatives (split on OR), each a list of (term, negated).
+
+    ``strict`` refuses unbalanced quotes (the API reports them); otherwise
+    they are read as web search engines read them, quotes and all ignored.
+    """
+    try:
+        tokens = _split_words(text)
+    except ValueError as error:
+        if strict:
+            raise QuerySyntaxError(f"unbalanced quotes ({error})") from None
+        tokens = _split_words(text.replace('"', " "))
+    alternatives: list[list[tuple[str, bool]]] = [[]]
+    negate = False
+    for token in tokens:
+        if token == "OR":
+            alternatives.append([])
+        elif token == "AND":
+            continue
+        elif token == "NOT":
+            negate = True
+        else:
+            if token.startswith("-") and len(token) > 1:
+                token, negate = token[1:], True
+            token = token.strip("()")
+            if token:
+                alternatives[-1].append((token, negate))
+            negate = False
+    alternatives = [terms for terms in alternatives if terms]
+    if strict and text.strip() and not alternatives:
+        raise QuerySyntaxError("the query has no terms")
+    return alternatives
+
+
+def wanted_terms(text: str) -> list[str]:
+    """Every term ``text`` asks for, leniently read, leaving out the excluded ones."""
+    return [term for alternative in parse_query(text, strict=False) for term, negated in alternative if not negated]
+
+
+def check_size(text: str) -> None:
+    """Refuse a text that asks for more than one request may do (``SEARCH_MAX_*`` settings).
+
+    Every term is an index look-up (or, for places and interventions, a join
+    per column), so the work grows with the terms however short they are.
+    Counted as the lenient parser reads the text, which both backends accept.
+    """
+    alternatives = parse_query(text, strict=False)
+    terms = sum(len(terms) for terms in alternatives)
+    if len(alternatives) > settings.SEARCH_MAX_ALTERNATIVES:
+        raise QuerySyntaxError(
+            f"{len(alternatives)} alternatives joined by OR; at most {settings.SEARCH_MAX_ALTERNATIVES} are allowed"
+        )
+    if terms > settings.SEARCH_MAX_TERMS:
+        raise QuerySyntaxError(f"{terms} terms; at most {settings.SEARCH_MAX_TERMS} are allowed")
