@@ -146,7 +146,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # planner compiles any query it costs high, such as a count over many
     # matches, and compiling takes longer than such a query runs. The time
     # limit is a startup option of the connection, not a statement per
-    # request; a transaction's own limit (services.within_time) still applies.
+    # request; a transaction's own limit (trials.db.within_time) still applies.
     options = f"-c work_mem={os.environ.get('DJANGO_DB_WORK_MEM', '64MB')} -c jit=off"
     if SERVES_REQUESTS and PUBLIC_STATEMENT_TIMEOUT_MS > 0:
         options += f" -c statement_timeout={PUBLIC_STATEMENT_TIMEOUT_MS}"

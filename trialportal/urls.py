@@ -34,7 +34,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("api/v2/", include("trials.api_urls")),
+    path("api/v2/", include("trials.api.urls")),
     path("", include("trials.urls")),
 ]
 

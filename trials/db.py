@@ -1,22 +1,28 @@
-"""Database helpers several rooms share: tables written in bulk, and ids taken ahead.
+"""Database helpers several rooms share: tables written in bulk, ids taken ahead, quick answers or none.
 
 ``Table`` checks rows as the model's fields would and writes them with
 PostgreSQL's binary ``COPY`` (``executemany`` elsewhere): the importers'
-writer and the similarity index both save through it.
+writer and the similarity index both save through it. ``within_time`` runs
+a statement that may give up after ``COUNT_TIMEOUT_MS``, and ``estimate``
+asks the planner how many rows a queryset returns: the list page counts and
+facets with them, rather than make a visitor wait for an exact figure.
 """
 
 from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import connection, models
+from django.db import OperationalError, connection, models, transaction
+from django.db.models import QuerySet
 
 from .fields import CodeListField
 
+T = TypeVar("T")
 # What ``clean_fields`` takes for an empty value: required fields refuse it, validators skip it.
 BLANK = (None, "", [])
 # Columns the writer fills itself: no document can put a wrong value there.
@@ -223,3 +229,44 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
         start = cursor.fetchone()[0] + 1
         return list(range(start, start + count))
+
+
+# How long a count or a facet may take on PostgreSQL before it gives way.
+COUNT_TIMEOUT_MS = 50
+
+
+def within_time(query: Callable[[], T]) -> T | None:
+    """``query()``, or None if PostgreSQL cannot answer it within ``COUNT_TIMEOUT_MS``."""
+    if connection.vendor != "postgresql":
+        return query()
+    # A limit set for the transaction lasts until the outermost one ends, past
+    # this savepoint: a caller already in a transaction gets its own limit back.
+    nested = connection.in_atomic_block
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # The old value is read before set_config replaces it (left to right).
+                cursor.execute(
+                    "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
+                    [f"{int(COUNT_TIMEOUT_MS)}ms"],
+                )
+                previous = cursor.fetchone()[0]
+            result = query()
+            if nested:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return result
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+            return None
+        raise
+
+
+def estimate(queryset: QuerySet) -> int | None:
+    """The planner's estimate of how many rows ``queryset`` returns (PostgreSQL; None elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    if queryset.query.is_empty():
+        return 0  # a filter that can match nothing (an unknown condition): no query, no plan
+    plan = json.loads(queryset.explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.xmlutils import SimplerXMLGenerator
 
-from . import characters, services
+from . import characters, listing
 from .models import Trial
 
 FEED_SIZE = 50
@@ -58,7 +58,7 @@ class TrialsFeed(Feed):
 
     def get_object(self, request):
         # The search's own parameters: a feed follows a search.
-        results = services.search_trials(request.GET.copy(), page_number=None, export=True, limit=FEED_SIZE)
+        results = listing.search_trials(request.GET.copy(), page_number=None, export=True, limit=FEED_SIZE)
         if results.errors:
             raise InvalidSearch("; ".join(f"{label}: {message}" for label, message in results.errors))
         results.query_string = request.GET.urlencode()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from . import api, choices, glossary, related, results_tab, search, services, structured_data
+from . import choices, glossary, listing, related, results_tab, search, structured_data
+from .api.views import json_response, study_response
 from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
@@ -13,7 +14,7 @@ from .models import Trial
 
 def home(request: HttpRequest) -> HttpResponse:
     context = {
-        "recent_trials": services.list_rows(list(Trial.objects.for_list()[:10])),
+        "recent_trials": listing.list_rows(list(Trial.objects.for_list()[:10])),
         "trial_count": Trial.objects.count(),
         "recruiting_count": Trial.objects.recruiting().count(),
     }
@@ -26,14 +27,14 @@ def trial_list(request: HttpRequest) -> HttpResponse:
     if nct_id and Trial.objects.filter(nct_id=nct_id).exists():
         # An exact NCT ID goes straight to the trial.
         return redirect("trials:detail", nct_id=nct_id)
-    results = services.search_trials(request.GET, page_number=request.GET.get("page"))
+    results = listing.search_trials(request.GET, page_number=request.GET.get("page"))
     status = 400 if results.errors else 200
     return render(request, "trials/trial_list.html", {"results": results, "page_obj": results.page}, status=status)
 
 
 def trial_export(request: HttpRequest, output: str) -> HttpResponse:
-    """The current result list as CSV or API v2 JSON, up to ``services.EXPORT_LIMIT`` trials."""
-    results = services.search_trials(request.GET, page_number=None, export=True)
+    """The current result list as CSV or API v2 JSON, up to ``listing.EXPORT_LIMIT`` trials."""
+    results = listing.search_trials(request.GET, page_number=None, export=True)
     if results.errors:
         message = "; ".join(f"{field}: {error}" for field, error in results.errors)
         return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
@@ -41,7 +42,7 @@ def trial_export(request: HttpRequest, output: str) -> HttpResponse:
     if output == "csv":
         response = HttpResponse(csv_text(trials), content_type="text/csv; charset=utf-8")
     else:
-        response = api.json_response(
+        response = json_response(
             {"totalCount": results.count, "studies": export_studies([trial.pk for trial in trials])}
         )
     response["Content-Disposition"] = f'attachment; filename="trials.{output}"'
@@ -129,7 +130,7 @@ def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
         trial = Trial.objects.only("id", "nct_id").get(nct_id=canonical)
     except Trial.DoesNotExist:
         raise Http404(f"No trial {canonical} is on file.") from None
-    return api.study_response(trial)
+    return study_response(trial)
 
 
 def glossary_page(request: HttpRequest) -> HttpResponse:

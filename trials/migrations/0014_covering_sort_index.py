@@ -3,7 +3,7 @@
 A page read in the default order (last update first) takes its ids from this
 index alone, filtering on the columns it includes, and reads only its own
 rows from the table: page 200 of the completed trials skips 5,000 index
-entries instead of 15,000 table rows (``services.CappedPaginator``).
+entries instead of 15,000 table rows (``listing.CappedPaginator``).
 PostgreSQL only.
 """
 

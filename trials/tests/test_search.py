@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from trials import services
+from trials import db, listing
 from trials.importers import import_paths
 from trials.models import Trial
 
@@ -92,7 +92,7 @@ def test_facets_show_counts_only_when_they_were_counted(client, registry, monkey
     assert '<label for="status-RECRUITING">Recruiting <span class="count">(0)</span>' in html
     assert '<label for="phase-PHASE2">Phase 2 <span class="count">(0)</span>' in html
     # Too many matches to count: no facet says "(0)" for phases it did not count.
-    monkeypatch.setattr(services, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 3)
     _, html, found = search(client, q="diabetes")
     assert len(found) > 3
     assert '<span class="count">' not in html
@@ -217,7 +217,7 @@ def test_past_the_count_limit_the_estimate_is_shown_without_facets(client, regis
     assert completed > 5
     _, html, found = search(client, status="COMPLETED")
     assert f"{completed} trials" in html and 'Completed <span class="count">' in html
-    monkeypatch.setattr(services, "COUNT_LIMIT", 5)
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 5)
     _, html, found = search(client, status="COMPLETED")
     if connection.vendor == "postgresql":
         # The planner's estimate of the matches, said to be one.
@@ -233,9 +233,9 @@ def test_past_the_count_limit_the_estimate_is_shown_without_facets(client, regis
 @postgres_only
 def test_the_estimate_alone_answers_when_the_planner_expects_very_many(client, registry, monkeypatch):
 
-    monkeypatch.setattr(services, "CONFIDENT_ESTIMATE", 1)
+    monkeypatch.setattr(listing, "CONFIDENT_ESTIMATE", 1)
     counts = []
-    monkeypatch.setattr(services, "within_time", lambda query: counts.append(query) or query())
+    monkeypatch.setattr(listing, "within_time", lambda query: counts.append(query) or query())
     _, html, found = search(client, status="COMPLETED")
     assert "About " in html and found
     assert counts == []  # nothing was counted
@@ -245,8 +245,8 @@ def test_the_estimate_alone_answers_when_the_planner_expects_very_many(client, r
 def test_a_page_past_the_end_of_an_estimate_is_a_clear_400(client, registry, monkeypatch):
 
     completed = Trial.objects.filter(overall_status="COMPLETED").count()
-    monkeypatch.setattr(services, "COUNT_LIMIT", 1)
-    monkeypatch.setattr(services, "estimate", lambda queryset: 10 * completed + 100)
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 1)
+    monkeypatch.setattr(listing, "estimate", lambda queryset: 10 * completed + 100)
     response, html, _ = search(client, status="COMPLETED", page=(completed // 25) + 5)
     assert response.status_code == 400
     assert "the results have fewer pages" in html
@@ -268,7 +268,7 @@ def test_facets_count_every_match_not_only_the_ranked_ones(registry, monkeypatch
     from trials import search as search_module
 
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
-    results = services.search_trials(QueryDict("q=diabetes"), page_number=None)
+    results = listing.search_trials(QueryDict("q=diabetes"), page_number=None)
     assert results.count > 2
     assert sum(results.status_counts.values()) == results.count
 
@@ -372,5 +372,5 @@ def test_a_counts_time_limit_ends_with_the_count():
             return cursor.fetchone()[0]
 
     before = timeout()
-    assert services.within_time(Trial.objects.count) == 0
-    assert timeout() == before != f"{services.COUNT_TIMEOUT_MS}ms"
+    assert db.within_time(Trial.objects.count) == 0
+    assert timeout() == before != f"{db.COUNT_TIMEOUT_MS}ms"

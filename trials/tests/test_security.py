@@ -123,12 +123,13 @@ def test_a_sign_in_with_an_overlong_username_is_refused_and_counted(client, db):
 def test_a_database_that_does_not_answer_gets_a_503_not_a_500(client, db, monkeypatch):
     from django.db import OperationalError
 
-    from trials import api, services
+    from trials import listing
+    from trials.api import views as api
 
     def unreachable(*args, **kwargs):
         raise OperationalError("connection failed: FATAL: sorry, too many clients already")
 
-    monkeypatch.setattr(services, "search_trials", unreachable)
+    monkeypatch.setattr(listing, "search_trials", unreachable)
     monkeypatch.setattr(api, "study_response", unreachable)
     page = client.get("/trials/", {"q": "cancer"})
     assert page.status_code == 503

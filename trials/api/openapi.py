@@ -1,13 +1,26 @@
 """The OpenAPI 3.0.3 description of TrialPortal's ``/api/v2``: what this server supports.
 
 Names, syntax and shapes are ClinicalTrials.gov's (API 2.0.5); parameters
-the registry has and we do not are left out, and get a 400 when sent.
+the registry has and we do not are left out, and get a 400 when sent. What
+each parameter accepts comes from ``params``, as the endpoints read it.
 """
 
 from __future__ import annotations
 
-from . import api, choices
-from .exports import CSV_COLUMNS
+from .. import choices
+from ..exports import CSV_COLUMNS
+from .params import (
+    API_VERSION,
+    DEFAULT_PAGE_SIZE,
+    LIST_FORMATS,
+    MARKUP_FORMAT,
+    MAX_PAGE_SIZE,
+    MAX_SORT_OPTIONS,
+    NCT_ID_PATTERN,
+    SORT_FIELDS,
+    SORT_PATTERN,
+    STUDY_FORMATS,
+)
 
 _TEXT_ERROR = {"description": "Bad Request", "content": {"text/plain": {"schema": {"type": "string"}}}}
 
@@ -29,12 +42,17 @@ def _pipe_list(items: dict) -> dict:
 
 def description(server_url: str) -> dict:
     status = {"type": "string", "enum": list(choices.OverallStatus.values)}
-    nct = {"type": "string", "pattern": "^[Nn][Cc][Tt]0*[1-9]\\d{0,7}$"}
+    nct = {"type": "string", "pattern": NCT_ID_PATTERN}
+    markup = _query(
+        "markupFormat",
+        "Only markdown is supported.",
+        {"type": "string", "enum": [MARKUP_FORMAT], "default": MARKUP_FORMAT},
+    )
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "TrialPortal API (ClinicalTrials.gov API v2 compatible)",
-            "version": api.API_VERSION,
+            "version": API_VERSION,
             "description": (
                 "The studies on file at this TrialPortal, in ClinicalTrials.gov's API v2 shape. Query text is "
                 'terms and "quoted phrases" (all must match), OR between alternatives, -term or NOT term '
@@ -51,13 +69,9 @@ def description(server_url: str) -> dict:
                         _query(
                             "format",
                             "json or csv (the registry's CSV download columns).",
-                            {"type": "string", "enum": ["csv", "json"], "default": "json"},
+                            {"type": "string", "enum": sorted(LIST_FORMATS), "default": "json"},
                         ),
-                        _query(
-                            "markupFormat",
-                            "Only markdown is supported.",
-                            {"type": "string", "enum": ["markdown"], "default": "markdown"},
-                        ),
+                        markup,
                         _query(
                             "query.term",
                             "Any text of the record: titles, summary, description, conditions, keywords, "
@@ -73,13 +87,10 @@ def description(server_url: str) -> dict:
                         _query("postFilter.ids", "Same as filter.ids.", **_pipe_list(nct)),
                         _query(
                             "sort",
-                            "Up to 2 of " + ", ".join(api.SORT_FIELDS) + " or @relevance, each with :asc or :desc.",
-                            **_pipe_list(
-                                {
-                                    "type": "string",
-                                    "pattern": "^(([a-zA-Z][a-zA-Z0-9\\-. ]*)|(@relevance))(:(asc|desc))?$",
-                                }
-                            ),
+                            f"Up to {MAX_SORT_OPTIONS} of "
+                            + ", ".join(SORT_FIELDS)
+                            + " or @relevance, each with :asc or :desc.",
+                            **_pipe_list({"type": "string", "pattern": SORT_PATTERN}),
                         ),
                         _query(
                             "countTotal",
@@ -88,7 +99,7 @@ def description(server_url: str) -> dict:
                         ),
                         _query(
                             "pageSize",
-                            f"Studies per page, default {api.DEFAULT_PAGE_SIZE}, at most {api.MAX_PAGE_SIZE}.",
+                            f"Studies per page, default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}.",
                             {"type": "integer", "format": "int32", "minimum": 0},
                         ),
                         _query(
@@ -121,13 +132,9 @@ def description(server_url: str) -> dict:
                         _query(
                             "format",
                             "json, csv or json.zip.",
-                            {"type": "string", "enum": ["csv", "json", "json.zip"], "default": "json"},
+                            {"type": "string", "enum": sorted(STUDY_FORMATS), "default": "json"},
                         ),
-                        _query(
-                            "markupFormat",
-                            "Only markdown is supported.",
-                            {"type": "string", "enum": ["markdown"], "default": "markdown"},
-                        ),
+                        markup,
                     ],
                     "responses": {
                         "200": {

@@ -1,4 +1,4 @@
-"""The search page's work, apart from HTTP: filter, count, facet, paginate, explain.
+"""The list page's work, apart from HTTP: search, filter, count, facet, paginate, rows.
 
 ``search_trials`` runs a fixed number of queries whatever the query: the
 count, one page of trials and what its rows show, the snippets, and one
@@ -7,23 +7,20 @@ query per facet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
 
 from . import choices, search
+from .db import estimate, within_time
 from .filters import STATUS_GROUPS, TrialFilter
 from .models import Intervention, Site, Sponsor, Trial, TrialCondition
 
-T = TypeVar("T")
 TRIALS_PER_PAGE = 25
 EXPORT_LIMIT = 1000
 # Counting stops here. Past it the count shown is the database's estimate
@@ -34,47 +31,6 @@ COUNT_LIMIT = 2_000
 CONFIDENT_ESTIMATE = 2 * COUNT_LIMIT
 # Pages go through this many trials at most.
 PAGE_LIMIT = 10_000
-# How long a count or a facet may take on PostgreSQL before it gives way.
-COUNT_TIMEOUT_MS = 50
-
-
-def within_time(query: Callable[[], T]) -> T | None:
-    """``query()``, or None if PostgreSQL cannot answer it within ``COUNT_TIMEOUT_MS``."""
-    if connection.vendor != "postgresql":
-        return query()
-    # A limit set for the transaction lasts until the outermost one ends, past
-    # this savepoint: a caller already in a transaction gets its own limit back.
-    nested = connection.in_atomic_block
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                # The old value is read before set_config replaces it (left to right).
-                cursor.execute(
-                    "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
-                    [f"{int(COUNT_TIMEOUT_MS)}ms"],
-                )
-                previous = cursor.fetchone()[0]
-            result = query()
-            if nested:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
-            return result
-    except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
-            return None
-        raise
-
-
-def estimate(queryset) -> int | None:
-    """The planner's estimate of how many rows ``queryset`` returns (PostgreSQL; None elsewhere)."""
-    import json
-
-    if connection.vendor != "postgresql":
-        return None
-    if queryset.query.is_empty():
-        return 0  # a filter that can match nothing (an unknown condition): no query, no plan
-    plan = json.loads(queryset.explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class CappedPaginator(Paginator):

@@ -1,169 +1,65 @@
-"""``/api/v2/``: ClinicalTrials.gov's API v2, for the studies on file here.
+"""The ``/api/v2/`` endpoints: studies, a study, its related trials, the version, the OpenAPI document.
 
-Paths, parameter names and syntax, response shapes and enumeration values
-follow the registry's OpenAPI description (version 2.0.5), so existing
-clients work when pointed at TrialPortal. Errors are ``text/plain`` with a
-message naming the parameter, as the specification declares.
+Paths, response shapes and enumeration values follow the registry's OpenAPI
+description (version 2.0.5), so existing clients work when pointed at
+TrialPortal; the parameters are read by ``params``. Errors are ``text/plain``
+with a message naming the parameter, as the specification declares.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import io
 import json
-import re
 import zipfile
 
 import orjson
-from django.db.models import F, Max
+from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import choices, facets, search
-from .exports import csv_text, export_studies
-from .models import Trial
-from .related import related_trials
-
-API_VERSION = "2.0.5"
-DEFAULT_PAGE_SIZE = 10
-MAX_PAGE_SIZE = 1000
-MAX_OFFSET = 10_000_000
-# Registry sort names → our fields. Dates sort newest first, numbers smallest first.
-SORT_FIELDS = {
-    "LastUpdatePostDate": ("last_update_posted_date", "desc"),
-    "StudyFirstPostDate": ("first_posted_date", "desc"),
-    "StartDate": ("start_date", "desc"),
-    "PrimaryCompletionDate": ("primary_completion_date", "desc"),
-    "CompletionDate": ("completion_date", "desc"),
-    "EnrollmentCount": ("enrollment_count", "asc"),
-}
-_SORT = re.compile(r"^(([a-zA-Z][a-zA-Z0-9\-. ]*)|(@relevance))(:(asc|desc))?$")
-LIST_PARAMETERS = {
-    "format",
-    "markupFormat",
-    "query.term",
-    "query.cond",
-    "query.intr",
-    "query.locn",
-    "query.spons",
-    "filter.overallStatus",
-    "postFilter.overallStatus",
-    "filter.ids",
-    "postFilter.ids",
-    "sort",
-    "countTotal",
-    "pageSize",
-    "pageToken",
-}
-STUDY_PARAMETERS = {"format", "markupFormat"}
-
-
-class BadRequest(Exception):
-    def __init__(self, parameter: str, message: str):
-        super().__init__(f"{parameter}: {message}")
+from .. import choices, facets, search
+from ..exports import csv_text, export_studies
+from ..models import Trial
+from ..related import related_trials
+from .openapi import description
+from .params import (
+    API_VERSION,
+    LIST_FORMATS,
+    LIST_PARAMETERS,
+    MAX_QUERY_LENGTH,
+    QUERY_AREAS,
+    STUDY_FORMATS,
+    STUDY_PARAMETERS,
+    BadRequest,
+    boolean,
+    check_parameters,
+    list_values,
+    ordering,
+    output_format,
+    page_size,
+    page_token,
+    token_offset,
+)
 
 
 def _error(message: str, status: int = 400) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-def _check_parameters(request: HttpRequest, allowed: set[str]) -> None:
-    for name in request.GET:
-        if name not in allowed:
-            raise BadRequest(name, "unknown or unsupported parameter")
-    markup = request.GET.get("markupFormat", "markdown")
-    if markup != "markdown":
-        raise BadRequest("markupFormat", f"{markup!r} is not supported; use 'markdown'")
-
-
-def _list_values(request: HttpRequest, name: str) -> list[str]:
-    """A comma- or pipe-separated list; the parameter may also repeat."""
-    return [value for raw in request.GET.getlist(name) for value in re.split(r"[|,]", raw) if value.strip()]
-
-
-def _page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
-
-
-_ISSUED_TOKEN = re.compile(r"offset:([1-9][0-9]{0,7})")
-
-
-def _offset(token: str) -> int:
-    """The offset of a token ``_page_token`` issued; any other spelling is refused.
-
-    ``int()`` alone would take what no token holds (``offset: 10 ``,
-    ``offset:1_0``, Arabic-Indic digits), so the decoded text must match the
-    one form, and the token must be exactly what encoding it gives back.
-    """
-    try:
-        decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest("pageToken", "not a token this server gave") from None
-    match = _ISSUED_TOKEN.fullmatch(decoded)
-    if not match or int(match.group(1)) > MAX_OFFSET or _page_token(int(match.group(1))) != token:
-        raise BadRequest("pageToken", "not a token this server gave")
-    return int(match.group(1))
-
-
-def _boolean(request: HttpRequest, name: str) -> bool:
-    value = request.GET.get(name, "false").lower()
-    if value not in {"true", "false"}:
-        raise BadRequest(name, f"expected true or false, not {value!r}")
-    return value == "true"
-
-
-def _page_size(request: HttpRequest) -> int:
-    raw = request.GET.get("pageSize", "")
-    if not raw:
-        return DEFAULT_PAGE_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        raise BadRequest("pageSize", f"expected a whole number, not {raw!r}") from None
-    if size < 0:
-        raise BadRequest("pageSize", "must not be negative")
-    return min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-
-
-def _ordering(request: HttpRequest) -> list:
-    options = _list_values(request, "sort")
-    if len(options) > 2:
-        raise BadRequest("sort", "at most 2 sort options")
-    ordering = []
-    for option in options:
-        match = _SORT.match(option.strip())
-        if not match:
-            raise BadRequest("sort", f"malformed option {option!r}")
-        name, direction = match.group(1), match.group(5)
-        if name == "@relevance":
-            continue  # matching is not ranked here; the stable order below applies
-        if name not in SORT_FIELDS:
-            raise BadRequest("sort", f"cannot sort by {name!r}; sortable: {', '.join(SORT_FIELDS)}")
-        field, default = SORT_FIELDS[name]
-        expression = (
-            F(field).desc(nulls_last=True) if (direction or default) == "desc" else F(field).asc(nulls_last=True)
-        )
-        ordering.append(expression)
-    return [*ordering, "nct_id"]
-
-
-def filtered_trials(request: HttpRequest):
+def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
     """The trials a ``/studies`` request selects, in the order it asks for."""
     trials = Trial.objects.all()
-    queries = {area: request.GET.get(f"query.{area}", "").strip() for area in ("term", "cond", "intr", "locn", "spons")}
+    queries = {area: request.GET.get(f"query.{area}", "").strip() for area in QUERY_AREAS}
     for area, text in queries.items():
-        if len(text) > 1000:
-            raise BadRequest(f"query.{area}", "longer than 1000 characters")
+        if len(text) > MAX_QUERY_LENGTH:
+            raise BadRequest(f"query.{area}", f"longer than {MAX_QUERY_LENGTH} characters")
     id_queries = [search.only_nct_ids(text) for text in queries.values() if text]
     nct_ids_only = [ids for ids in id_queries if ids]
     if nct_ids_only:
         # As the registry does: a query of NCT IDs alone ignores the filters.
-        return trials.filter(nct_id__in=[nct_id for ids in nct_ids_only for nct_id in ids]).order_by(
-            *_ordering(request)
-        )
+        return trials.filter(nct_id__in=[nct_id for ids in nct_ids_only for nct_id in ids]).order_by(*ordering(request))
     for area, text in queries.items():
         if text:
             try:
@@ -173,7 +69,7 @@ def filtered_trials(request: HttpRequest):
             except search.QuerySyntaxError as error:
                 raise BadRequest(f"query.{area}", str(error)) from None
     for name in ("filter.overallStatus", "postFilter.overallStatus"):
-        statuses = [value.strip().upper() for value in _list_values(request, name)]
+        statuses = [value.strip().upper() for value in list_values(request, name)]
         unknown = [value for value in statuses if value not in choices.OverallStatus.values]
         if unknown:
             raise BadRequest(name, f"unknown status {', '.join(unknown)}")
@@ -183,37 +79,30 @@ def filtered_trials(request: HttpRequest):
         elif statuses:
             trials = trials.filter(overall_status__in=statuses)
     for name in ("filter.ids", "postFilter.ids"):
-        values = _list_values(request, name)
+        values = list_values(request, name)
         ids = [search.nct_id_from_token(value) for value in values]
         if not all(ids):
             bad = [value for value, nct_id in zip(values, ids, strict=True) if not nct_id]
             raise BadRequest(name, f"not an NCT ID: {', '.join(bad)}")
         if ids:
             trials = trials.filter(nct_id__in=ids)
-    return trials.order_by(*_ordering(request))
-
-
-def _format(request: HttpRequest, allowed: tuple[str, ...]) -> str:
-    value = request.GET.get("format", "json")
-    if value not in allowed:
-        raise BadRequest("format", f"{value!r} is not supported; use one of {', '.join(allowed)}")
-    return value
+    return trials.order_by(*ordering(request))
 
 
 @require_safe
 def studies(request: HttpRequest) -> HttpResponse:
     try:
-        _check_parameters(request, LIST_PARAMETERS)
-        output = _format(request, ("json", "csv"))
-        size = _page_size(request)
+        check_parameters(request, LIST_PARAMETERS)
+        output = output_format(request, LIST_FORMATS)
+        size = page_size(request)
         token = request.GET.get("pageToken", "")
-        offset = _offset(token) if token else 0
-        count_total = _boolean(request, "countTotal")
+        offset = token_offset(token) if token else 0
+        count_total = boolean(request, "countTotal")
         selected = filtered_trials(request)
         page = list(selected.values_list("pk", flat=True)[offset : offset + size + 1])
     except BadRequest as error:
         return _error(str(error))
-    next_token = _page_token(offset + size) if len(page) > size else None
+    next_token = page_token(offset + size) if len(page) > size else None
     page = page[:size]
     total = _total(request, selected) if count_total and not token else None
     if output == "csv":
@@ -233,7 +122,7 @@ def studies(request: HttpRequest) -> HttpResponse:
     return json_response(body)
 
 
-def _total(request: HttpRequest, selected) -> int:
+def _total(request: HttpRequest, selected: QuerySet[Trial]) -> int:
     """``totalCount``: exact, as the registry gives it.
 
     A condition query alone is counted on the conditions' links: several times
@@ -255,8 +144,8 @@ def json_response(body: dict) -> HttpResponse:
 @require_safe
 def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
-        _check_parameters(request, STUDY_PARAMETERS)
-        output = _format(request, ("json", "csv", "json.zip"))
+        check_parameters(request, STUDY_PARAMETERS)
+        output = output_format(request, STUDY_FORMATS)
     except BadRequest as error:
         return _error(str(error))
     canonical = search.nct_id_from_token(nct_id)
@@ -270,7 +159,7 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
 def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     """The Related tab as JSON: the record's listed trials, then the computed ones with scores and reasons."""
     try:
-        _check_parameters(request, set())
+        check_parameters(request, set())
     except BadRequest as error:
         return _error(str(error))
     canonical = search.nct_id_from_token(nct_id)
@@ -334,6 +223,4 @@ def version(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def openapi(request: HttpRequest) -> HttpResponse:
-    from .openapi import description
-
     return JsonResponse(description(request.build_absolute_uri("/api/v2")), json_dumps_params={"indent": 2})
