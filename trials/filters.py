@@ -280,7 +280,7 @@ class TrialFilter(django_filters.FilterSet):
         text = self.form.cleaned_data.get("q", "").strip()
         if value in (None, "", "relevance"):
             if text and self.skip != "q":
-                # The list page pages through the same RANK_CANDIDATES (``services``).
+                # The list page pages through the same RANK_CANDIDATES (``listing``).
                 return search.backend().ranked(queryset, text, search.RANK_CANDIDATES)
             value = "updated"
         field = {"updated": "last_update_posted_date", "start": "start_date", "enrollment": "enrollment_count"}[value]
