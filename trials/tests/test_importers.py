@@ -510,3 +510,15 @@ def test_the_next_import_computes_the_related_lists_a_killed_one_never_reached(c
     assert refreshed == [set(Trial.objects.filter(nct_id__in=sorted(with_lists)[:2]).values_list("id", flat=True))]
     assert set(SimilarTrial.objects.values_list("trial__nct_id", flat=True)) == with_lists
     assert SimilarityProfile.objects.count() == Trial.objects.count()
+
+
+def test_the_importers_report_what_changed_and_the_command_relates_it(ctgov_data):
+    from trials.models import SimilarTrial
+    from trials.related import pending
+
+    report = import_paths([ctgov_data])
+    # The importers only say which trials changed: their related lists are the caller's to compute.
+    assert report.ok and len(report.changed) == len(list(ctgov_data.glob("*.json")))
+    assert set(pending()) == set(report.changed) and not SimilarTrial.objects.exists()
+    call_command("import_trials", str(ctgov_data), "--no-progress")
+    assert not pending() and SimilarTrial.objects.exists()
