@@ -180,7 +180,7 @@ def write_heavy(target: Path, count: int, limit: int) -> None:
 def import_in_child(path: Path, queue) -> None:
     """Import ``path`` here, in a process of its own; put (summary, failures, peak MB, MB at the start) on ``queue``."""
     start = peak_rss_mb()
-    report = import_paths([path], related=False)
+    report = import_paths([path])
     failures = [str(failure)[:160] for failure in report.failures[:3]]
     queue.put((report.summary(), failures, peak_rss_mb(), start))
     # The next case starts from an empty database, as this one did (deleted here: it takes memory).
@@ -264,7 +264,7 @@ def main() -> None:
             cpu_before = python_cpu()
             started = time.perf_counter()
             workers = int(os.environ.get("BENCH_WORKERS", default_workers(count)))
-            report = import_paths([archive], workers=workers, related=False, bulk=worth_bulk_loading(count))
+            report = import_paths([archive], workers=workers, bulk=worth_bulk_loading(count))
             elapsed = time.perf_counter() - started
             here = python_cpu() - cpu_before
             there = server_cpu.stop() if server_cpu else None
@@ -286,7 +286,7 @@ def main() -> None:
                 )
             print(line)
             started = time.perf_counter()
-            again = import_paths([archive], workers=workers, related=False)
+            again = import_paths([archive], workers=workers)
             print(f"re-import: {again.summary()} at {count / (time.perf_counter() - started):.0f} studies/s")
     finally:
         connection.creation.destroy_test_db(test_database, verbosity=0)

@@ -60,7 +60,7 @@ def load_registry() -> None:
     expected = len(list(RECORDS.glob("NCT*.json"))) + 1
     if Trial.objects.count() != expected:
         Trial.objects.all().delete()
-        import_paths([RECORDS, SEED_DOCUMENT], related=False)
+        import_paths([RECORDS, SEED_DOCUMENT])
 
 
 def engine_rankings(weights, min_score: float) -> dict[str, list[tuple[str, float]]]:

@@ -37,7 +37,15 @@ def pending() -> list[str]:
 
 
 def after_import(nct_ids: list[str]) -> None:
-    """Bring related lists up to date after an import changed these trials."""
+    """Bring related lists up to date after an import changed these trials.
+
+    For the caller of an import (``report.changed``). The trials an earlier
+    import saved but was killed before relating (``pending``) are computed
+    with them, so the next import, even of nothing new, repairs a killed one.
+    """
+    nct_ids = list(dict.fromkeys([*nct_ids, *pending()]))
+    if not nct_ids:
+        return
     total = trial_total()
     if len(nct_ids) > max(REFRESH_LIMIT, total // 10) or not total:
         full.rebuild()

@@ -263,7 +263,7 @@ def test_the_writer_thread_saves_every_batch_in_order(ctgov_data, tmp_path):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer thread runs on PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_an_error_in_the_writer_thread_stops_the_import(ctgov_data, monkeypatch):
-    from trials import importers
+    from trials.importers import pipeline
 
     saved = []
 
@@ -271,10 +271,10 @@ def test_an_error_in_the_writer_thread_stops_the_import(ctgov_data, monkeypatch)
         if saved:
             raise RuntimeError("the disk is full")
         saved.append(len(items))
-        return importers.save_prepared(items)
+        return pipeline.save_prepared(items)
 
     monkeypatch.setattr(
-        importers._BatchWriter, "_save_in_thread", staticmethod(lambda batch: failing([item for _, item in batch]))
+        pipeline._BatchWriter, "_save_in_thread", staticmethod(lambda batch: failing([item for _, item in batch]))
     )
     with pytest.raises(RuntimeError, match="the disk is full"):
         import_paths([ctgov_data], batch_size=5)

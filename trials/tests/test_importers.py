@@ -11,8 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from trials import importers
-from trials.importers import import_paths
+from trials.importers import import_paths, sources
 from trials.importers.page import DocumentError, parse_page
 from trials.importers.writer import Outcome, save_record
 from trials.models import Condition, Intervention, Site, Trial
@@ -302,21 +301,21 @@ def test_the_next_import_repairs_a_bulk_import_killed_halfway(db, seed_text, tmp
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes and checks")
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_a_bulk_import_builds_its_indexes_side_by_side(ctgov_data, monkeypatch):
-    from trials import importers
+    from trials.importers import bulk
     from trials.models import DeferredStatement
 
     before = _schema()
     threads = []
     monkeypatch.setattr(
-        importers,
+        bulk,
         "_run_deferred",
-        lambda deferred, run=importers._run_deferred: threads.append(threading.current_thread().name) or run(deferred),
+        lambda deferred, run=bulk._run_deferred: threads.append(threading.current_thread().name) or run(deferred),
     )
     report = import_paths([ctgov_data], bulk=True)
     assert report.ok and report.counts["created"] == len(list(ctgov_data.glob("*.json")))
     assert _schema() == before and not DeferredStatement.objects.exists()
     # Indexes on two connections besides this one; the foreign keys on this one.
-    assert len(set(threads)) == importers.RESTORE_CONNECTIONS + 1
+    assert len(set(threads)) == bulk.RESTORE_CONNECTIONS + 1
 
 
 def test_the_json_importer_drops_characters_xml_forbids_and_keeps_the_rest(ctgov_data, tmp_path):
@@ -375,7 +374,7 @@ def test_a_zip_member_past_the_study_limit_is_refused_unread_and_its_siblings_la
             member.write(b'"descriptionModule": {"briefSummary": "' + b"a" * 64 * 2**20 + b'"}}}')
     tracemalloc.start()
     try:
-        report = import_paths([archive], related=False)
+        report = import_paths([archive])
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -406,7 +405,7 @@ def test_a_json_array_is_read_study_by_study(settings, ctgov_data, tmp_path, mon
     monkeypatch.setattr(
         pathlib.Path, "open", lambda path, mode="r", *args, **kwargs: Counted(io.FileIO(path, mode.replace("b", "")))
     )
-    documents = importers._loaded([array])
+    documents = sources.loaded([array])
     first = next(documents)[1]
     # The first study comes before the file is read whole: a limit's worth and a buffer at most.
     assert json.loads(first)["protocolSection"]["identificationModule"]["nctId"] == files[0].stem
@@ -415,7 +414,7 @@ def test_a_json_array_is_read_study_by_study(settings, ctgov_data, tmp_path, mon
         path.stem for path in files[1:]
     ]
     monkeypatch.undo()
-    report = import_paths([array], related=False)
+    report = import_paths([array])
     assert report.ok and report.counts["created"] == len(files)
 
 
@@ -426,7 +425,7 @@ def test_a_search_page_past_the_limit_lands_study_by_study_and_an_oversized_stud
     studies = [_study(ctgov_data, nct_id) for nct_id in ("NCT00000410", "NCT00007696", "NCT04267848")]
     page = tmp_path / "page.json"
     page.write_text(json.dumps({"studies": studies, "nextPageToken": "abc"}))
-    report = import_paths([page], related=False)
+    report = import_paths([page])
     assert report.counts["created"] == 2
     [failure] = report.failures
     assert failure.source == str(page) and failure.reason.startswith("study 3 is larger than")
@@ -456,7 +455,7 @@ def test_a_duplicate_nct_id_among_a_zips_members_is_reported(ctgov_data, tmp_pat
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.write(ctgov_data / "NCT00000410.json", "NCT00000410.json")
         bundle.write(ctgov_data / "NCT00000410.json", "again/NCT00000410.json")
-    report = import_paths([archive], related=False)
+    report = import_paths([archive])
     assert report.counts["created"] == 1
     [failure] = report.failures
     assert (failure.source, failure.nct_id) == (f"{archive}:again/NCT00000410.json", "NCT00000410")
@@ -476,9 +475,11 @@ def test_a_file_named_for_another_study_imports_with_a_warning(ctgov_data, tmp_p
 
 def test_the_next_import_computes_the_related_lists_a_killed_one_never_reached(ctgov_data, tmp_path, monkeypatch):
     from trials.models import SimilarityProfile, SimilarTrial
-    from trials.related import incremental
+    from trials.related import after_import, incremental
 
-    assert import_paths([ctgov_data]).ok
+    report = import_paths([ctgov_data])
+    assert report.ok
+    after_import(report.changed)
     with_lists = set(SimilarTrial.objects.values_list("trial__nct_id", flat=True))
     assert len(with_lists) > 20
     # Two studies change; the import saves them and is killed while relating them.
@@ -494,7 +495,7 @@ def test_the_next_import_computes_the_related_lists_a_killed_one_never_reached(c
 
     monkeypatch.setattr(incremental, "refresh", killed)
     with pytest.raises(KeyboardInterrupt):
-        import_paths([changed])
+        call_command("import_trials", str(changed))
     monkeypatch.undo()
     left = set(SimilarTrial.objects.values_list("trial__nct_id", flat=True))
     assert not left & set(sorted(with_lists)[:2]) and left < with_lists
@@ -504,7 +505,20 @@ def test_the_next_import_computes_the_related_lists_a_killed_one_never_reached(c
         incremental, "refresh", lambda ids, run=incremental.refresh: refreshed.append(set(ids)) or run(ids)
     )
     again = import_paths([changed])
+    after_import(again.changed)
     assert again.counts["unchanged"] == 2 and not again.changed
     assert refreshed == [set(Trial.objects.filter(nct_id__in=sorted(with_lists)[:2]).values_list("id", flat=True))]
     assert set(SimilarTrial.objects.values_list("trial__nct_id", flat=True)) == with_lists
     assert SimilarityProfile.objects.count() == Trial.objects.count()
+
+
+def test_the_importers_report_what_changed_and_the_command_relates_it(ctgov_data):
+    from trials.models import SimilarTrial
+    from trials.related import pending
+
+    report = import_paths([ctgov_data])
+    # The importers only say which trials changed: their related lists are the caller's to compute.
+    assert report.ok and len(report.changed) == len(list(ctgov_data.glob("*.json")))
+    assert set(pending()) == set(report.changed) and not SimilarTrial.objects.exists()
+    call_command("import_trials", str(ctgov_data), "--no-progress")
+    assert not pending() and SimilarTrial.objects.exists()

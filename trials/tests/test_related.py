@@ -27,6 +27,7 @@ def registry(db, ctgov_data):
     files = [path for path in sorted(RELATED_DATA.glob("*.json")) if path.stem != NEWCOMER]
     report = import_paths([ctgov_data, *files, SEED_DOCUMENT])
     assert report.ok, report.failures
+    related.after_import(report.changed)
     return Trial.objects.in_bulk(field_name="nct_id")
 
 
@@ -57,6 +58,7 @@ def test_importing_a_closer_trial_updates_existing_lists_without_a_rebuild(regis
     assert NEWCOMER not in similar_ids("NCT00661596")
     with mock.patch.object(related.full, "rebuild", side_effect=AssertionError("a full rebuild")):
         report = import_paths([RELATED_DATA / f"{NEWCOMER}.json"])
+        related.after_import(report.changed)
     assert report.changed == [NEWCOMER]
     assert NEWCOMER in similar_ids("NCT00661596")
     assert "NCT00661596" in similar_ids(NEWCOMER)
@@ -90,7 +92,8 @@ def test_a_closed_trial_offers_similar_ones_a_patient_could_join(client, registr
 
 
 def test_a_trial_with_nothing_similar_says_so(client, db):
-    import_paths([RELATED_DATA / "NCT00661596.json", RELATED_DATA / "NCT02387086.json"])
+    report = import_paths([RELATED_DATA / "NCT00661596.json", RELATED_DATA / "NCT02387086.json"])
+    related.after_import(report.changed)
     html = client.get(reverse("trials:related", args=["NCT00661596"])).content.decode()
     assert "No other trial on file is similar enough to list" in html
     assert 'id="recruiting-heading"' not in html

@@ -169,7 +169,7 @@ def test_a_list_row_shows_what_a_reader_scans_for(client, ctgov_data):
 
     from trials.importers import import_paths
 
-    assert import_paths([ctgov_data / "NCT04267848.json", ctgov_data / "NCT02945449.json"], related=False).ok
+    assert import_paths([ctgov_data / "NCT04267848.json", ctgov_data / "NCT02945449.json"]).ok
     study = json.loads((ctgov_data / "NCT04267848.json").read_text(encoding="utf-8"))["protocolSection"]
     names = [item["name"] for item in study["armsInterventionsModule"]["interventions"]]
     html = client.get(reverse("trials:list")).content.decode()

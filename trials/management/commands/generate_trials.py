@@ -69,9 +69,7 @@ class Command(BaseCommand):
             pool or contextlib.nullcontext(),
             tqdm(total=count, unit="trial", disable=not sys.stderr.isatty(), file=sys.stderr) as bar,
         ):
-            report = import_documents(
-                _generated(tasks, pool), progress=bar.update, related=False, bulk=worth_bulk_loading(count)
-            )
+            report = import_documents(_generated(tasks, pool), progress=bar.update, bulk=worth_bulk_loading(count))
         elapsed = time.perf_counter() - started
         failed = len(report.failures)
         self.stdout.write(

@@ -6,6 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from trials import related
 from trials.importers import count_documents, default_workers, import_paths, worth_bulk_loading
 
 
@@ -19,7 +20,8 @@ def iso_date(value: str) -> datetime.date:
 class Command(BaseCommand):
     help = (
         "Import trials: trial pages saved as text, ClinicalTrials.gov API v2 JSON (one study, a search page "
-        "or an array), directories of them, or the registry's bulk ZIP of JSON files."
+        "or an array), directories of them, or the registry's bulk ZIP of JSON files; then refresh the related "
+        "trials of those that changed."
     )
 
     def add_arguments(self, parser):
@@ -48,6 +50,8 @@ class Command(BaseCommand):
                 workers=default_workers(total) if workers is None else workers,
                 bulk=worth_bulk_loading(total),
             )
+        # The related lists of what changed (and of what a killed import never related).
+        related.after_import(report.changed)
         for warning in report.warnings:
             self.stderr.write(f"Warning: {warning}")
         for failure in report.failures:

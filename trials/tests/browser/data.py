@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission, User
 
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import Trial
+from trials.related import after_import
 from trials.tests.factories import make_trial
 
 EDITOR_PASSWORD = "a long and careful editor passphrase"
@@ -45,6 +46,7 @@ def load_site(background: bool = False) -> Site:
     others = [TEST_DATA / "ctgov"] if background else [TEST_DATA / "ctgov" / f"{WITH_RESULTS}.json"]
     report = import_paths([SEED_DOCUMENT, *others, TEST_DATA / "related"])
     assert report.ok, report.failures
+    after_import(report.changed)
     # One of the seed's related trials is on file, so its link stays on the site.
     related = make_trial("NCT03396744", brief_title=RELATED_TITLE)
     ensure_staff_groups()
