@@ -165,6 +165,14 @@ def test_a_record_is_checked_by_its_fields_validators_as_the_admin_checks_it(see
     assert Trial.objects.count() == 0
 
 
+def test_a_number_out_of_its_fields_range_is_refused_with_the_validators_message(seed_text):
+    record = parse_page(seed_text)
+    record.fields["enrollment_count"] = -5
+    with pytest.raises(Exception, match=r"NCT04133233: .*: Ensure this value is greater than or equal to 0\."):
+        save_record(record)
+    assert Trial.objects.count() == 0
+
+
 def test_an_observational_page_with_partial_dates_and_no_age_limits(test_data):
     report = import_paths([test_data / "NCT90000001.txt"])
     assert report.ok, report.failures
