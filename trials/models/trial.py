@@ -17,7 +17,7 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .. import choices
+from .. import choices, status
 from ..criteria import Criteria, split_criteria
 from ..fields import CodeListField, TokenListField
 from ..values import PartialDate, parse_age
@@ -53,7 +53,8 @@ def _rows(model: type[models.Model], relation: str) -> models.QuerySet:
 
 class TrialQuerySet(models.QuerySet):
     def recruiting(self) -> TrialQuerySet:
-        return self.filter(overall_status__in=choices.OPEN_STATUSES)
+        # Not those whose status lapsed into "Unknown status" (``status``): a patient cannot count on them.
+        return self.filter(overall_status__in=choices.OPEN_STATUSES).exclude(status.lapsed())
 
     def with_phase(self, phase: str) -> TrialQuerySet:
         return self.filter(has_phase(phase))
@@ -116,7 +117,7 @@ class TrialQuerySet(models.QuerySet):
 LIST_COLUMNS = (
     "nct_id",
     "brief_title",
-    "overall_status",
+    *status.COLUMNS,
     "phases",
     "study_type",
     "minimum_age",
@@ -389,6 +390,19 @@ class Trial(models.Model):
     @property
     def completion(self) -> PartialDate | None:
         return self._partial_date("completion")
+
+    @property
+    def shown_status(self) -> str:
+        """The status code shown: UNKNOWN where an open status lapsed (``trials.status``)."""
+        return status.shown_status(self)
+
+    @property
+    def status_label(self) -> str:
+        return status.status_label(self)
+
+    @property
+    def status_lapsed(self) -> bool:
+        return status.is_lapsed(self)
 
     @property
     def phase_labels(self) -> list[str]:
