@@ -129,6 +129,25 @@ def verified_display(verified: str) -> str:
         return verified
 
 
+def verified_ago(verified: str, day: datetime.date | None = None) -> str:
+    """ "2023-03" → "March 2023 (3 years ago)"; "" when the registry gave no date."""
+    if not verified:
+        return ""
+    shown = verified_display(verified)
+    try:
+        year, month = (int(part) for part in verified.split("-")[:2])
+    except ValueError:
+        return shown
+    day = day or today()
+    months = day.year * 12 + day.month - (year * 12 + month)
+    if months <= 0:
+        return f"{shown} (this month)"
+    if months < 12:
+        return f"{shown} ({months} month{'s' if months > 1 else ''} ago)"
+    years = months // 12
+    return f"{shown} ({years} year{'s' if years > 1 else ''} ago)"
+
+
 def status_label(trial: Trial, day: datetime.date | None = None) -> str:
     """The status in words: "Unknown status — last reported Recruiting, not verified since March 2022"."""
     reported = choices.OverallStatus(trial.overall_status).label if trial.overall_status else ""

@@ -195,6 +195,10 @@ class Trial(models.Model):
     last_update_submitted_date = models.DateField(null=True, blank=True, help_text="statusModule.lastUpdateSubmitDate")
     last_update_posted_date = models.DateField(null=True, blank=True, help_text="statusModule.lastUpdatePostDateStruct")
     last_update_posted_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
+    results_first_posted_date = models.DateField(
+        null=True, blank=True, help_text="statusModule.resultsFirstPostDateStruct"
+    )
+    results_first_posted_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
 
     # sponsorCollaboratorsModule.responsibleParty
     responsible_party_type = models.CharField(max_length=24, choices=choices.ResponsiblePartyType.choices, blank=True)
@@ -403,6 +407,10 @@ class Trial(models.Model):
     @property
     def status_lapsed(self) -> bool:
         return status.is_lapsed(self)
+
+    @property
+    def status_verified_ago(self) -> str:
+        return status.verified_ago(self.status_verified_date)
 
     @property
     def phase_labels(self) -> list[str]:

@@ -98,3 +98,24 @@ def test_the_verified_filter_keeps_statuses_checked_in_the_last_12_months(client
     html = client.get(reverse("trials:list"), {"verified": "12m"}).content.decode()
     assert FRESH in html and STALE not in html
     assert client.get(reverse("trials:list"), {"verified": "always"}).status_code == 400
+
+
+def test_the_summary_shows_the_record_dates_and_how_long_ago_the_status_was_verified(client, ctgov_data, clock):
+    assert import_paths([ctgov_data / "NCT00084552.json"]).ok
+    clock(datetime.date(2024, 3, 4))
+    html = client.get(reverse("trials:detail", args=["NCT00084552"])).content.decode()
+    dates = html.split('id="dates-heading"')[1].split("</section>")[0]
+    assert "<dt>Status last verified</dt><dd>February 2021 (3 years ago)</dd>" in dates
+    assert '<dt>First submitted</dt><dd><time datetime="2004-06-10">June 10, 2004</time>' in dates
+    assert '<time datetime="2004-06-11">June 11, 2004</time> (estimated)' in dates
+    assert '<dt>Last update posted</dt><dd><time datetime="2021-02-25">' in dates
+    assert '<dt>Results first posted</dt><dd><time datetime="2021-02-25">February 25, 2021</time></dd>' in dates
+
+
+def test_how_long_ago_a_verification_was_is_said_in_months_then_years():
+    day = datetime.date(2026, 3, 15)
+    assert status.verified_ago("2026-03", day) == "March 2026 (this month)"
+    assert status.verified_ago("2026-02", day) == "February 2026 (1 month ago)"
+    assert status.verified_ago("2025-04", day) == "April 2025 (11 months ago)"
+    assert status.verified_ago("2025-03", day) == "March 2025 (1 year ago)"
+    assert status.verified_ago("", day) == ""
