@@ -24,6 +24,7 @@ PUBLIC_PAGES = {
     "trial-no-results": "/trials/NCT04133233/results/",
     "trial-results": "/trials/NCT00904748/results/",
     "trial-print": "/trials/NCT04133233/print/",
+    "trial-stale": "/trials/NCT05375201/",
     "glossary": "/glossary/",
     "not-found": "/trials/NCT99999999/",
 }
