@@ -409,6 +409,11 @@ class Trial(models.Model):
         return status.is_lapsed(self)
 
     @property
+    def is_enrolling(self) -> bool:
+        """Open to new participants as the status is shown: recruiting, soon, by invitation, or expanded access."""
+        return self.shown_status in (*choices.OPEN_STATUSES, choices.OverallStatus.AVAILABLE)
+
+    @property
     def status_verified_ago(self) -> str:
         return status.verified_ago(self.status_verified_date)
 

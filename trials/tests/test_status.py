@@ -119,3 +119,19 @@ def test_how_long_ago_a_verification_was_is_said_in_months_then_years():
     assert status.verified_ago("2025-04", day) == "April 2025 (11 months ago)"
     assert status.verified_ago("2025-03", day) == "March 2025 (1 year ago)"
     assert status.verified_ago("", day) == ""
+
+
+def test_could_i_take_part_says_first_that_a_closed_or_lapsed_trial_no_longer_enrols(client, open_trials, clock):
+    def notice(nct_id: str) -> str:
+        html = client.get(reverse("trials:eligibility", args=[nct_id])).content.decode()
+        panel = html.split('id="take-part-heading"')[1]
+        return panel.split("</p>")[0] if "take-part-closed" in panel.split("<form")[0] else ""
+
+    clock(EVE)
+    assert notice(STALE) == "" and notice(FRESH) == ""
+    clock(LAPSE_DAY)
+    text = notice(STALE)
+    assert f"<strong>This trial is not taking new participants</strong>: its status is {STALE_LABEL}." in text
+    assert f'href="{reverse("trials:related", args=[STALE])}#recruiting-heading"' in text
+    Trial.objects.filter(nct_id=FRESH).update(overall_status="COMPLETED")
+    assert "its status is Completed." in notice(FRESH)
