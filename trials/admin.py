@@ -31,6 +31,10 @@ from .models import (
     TrialCondition,
 )
 
+# The sign-in page and every admin page name the portal, not the framework.
+admin.site.site_header = "TrialPortal administration"
+admin.site.site_title = "TrialPortal administration"
+
 
 class PhaseFilter(admin.SimpleListFilter):
     """Phases are a list: "Phase 2" also finds Phase 1/Phase 2 trials."""

@@ -164,15 +164,16 @@ class SamplingMethod(models.TextChoices):
 
 
 class AgencyClass(models.TextChoices):
+    # The registry's enumeration gives its codes as labels ("INDUSTRY"); readers get words.
     NIH = "NIH", "NIH"
-    FED = "FED", "FED"
-    OTHER_GOV = "OTHER_GOV", "OTHER_GOV"
-    INDIV = "INDIV", "INDIV"
-    INDUSTRY = "INDUSTRY", "INDUSTRY"
-    NETWORK = "NETWORK", "NETWORK"
-    AMBIG = "AMBIG", "AMBIG"
-    OTHER = "OTHER", "OTHER"
-    UNKNOWN = "UNKNOWN", "UNKNOWN"
+    FED = "FED", "U.S. federal agency"
+    OTHER_GOV = "OTHER_GOV", "Other government"
+    INDIV = "INDIV", "Individual"
+    INDUSTRY = "INDUSTRY", "Industry"
+    NETWORK = "NETWORK", "Network"
+    AMBIG = "AMBIG", "Ambiguous"
+    OTHER = "OTHER", "Other"
+    UNKNOWN = "UNKNOWN", "Unknown"
 
 
 class DateType(models.TextChoices):

@@ -11,10 +11,11 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from . import choices, facets, search
+from . import choices, facets, search, status
 from .models import Condition, Intervention, Site, Sponsor, TrialCondition, has_phase
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
+VERIFIED_CHOICES = (("12m", "In the last 12 months"),)
 SORTS = (
     ("relevance", "Relevance"),
     ("updated", "Last update"),
@@ -111,6 +112,9 @@ class TrialFilter(django_filters.FilterSet):
         method="filter_healthy_volunteers", choices=YES_NO, label="Accepts healthy volunteers"
     )
     has_results = django_filters.ChoiceFilter(method="filter_has_results", choices=YES_NO, label="Has results")
+    verified = django_filters.ChoiceFilter(
+        method="filter_verified", choices=VERIFIED_CHOICES, label="Status verified", empty_label="Any time"
+    )
     start_from = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label="Start from")
     start_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label="Start to")
     completion_from = django_filters.DateFilter(
@@ -157,16 +161,32 @@ class TrialFilter(django_filters.FilterSet):
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return search.backend().matching(queryset, value) if value.strip() else queryset
 
-    def _codes(self, queryset: QuerySet, prefix: str, field_name: str, value: list[str]) -> QuerySet:
-        """Trials whose ``field_name`` is one of ``value``: on the tokens ``prefix:CODE`` where there are some."""
-        if not value:
-            return queryset
+    def _codes_q(self, prefix: str, field_name: str, value: list[str]) -> Q:
+        """``field_name`` is one of ``value``: on the tokens ``prefix:CODE`` where there are some."""
         if self.column_tokens:
-            return queryset.filter(facet_tokens__any=facets.tokens(prefix, value))
-        return queryset.filter(**{f"{field_name}__in": value})
+            return Q(facet_tokens__any=facets.tokens(prefix, value))
+        return Q(**{f"{field_name}__in": value})
+
+    def _codes(self, queryset: QuerySet, prefix: str, field_name: str, value: list[str]) -> QuerySet:
+        return queryset.filter(self._codes_q(prefix, field_name, value)) if value else queryset
 
     def filter_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return self._codes(queryset, facets.STATUS, "overall_status", value)
+        """Trials shown with one of ``value`` (``status.shown_status``): a lapsed open status is UNKNOWN.
+
+        The reported status is matched as before (on the tokens where there
+        are some), and the rule is an extra condition on the date columns.
+        """
+        if not value:
+            return queryset
+        dates = status.lapse_dates()
+        wanted = self._codes_q(facets.STATUS, "overall_status", value)
+        lapsing = [code for code in status.LAPSING_STATUSES if code in value]
+        if lapsing:
+            wanted &= ~(self._codes_q(facets.STATUS, "overall_status", lapsing) & dates)
+        if status.UNKNOWN in value:
+            # Lapsed ones still report an open status: matched on those codes, then the dates.
+            wanted |= self._codes_q(facets.STATUS, "overall_status", list(status.LAPSING_STATUSES)) & dates
+        return queryset.filter(wanted)
 
     def filter_study_type(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         return self._codes(queryset, facets.STUDY_TYPE, "study_type", value)
@@ -275,6 +295,9 @@ class TrialFilter(django_filters.FilterSet):
         if value and self.column_tokens:
             return queryset.filter(facet_tokens__any=[facets.token(facets.HAS_RESULTS, value)])
         return queryset.filter(has_results=value == "yes") if value else queryset
+
+    def filter_verified(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(status.recently_verified()) if value else queryset
 
     def sort_by(self, queryset: QuerySet, name: str, value: str | None) -> QuerySet:
         text = self.form.cleaned_data.get("q", "").strip()

@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
 
-from . import choices, search
+from . import choices, search, status
 from .db import estimate, within_time
 from .filters import STATUS_GROUPS, TrialFilter
 from .models import Intervention, Site, Sponsor, Trial, TrialCondition
@@ -99,6 +99,7 @@ class ListRow:
 
     trial: Trial
     url: str
+    status: str  # the code shown (``status.shown_status``), for the badge's colour
     status_label: str
     phases: str
     study_type: str
@@ -113,7 +114,7 @@ class ListRow:
 
 _LABELS = {
     name: {code: str(label) for code, label in enum.choices}
-    for name, enum in (("status", choices.OverallStatus), ("type", choices.StudyType), ("sex", choices.Sex))
+    for name, enum in (("type", choices.StudyType), ("sex", choices.Sex))
 }
 # Conditions are cut to this many characters, as truncatechars would.
 CONDITIONS_SHOWN = 160
@@ -145,6 +146,7 @@ def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> li
         .values_list("trial", "count")
     )
     detail = reverse("trials:detail", args=["NCT00000000"])
+    today = status.today()
     rows = []
     for trial in trials:
         joined = ", ".join(conditions[trial.pk])
@@ -160,7 +162,8 @@ def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> li
                 trial=trial,
                 # Every detail URL is the same but for the NCT ID: reversed once.
                 url=detail.replace("NCT00000000", trial.nct_id),
-                status_label=_LABELS["status"].get(trial.overall_status, trial.overall_status),
+                status=status.shown_status(trial, today),
+                status_label=status.status_label(trial, today),
                 phases=trial.phase_display,
                 study_type=_LABELS["type"].get(trial.study_type, trial.study_type),
                 conditions=joined,
@@ -317,19 +320,23 @@ def _facets(data: QueryDict, resolved: dict) -> tuple[dict[str, int] | None, dic
     facet that takes too long, or counts too many, is left out (None).
     """
     if not (data.getlist("status") or data.getlist("phase")):
-        grouped = _grouped(data, None, ("overall_status", "phases"), resolved)
+        grouped = _grouped(data, None, (SHOWN_STATUS, "phases"), resolved)
         if grouped is None:
             return None, None
         statuses: dict[str, int] = {}
         for (status, _), count in grouped.items():
             statuses[status] = statuses.get(status, 0) + count
         return statuses, _per_phase({phases: count for (_, phases), count in grouped.items()})
-    by_status = _grouped(data, "status", ("overall_status",), resolved)
+    by_status = _grouped(data, "status", (SHOWN_STATUS,), resolved)
     by_phases = _grouped(data, "phase", ("phases",), resolved)
     return (
         None if by_status is None else {status: count for (status,), count in by_status.items()},
         None if by_phases is None else _per_phase({phase_list: count for (phase_list,), count in by_phases.items()}),
     )
+
+
+# Counted per status shown, the status filter's own rule: a lapsed open status counts as unknown.
+SHOWN_STATUS = "shown_status_code"
 
 
 def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolved: dict) -> dict[tuple, int] | None:
@@ -340,6 +347,7 @@ def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolve
     matches = filterset.matches.values("pk")
     grouped = (
         Trial.objects.filter(pk__in=matches[: COUNT_LIMIT + 1])
+        .annotate(**{SHOWN_STATUS: status.shown_status_expression()})
         .order_by()
         .values_list(*fields)
         .annotate(count=Count("id"))

@@ -125,8 +125,8 @@ def medical_trial(trial: Trial, url: str) -> dict:
         # schema.org: "use the code property of MedicalEntity to store study IDs".
         "code": [{"@type": "MedicalCode", "codeValue": trial.nct_id, "codingSystem": "ClinicalTrials.gov"}],
     }
-    status = STUDY_STATUS.get(trial.overall_status)
-    data["status"] = SCHEMA + status if status else trial.get_overall_status_display()
+    status = STUDY_STATUS.get(trial.shown_status)
+    data["status"] = SCHEMA + status if status else trial.status_label
     if trial.official_title and trial.official_title != trial.brief_title:
         data["alternateName"] = [trial.official_title]
     if trial.acronym:

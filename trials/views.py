@@ -63,7 +63,9 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         "trial": trial,
         "tab": tab,
         "plain_language": choices.PLAIN_LANGUAGE,
-        "status_plain": choices.STATUS_PLAIN_LANGUAGE.get(trial.overall_status, ""),
+        # The status shown (``trials.status``): a lapsed open status is explained as unknown.
+        "status_shown": choices.OverallStatus(trial.shown_status).label,
+        "status_plain": choices.STATUS_PLAIN_LANGUAGE.get(trial.shown_status, ""),
         "phase_plain": [
             (
                 code,

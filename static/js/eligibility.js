@@ -7,11 +7,19 @@
   if (panel) {
     var form = panel.querySelector(".take-part-form");
     var age = panel.querySelector("#take-part-age");
+    var unit = panel.querySelector("#take-part-age-unit");
     var sex = panel.querySelector("#take-part-sex");
     var condition = panel.querySelector("#take-part-condition");
     var results = panel.querySelector(".take-part-results");
     var data = panel.dataset;
     var sexLabels = { FEMALE: "female", MALE: "male" };
+    // The same factors as the server's (trials/values.py), so "30 Days" compares equal to 30 days.
+    var yearsPer = { years: 1, months: 1 / 12, weeks: 7 / 365.25, days: 1 / 365.25 };
+    var unitNames = {
+      years: ["year", "years"], months: ["month", "months"], weeks: ["week", "weeks"], days: ["day", "days"]
+    };
+    // Ages in months or days are rounded on the way to years: a hair's difference is no difference.
+    var EPSILON = 1e-9;
 
     var line = function (verdict, text) {
       var item = document.createElement("li");
@@ -26,19 +34,21 @@
 
     var update = function () {
       results.textContent = "";
-      var years = age.value === "" ? NaN : Number(age.value);
+      var given = age.value === "" ? NaN : Number(age.value);
+      var years = given * yearsPer[unit.value];
       var min = data.minAge === "" ? null : Number(data.minAge);
       var max = data.maxAge === "" ? null : Number(data.maxAge);
       if (!isNaN(years)) {
-        if (min !== null && years < min) {
-          line("no", "the youngest participants are " + data.minAgeText + "; you are " + years + ".");
-        } else if (max !== null && years > max) {
-          line("no", "the oldest participants are " + data.maxAgeText + "; you are " + years + ".");
+        var yours = given + " " + unitNames[unit.value][given === 1 ? 0 : 1];
+        if (min !== null && years < min - EPSILON) {
+          line("no", "the youngest participants are " + data.minAgeText + "; you are " + yours + ".");
+        } else if (max !== null && years > max + EPSILON) {
+          line("no", "the oldest participants are " + data.maxAgeText + "; you are " + yours + ".");
         } else {
           var range = min !== null && max !== null ? data.minAgeText + " to " + data.maxAgeText
             : min !== null ? data.minAgeText + " and older"
             : max !== null ? "up to " + data.maxAgeText : "any age";
-          line("yes", "age " + years + " is within " + range + ".");
+          line("yes", "age " + yours + " is within " + range + ".");
         }
       }
       if (sex.value) {
@@ -64,7 +74,7 @@
     form.hidden = false;
     panel.querySelector(".take-part-no-script").hidden = true;
     form.addEventListener("submit", function (event) { event.preventDefault(); });
-    [age, sex, condition].forEach(function (control) {
+    [age, unit, sex, condition].forEach(function (control) {
       control.addEventListener("input", update);
       control.addEventListener("change", update);
     });

@@ -90,6 +90,8 @@ TRIAL_ELEMENTS: tuple[Element, ...] = (
     Element("last_update_submitted_date", f"{STATUS}.lastUpdateSubmitDate", "date"),
     Element("last_update_posted_date", f"{STATUS}.lastUpdatePostDateStruct.date", "date"),
     Element("last_update_posted_date_type", f"{STATUS}.lastUpdatePostDateStruct.type"),
+    Element("results_first_posted_date", f"{STATUS}.resultsFirstPostDateStruct.date", "date"),
+    Element("results_first_posted_date_type", f"{STATUS}.resultsFirstPostDateStruct.type"),
     Element("responsible_party_type", f"{SPONSORS}.responsibleParty.type"),
     Element("responsible_party_name", f"{SPONSORS}.responsibleParty.investigatorFullName"),
     Element("responsible_party_title", f"{SPONSORS}.responsibleParty.investigatorTitle"),

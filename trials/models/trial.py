@@ -17,7 +17,7 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .. import choices
+from .. import choices, status
 from ..criteria import Criteria, split_criteria
 from ..fields import CodeListField, TokenListField
 from ..values import PartialDate, parse_age
@@ -53,7 +53,8 @@ def _rows(model: type[models.Model], relation: str) -> models.QuerySet:
 
 class TrialQuerySet(models.QuerySet):
     def recruiting(self) -> TrialQuerySet:
-        return self.filter(overall_status__in=choices.OPEN_STATUSES)
+        # Not those whose status lapsed into "Unknown status" (``status``): a patient cannot count on them.
+        return self.filter(overall_status__in=choices.OPEN_STATUSES).exclude(status.lapsed())
 
     def with_phase(self, phase: str) -> TrialQuerySet:
         return self.filter(has_phase(phase))
@@ -116,7 +117,7 @@ class TrialQuerySet(models.QuerySet):
 LIST_COLUMNS = (
     "nct_id",
     "brief_title",
-    "overall_status",
+    *status.COLUMNS,
     "phases",
     "study_type",
     "minimum_age",
@@ -194,6 +195,10 @@ class Trial(models.Model):
     last_update_submitted_date = models.DateField(null=True, blank=True, help_text="statusModule.lastUpdateSubmitDate")
     last_update_posted_date = models.DateField(null=True, blank=True, help_text="statusModule.lastUpdatePostDateStruct")
     last_update_posted_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
+    results_first_posted_date = models.DateField(
+        null=True, blank=True, help_text="statusModule.resultsFirstPostDateStruct"
+    )
+    results_first_posted_date_type = models.CharField(max_length=9, choices=choices.DateType.choices, blank=True)
 
     # sponsorCollaboratorsModule.responsibleParty
     responsible_party_type = models.CharField(max_length=24, choices=choices.ResponsiblePartyType.choices, blank=True)
@@ -389,6 +394,28 @@ class Trial(models.Model):
     @property
     def completion(self) -> PartialDate | None:
         return self._partial_date("completion")
+
+    @property
+    def shown_status(self) -> str:
+        """The status code shown: UNKNOWN where an open status lapsed (``trials.status``)."""
+        return status.shown_status(self)
+
+    @property
+    def status_label(self) -> str:
+        return status.status_label(self)
+
+    @property
+    def status_lapsed(self) -> bool:
+        return status.is_lapsed(self)
+
+    @property
+    def is_enrolling(self) -> bool:
+        """Open to new participants as the status is shown: recruiting, soon, by invitation, or expanded access."""
+        return self.shown_status in (*choices.OPEN_STATUSES, choices.OverallStatus.AVAILABLE)
+
+    @property
+    def status_verified_ago(self) -> str:
+        return status.verified_ago(self.status_verified_date)
 
     @property
     def phase_labels(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import choices
+from .. import choices, status
 from ..models import SimilarTrial, Trial
 from .scoring import OPEN_SHOWN, SHOWN
 
@@ -24,7 +24,7 @@ def related_trials(trial: Trial) -> RelatedTrials:
     on_file = {
         other.nct_id: other
         for other in Trial.objects.filter(nct_id__in=[item.nct_id for item in listed]).only(
-            "id", "nct_id", "brief_title", "overall_status", "phases"
+            "id", "nct_id", "brief_title", "phases", *status.COLUMNS
         )
     }
     for item in listed:
@@ -38,12 +38,13 @@ def related_trials(trial: Trial) -> RelatedTrials:
             "trial_id",
             "other__nct_id",
             "other__brief_title",
-            "other__overall_status",
             "other__phases",
+            *(f"other__{column}" for column in status.COLUMNS),
         )
     )
     recruiting = []
-    if trial.overall_status not in choices.OPEN_STATUSES:
-        recruiting = [item for item in similar if item.other.overall_status in choices.OPEN_STATUSES]
+    # Open as shown: a lapsed "Recruiting" is no alternative for a patient.
+    if trial.shown_status not in choices.OPEN_STATUSES:
+        recruiting = [item for item in similar if item.other.shown_status in choices.OPEN_STATUSES]
         recruiting = recruiting[:OPEN_SHOWN]
     return RelatedTrials(listed, similar[:SHOWN], recruiting)

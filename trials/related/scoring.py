@@ -78,6 +78,7 @@ _STOPWORDS = frozenset(
 )
 _NOT_INTERVENTIONS = frozenset({"placebo", "sham", "placebo comparator", "sham comparator", "control"})
 _PHASE_ORDER = {"EARLY_PHASE1": 0, "PHASE1": 1, "PHASE2": 2, "PHASE3": 3, "PHASE4": 4}
+_PHASE_BY_ORDER = {order: code for code, order in _PHASE_ORDER.items()}
 
 
 def normalize(name: str) -> str:
@@ -160,10 +161,10 @@ def extract(trial: dict, conditions: list[str], mesh: list[tuple], interventions
     for phase in trial["phases"] or ():
         if phase in _PHASE_ORDER:
             # Two overlapping bands per phase: Phase 2 meets Phase 3 halfway.
+            # A band's label is never shown: which phases two trials share depends on both (``phase_reason``).
             order = _PHASE_ORDER[phase]
-            label = f"Same phase: {choices.Phase(phase).label}"
-            add(f"d:phase:{order}", label)
-            add(f"d:phase:{order + 1}", label)
+            add(f"d:phase:{order}", f"Phase band {order}")
+            add(f"d:phase:{order + 1}", f"Phase band {order + 1}")
     return Features(trial["id"], counts, labels)
 
 
@@ -253,10 +254,32 @@ def explain(
         elif signal.prefix == "t":
             reasons.append(signal.reason.format(", ".join(_distinct_labels(labels[t] for _, t in items)[:3])))
         elif signal.prefix == "d":
-            reasons.extend(_distinct_labels(labels[t] for _, t in items if keys[t].startswith("d:phase"))[:1])
+            reason = phase_reason({int(keys[t].rpartition(":")[2]) for _, t in items if keys[t].startswith("d:phase")})
+            if reason:
+                reasons.append(reason)
         else:
             reasons.append(signal.reason)
     return float(products.sum()), reasons
+
+
+def _phase_label(order: int) -> str:
+    return choices.Phase(_PHASE_BY_ORDER[order]).label
+
+
+def phase_reason(bands: set[int]) -> str:
+    """Two trials' shared phase bands in words: both bands of a phase, or the one neighbours share.
+
+    Phase N lies in bands N and N+1, so a trial of Phase 2 and one of Phase 3
+    share band 3 alone: neighbours, not the same phase.
+    """
+    same = sorted(band for band in bands if band + 1 in bands and band in _PHASE_BY_ORDER)
+    if same:
+        return f"Same phase: {_phase_label(same[0])}"
+    neighbours = sorted(band for band in bands if band - 1 in _PHASE_BY_ORDER and band in _PHASE_BY_ORDER)
+    if neighbours:
+        band = neighbours[0]
+        return f"Neighbouring phase: {_phase_label(band - 1)} / {_phase_label(band)}"
+    return ""
 
 
 def _distinct_labels(labels: Iterable[str]) -> list[str]:

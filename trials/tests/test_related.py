@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from trials import related
+from trials import related, status
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import SimilarTrial, Trial
 
@@ -84,7 +84,9 @@ def test_a_closed_trial_offers_similar_ones_a_patient_could_join(client, registr
 
     assert "NCT00661297" not in recruiting_now()
     # A similar trial opens (as an update of its record would say).
-    Trial.objects.filter(nct_id="NCT00661297").update(overall_status="RECRUITING")
+    Trial.objects.filter(nct_id="NCT00661297").update(
+        overall_status="RECRUITING", status_verified_date=status.month_back(status.today(), 0)
+    )
     call_command("compute_related", "NCT00661297")
     recruiting = recruiting_now()
     assert "NCT00661297" in recruiting

@@ -95,3 +95,22 @@ def test_a_trial_keeps_its_best_matches_above_the_threshold_and_its_best_open_on
     assert ids[: scoring.SHOWN] == list(range(1, scoring.SHOWN + 1))
     # Open trials past the first ten are kept for "Recruiting now"; one below the threshold never is.
     assert ids[scoring.SHOWN :] == [13, 14]
+
+
+def test_a_phase_reason_names_the_phases_truly():
+    def reason(a: list[str], b: list[str]) -> list[str]:
+        features = [
+            extract(
+                trial(n, brief_title="Statin in heart failure", study_type="INTERVENTIONAL", phases=phases), [], [], []
+            )
+            for n, phases in ((1, a), (2, b))
+        ]
+        (va, vb), keys, labels = vectors(*features)
+        return [text for text in explain(va, vb, keys, labels)[1] if "phase" in text]
+
+    assert reason(["PHASE3"], ["PHASE3"]) == ["Same phase: Phase 3"]
+    # The band Phase 2 and Phase 3 share was labelled by whichever trial came first: "Same phase: Phase 2".
+    assert reason(["PHASE2"], ["PHASE3"]) == ["Neighbouring phase: Phase 2 / Phase 3"]
+    assert reason(["PHASE3"], ["PHASE2"]) == ["Neighbouring phase: Phase 2 / Phase 3"]
+    assert reason(["PHASE1", "PHASE2"], ["PHASE2"]) == ["Same phase: Phase 2"]
+    assert reason(["PHASE1"], ["PHASE3"]) == []

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from trials.importers import import_paths
 from trials.tests.factories import make_trial
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +185,24 @@ def test_a_list_row_shows_what_a_reader_scans_for(client, ctgov_data):
     assert "<dt>Sponsor</dt><dd>National Cancer Institute (NCI)</dd>" in row
     other = html[html.index("NCT02945449") :]
     assert "<dt>Ages</dt><dd>25 Years to 70 Years</dd>" in other and "<dt>Sex</dt><dd>Male</dd>" in other
+
+
+def test_sponsor_classes_read_as_words_and_an_observational_study_has_no_phase_to_give(client, ctgov_data):
+    # NCT00007696: observational, no phases; NCT00106392's lead sponsor is a company.
+    assert import_paths([ctgov_data / "NCT00007696.json", ctgov_data / "NCT00106392.json"]).ok
+    html = page(client, "detail", "NCT00007696")
+    assert "<dd>Not applicable (observational)</dd>" in html
+    assert "Not given" not in html.split('class="key-facts"')[1].split("</dl>")[0].split("Phase</a>")[1][:60]
+    html = page(client, "detail", "NCT00106392")
+    assert '<span class="code">(Industry)</span>' in html and "(INDUSTRY)" not in html
+
+
+def test_the_sort_menu_offers_relevance_only_with_a_search_text(client, seed_trial):
+    without = client.get(reverse("trials:list")).content.decode()
+    assert 'value="relevance"' not in without and 'value="updated"' in without
+    assert 'value="relevance"' in client.get(reverse("trials:list"), {"q": "migraine"}).content.decode()
+
+
+def test_the_admin_sign_in_names_the_portal(client, db):
+    html = client.get(reverse("admin:login")).content.decode()
+    assert "TrialPortal administration" in html and "Django administration" not in html

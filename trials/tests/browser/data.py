@@ -35,6 +35,8 @@ def ensure_staff_groups() -> None:
 TEST_DATA = Path(__file__).resolve().parent.parent / "data"
 # A trial with posted results and statistical analyses, and real trials the seed resembles.
 WITH_RESULTS = "NCT00904748"
+# Reports "Recruiting", verified May 2023, completed 2024: shown as "Unknown status".
+STALE = "NCT05375201"
 
 
 def load_site(background: bool = False) -> Site:
@@ -43,7 +45,11 @@ def load_site(background: bool = False) -> Site:
     With only a few trials on file every word seems rare; the Related tab's
     similar trials need the background to be found as they would be in a registry.
     """
-    others = [TEST_DATA / "ctgov"] if background else [TEST_DATA / "ctgov" / f"{WITH_RESULTS}.json"]
+    others = (
+        [TEST_DATA / "ctgov"]
+        if background
+        else [TEST_DATA / "ctgov" / f"{WITH_RESULTS}.json", TEST_DATA / "ctgov" / f"{STALE}.json"]
+    )
     report = import_paths([SEED_DOCUMENT, *others, TEST_DATA / "related"])
     assert report.ok, report.failures
     after_import(report.changed)

@@ -24,6 +24,7 @@ PUBLIC_PAGES = {
     "trial-no-results": "/trials/NCT04133233/results/",
     "trial-results": "/trials/NCT00904748/results/",
     "trial-print": "/trials/NCT04133233/print/",
+    "trial-stale": "/trials/NCT05375201/",
     "glossary": "/glossary/",
     "not-found": "/trials/NCT99999999/",
 }
@@ -148,10 +149,11 @@ def test_status_and_phase_are_written_out_not_only_coloured(new_page, url):
     page.goto(url)
     badges = page.locator(".status")
     assert badges.count() >= 1
-    # Every badge says its status in words: one of the registry's labels.
+    # Every badge says its status in words: one of the registry's labels, a lapsed one with what was reported.
     labels = {label for _, label in OverallStatus.choices}
     for text in badges.all_text_contents():
-        assert " ".join(text.split()).removeprefix("Status: ") in labels, text
+        shown = " ".join(text.split()).removeprefix("Status: ")
+        assert shown in labels or shown.startswith(f"{OverallStatus.UNKNOWN.label} — last reported "), text
     # Phase is text beside the status, never a colour or an icon.
     phases = page.locator(".phase").all_inner_texts() or page.locator(".key-facts").all_inner_texts()
     assert any("Phase" in text for text in phases)

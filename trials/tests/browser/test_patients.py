@@ -7,6 +7,8 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from trials.models import Trial
+
 from .conftest import SCREENSHOTS, VIEWPORTS, screenshot
 from .data import load_site
 
@@ -23,19 +25,19 @@ def test_could_i_take_part_answers_in_the_page_without_a_request(page):
     page.on("request", lambda request: requests.append(request.url))
     results = page.locator(".take-part-results li")
 
-    page.get_by_label("Your age (years)").fill("40")
+    page.get_by_label("Your age", exact=True).fill("40")
     page.get_by_label("Your sex").select_option("FEMALE")
     expect(results).to_have_text(
         [
-            "✓ You meet this: age 40 is within 18 Years to 65 Years.",
+            "✓ You meet this: age 40 years is within 18 Years to 65 Years.",
             "✓ You meet this: the trial takes participants of all sexes.",
         ]
     )
-    page.get_by_label("Your age (years)").fill("70")
+    page.get_by_label("Your age", exact=True).fill("70")
     page.get_by_label("Do you have the condition studied?").select_option("no")
     expect(results).to_have_text(
         [
-            "✗ You do not meet this: the oldest participants are 65 Years; you are 70.",
+            "✗ You do not meet this: the oldest participants are 65 Years; you are 70 years.",
             "✓ You meet this: the trial takes participants of all sexes.",
             "✗ You do not meet this: the trial does not accept healthy volunteers: participants have the condition "
             "studied.",
@@ -43,9 +45,27 @@ def test_could_i_take_part_answers_in_the_page_without_a_request(page):
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(".take-part").screenshot(path=str(SCREENSHOTS / "take-part-answers.png"))
-    page.get_by_label("Your age (years)").fill("17")
-    expect(results.first).to_have_text("✗ You do not meet this: the youngest participants are 18 Years; you are 17.")
+    page.get_by_label("Your age", exact=True).fill("17")
+    expect(results.first).to_have_text(
+        "✗ You do not meet this: the youngest participants are 18 Years; you are 17 years."
+    )
     assert requests == []
+
+
+def test_an_age_is_given_with_its_unit_and_answered_with_it(page):
+    load_site()
+    Trial.objects.filter(nct_id="NCT04133233").update(minimum_age="30 Days", minimum_age_years=30 / 365.25)
+    page.goto(ELIGIBILITY)
+    results = page.locator(".take-part-results li")
+    page.get_by_label("Age given in").select_option("days")
+    page.get_by_label("Your age", exact=True).fill("30")
+    expect(results).to_have_text(["✓ You meet this: age 30 days is within 30 Days to 65 Years."])
+    page.get_by_label("Age given in").select_option("weeks")
+    page.get_by_label("Your age", exact=True).fill("2")
+    expect(results).to_have_text(["✗ You do not meet this: the youngest participants are 30 Days; you are 2 weeks."])
+    page.get_by_label("Age given in").select_option("months")
+    page.get_by_label("Your age", exact=True).fill("1")
+    expect(results).to_have_text(["✓ You meet this: age 1 month is within 30 Days to 65 Years."])
 
 
 def test_a_trial_for_one_sex_says_so(page):
@@ -64,7 +84,7 @@ def test_without_javascript_the_panel_explains_itself_and_the_checklist_stays(ne
     page = new_page(java_script_enabled=False)
     page.goto(ELIGIBILITY)
     expect(page.locator(".take-part-no-script")).to_be_visible()
-    expect(page.get_by_label("Your age (years)")).to_be_hidden()
+    expect(page.get_by_label("Your age", exact=True)).to_be_hidden()
     expect(page.get_by_role("button", name="Print this checklist")).to_be_hidden()
     expect(page.locator("ul.exclusion input[type=checkbox]")).to_have_count(26)
 
@@ -139,7 +159,7 @@ def test_json_ld_loads_without_a_content_security_policy_violation(new_page, wid
         assert data["@type"] == "MedicalTrial" and data["identifier"] == "NCT04133233"
         assert page.evaluate("window.violations") == []
     # The eligibility script ran under the policy: the panel's form is shown.
-    expect(page.get_by_label("Your age (years)")).to_be_visible()
+    expect(page.get_by_label("Your age", exact=True)).to_be_visible()
     assert not [text for text in console if "Content Security Policy" in text], console
 
 
