@@ -167,16 +167,25 @@ def description(server_url: str) -> dict:
             "schemas": {
                 "Study": {
                     "type": "object",
+                    "required": ["derivedSection"],
                     "description": (
                         "A ClinicalTrials.gov API v2 study: protocolSection, resultsSection, "
-                        "documentSection, the MeSH browse modules of derivedSection and hasResults, "
-                        "for the elements TrialPortal holds."
+                        "documentSection, derivedSection and hasResults, for the elements TrialPortal holds. "
+                        "derivedSection is always present: miscInfoModule.versionHolder (the date the record "
+                        "was last written here) and the two MeSH browse modules, empty objects when no term is on file."
                     ),
                     "properties": {
                         "protocolSection": {"type": "object"},
                         "resultsSection": {"type": "object"},
                         "documentSection": {"type": "object"},
-                        "derivedSection": {"type": "object"},
+                        "derivedSection": {
+                            "type": "object",
+                            "properties": {
+                                "miscInfoModule": {"type": "object"},
+                                "conditionBrowseModule": {"type": "object"},
+                                "interventionBrowseModule": {"type": "object"},
+                            },
+                        },
                         "hasResults": {"type": "boolean"},
                     },
                 },

@@ -217,3 +217,17 @@ def test_an_issued_page_token_is_taken_as_issued_and_only_so(client, on_file):
     # The same offset with base64 padding, or with other trailing bits, is not what was issued.
     for spelling in (token + "=", token[:-1] + chr(ord(token[-1]) + 1)):
         assert client.get("/api/v2/studies", {"pageSize": 3, "pageToken": spelling}).status_code == 400
+
+
+def test_every_study_has_a_derived_section(client, on_file, ctgov_data):
+    """Clients index into ``derivedSection`` unguarded: it is always there, with its three modules."""
+    original = json.loads((ctgov_data / "NCT00000410.json").read_text())
+    body = client.get("/api/v2/studies", {"pageSize": 1000}).json()
+    assert len(body["studies"]) == on_file
+    for study in body["studies"]:
+        derived = study["derivedSection"]
+        assert set(derived) == {"miscInfoModule", "conditionBrowseModule", "interventionBrowseModule"}
+        assert len(derived["miscInfoModule"]["versionHolder"]) == 10
+    study = client.get("/api/v2/studies/NCT00000410").json()
+    meshes = original["derivedSection"]["conditionBrowseModule"]["meshes"]
+    assert study["derivedSection"]["conditionBrowseModule"]["meshes"] == meshes
