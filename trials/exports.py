@@ -83,14 +83,15 @@ CSV_COLUMNS = (
 )
 
 
-def csv_text(trials: Iterable[Trial], header: bool = True) -> str:
-    """Trials (from ``for_detail()``) as CSV, one row each."""
+def csv_text(trials: Iterable[Trial], header: bool = True, columns: list[str] | None = None) -> str:
+    """Trials (from ``for_detail()``) as CSV, one row each; ``columns`` names some of ``CSV_COLUMNS``."""
+    chosen = [(name, value) for name, value in CSV_COLUMNS if columns is None or name in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if header:
-        writer.writerow(name for name, _ in CSV_COLUMNS)
+        writer.writerow(name for name, _ in chosen)
     for trial in trials:
-        writer.writerow(value(trial) for _, value in CSV_COLUMNS)
+        writer.writerow(value(trial) for _, value in chosen)
     return buffer.getvalue()
 
 

@@ -12,6 +12,7 @@ from ..exports import CSV_COLUMNS
 from .params import (
     API_VERSION,
     DEFAULT_PAGE_SIZE,
+    FIELD_PATTERN,
     LIST_FORMATS,
     MARKUP_FORMAT,
     MAX_PAGE_SIZE,
@@ -43,6 +44,16 @@ def _pipe_list(items: dict) -> dict:
 def description(server_url: str) -> dict:
     status = {"type": "string", "enum": list(choices.OverallStatus.values)}
     nct = {"type": "string", "pattern": NCT_ID_PATTERN}
+    fields = _query(
+        "fields",
+        "Comma- or pipe-separated names of what to return. For json: piece names (NCTId, BriefTitle, "
+        "IdentificationModule, LocationCity, StartDate...; any case) or dotted paths "
+        "(protocolSection.identificationModule.nctId); a branch brings all its descendants. For csv: "
+        "the download's column names (" + ", ".join(name for name, _ in CSV_COLUMNS) + "). "
+        "Unknown names get a 400 naming them.",
+        **_pipe_list({"type": "string", "pattern": FIELD_PATTERN}),
+    )
+    fields["schema"]["minItems"] = 1
     markup = _query(
         "markupFormat",
         "Only markdown is supported.",
@@ -72,6 +83,7 @@ def description(server_url: str) -> dict:
                             {"type": "string", "enum": sorted(LIST_FORMATS), "default": "json"},
                         ),
                         markup,
+                        fields,
                         _query(
                             "query.term",
                             "Any text of the record: titles, summary, description, conditions, keywords, "
@@ -135,6 +147,7 @@ def description(server_url: str) -> dict:
                             {"type": "string", "enum": sorted(STUDY_FORMATS), "default": "json"},
                         ),
                         markup,
+                        fields,
                     ],
                     "responses": {
                         "200": {

@@ -37,10 +37,13 @@ SORT_FIELDS = {
     "CompletionDate": ("completion_date", "desc"),
     "EnrollmentCount": ("enrollment_count", "asc"),
 }
+# The spec's spelling of one ``fields`` name (``@query`` is not taken here).
+FIELD_PATTERN = r"^[a-zA-Z][a-zA-Z0-9\-. ]*$"
 SORT_PATTERN = r"^(([a-zA-Z][a-zA-Z0-9\-. ]*)|(@relevance))(:(asc|desc))?$"
 MAX_SORT_OPTIONS = 2
 LIST_PARAMETERS = {
     "format",
+    "fields",
     "markupFormat",
     "query.term",
     "query.cond",
@@ -56,7 +59,7 @@ LIST_PARAMETERS = {
     "pageSize",
     "pageToken",
 }
-STUDY_PARAMETERS = {"format", "markupFormat"}
+STUDY_PARAMETERS = {"format", "markupFormat", "fields"}
 
 _SORT = re.compile(SORT_PATTERN)
 _ISSUED_TOKEN = re.compile(r"offset:([1-9][0-9]{0,7})")

@@ -23,6 +23,7 @@ from .. import choices, facets, search
 from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
+from .fields import field_selection, project
 from .openapi import description
 from .params import (
     API_VERSION,
@@ -94,6 +95,7 @@ def studies(request: HttpRequest) -> HttpResponse:
     try:
         check_parameters(request, LIST_PARAMETERS)
         output = output_format(request, LIST_FORMATS)
+        selection = field_selection(request, output)
         size = page_size(request)
         token = request.GET.get("pageToken", "")
         offset = token_offset(token) if token else 0
@@ -107,7 +109,8 @@ def studies(request: HttpRequest) -> HttpResponse:
     total = _total(request, selected) if count_total and not token else None
     if output == "csv":
         trials = Trial.objects.filter(pk__in=page).for_detail().order_by(*selected.query.order_by)
-        response = HttpResponse(csv_text(trials, header=not token), content_type="text/csv; charset=utf-8")
+        text = csv_text(trials, header=not token, columns=selection)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         if next_token:
             response["x-next-page-token"] = next_token
         if total is not None:
@@ -116,10 +119,17 @@ def studies(request: HttpRequest) -> HttpResponse:
     body: dict = {}
     if total is not None:
         body["totalCount"] = total
-    body["studies"] = export_studies(page)
+    body["studies"] = _selected(export_studies(page), selection)
     if next_token:
         body["nextPageToken"] = next_token
     return json_response(body)
+
+
+def _selected(studies: list[dict], selection: dict | None) -> list[dict]:
+    """The studies with only the ``fields`` asked for; a study holding none of them is an empty object."""
+    if selection is None:
+        return studies
+    return [project(study, selection) or {} for study in studies]
 
 
 def _total(request: HttpRequest, selected: QuerySet[Trial]) -> int:
@@ -146,13 +156,14 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         check_parameters(request, STUDY_PARAMETERS)
         output = output_format(request, STUDY_FORMATS)
+        selection = field_selection(request, output)
     except BadRequest as error:
         return _error(str(error))
     canonical = search.nct_id_from_token(nct_id)
     trial = Trial.objects.only("id", "nct_id").filter(nct_id=canonical).first() if canonical else None
     if trial is None:
         return _error(f"No study {canonical or nct_id} is on file.", status=404)
-    return study_response(trial, output)
+    return study_response(trial, output, selection)
 
 
 @require_safe
@@ -197,13 +208,15 @@ def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
-def study_response(trial: Trial, output: str = "json") -> HttpResponse:
-    """One study as JSON, CSV or a zipped JSON file; ``trial`` needs only its id and NCT ID."""
+def study_response(trial: Trial, output: str = "json", selection: dict | list[str] | None = None) -> HttpResponse:
+    """One study as JSON, CSV or a zipped JSON file; ``trial`` needs only its id and NCT ID.
+
+    ``selection`` is what ``fields`` asked for: CSV column names, or a tree of JSON paths.
+    """
     if output == "csv":
-        return HttpResponse(
-            csv_text(Trial.objects.filter(pk=trial.pk).for_detail()), content_type="text/csv; charset=utf-8"
-        )
-    document = export_studies([trial.pk])[0]
+        text = csv_text(Trial.objects.filter(pk=trial.pk).for_detail(), columns=selection)
+        return HttpResponse(text, content_type="text/csv; charset=utf-8")
+    document = _selected(export_studies([trial.pk]), selection)[0]
     if output == "json.zip":
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -231,3 +231,69 @@ def test_every_study_has_a_derived_section(client, on_file, ctgov_data):
     study = client.get("/api/v2/studies/NCT00000410").json()
     meshes = original["derivedSection"]["conditionBrowseModule"]["meshes"]
     assert study["derivedSection"]["conditionBrowseModule"]["meshes"] == meshes
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ("NCTId|BriefTitle", {"identificationModule": {"nctId": "NCT00000410", "briefTitle": None}}),
+        ("protocolSection.identificationModule.nctId", {"identificationModule": {"nctId": "NCT00000410"}}),
+        (
+            "nctid,OverallStatus",
+            {"identificationModule": {"nctId": "NCT00000410"}, "statusModule": {"overallStatus": None}},
+        ),
+    ],
+)
+def test_fields_select_pieces_and_paths(client, on_file, ctgov_data, fields, expected):
+    original = json.loads((ctgov_data / "NCT00000410.json").read_text())["protocolSection"]
+    for module, elements in expected.items():
+        for key in elements:
+            elements[key] = original[module][key]
+    body = client.get("/api/v2/studies/NCT00000410", {"fields": fields}).json()
+    assert body == {"protocolSection": expected}
+
+
+def test_a_branch_in_fields_brings_its_descendants(client, on_file, ctgov_data):
+    original = json.loads((ctgov_data / "NCT00000410.json").read_text())
+    for fields in ("IdentificationModule", "protocolSection.identificationModule"):
+        body = client.get("/api/v2/studies/NCT00000410", {"fields": fields}).json()
+        assert body == {
+            "protocolSection": {"identificationModule": original["protocolSection"]["identificationModule"]}
+        }
+    sites = client.get("/api/v2/studies/NCT00000410", {"fields": "LocationCity|HasResults"}).json()
+    assert set(sites) == {"protocolSection", "hasResults"}
+    assert [site["city"] for site in sites["protocolSection"]["contactsLocationsModule"]["locations"]] == [
+        site["city"] for site in original["protocolSection"]["contactsLocationsModule"]["locations"]
+    ]
+
+
+def test_fields_on_a_page_of_studies(client, on_file):
+    body = client.get("/api/v2/studies", {"fields": "NCTId", "pageSize": 1000}).json()
+    assert len(body["studies"]) == on_file
+    assert all(list(study) == ["protocolSection"] for study in body["studies"])
+    assert all(list(study["protocolSection"]["identificationModule"]) == ["nctId"] for study in body["studies"])
+
+
+def test_fields_for_csv_are_the_downloads_column_names(client, on_file):
+    response = client.get("/api/v2/studies", {"format": "csv", "fields": "Study Status|NCT Number", "pageSize": 3})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["NCT Number", "Study Status"]
+    assert len(rows) == 4 and all(row[0].startswith("NCT") for row in rows[1:])
+    one = client.get("/api/v2/studies/NCT00000410", {"format": "csv", "fields": "Study Title"}).content.decode()
+    assert one.splitlines()[0] == "Study Title"
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "named"),
+    [
+        ("/api/v2/studies", {"fields": "NCTId|NoSuchPiece"}, "NoSuchPiece"),
+        ("/api/v2/studies/NCT00000410", {"fields": "protocolSection.nowhere"}, "protocolSection.nowhere"),
+        ("/api/v2/studies", {"fields": "NCTId", "format": "csv"}, "NCTId"),
+        ("/api/v2/studies", {"fields": ""}, "fields"),
+    ],
+)
+def test_unknown_fields_get_a_400_naming_them(client, on_file, url, params, named):
+    response = client.get(url, params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert named in response.content.decode() and "fields" in response.content.decode()
