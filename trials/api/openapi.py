@@ -15,6 +15,7 @@ from .params import (
     FIELD_PATTERN,
     LIST_FORMATS,
     MARKUP_FORMAT,
+    MARKUP_FORMATS,
     MAX_PAGE_SIZE,
     MAX_SORT_OPTIONS,
     NCT_ID_PATTERN,
@@ -56,8 +57,10 @@ def description(server_url: str) -> dict:
     fields["schema"]["minItems"] = 1
     markup = _query(
         "markupFormat",
-        "Only markdown is supported.",
-        {"type": "string", "enum": [MARKUP_FORMAT], "default": MARKUP_FORMAT},
+        "Format of markup fields (descriptions, eligibility criteria, comments), json only: markdown as "
+        "the registry writes it, or legacy, the classic PRS text (the same lines without markdown's "
+        "backslash escapes).",
+        {"type": "string", "enum": list(MARKUP_FORMATS), "default": MARKUP_FORMAT},
     )
     return {
         "openapi": "3.0.3",

@@ -24,6 +24,7 @@ from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
 from .fields import field_selection, project
+from .markup import to_legacy
 from .openapi import description
 from .params import (
     API_VERSION,
@@ -37,6 +38,7 @@ from .params import (
     boolean,
     check_parameters,
     list_values,
+    markup_format,
     ordering,
     output_format,
     page_size,
@@ -96,6 +98,7 @@ def studies(request: HttpRequest) -> HttpResponse:
         check_parameters(request, LIST_PARAMETERS)
         output = output_format(request, LIST_FORMATS)
         selection = field_selection(request, output)
+        legacy = markup_format(request) == "legacy"
         size = page_size(request)
         token = request.GET.get("pageToken", "")
         offset = token_offset(token) if token else 0
@@ -119,7 +122,8 @@ def studies(request: HttpRequest) -> HttpResponse:
     body: dict = {}
     if total is not None:
         body["totalCount"] = total
-    body["studies"] = _selected(export_studies(page), selection)
+    exported = export_studies(page)
+    body["studies"] = _selected([to_legacy(study) for study in exported] if legacy else exported, selection)
     if next_token:
         body["nextPageToken"] = next_token
     return json_response(body)
@@ -157,13 +161,14 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
         check_parameters(request, STUDY_PARAMETERS)
         output = output_format(request, STUDY_FORMATS)
         selection = field_selection(request, output)
+        legacy = markup_format(request) == "legacy"
     except BadRequest as error:
         return _error(str(error))
     canonical = search.nct_id_from_token(nct_id)
     trial = Trial.objects.only("id", "nct_id").filter(nct_id=canonical).first() if canonical else None
     if trial is None:
         return _error(f"No study {canonical or nct_id} is on file.", status=404)
-    return study_response(trial, output, selection)
+    return study_response(trial, output, selection, legacy)
 
 
 @require_safe
@@ -208,15 +213,22 @@ def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
-def study_response(trial: Trial, output: str = "json", selection: dict | list[str] | None = None) -> HttpResponse:
+def study_response(
+    trial: Trial, output: str = "json", selection: dict | list[str] | None = None, legacy: bool = False
+) -> HttpResponse:
     """One study as JSON, CSV or a zipped JSON file; ``trial`` needs only its id and NCT ID.
 
     ``selection`` is what ``fields`` asked for: CSV column names, or a tree of JSON paths.
+    ``legacy`` (``markupFormat=legacy``) applies to JSON only, as the registry says: the zipped
+    file keeps markdown.
     """
     if output == "csv":
         text = csv_text(Trial.objects.filter(pk=trial.pk).for_detail(), columns=selection)
         return HttpResponse(text, content_type="text/csv; charset=utf-8")
-    document = _selected(export_studies([trial.pk]), selection)[0]
+    exported = export_studies([trial.pk])
+    if legacy and output == "json":
+        exported = [to_legacy(exported[0])]
+    document = _selected(exported, selection)[0]
     if output == "json.zip":
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

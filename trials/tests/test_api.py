@@ -145,7 +145,7 @@ def test_csv_pages_carry_headers_and_the_registrys_columns(client, on_file):
         ({"pageToken": "not-a-token"}, "pageToken"),
         ({"countTotal": "maybe"}, "countTotal"),
         ({"format": "xml"}, "format"),
-        ({"markupFormat": "legacy"}, "markupFormat"),
+        ({"markupFormat": "html"}, "markupFormat"),
         ({"sort": "Title"}, "sort"),
         ({"query.term": '"unbalanced'}, "query.term"),
     ],
@@ -297,3 +297,18 @@ def test_unknown_fields_get_a_400_naming_them(client, on_file, url, params, name
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
     assert named in response.content.decode() and "fields" in response.content.decode()
+
+
+def test_legacy_markup_is_the_text_without_markdowns_escapes(client, on_file, ctgov_data):
+    original = json.loads((ctgov_data / "NCT00090376.json").read_text())["protocolSection"]
+    markdown = original["eligibilityModule"]["eligibilityCriteria"]
+    assert "\\>" in markdown
+    default = client.get("/api/v2/studies/NCT00090376").json()["protocolSection"]
+    assert default["eligibilityModule"]["eligibilityCriteria"] == markdown
+    legacy = client.get("/api/v2/studies/NCT00090376", {"markupFormat": "legacy"}).json()["protocolSection"]
+    criteria = legacy["eligibilityModule"]["eligibilityCriteria"]
+    assert criteria == markdown.replace("\\>", ">").replace("\\<", "<").replace("\\[", "[").replace("\\]", "]")
+    assert "\\" not in criteria and "\n1. " in criteria
+    assert legacy["identificationModule"] == default["identificationModule"]
+    page = client.get("/api/v2/studies", {"markupFormat": "legacy", "filter.ids": "NCT00090376"}).json()
+    assert page["studies"][0]["protocolSection"]["eligibilityModule"]["eligibilityCriteria"] == criteria
