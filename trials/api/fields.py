@@ -19,7 +19,7 @@ from ..exports import CSV_COLUMNS
 from .params import BadRequest, list_values
 
 # Not among the mapping's rows: written by the export itself (see ``exports._derive``).
-_DERIVED_PATHS = ("derivedSection.miscInfoModule.versionHolder",)
+DERIVED_PATHS = ("derivedSection.miscInfoModule.versionHolder",)
 # Parents whose suffix the registry drops when naming their children (designInfo.allocation → DesignAllocation).
 _PARENT_SUFFIXES = ("Struct", "Infos", "Info")
 
@@ -36,7 +36,7 @@ def _stem(key: str) -> str:
     return _capitalised(key[:-1] if key.endswith("s") else key)
 
 
-def _piece(parts: list[str]) -> str:
+def piece_name(parts: list[str]) -> str:
     """The registry's piece name for the node at ``parts``.
 
     Sections, modules and a module's own elements are their key capitalised;
@@ -53,7 +53,7 @@ def _piece(parts: list[str]) -> str:
 
 def _node_paths() -> list[str]:
     nodes: dict[str, None] = {}
-    for path in (*COVERED_PATHS, *_DERIVED_PATHS):
+    for path in (*COVERED_PATHS, *DERIVED_PATHS):
         parts = path.replace("[]", "").split(".")
         for end in range(1, len(parts) + 1):
             nodes[".".join(parts[:end])] = None
@@ -65,7 +65,7 @@ def _names() -> dict[str, str]:
     paths = _node_paths()
     pieces: dict[str, set[str]] = {}
     for path in paths:
-        pieces.setdefault(_piece(path.split(".")).lower(), set()).add(path)
+        pieces.setdefault(piece_name(path.split(".")).lower(), set()).add(path)
     names = {name: next(iter(found)) for name, found in pieces.items() if len(found) == 1}
     names.update({path.lower(): path for path in paths})
     return names

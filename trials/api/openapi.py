@@ -18,6 +18,7 @@ from .params import (
     MARKUP_FORMATS,
     MAX_PAGE_SIZE,
     MAX_SORT_OPTIONS,
+    METADATA_PARAMETERS,
     NCT_ID_PATTERN,
     SORT_FIELDS,
     SORT_PATTERN,
@@ -166,6 +167,46 @@ def description(server_url: str) -> dict:
                     },
                 }
             },
+            "/studies/metadata": {
+                "get": {
+                    "operationId": "studiesMetadata",
+                    "summary": "Data Model Fields",
+                    "description": "The data structure this server holds, generated from its mapping: sections, "
+                    "modules, structs and leaves with their piece names, types and enumerations. No field is "
+                    "indexed-only or historic-only here, so both flags give the same tree.",
+                    "parameters": [
+                        _query(
+                            name,
+                            "Accepted as the registry's; changes nothing here.",
+                            {"type": "boolean", "default": False},
+                        )
+                        for name in sorted(METADATA_PARAMETERS)
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldNodeList"}}},
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
+            "/studies/enums": {
+                "get": {
+                    "operationId": "enums",
+                    "summary": "Enums",
+                    "description": "Each enumeration held, the pieces of that type and its values; legacyValue is "
+                    "the label the classic API used.",
+                    "parameters": [],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EnumInfoList"}}},
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
             "/version": {
                 "get": {
                     "operationId": "version",
@@ -215,6 +256,38 @@ def description(server_url: str) -> dict:
                         "totalCount": {"type": "integer", "format": "int32"},
                     },
                 },
+                "FieldNode": {
+                    "type": "object",
+                    "required": ["name", "piece", "sourceType", "type"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string"},
+                        "piece": {"type": "string"},
+                        "sourceType": {"type": "string"},
+                        "type": {"type": "string"},
+                        "isEnum": {"type": "boolean"},
+                        "nested": {"type": "boolean"},
+                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/FieldNode"}},
+                    },
+                },
+                "FieldNodeList": {"type": "array", "items": {"$ref": "#/components/schemas/FieldNode"}},
+                "EnumInfo": {
+                    "type": "object",
+                    "required": ["pieces", "type", "values"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"type": "string"},
+                        "pieces": {"type": "array", "items": {"type": "string"}},
+                        "values": {"type": "array", "items": {"$ref": "#/components/schemas/EnumItem"}},
+                    },
+                },
+                "EnumItem": {
+                    "type": "object",
+                    "required": ["legacyValue", "value"],
+                    "additionalProperties": False,
+                    "properties": {"value": {"type": "string"}, "legacyValue": {"type": "string"}},
+                },
+                "EnumInfoList": {"type": "array", "items": {"$ref": "#/components/schemas/EnumInfo"}},
                 "Version": {
                     "type": "object",
                     "required": ["apiVersion"],

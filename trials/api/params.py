@@ -61,6 +61,7 @@ LIST_PARAMETERS = {
     "pageToken",
 }
 STUDY_PARAMETERS = {"format", "markupFormat", "fields"}
+METADATA_PARAMETERS = {"includeIndexedOnly", "includeHistoricOnly"}
 
 _SORT = re.compile(SORT_PATTERN)
 _ISSUED_TOKEN = re.compile(r"offset:([1-9][0-9]{0,7})")

@@ -6,6 +6,9 @@ app_name = "api"
 
 urlpatterns = [
     path("studies", views.studies, name="studies"),
+    # Before the study's path, which would take these names for NCT IDs.
+    path("studies/metadata", views.studies_metadata, name="metadata"),
+    path("studies/enums", views.enums, name="enums"),
     path("studies/<str:nct_id>", views.study, name="study"),
     path("studies/<str:nct_id>/related", views.related, name="related"),
     path("version", views.version, name="version"),

@@ -25,12 +25,14 @@ from ..models import Trial
 from ..related import related_trials
 from .fields import field_selection, project
 from .markup import to_legacy
+from .metadata import enum_list, field_tree
 from .openapi import description
 from .params import (
     API_VERSION,
     LIST_FORMATS,
     LIST_PARAMETERS,
     MAX_QUERY_LENGTH,
+    METADATA_PARAMETERS,
     QUERY_AREAS,
     STUDY_FORMATS,
     STUDY_PARAMETERS,
@@ -237,6 +239,27 @@ def study_response(
         response["Content-Disposition"] = f'attachment; filename="{trial.nct_id}.zip"'
         return response
     return json_response(document)
+
+
+@require_safe
+def studies_metadata(request: HttpRequest) -> HttpResponse:
+    """The data structure we hold. We keep no indexed-only or historic-only fields, so both flags give the same tree."""
+    try:
+        check_parameters(request, METADATA_PARAMETERS)
+        for name in METADATA_PARAMETERS:
+            boolean(request, name)
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(field_tree(), safe=False)
+
+
+@require_safe
+def enums(request: HttpRequest) -> HttpResponse:
+    try:
+        check_parameters(request, set())
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(enum_list(), safe=False, json_dumps_params={"ensure_ascii": False})
 
 
 @require_safe

@@ -312,3 +312,53 @@ def test_legacy_markup_is_the_text_without_markdowns_escapes(client, on_file, ct
     assert legacy["identificationModule"] == default["identificationModule"]
     page = client.get("/api/v2/studies", {"markupFormat": "legacy", "filter.ids": "NCT00090376"}).json()
     assert page["studies"][0]["protocolSection"]["eligibilityModule"]["eligibilityCriteria"] == criteria
+
+
+def _walk_nodes(nodes, parents=()):
+    for node in nodes:
+        path = (*parents, node["name"])
+        yield ".".join(path), node
+        yield from _walk_nodes(node.get("children", []), path)
+
+
+def test_metadata_describes_every_element_the_export_writes(client, on_file):
+    response = client.get("/api/v2/studies/metadata")
+    assert response.status_code == 200
+    nodes = dict(_walk_nodes(response.json()))
+    assert nodes["protocolSection.identificationModule.nctId"]["piece"] == "NCTId"
+    assert nodes["protocolSection.statusModule.overallStatus"] | {} == {
+        "name": "overallStatus",
+        "piece": "OverallStatus",
+        "sourceType": "ENUM",
+        "type": "Status",
+        "isEnum": True,
+    }
+    assert nodes["protocolSection.eligibilityModule.eligibilityCriteria"]["type"] == "markup"
+    assert nodes["protocolSection.contactsLocationsModule.locations"]["nested"] is True
+    assert all({"name", "piece", "sourceType", "type"} <= set(node) for node in nodes.values())
+    # Every piece the metadata names is one that fields takes, and selects that node.
+    study = client.get("/api/v2/studies/NCT00000410").json()
+    for path, node in nodes.items():
+        if "children" not in node and path.startswith("protocolSection.identificationModule"):
+            body = client.get("/api/v2/studies/NCT00000410", {"fields": node["piece"]})
+            assert body.status_code == 200, node["piece"]
+            assert set(body.json()) <= set(study)
+    assert client.get("/api/v2/studies/metadata", {"includeIndexedOnly": "maybe"}).status_code == 400
+
+
+def test_enums_list_each_type_its_pieces_and_values(client, db):
+    body = client.get("/api/v2/studies/enums").json()
+    types = {item["type"]: item for item in body}
+    assert types["Status"]["pieces"] == ["OverallStatus", "LastKnownStatus"]
+    assert {"value": "RECRUITING", "legacyValue": "Recruiting"} in types["Status"]["values"]
+    assert "EnrollmentType" in types["EnrollmentType"]["pieces"]
+    assert "EnrollmentType" not in types["DateType"]["pieces"]
+    assert [item["value"] for item in types["Phase"]["values"]] == [
+        "NA",
+        "EARLY_PHASE1",
+        "PHASE1",
+        "PHASE2",
+        "PHASE3",
+        "PHASE4",
+    ]
+    assert client.get("/api/v2/studies/enums", {"x": "1"}).status_code == 400
