@@ -180,7 +180,7 @@ def test_a_page_takes_a_fixed_number_of_queries(client, on_file, django_assert_m
 def test_openapi_description_and_api_page(client, db):
     spec = client.get("/api/v2/openapi.json").json()
     assert spec["openapi"] == "3.0.3"
-    assert set(spec["paths"]) == {"/studies", "/studies/{nctId}", "/version"}
+    assert set(spec["paths"]) == {"/studies", "/studies/{nctId}", "/studies/metadata", "/studies/enums", "/version"}
     names = [parameter["name"] for parameter in spec["paths"]["/studies"]["get"]["parameters"]]
     assert {"query.term", "query.cond", "query.intr", "query.locn", "filter.overallStatus", "pageToken"} <= set(names)
     page = client.get("/api/").content.decode()
