@@ -48,6 +48,8 @@ class Leaf:
     path: str
     kind: str
     enum: type[django_models.TextChoices] | None = None
+    # The trial's own column, for elements stored on the trial row.
+    column: str = ""
 
 
 def _enum_classes() -> dict[frozenset[str], list[type[django_models.TextChoices]]]:
@@ -84,7 +86,8 @@ def _child_path(child: ChildList) -> str:
 
 def _leaves() -> list[Leaf]:
     leaves = [
-        Leaf(element.path, element.kind, _enum(models.Trial, element.field, element.path)) for element in TRIAL_ELEMENTS
+        Leaf(element.path, element.kind, _enum(models.Trial, element.field, element.path), element.field)
+        for element in TRIAL_ELEMENTS
     ]
     for date in PARTIAL_DATES:
         leaves += [Leaf(f"{date.path}.date", "partial date"), Leaf(f"{date.path}.type", "text", choices.DateType)]

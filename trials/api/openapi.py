@@ -22,6 +22,7 @@ from .params import (
     NCT_ID_PATTERN,
     SORT_FIELDS,
     SORT_PATTERN,
+    STATS_TYPES,
     STUDY_FORMATS,
 )
 
@@ -207,6 +208,40 @@ def description(server_url: str) -> dict:
                     },
                 }
             },
+            "/stats/field/values": {
+                "get": {
+                    "operationId": "fieldValuesStats",
+                    "summary": "Field Values",
+                    "description": "The studies on file counted by value, for the enumerations and yes/no elements "
+                    "of the trial record; other types get a 400 saying they are not summarised here.",
+                    "parameters": [
+                        _query(
+                            "types",
+                            "ENUM or BOOLEAN, comma- or pipe-separated.",
+                            **_pipe_list({"type": "string", "enum": list(STATS_TYPES)}),
+                        ),
+                        _query(
+                            "fields",
+                            "Piece names or paths of the elements to summarise.",
+                            **_pipe_list({"type": "string", "pattern": FIELD_PATTERN}),
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/FieldValuesStats"},
+                                    }
+                                }
+                            },
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
             "/version": {
                 "get": {
                     "operationId": "version",
@@ -288,6 +323,28 @@ def description(server_url: str) -> dict:
                     "properties": {"value": {"type": "string"}, "legacyValue": {"type": "string"}},
                 },
                 "EnumInfoList": {"type": "array", "items": {"$ref": "#/components/schemas/EnumInfo"}},
+                "FieldValuesStats": {
+                    "type": "object",
+                    "required": ["field", "missingStudiesCount", "piece", "type"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"type": "string", "enum": list(STATS_TYPES)},
+                        "piece": {"type": "string"},
+                        "field": {"type": "string"},
+                        "missingStudiesCount": {"type": "integer", "format": "int32"},
+                        "uniqueValuesCount": {"type": "integer", "format": "int64"},
+                        "topValues": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["studiesCount", "value"],
+                                "properties": {"value": {"type": "string"}, "studiesCount": {"type": "integer"}},
+                            },
+                        },
+                        "trueCount": {"type": "integer", "format": "int32"},
+                        "falseCount": {"type": "integer", "format": "int32"},
+                    },
+                },
                 "Version": {
                     "type": "object",
                     "required": ["apiVersion"],

@@ -62,6 +62,9 @@ LIST_PARAMETERS = {
 }
 STUDY_PARAMETERS = {"format", "markupFormat", "fields"}
 METADATA_PARAMETERS = {"includeIndexedOnly", "includeHistoricOnly"}
+STATS_VALUES_PARAMETERS = {"types", "fields"}
+# The registry's field statistics types (``FieldStatsType``).
+STATS_TYPES = ("ENUM", "STRING", "DATE", "INTEGER", "NUMBER", "BOOLEAN")
 
 _SORT = re.compile(SORT_PATTERN)
 _ISSUED_TOKEN = re.compile(r"offset:([1-9][0-9]{0,7})")

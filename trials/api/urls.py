@@ -11,6 +11,7 @@ urlpatterns = [
     path("studies/enums", views.enums, name="enums"),
     path("studies/<str:nct_id>", views.study, name="study"),
     path("studies/<str:nct_id>/related", views.related, name="related"),
+    path("stats/field/values", views.field_values, name="field_values"),
     path("version", views.version, name="version"),
     path("openapi.json", views.openapi, name="openapi"),
 ]

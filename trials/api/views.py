@@ -34,6 +34,7 @@ from .params import (
     MAX_QUERY_LENGTH,
     METADATA_PARAMETERS,
     QUERY_AREAS,
+    STATS_VALUES_PARAMETERS,
     STUDY_FORMATS,
     STUDY_PARAMETERS,
     BadRequest,
@@ -47,6 +48,7 @@ from .params import (
     page_token,
     token_offset,
 )
+from .stats import selected_leaves, value_stats
 
 
 def _error(message: str, status: int = 400) -> HttpResponse:
@@ -260,6 +262,21 @@ def enums(request: HttpRequest) -> HttpResponse:
     except BadRequest as error:
         return _error(str(error))
     return JsonResponse(enum_list(), safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def field_values(request: HttpRequest) -> HttpResponse:
+    """``/stats/field/values``: the studies on file counted by each value of an enumeration or yes/no element."""
+    try:
+        check_parameters(request, STATS_VALUES_PARAMETERS)
+        if "fields" in request.GET and not list_values(request, "fields"):
+            raise BadRequest("fields", "must name at least one field")
+        leaves = selected_leaves(
+            list_values(request, "fields"), [name.strip() for name in list_values(request, "types")]
+        )
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(value_stats(leaves), safe=False)
 
 
 @require_safe

@@ -180,7 +180,14 @@ def test_a_page_takes_a_fixed_number_of_queries(client, on_file, django_assert_m
 def test_openapi_description_and_api_page(client, db):
     spec = client.get("/api/v2/openapi.json").json()
     assert spec["openapi"] == "3.0.3"
-    assert set(spec["paths"]) == {"/studies", "/studies/{nctId}", "/studies/metadata", "/studies/enums", "/version"}
+    assert set(spec["paths"]) == {
+        "/studies",
+        "/studies/{nctId}",
+        "/studies/metadata",
+        "/studies/enums",
+        "/stats/field/values",
+        "/version",
+    }
     names = [parameter["name"] for parameter in spec["paths"]["/studies"]["get"]["parameters"]]
     assert {"query.term", "query.cond", "query.intr", "query.locn", "filter.overallStatus", "pageToken"} <= set(names)
     page = client.get("/api/").content.decode()
@@ -362,3 +369,44 @@ def test_enums_list_each_type_its_pieces_and_values(client, db):
         "PHASE4",
     ]
     assert client.get("/api/v2/studies/enums", {"x": "1"}).status_code == 400
+
+
+def test_field_value_stats_agree_with_the_records_on_file(client, on_file, ctgov_data, seed_trial):
+    """Counted from the record files themselves, not through the database."""
+    from collections import Counter
+
+    documents = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("*.json"))]
+    studies = [document for document in documents if "protocolSection" in document]
+    statuses = Counter(study["protocolSection"]["statusModule"]["overallStatus"] for study in studies)
+    statuses[seed_trial.overall_status] += 1
+    body = client.get("/api/v2/stats/field/values", {"fields": "OverallStatus|HealthyVolunteers"}).json()
+    by_piece = {item["piece"]: item for item in body}
+    assert by_piece["OverallStatus"]["type"] == "ENUM"
+    assert {value["value"]: value["studiesCount"] for value in by_piece["OverallStatus"]["topValues"]} == dict(statuses)
+    assert by_piece["OverallStatus"]["missingStudiesCount"] == 0
+    healthy = Counter(
+        study["protocolSection"].get("eligibilityModule", {}).get("healthyVolunteers") for study in studies
+    )
+    healthy[seed_trial.healthy_volunteers] += 1
+    assert (by_piece["HealthyVolunteers"]["trueCount"], by_piece["HealthyVolunteers"]["falseCount"]) == (
+        healthy[True],
+        healthy[False],
+    )
+    everything = client.get("/api/v2/stats/field/values", {"types": "BOOLEAN"}).json()
+    assert everything and all(item["type"] == "BOOLEAN" for item in everything)
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"fields": "NoSuchPiece"}, "NoSuchPiece"),
+        ({"fields": "BriefTitle"}, "BriefTitle"),
+        ({"types": "STRING"}, "STRING"),
+        ({"types": "COLOUR"}, "COLOUR"),
+        ({"fields": ""}, "fields"),
+    ],
+)
+def test_field_value_stats_refuse_what_they_cannot_answer(client, db, params, named):
+    response = client.get("/api/v2/stats/field/values", params)
+    assert response.status_code == 400
+    assert named in response.content.decode()
