@@ -242,6 +242,33 @@ def description(server_url: str) -> dict:
                     },
                 }
             },
+            "/stats/field/sizes": {
+                "get": {
+                    "operationId": "listFieldSizesStats",
+                    "summary": "List Field Sizes",
+                    "description": "The studies on file counted by the length of each list held (conditions, "
+                    "locations, arms, interventions, outcomes, references, MeSH terms...); studies without "
+                    "the list are not counted.",
+                    "parameters": [
+                        _query(
+                            "fields",
+                            "Piece names or paths of the lists; all of them when left out.",
+                            **_pipe_list({"type": "string", "pattern": FIELD_PATTERN}),
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/ListSizes"}}
+                                }
+                            },
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
             "/version": {
                 "get": {
                     "operationId": "version",
@@ -343,6 +370,26 @@ def description(server_url: str) -> dict:
                         },
                         "trueCount": {"type": "integer", "format": "int32"},
                         "falseCount": {"type": "integer", "format": "int32"},
+                    },
+                },
+                "ListSizes": {
+                    "type": "object",
+                    "required": ["field", "piece", "uniqueSizesCount"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "field": {"type": "string"},
+                        "piece": {"type": "string"},
+                        "minSize": {"type": "integer"},
+                        "maxSize": {"type": "integer"},
+                        "uniqueSizesCount": {"type": "integer", "format": "int64"},
+                        "topSizes": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["size", "studiesCount"],
+                                "properties": {"size": {"type": "integer"}, "studiesCount": {"type": "integer"}},
+                            },
+                        },
                     },
                 },
                 "Version": {

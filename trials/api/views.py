@@ -48,7 +48,7 @@ from .params import (
     page_token,
     token_offset,
 )
-from .stats import selected_leaves, value_stats
+from .stats import list_sizes, selected_leaves, selected_lists, value_stats
 
 
 def _error(message: str, status: int = 400) -> HttpResponse:
@@ -277,6 +277,19 @@ def field_values(request: HttpRequest) -> HttpResponse:
     except BadRequest as error:
         return _error(str(error))
     return JsonResponse(value_stats(leaves), safe=False)
+
+
+@require_safe
+def field_sizes(request: HttpRequest) -> HttpResponse:
+    """``/stats/field/sizes``: the studies on file counted by the length of each of their lists."""
+    try:
+        check_parameters(request, {"fields"})
+        if "fields" in request.GET and not list_values(request, "fields"):
+            raise BadRequest("fields", "must name at least one field")
+        paths = selected_lists(list_values(request, "fields"))
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(list_sizes(paths), safe=False)
 
 
 @require_safe

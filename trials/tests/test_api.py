@@ -186,6 +186,7 @@ def test_openapi_description_and_api_page(client, db):
         "/studies/metadata",
         "/studies/enums",
         "/stats/field/values",
+        "/stats/field/sizes",
         "/version",
     }
     names = [parameter["name"] for parameter in spec["paths"]["/studies"]["get"]["parameters"]]
@@ -410,3 +411,28 @@ def test_field_value_stats_refuse_what_they_cannot_answer(client, db, params, na
     response = client.get("/api/v2/stats/field/values", params)
     assert response.status_code == 400
     assert named in response.content.decode()
+
+
+def test_list_sizes_agree_with_the_records_on_file(client, on_file, ctgov_data, seed_trial):
+    """Counted from the record files themselves, not through the database."""
+    from collections import Counter
+
+    documents = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("*.json"))]
+    studies = [document["protocolSection"] for document in documents if "protocolSection" in document]
+    seed = client.get(f"/api/v2/studies/{seed_trial.nct_id}").json()["protocolSection"]
+    expected = {
+        "Conditions": Counter(len(s.get("conditionsModule", {}).get("conditions", [])) for s in [*studies, seed]),
+        "Locations": Counter(len(s.get("contactsLocationsModule", {}).get("locations", [])) for s in [*studies, seed]),
+    }
+    body = client.get(
+        "/api/v2/stats/field/sizes", {"fields": "Conditions|protocolSection.contactsLocationsModule.locations"}
+    )
+    assert body.status_code == 200
+    for item in body.json():
+        counts = expected[item["piece"]]
+        del counts[0]  # a study without the list has no size
+        assert {size["size"]: size["studiesCount"] for size in item["topSizes"]} == dict(counts)
+        assert (item["minSize"], item["maxSize"], item["uniqueSizesCount"]) == (min(counts), max(counts), len(counts))
+    assert len(client.get("/api/v2/stats/field/sizes").json()) > 10
+    refused = client.get("/api/v2/stats/field/sizes", {"fields": "BriefTitle"})
+    assert refused.status_code == 400 and "BriefTitle" in refused.content.decode()
