@@ -9,6 +9,7 @@ page's downloads all write through here.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from collections.abc import Iterable
 
@@ -82,14 +83,15 @@ CSV_COLUMNS = (
 )
 
 
-def csv_text(trials: Iterable[Trial], header: bool = True) -> str:
-    """Trials (from ``for_detail()``) as CSV, one row each."""
+def csv_text(trials: Iterable[Trial], header: bool = True, columns: list[str] | None = None) -> str:
+    """Trials (from ``for_detail()``) as CSV, one row each; ``columns`` names some of ``CSV_COLUMNS``."""
+    chosen = [(name, value) for name, value in CSV_COLUMNS if columns is None or name in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if header:
-        writer.writerow(name for name, _ in CSV_COLUMNS)
+        writer.writerow(name for name, _ in chosen)
     for trial in trials:
-        writer.writerow(value(trial) for _, value in CSV_COLUMNS)
+        writer.writerow(value(trial) for _, value in chosen)
     return buffer.getvalue()
 
 
@@ -130,6 +132,8 @@ _TRIAL_COLUMNS: tuple[str, ...] = tuple(
         [
             *(element.field for element in TRIAL_ELEMENTS),
             *(f"{date.name}_date{part}" for date in PARTIAL_DATES for part in ("", "_precision", "_type")),
+            # The date of the version held: the registry's ``derivedSection.miscInfoModule.versionHolder``.
+            "updated_at",
         ]
     )
 )
@@ -248,7 +252,27 @@ def _study(trial: dict, conditions: list[str], children: dict[str, list[dict]], 
     # The modules' own elements are already in place (TRIAL_ELEMENTS); add their tables.
     for module, tables in results_json(results_rows).items():
         study.setdefault("resultsSection", {}).setdefault(module, {}).update(tables)
+    _derive(study, trial)
     return study
+
+
+def _derive(study: dict, trial: dict) -> None:
+    """``derivedSection`` on every study, as the registry always sends it (clients index into it).
+
+    The browse modules hold the MeSH terms on file and are empty objects
+    otherwise; ``versionHolder`` is the date of the version we hold, when
+    the record was last written here, as the registry dates its own copy.
+    """
+    derived = study.setdefault("derivedSection", {})
+    misc = derived.setdefault("miscInfoModule", {})
+    if trial["updated_at"] is not None:
+        misc["versionHolder"] = trial["updated_at"].astimezone(datetime.UTC).date().isoformat()
+    derived.setdefault("conditionBrowseModule", {})
+    derived.setdefault("interventionBrowseModule", {})
+    # The registry's order: misc first, then conditions, then interventions.
+    study["derivedSection"] = {
+        key: derived[key] for key in ("miscInfoModule", "conditionBrowseModule", "interventionBrowseModule")
+    }
 
 
 def stored_rows(trial) -> dict[str, list[dict]]:

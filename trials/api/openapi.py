@@ -12,13 +12,17 @@ from ..exports import CSV_COLUMNS
 from .params import (
     API_VERSION,
     DEFAULT_PAGE_SIZE,
+    FIELD_PATTERN,
     LIST_FORMATS,
     MARKUP_FORMAT,
+    MARKUP_FORMATS,
     MAX_PAGE_SIZE,
     MAX_SORT_OPTIONS,
+    METADATA_PARAMETERS,
     NCT_ID_PATTERN,
     SORT_FIELDS,
     SORT_PATTERN,
+    STATS_TYPES,
     STUDY_FORMATS,
 )
 
@@ -43,10 +47,22 @@ def _pipe_list(items: dict) -> dict:
 def description(server_url: str) -> dict:
     status = {"type": "string", "enum": list(choices.OverallStatus.values)}
     nct = {"type": "string", "pattern": NCT_ID_PATTERN}
+    fields = _query(
+        "fields",
+        "Comma- or pipe-separated names of what to return. For json: piece names (NCTId, BriefTitle, "
+        "IdentificationModule, LocationCity, StartDate...; any case) or dotted paths "
+        "(protocolSection.identificationModule.nctId); a branch brings all its descendants. For csv: "
+        "the download's column names (" + ", ".join(name for name, _ in CSV_COLUMNS) + "). "
+        "Unknown names get a 400 naming them.",
+        **_pipe_list({"type": "string", "pattern": FIELD_PATTERN}),
+    )
+    fields["schema"]["minItems"] = 1
     markup = _query(
         "markupFormat",
-        "Only markdown is supported.",
-        {"type": "string", "enum": [MARKUP_FORMAT], "default": MARKUP_FORMAT},
+        "Format of markup fields (descriptions, eligibility criteria, comments), json only: markdown as "
+        "the registry writes it, or legacy, the classic PRS text (the same lines without markdown's "
+        "backslash escapes).",
+        {"type": "string", "enum": list(MARKUP_FORMATS), "default": MARKUP_FORMAT},
     )
     return {
         "openapi": "3.0.3",
@@ -72,6 +88,7 @@ def description(server_url: str) -> dict:
                             {"type": "string", "enum": sorted(LIST_FORMATS), "default": "json"},
                         ),
                         markup,
+                        fields,
                         _query(
                             "query.term",
                             "Any text of the record: titles, summary, description, conditions, keywords, "
@@ -135,6 +152,7 @@ def description(server_url: str) -> dict:
                             {"type": "string", "enum": sorted(STUDY_FORMATS), "default": "json"},
                         ),
                         markup,
+                        fields,
                     ],
                     "responses": {
                         "200": {
@@ -147,6 +165,107 @@ def description(server_url: str) -> dict:
                         },
                         "400": _TEXT_ERROR,
                         "404": {"description": "Not Found", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    },
+                }
+            },
+            "/studies/metadata": {
+                "get": {
+                    "operationId": "studiesMetadata",
+                    "summary": "Data Model Fields",
+                    "description": "The data structure this server holds, generated from its mapping: sections, "
+                    "modules, structs and leaves with their piece names, types and enumerations. No field is "
+                    "indexed-only or historic-only here, so both flags give the same tree.",
+                    "parameters": [
+                        _query(
+                            name,
+                            "Accepted as the registry's; changes nothing here.",
+                            {"type": "boolean", "default": False},
+                        )
+                        for name in sorted(METADATA_PARAMETERS)
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldNodeList"}}},
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
+            "/studies/enums": {
+                "get": {
+                    "operationId": "enums",
+                    "summary": "Enums",
+                    "description": "Each enumeration held, the pieces of that type and its values; legacyValue is "
+                    "the label the classic API used.",
+                    "parameters": [],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EnumInfoList"}}},
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
+            "/stats/field/values": {
+                "get": {
+                    "operationId": "fieldValuesStats",
+                    "summary": "Field Values",
+                    "description": "The studies on file counted by value, for the enumerations and yes/no elements "
+                    "of the trial record; other types get a 400 saying they are not summarised here.",
+                    "parameters": [
+                        _query(
+                            "types",
+                            "ENUM or BOOLEAN, comma- or pipe-separated.",
+                            **_pipe_list({"type": "string", "enum": list(STATS_TYPES)}),
+                        ),
+                        _query(
+                            "fields",
+                            "Piece names or paths of the elements to summarise.",
+                            **_pipe_list({"type": "string", "pattern": FIELD_PATTERN}),
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/FieldValuesStats"},
+                                    }
+                                }
+                            },
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
+            "/stats/field/sizes": {
+                "get": {
+                    "operationId": "listFieldSizesStats",
+                    "summary": "List Field Sizes",
+                    "description": "The studies on file counted by the length of each list held (conditions, "
+                    "locations, arms, interventions, outcomes, references, MeSH terms...); studies without "
+                    "the list are not counted.",
+                    "parameters": [
+                        _query(
+                            "fields",
+                            "Piece names or paths of the lists; all of them when left out.",
+                            **_pipe_list({"type": "string", "pattern": FIELD_PATTERN}),
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/ListSizes"}}
+                                }
+                            },
+                        },
+                        "400": _TEXT_ERROR,
                     },
                 }
             },
@@ -167,16 +286,25 @@ def description(server_url: str) -> dict:
             "schemas": {
                 "Study": {
                     "type": "object",
+                    "required": ["derivedSection"],
                     "description": (
                         "A ClinicalTrials.gov API v2 study: protocolSection, resultsSection, "
-                        "documentSection, the MeSH browse modules of derivedSection and hasResults, "
-                        "for the elements TrialPortal holds."
+                        "documentSection, derivedSection and hasResults, for the elements TrialPortal holds. "
+                        "derivedSection is always present: miscInfoModule.versionHolder (the date the record "
+                        "was last written here) and the two MeSH browse modules, empty objects when no term is on file."
                     ),
                     "properties": {
                         "protocolSection": {"type": "object"},
                         "resultsSection": {"type": "object"},
                         "documentSection": {"type": "object"},
-                        "derivedSection": {"type": "object"},
+                        "derivedSection": {
+                            "type": "object",
+                            "properties": {
+                                "miscInfoModule": {"type": "object"},
+                                "conditionBrowseModule": {"type": "object"},
+                                "interventionBrowseModule": {"type": "object"},
+                            },
+                        },
                         "hasResults": {"type": "boolean"},
                     },
                 },
@@ -188,6 +316,80 @@ def description(server_url: str) -> dict:
                         "nextPageToken": {"type": "string"},
                         "studies": {"type": "array", "items": {"$ref": "#/components/schemas/Study"}},
                         "totalCount": {"type": "integer", "format": "int32"},
+                    },
+                },
+                "FieldNode": {
+                    "type": "object",
+                    "required": ["name", "piece", "sourceType", "type"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string"},
+                        "piece": {"type": "string"},
+                        "sourceType": {"type": "string"},
+                        "type": {"type": "string"},
+                        "isEnum": {"type": "boolean"},
+                        "nested": {"type": "boolean"},
+                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/FieldNode"}},
+                    },
+                },
+                "FieldNodeList": {"type": "array", "items": {"$ref": "#/components/schemas/FieldNode"}},
+                "EnumInfo": {
+                    "type": "object",
+                    "required": ["pieces", "type", "values"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"type": "string"},
+                        "pieces": {"type": "array", "items": {"type": "string"}},
+                        "values": {"type": "array", "items": {"$ref": "#/components/schemas/EnumItem"}},
+                    },
+                },
+                "EnumItem": {
+                    "type": "object",
+                    "required": ["legacyValue", "value"],
+                    "additionalProperties": False,
+                    "properties": {"value": {"type": "string"}, "legacyValue": {"type": "string"}},
+                },
+                "EnumInfoList": {"type": "array", "items": {"$ref": "#/components/schemas/EnumInfo"}},
+                "FieldValuesStats": {
+                    "type": "object",
+                    "required": ["field", "missingStudiesCount", "piece", "type"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"type": "string", "enum": list(STATS_TYPES)},
+                        "piece": {"type": "string"},
+                        "field": {"type": "string"},
+                        "missingStudiesCount": {"type": "integer", "format": "int32"},
+                        "uniqueValuesCount": {"type": "integer", "format": "int64"},
+                        "topValues": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["studiesCount", "value"],
+                                "properties": {"value": {"type": "string"}, "studiesCount": {"type": "integer"}},
+                            },
+                        },
+                        "trueCount": {"type": "integer", "format": "int32"},
+                        "falseCount": {"type": "integer", "format": "int32"},
+                    },
+                },
+                "ListSizes": {
+                    "type": "object",
+                    "required": ["field", "piece", "uniqueSizesCount"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "field": {"type": "string"},
+                        "piece": {"type": "string"},
+                        "minSize": {"type": "integer"},
+                        "maxSize": {"type": "integer"},
+                        "uniqueSizesCount": {"type": "integer", "format": "int64"},
+                        "topSizes": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["size", "studiesCount"],
+                                "properties": {"size": {"type": "integer"}, "studiesCount": {"type": "integer"}},
+                            },
+                        },
                     },
                 },
                 "Version": {

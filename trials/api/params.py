@@ -26,6 +26,7 @@ MAX_QUERY_LENGTH = 1000
 LIST_FORMATS = ("json", "csv")
 STUDY_FORMATS = ("json", "csv", "json.zip")
 MARKUP_FORMAT = "markdown"
+MARKUP_FORMATS = (MARKUP_FORMAT, "legacy")
 # The registry's spelling of an NCT ID in a path or ``filter.ids``.
 NCT_ID_PATTERN = "^[Nn][Cc][Tt]0*[1-9]\\d{0,7}$"
 # Registry sort names → our fields. Dates sort newest first, numbers smallest first.
@@ -37,10 +38,13 @@ SORT_FIELDS = {
     "CompletionDate": ("completion_date", "desc"),
     "EnrollmentCount": ("enrollment_count", "asc"),
 }
+# The spec's spelling of one ``fields`` name (``@query`` is not taken here).
+FIELD_PATTERN = r"^[a-zA-Z][a-zA-Z0-9\-. ]*$"
 SORT_PATTERN = r"^(([a-zA-Z][a-zA-Z0-9\-. ]*)|(@relevance))(:(asc|desc))?$"
 MAX_SORT_OPTIONS = 2
 LIST_PARAMETERS = {
     "format",
+    "fields",
     "markupFormat",
     "query.term",
     "query.cond",
@@ -56,7 +60,11 @@ LIST_PARAMETERS = {
     "pageSize",
     "pageToken",
 }
-STUDY_PARAMETERS = {"format", "markupFormat"}
+STUDY_PARAMETERS = {"format", "markupFormat", "fields"}
+METADATA_PARAMETERS = {"includeIndexedOnly", "includeHistoricOnly"}
+STATS_VALUES_PARAMETERS = {"types", "fields"}
+# The registry's field statistics types (``FieldStatsType``).
+STATS_TYPES = ("ENUM", "STRING", "DATE", "INTEGER", "NUMBER", "BOOLEAN")
 
 _SORT = re.compile(SORT_PATTERN)
 _ISSUED_TOKEN = re.compile(r"offset:([1-9][0-9]{0,7})")
@@ -71,9 +79,15 @@ def check_parameters(request: HttpRequest, allowed: set[str]) -> None:
     for name in request.GET:
         if name not in allowed:
             raise BadRequest(name, "unknown or unsupported parameter")
+    markup_format(request)
+
+
+def markup_format(request: HttpRequest) -> str:
+    """``markupFormat``: markdown (the default, as stored) or legacy (the classic PRS text)."""
     markup = request.GET.get("markupFormat", MARKUP_FORMAT)
-    if markup != MARKUP_FORMAT:
-        raise BadRequest("markupFormat", f"{markup!r} is not supported; use {MARKUP_FORMAT!r}")
+    if markup not in MARKUP_FORMATS:
+        raise BadRequest("markupFormat", f"{markup!r} is not supported; use one of {', '.join(MARKUP_FORMATS)}")
+    return markup
 
 
 def list_values(request: HttpRequest, name: str) -> list[str]:

@@ -6,8 +6,13 @@ app_name = "api"
 
 urlpatterns = [
     path("studies", views.studies, name="studies"),
+    # Before the study's path, which would take these names for NCT IDs.
+    path("studies/metadata", views.studies_metadata, name="metadata"),
+    path("studies/enums", views.enums, name="enums"),
     path("studies/<str:nct_id>", views.study, name="study"),
     path("studies/<str:nct_id>/related", views.related, name="related"),
+    path("stats/field/values", views.field_values, name="field_values"),
+    path("stats/field/sizes", views.field_sizes, name="field_sizes"),
     path("version", views.version, name="version"),
     path("openapi.json", views.openapi, name="openapi"),
 ]

@@ -23,25 +23,32 @@ from .. import choices, facets, search
 from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
+from .fields import field_selection, project
+from .markup import to_legacy
+from .metadata import enum_list, field_tree
 from .openapi import description
 from .params import (
     API_VERSION,
     LIST_FORMATS,
     LIST_PARAMETERS,
     MAX_QUERY_LENGTH,
+    METADATA_PARAMETERS,
     QUERY_AREAS,
+    STATS_VALUES_PARAMETERS,
     STUDY_FORMATS,
     STUDY_PARAMETERS,
     BadRequest,
     boolean,
     check_parameters,
     list_values,
+    markup_format,
     ordering,
     output_format,
     page_size,
     page_token,
     token_offset,
 )
+from .stats import list_sizes, selected_leaves, selected_lists, value_stats
 
 
 def _error(message: str, status: int = 400) -> HttpResponse:
@@ -94,6 +101,8 @@ def studies(request: HttpRequest) -> HttpResponse:
     try:
         check_parameters(request, LIST_PARAMETERS)
         output = output_format(request, LIST_FORMATS)
+        selection = field_selection(request, output)
+        legacy = markup_format(request) == "legacy"
         size = page_size(request)
         token = request.GET.get("pageToken", "")
         offset = token_offset(token) if token else 0
@@ -107,7 +116,8 @@ def studies(request: HttpRequest) -> HttpResponse:
     total = _total(request, selected) if count_total and not token else None
     if output == "csv":
         trials = Trial.objects.filter(pk__in=page).for_detail().order_by(*selected.query.order_by)
-        response = HttpResponse(csv_text(trials, header=not token), content_type="text/csv; charset=utf-8")
+        text = csv_text(trials, header=not token, columns=selection)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         if next_token:
             response["x-next-page-token"] = next_token
         if total is not None:
@@ -116,10 +126,18 @@ def studies(request: HttpRequest) -> HttpResponse:
     body: dict = {}
     if total is not None:
         body["totalCount"] = total
-    body["studies"] = export_studies(page)
+    exported = export_studies(page)
+    body["studies"] = _selected([to_legacy(study) for study in exported] if legacy else exported, selection)
     if next_token:
         body["nextPageToken"] = next_token
     return json_response(body)
+
+
+def _selected(studies: list[dict], selection: dict | None) -> list[dict]:
+    """The studies with only the ``fields`` asked for; a study holding none of them is an empty object."""
+    if selection is None:
+        return studies
+    return [project(study, selection) or {} for study in studies]
 
 
 def _total(request: HttpRequest, selected: QuerySet[Trial]) -> int:
@@ -146,13 +164,15 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         check_parameters(request, STUDY_PARAMETERS)
         output = output_format(request, STUDY_FORMATS)
+        selection = field_selection(request, output)
+        legacy = markup_format(request) == "legacy"
     except BadRequest as error:
         return _error(str(error))
     canonical = search.nct_id_from_token(nct_id)
     trial = Trial.objects.only("id", "nct_id").filter(nct_id=canonical).first() if canonical else None
     if trial is None:
         return _error(f"No study {canonical or nct_id} is on file.", status=404)
-    return study_response(trial, output)
+    return study_response(trial, output, selection, legacy)
 
 
 @require_safe
@@ -197,13 +217,22 @@ def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
-def study_response(trial: Trial, output: str = "json") -> HttpResponse:
-    """One study as JSON, CSV or a zipped JSON file; ``trial`` needs only its id and NCT ID."""
+def study_response(
+    trial: Trial, output: str = "json", selection: dict | list[str] | None = None, legacy: bool = False
+) -> HttpResponse:
+    """One study as JSON, CSV or a zipped JSON file; ``trial`` needs only its id and NCT ID.
+
+    ``selection`` is what ``fields`` asked for: CSV column names, or a tree of JSON paths.
+    ``legacy`` (``markupFormat=legacy``) applies to JSON only, as the registry says: the zipped
+    file keeps markdown.
+    """
     if output == "csv":
-        return HttpResponse(
-            csv_text(Trial.objects.filter(pk=trial.pk).for_detail()), content_type="text/csv; charset=utf-8"
-        )
-    document = export_studies([trial.pk])[0]
+        text = csv_text(Trial.objects.filter(pk=trial.pk).for_detail(), columns=selection)
+        return HttpResponse(text, content_type="text/csv; charset=utf-8")
+    exported = export_studies([trial.pk])
+    if legacy and output == "json":
+        exported = [to_legacy(exported[0])]
+    document = _selected(exported, selection)[0]
     if output == "json.zip":
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -212,6 +241,55 @@ def study_response(trial: Trial, output: str = "json") -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{trial.nct_id}.zip"'
         return response
     return json_response(document)
+
+
+@require_safe
+def studies_metadata(request: HttpRequest) -> HttpResponse:
+    """The data structure we hold. We keep no indexed-only or historic-only fields, so both flags give the same tree."""
+    try:
+        check_parameters(request, METADATA_PARAMETERS)
+        for name in METADATA_PARAMETERS:
+            boolean(request, name)
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(field_tree(), safe=False)
+
+
+@require_safe
+def enums(request: HttpRequest) -> HttpResponse:
+    try:
+        check_parameters(request, set())
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(enum_list(), safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def field_values(request: HttpRequest) -> HttpResponse:
+    """``/stats/field/values``: the studies on file counted by each value of an enumeration or yes/no element."""
+    try:
+        check_parameters(request, STATS_VALUES_PARAMETERS)
+        if "fields" in request.GET and not list_values(request, "fields"):
+            raise BadRequest("fields", "must name at least one field")
+        leaves = selected_leaves(
+            list_values(request, "fields"), [name.strip() for name in list_values(request, "types")]
+        )
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(value_stats(leaves), safe=False)
+
+
+@require_safe
+def field_sizes(request: HttpRequest) -> HttpResponse:
+    """``/stats/field/sizes``: the studies on file counted by the length of each of their lists."""
+    try:
+        check_parameters(request, {"fields"})
+        if "fields" in request.GET and not list_values(request, "fields"):
+            raise BadRequest("fields", "must name at least one field")
+        paths = selected_lists(list_values(request, "fields"))
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(list_sizes(paths), safe=False)
 
 
 @require_safe

@@ -301,3 +301,11 @@ def results_json(rows: dict[str, list[dict]]) -> dict:
 
     build(RESULT_NODES, study, None)
     return study.get("resultsSection", {})
+
+
+# (JSON path, model, element) of every results element: what ``/studies/metadata`` describes.
+RESULT_ELEMENTS: tuple[tuple[str, str, Element], ...] = tuple(
+    (f"{path}[].{element.path}", node.model, element)
+    for node, path, _ in _walk(RESULT_NODES)
+    for element in node.elements
+)

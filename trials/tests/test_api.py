@@ -145,7 +145,7 @@ def test_csv_pages_carry_headers_and_the_registrys_columns(client, on_file):
         ({"pageToken": "not-a-token"}, "pageToken"),
         ({"countTotal": "maybe"}, "countTotal"),
         ({"format": "xml"}, "format"),
-        ({"markupFormat": "legacy"}, "markupFormat"),
+        ({"markupFormat": "html"}, "markupFormat"),
         ({"sort": "Title"}, "sort"),
         ({"query.term": '"unbalanced'}, "query.term"),
     ],
@@ -180,7 +180,15 @@ def test_a_page_takes_a_fixed_number_of_queries(client, on_file, django_assert_m
 def test_openapi_description_and_api_page(client, db):
     spec = client.get("/api/v2/openapi.json").json()
     assert spec["openapi"] == "3.0.3"
-    assert set(spec["paths"]) == {"/studies", "/studies/{nctId}", "/version"}
+    assert set(spec["paths"]) == {
+        "/studies",
+        "/studies/{nctId}",
+        "/studies/metadata",
+        "/studies/enums",
+        "/stats/field/values",
+        "/stats/field/sizes",
+        "/version",
+    }
     names = [parameter["name"] for parameter in spec["paths"]["/studies"]["get"]["parameters"]]
     assert {"query.term", "query.cond", "query.intr", "query.locn", "filter.overallStatus", "pageToken"} <= set(names)
     page = client.get("/api/").content.decode()
@@ -217,3 +225,214 @@ def test_an_issued_page_token_is_taken_as_issued_and_only_so(client, on_file):
     # The same offset with base64 padding, or with other trailing bits, is not what was issued.
     for spelling in (token + "=", token[:-1] + chr(ord(token[-1]) + 1)):
         assert client.get("/api/v2/studies", {"pageSize": 3, "pageToken": spelling}).status_code == 400
+
+
+def test_every_study_has_a_derived_section(client, on_file, ctgov_data):
+    """Clients index into ``derivedSection`` unguarded: it is always there, with its three modules."""
+    original = json.loads((ctgov_data / "NCT00000410.json").read_text())
+    body = client.get("/api/v2/studies", {"pageSize": 1000}).json()
+    assert len(body["studies"]) == on_file
+    for study in body["studies"]:
+        derived = study["derivedSection"]
+        assert set(derived) == {"miscInfoModule", "conditionBrowseModule", "interventionBrowseModule"}
+        assert len(derived["miscInfoModule"]["versionHolder"]) == 10
+    study = client.get("/api/v2/studies/NCT00000410").json()
+    meshes = original["derivedSection"]["conditionBrowseModule"]["meshes"]
+    assert study["derivedSection"]["conditionBrowseModule"]["meshes"] == meshes
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ("NCTId|BriefTitle", {"identificationModule": {"nctId": "NCT00000410", "briefTitle": None}}),
+        ("protocolSection.identificationModule.nctId", {"identificationModule": {"nctId": "NCT00000410"}}),
+        (
+            "nctid,OverallStatus",
+            {"identificationModule": {"nctId": "NCT00000410"}, "statusModule": {"overallStatus": None}},
+        ),
+    ],
+)
+def test_fields_select_pieces_and_paths(client, on_file, ctgov_data, fields, expected):
+    original = json.loads((ctgov_data / "NCT00000410.json").read_text())["protocolSection"]
+    for module, elements in expected.items():
+        for key in elements:
+            elements[key] = original[module][key]
+    body = client.get("/api/v2/studies/NCT00000410", {"fields": fields}).json()
+    assert body == {"protocolSection": expected}
+
+
+def test_a_branch_in_fields_brings_its_descendants(client, on_file, ctgov_data):
+    original = json.loads((ctgov_data / "NCT00000410.json").read_text())
+    for fields in ("IdentificationModule", "protocolSection.identificationModule"):
+        body = client.get("/api/v2/studies/NCT00000410", {"fields": fields}).json()
+        assert body == {
+            "protocolSection": {"identificationModule": original["protocolSection"]["identificationModule"]}
+        }
+    sites = client.get("/api/v2/studies/NCT00000410", {"fields": "LocationCity|HasResults"}).json()
+    assert set(sites) == {"protocolSection", "hasResults"}
+    assert [site["city"] for site in sites["protocolSection"]["contactsLocationsModule"]["locations"]] == [
+        site["city"] for site in original["protocolSection"]["contactsLocationsModule"]["locations"]
+    ]
+
+
+def test_fields_on_a_page_of_studies(client, on_file):
+    body = client.get("/api/v2/studies", {"fields": "NCTId", "pageSize": 1000}).json()
+    assert len(body["studies"]) == on_file
+    assert all(list(study) == ["protocolSection"] for study in body["studies"])
+    assert all(list(study["protocolSection"]["identificationModule"]) == ["nctId"] for study in body["studies"])
+
+
+def test_fields_for_csv_are_the_downloads_column_names(client, on_file):
+    response = client.get("/api/v2/studies", {"format": "csv", "fields": "Study Status|NCT Number", "pageSize": 3})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["NCT Number", "Study Status"]
+    assert len(rows) == 4 and all(row[0].startswith("NCT") for row in rows[1:])
+    one = client.get("/api/v2/studies/NCT00000410", {"format": "csv", "fields": "Study Title"}).content.decode()
+    assert one.splitlines()[0] == "Study Title"
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "named"),
+    [
+        ("/api/v2/studies", {"fields": "NCTId|NoSuchPiece"}, "NoSuchPiece"),
+        ("/api/v2/studies/NCT00000410", {"fields": "protocolSection.nowhere"}, "protocolSection.nowhere"),
+        ("/api/v2/studies", {"fields": "NCTId", "format": "csv"}, "NCTId"),
+        ("/api/v2/studies", {"fields": ""}, "fields"),
+    ],
+)
+def test_unknown_fields_get_a_400_naming_them(client, on_file, url, params, named):
+    response = client.get(url, params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert named in response.content.decode() and "fields" in response.content.decode()
+
+
+def test_legacy_markup_is_the_text_without_markdowns_escapes(client, on_file, ctgov_data):
+    original = json.loads((ctgov_data / "NCT00090376.json").read_text())["protocolSection"]
+    markdown = original["eligibilityModule"]["eligibilityCriteria"]
+    assert "\\>" in markdown
+    default = client.get("/api/v2/studies/NCT00090376").json()["protocolSection"]
+    assert default["eligibilityModule"]["eligibilityCriteria"] == markdown
+    legacy = client.get("/api/v2/studies/NCT00090376", {"markupFormat": "legacy"}).json()["protocolSection"]
+    criteria = legacy["eligibilityModule"]["eligibilityCriteria"]
+    assert criteria == markdown.replace("\\>", ">").replace("\\<", "<").replace("\\[", "[").replace("\\]", "]")
+    assert "\\" not in criteria and "\n1. " in criteria
+    assert legacy["identificationModule"] == default["identificationModule"]
+    page = client.get("/api/v2/studies", {"markupFormat": "legacy", "filter.ids": "NCT00090376"}).json()
+    assert page["studies"][0]["protocolSection"]["eligibilityModule"]["eligibilityCriteria"] == criteria
+
+
+def _walk_nodes(nodes, parents=()):
+    for node in nodes:
+        path = (*parents, node["name"])
+        yield ".".join(path), node
+        yield from _walk_nodes(node.get("children", []), path)
+
+
+def test_metadata_describes_every_element_the_export_writes(client, on_file):
+    response = client.get("/api/v2/studies/metadata")
+    assert response.status_code == 200
+    nodes = dict(_walk_nodes(response.json()))
+    assert nodes["protocolSection.identificationModule.nctId"]["piece"] == "NCTId"
+    assert nodes["protocolSection.statusModule.overallStatus"] | {} == {
+        "name": "overallStatus",
+        "piece": "OverallStatus",
+        "sourceType": "ENUM",
+        "type": "Status",
+        "isEnum": True,
+    }
+    assert nodes["protocolSection.eligibilityModule.eligibilityCriteria"]["type"] == "markup"
+    assert nodes["protocolSection.contactsLocationsModule.locations"]["nested"] is True
+    assert all({"name", "piece", "sourceType", "type"} <= set(node) for node in nodes.values())
+    # Every piece the metadata names is one that fields takes, and selects that node.
+    study = client.get("/api/v2/studies/NCT00000410").json()
+    for path, node in nodes.items():
+        if "children" not in node and path.startswith("protocolSection.identificationModule"):
+            body = client.get("/api/v2/studies/NCT00000410", {"fields": node["piece"]})
+            assert body.status_code == 200, node["piece"]
+            assert set(body.json()) <= set(study)
+    assert client.get("/api/v2/studies/metadata", {"includeIndexedOnly": "maybe"}).status_code == 400
+
+
+def test_enums_list_each_type_its_pieces_and_values(client, db):
+    body = client.get("/api/v2/studies/enums").json()
+    types = {item["type"]: item for item in body}
+    assert types["Status"]["pieces"] == ["OverallStatus", "LastKnownStatus"]
+    assert {"value": "RECRUITING", "legacyValue": "Recruiting"} in types["Status"]["values"]
+    assert "EnrollmentType" in types["EnrollmentType"]["pieces"]
+    assert "EnrollmentType" not in types["DateType"]["pieces"]
+    assert [item["value"] for item in types["Phase"]["values"]] == [
+        "NA",
+        "EARLY_PHASE1",
+        "PHASE1",
+        "PHASE2",
+        "PHASE3",
+        "PHASE4",
+    ]
+    assert client.get("/api/v2/studies/enums", {"x": "1"}).status_code == 400
+
+
+def test_field_value_stats_agree_with_the_records_on_file(client, on_file, ctgov_data, seed_trial):
+    """Counted from the record files themselves, not through the database."""
+    from collections import Counter
+
+    documents = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("*.json"))]
+    studies = [document for document in documents if "protocolSection" in document]
+    statuses = Counter(study["protocolSection"]["statusModule"]["overallStatus"] for study in studies)
+    statuses[seed_trial.overall_status] += 1
+    body = client.get("/api/v2/stats/field/values", {"fields": "OverallStatus|HealthyVolunteers"}).json()
+    by_piece = {item["piece"]: item for item in body}
+    assert by_piece["OverallStatus"]["type"] == "ENUM"
+    assert {value["value"]: value["studiesCount"] for value in by_piece["OverallStatus"]["topValues"]} == dict(statuses)
+    assert by_piece["OverallStatus"]["missingStudiesCount"] == 0
+    healthy = Counter(
+        study["protocolSection"].get("eligibilityModule", {}).get("healthyVolunteers") for study in studies
+    )
+    healthy[seed_trial.healthy_volunteers] += 1
+    assert (by_piece["HealthyVolunteers"]["trueCount"], by_piece["HealthyVolunteers"]["falseCount"]) == (
+        healthy[True],
+        healthy[False],
+    )
+    everything = client.get("/api/v2/stats/field/values", {"types": "BOOLEAN"}).json()
+    assert everything and all(item["type"] == "BOOLEAN" for item in everything)
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"fields": "NoSuchPiece"}, "NoSuchPiece"),
+        ({"fields": "BriefTitle"}, "BriefTitle"),
+        ({"types": "STRING"}, "STRING"),
+        ({"types": "COLOUR"}, "COLOUR"),
+        ({"fields": ""}, "fields"),
+    ],
+)
+def test_field_value_stats_refuse_what_they_cannot_answer(client, db, params, named):
+    response = client.get("/api/v2/stats/field/values", params)
+    assert response.status_code == 400
+    assert named in response.content.decode()
+
+
+def test_list_sizes_agree_with_the_records_on_file(client, on_file, ctgov_data, seed_trial):
+    """Counted from the record files themselves, not through the database."""
+    from collections import Counter
+
+    documents = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("*.json"))]
+    studies = [document["protocolSection"] for document in documents if "protocolSection" in document]
+    seed = client.get(f"/api/v2/studies/{seed_trial.nct_id}").json()["protocolSection"]
+    expected = {
+        "Conditions": Counter(len(s.get("conditionsModule", {}).get("conditions", [])) for s in [*studies, seed]),
+        "Locations": Counter(len(s.get("contactsLocationsModule", {}).get("locations", [])) for s in [*studies, seed]),
+    }
+    body = client.get(
+        "/api/v2/stats/field/sizes", {"fields": "Conditions|protocolSection.contactsLocationsModule.locations"}
+    )
+    assert body.status_code == 200
+    for item in body.json():
+        counts = expected[item["piece"]]
+        del counts[0]  # a study without the list has no size
+        assert {size["size"]: size["studiesCount"] for size in item["topSizes"]} == dict(counts)
+        assert (item["minSize"], item["maxSize"], item["uniqueSizesCount"]) == (min(counts), max(counts), len(counts))
+    assert len(client.get("/api/v2/stats/field/sizes").json()) > 10
+    refused = client.get("/api/v2/stats/field/sizes", {"fields": "BriefTitle"})
+    assert refused.status_code == 400 and "BriefTitle" in refused.content.decode()

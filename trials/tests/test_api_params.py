@@ -66,10 +66,11 @@ def test_bad_sort_options_are_refused_with_their_reason(sort, message):
 
 
 def test_unknown_parameters_and_markup_are_refused():
-    with pytest.raises(BadRequest, match="^fields: unknown"):
-        params.check_parameters(request(fields="x"), params.STUDY_PARAMETERS)
-    with pytest.raises(BadRequest, match="^markupFormat: 'legacy'"):
-        params.check_parameters(request(markupFormat="legacy"), params.STUDY_PARAMETERS)
+    with pytest.raises(BadRequest, match="^geoDecay: unknown"):
+        params.check_parameters(request(geoDecay="x"), params.LIST_PARAMETERS)
+    with pytest.raises(BadRequest, match="^markupFormat: 'html'"):
+        params.check_parameters(request(markupFormat="html"), params.STUDY_PARAMETERS)
+    params.check_parameters(request(markupFormat="legacy"), params.STUDY_PARAMETERS)
     params.check_parameters(request(format="csv", markupFormat="markdown"), params.STUDY_PARAMETERS)
 
 
