@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from ..models import MeshTerm
 from .query import parse_query
-from .vocabulary import Descriptor, key, lookup, spans
+from .vocabulary import Descriptor, key, known_words, lookup, spans
 
 # A word this close to a word of the index (difflib's ratio) is read as its misspelling.
 CORRECTION_CUTOFF = 0.75
@@ -109,8 +109,8 @@ def correct(text: str, backend) -> tuple[str, list[tuple[str, str]]] | None:
 
     A word is compared with the words of the condition names on file closest
     to it (``backend.close_conditions``: trigrams on PostgreSQL, difflib on
-    SQLite); a word that names a descriptor, or one the names hold as it is
-    (or in another number), is left alone.
+    SQLite) and of the descriptors' names (drugs too); a word that names a
+    descriptor, or one these hold as it is (or in another number), is left alone.
     """
     corrections = []
     for terms in parse_query(text, strict=False):
@@ -118,10 +118,14 @@ def correct(text: str, backend) -> tuple[str, list[tuple[str, str]]] | None:
             word = term.casefold()
             if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or lookup(word):
                 continue
+            # The condition names on file first; the descriptors' names when none is close.
             words = {found for name in backend.close_conditions(word) for found in _LETTERS.findall(name.casefold())}
+            best = difflib.get_close_matches(word, sorted(words), n=1, cutoff=CORRECTION_CUTOFF)
+            if not best:
+                words = set(difflib.get_close_matches(word, known_words(), n=3, cutoff=CORRECTION_CUTOFF))
+                best = difflib.get_close_matches(word, sorted(words), n=1, cutoff=CORRECTION_CUTOFF)
             if any(key(found) == key(word) for found in words):
                 continue
-            best = difflib.get_close_matches(word, sorted(words), n=1, cutoff=CORRECTION_CUTOFF)
             if best:
                 corrections.append((term, best[0]))
     if not corrections:

@@ -34,6 +34,7 @@ MIN_KEY_LENGTH = 3
 MESH_SOURCE = "MeSH"
 
 _WORD = re.compile(r"[^\W_]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,13 @@ def _lay_rows() -> list[tuple[str, str, str]]:
 def mesh_names() -> dict[str, str]:
     """Descriptor id → preferred name, for every descriptor search knows."""
     return {ui: name for ui, name, _ in _mesh_rows()}
+
+
+@cache
+def known_words() -> tuple[str, ...]:
+    """The words of the descriptors' preferred names and of our own words, for correcting misspellings."""
+    phrases = [*mesh_names().values(), *(phrase for phrase, _, _ in _lay_rows())]
+    return tuple(sorted({word for phrase in phrases for word in _LETTERS.findall(phrase.casefold()) if len(word) > 3}))
 
 
 def lay_terms() -> list[tuple[str, Descriptor]]:

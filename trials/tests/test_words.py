@@ -96,3 +96,9 @@ def test_the_about_page_credits_mesh_and_lists_our_words(client):
     assert "NLM does not endorse this product" in html
     assert "bowel cancer" in html and "Colorectal Neoplasms (D015179)" in html
     assert reverse("trials:about_data") in client.get(reverse("trials:glossary")).content.decode()
+
+
+def test_a_misspelled_drug_is_corrected_from_the_descriptors_names(seed_trial):
+    # No condition on file is named like it: MeSH's names of drugs are the vocabulary.
+    assert search.correct("metformine", search.backend()) == ("metformin", [("metformine", "metformin")])
+    assert search.correct("exercise", search.backend()) is None
