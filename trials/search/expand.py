@@ -104,6 +104,16 @@ def read(text: str, backend, exact: bool = False) -> Reading:
     return Reading(text=text, q=combined, rank_text=f"{text} OR {names}", added=added, boost=boost)
 
 
+def _closest(word: str, words: set[str]) -> str | None:
+    """The closest of ``words``, preferring one that names a descriptor ("diabetes" over "diabetic")."""
+    scored = []
+    for candidate in sorted(words):
+        ratio = difflib.SequenceMatcher(None, word, candidate).ratio()
+        if ratio >= CORRECTION_CUTOFF:
+            scored.append((lookup(candidate) is not None, ratio, candidate))
+    return max(scored)[2] if scored else None
+
+
 def correct(text: str, backend) -> tuple[str, list[tuple[str, str]]] | None:
     """(the text with misspelled words replaced, [(word, correction)]), or None when none is.
 
@@ -118,16 +128,13 @@ def correct(text: str, backend) -> tuple[str, list[tuple[str, str]]] | None:
             word = term.casefold()
             if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or lookup(word):
                 continue
-            # The condition names on file first; the descriptors' names when none is close.
             words = {found for name in backend.close_conditions(word) for found in _LETTERS.findall(name.casefold())}
-            best = difflib.get_close_matches(word, sorted(words), n=1, cutoff=CORRECTION_CUTOFF)
-            if not best:
-                words = set(difflib.get_close_matches(word, known_words(), n=3, cutoff=CORRECTION_CUTOFF))
-                best = difflib.get_close_matches(word, sorted(words), n=1, cutoff=CORRECTION_CUTOFF)
+            words.update(difflib.get_close_matches(word, known_words(), n=3, cutoff=CORRECTION_CUTOFF))
             if any(key(found) == key(word) for found in words):
                 continue
+            best = _closest(word, words)
             if best:
-                corrections.append((term, best[0]))
+                corrections.append((term, best))
     if not corrections:
         return None
     corrected = text

@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from trials import search
 from trials.importers import import_paths
-from trials.search import vocabulary
+from trials.search import expand, vocabulary
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +103,25 @@ def test_a_misspelled_drug_is_corrected_from_the_descriptors_names(seed_trial):
     # No condition on file is named like it: MeSH's names of drugs are the vocabulary.
     assert search.correct("metformine", search.backend()) == ("metformin", [("metformine", "metformin")])
     assert search.correct("exercise", search.backend()) is None
+
+
+def test_widened_and_corrected_searches_take_fixed_queries(client, records, django_assert_max_num_queries):
+    # Widening adds no query: a descriptor is an EXISTS on the MeSH terms' index. A search that
+    # finds fewer than three trials looks up the condition names close to each word it may
+    # correct (one query a word: "heart attack" finds two, so two more than in exact words),
+    # and when a correction finds more, the page runs again for it.
+    postgres = connection.vendor == "postgresql"
+    for params, queries in (
+        ({"q": "heart attack", "exact": "1"}, 17 if postgres else 8),
+        ({"q": "heart attack"}, 19 if postgres else 10),
+        ({"q": "diabetis"}, 33 if postgres else 11),
+    ):
+        with django_assert_max_num_queries(queries):
+            response = client.get(reverse("trials:list"), params)
+        assert response.status_code == 200
+
+
+def test_a_correction_prefers_a_word_that_names_a_descriptor():
+    # "diabetics" is closer in letters, "diabetes" names Diabetes Mellitus.
+    assert expand._closest("diabetis", {"diabetic", "diabetics", "diabetes"}) == "diabetes"
+    assert expand._closest("zzyzx", {"diabetes"}) is None
