@@ -32,7 +32,9 @@ CONFIDENT_ESTIMATE = 2 * COUNT_LIMIT
 # Pages go through this many trials at most.
 PAGE_LIMIT = 10_000
 # A search that finds fewer trials than this is tried again with its misspelled words corrected.
-CORRECT_BELOW = 3
+# One: a search that found anything keeps it ("hopitaux" finds the Hôpitaux de Paris by its stem,
+# and its closest condition word would hide them).
+CORRECT_BELOW = 1
 
 
 class CappedPaginator(Paginator):
