@@ -84,6 +84,8 @@ def _exists(model, **lookups) -> Exists:
 
 class TrialFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search", max_length=500)
+    # Read by filter_text: the text as typed, without synonyms or corrections.
+    exact = django_filters.BooleanFilter(method="keep", label="Exact words only", widget=forms.CheckboxInput)
     status = django_filters.MultipleChoiceFilter(
         method="filter_status", choices=choices.OverallStatus.choices, label="Status", distinct=False
     )
@@ -136,6 +138,8 @@ class TrialFilter(django_filters.FilterSet):
         # What filters looked up (conditions named like a word), shared with the facets' filtersets.
         self.resolved = {} if resolved is None else resolved
         self.condition_matches: list[str] | None = None
+        # What the text was read as (search.Reading): the words it added, for the page to show.
+        self.reading: search.Reading | None = None
         # PostgreSQL matches filters on the trial's facet tokens (fields.TokenListField): always
         # those that would join its sites, conditions, interventions or sponsors; its own columns
         # too when there is a text, so that text and filters meet in one GIN scan. Without a
@@ -159,7 +163,13 @@ class TrialFilter(django_filters.FilterSet):
         )
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return search.backend().matching(queryset, value) if value.strip() else queryset
+        if not value.strip():
+            return queryset
+        self.reading = search.read(value, search.backend(), exact=bool(self.form.cleaned_data.get("exact")))
+        return queryset.filter(self.reading.q)
+
+    def keep(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset
 
     def _codes_q(self, prefix: str, field_name: str, value: list[str]) -> Q:
         """``field_name`` is one of ``value``: on the tokens ``prefix:CODE`` where there are some."""
@@ -304,7 +314,8 @@ class TrialFilter(django_filters.FilterSet):
         if value in (None, "", "relevance"):
             if text and self.skip != "q":
                 # The list page pages through the same RANK_CANDIDATES (``listing``).
-                return search.backend().ranked(queryset, text, search.RANK_CANDIDATES)
+                wanted, boost = (self.reading.rank_text, self.reading.boost) if self.reading else (text, None)
+                return search.backend().ranked(queryset, wanted, search.RANK_CANDIDATES, boost)
             value = "updated"
         field = {"updated": "last_update_posted_date", "start": "start_date", "enrollment": "enrollment_count"}[value]
         return queryset.order_by(F(field).desc(nulls_last=True), "nct_id")

@@ -31,6 +31,10 @@ COUNT_LIMIT = 2_000
 CONFIDENT_ESTIMATE = 2 * COUNT_LIMIT
 # Pages go through this many trials at most.
 PAGE_LIMIT = 10_000
+# A search that finds fewer trials than this is tried again with its misspelled words corrected.
+# One: a search that found anything keeps it ("hopitaux" finds the Hôpitaux de Paris by its stem,
+# and its closest condition word would hide them).
+CORRECT_BELOW = 1
 
 
 class CappedPaginator(Paginator):
@@ -199,6 +203,20 @@ class Results:
     close_conditions: list[str] = field(default_factory=list)
     export_trials: list[Trial] = field(default_factory=list)
     query_string: str = ""
+    # What the text was read as (the words added), and the words corrected: "search instead for" the original.
+    reading: search.Reading | None = None
+    corrected_from: str = ""
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def exact_query_string(self) -> str:
+        """This search in exact words (the original text, when words were corrected)."""
+        pairs = [(key, value) for key, value in _pairs(self.query_string) if key not in ("q", "exact")]
+        return urlencode([("q", self.corrected_from or self.text), *pairs, ("exact", "1")])
+
+    @property
+    def expanded_query_string(self) -> str:
+        return urlencode([(key, value) for key, value in _pairs(self.query_string) if key != "exact"])
 
     @property
     def status_groups(self):
@@ -230,13 +248,19 @@ class Results:
         ]
 
 
+def _pairs(query_string: str) -> list[tuple[str, str]]:
+    return [(key, value) for key, values in QueryDict(query_string).lists() for value in values]
+
+
 def _without(data: QueryDict, name: str, value: str | None = None) -> str:
     kept = [(key, item) for key, item in data.lists() for item in item if key != "page"]
     kept = [(key, item) for key, item in kept if not (key == name and (value is None or item == value))]
     return urlencode(kept)
 
 
-def search_trials(data: QueryDict, page_number: str | None, export: bool = False, limit: int = 0) -> Results:
+def search_trials(
+    data: QueryDict, page_number: str | None, export: bool = False, limit: int = 0, correct: bool = True
+) -> Results:
     filterset = TrialFilter(data, queryset=Trial.objects.all(), resolved={})
     results = Results(filterset=filterset, text=data.get("q", "").strip())
     results.query_string = _without(data, "page")
@@ -248,6 +272,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         ]
         return results
     queryset = filterset.qs
+    results.reading = filterset.reading
     if export:
         wanted = limit or EXPORT_LIMIT
         ids = list(queryset.values_list("pk", flat=True)[:wanted])
@@ -281,7 +306,8 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
     results.page_limit = paginator.page_limit
     trials = list(page.object_list)
     if results.text and trials:
-        results.snippets = search.backend().headlines([trial.pk for trial in trials], results.text)
+        wanted = results.reading.rank_text if results.reading else results.text
+        results.snippets = search.backend().headlines([trial.pk for trial in trials], wanted)
     page.object_list = list_rows(trials, results.snippets)
     results.page = page
 
@@ -289,6 +315,10 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
         results.status_counts, results.phase_counts = _facets(data, filterset.resolved)
     if filterset.condition_matches is not None:
         results.close_conditions = filterset.condition_matches
+    if correct and results.text and results.count < CORRECT_BELOW and not filterset.form.cleaned_data.get("exact"):
+        corrected = _corrected(data, results, page_number)
+        if corrected:
+            return corrected
     if not results.count:
         results.suggestions = _loosen(data)
         if results.text:
@@ -302,6 +332,22 @@ def search_trials(data: QueryDict, page_number: str | None, export: bool = False
                 {name for word in words[:3] for name in search.backend().close_conditions(word)}
             )[: search.CLOSE_MATCHES]
     return results
+
+
+def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Results | None:
+    """The same search with its misspelled words corrected, when that finds more trials."""
+    found = search.correct(results.text, search.backend())
+    if not found:
+        return None
+    text, corrections = found
+    changed = data.copy()
+    changed["q"] = text
+    other = search_trials(changed, page_number, correct=False)
+    if other.errors or other.count <= results.count:
+        return None
+    other.corrected_from = results.text
+    other.corrections = corrections
+    return other
 
 
 def _set_count(results: Results, paginator: CappedPaginator) -> None:
@@ -374,7 +420,7 @@ def _loosen(data: QueryDict) -> list[tuple[str, str]]:
     labels = {name: field.label for name, field in TrialFilter.base_filters.items()}
     suggestions = []
     for name, values in data.lists():
-        if name in ("page", "sort") or name not in labels:
+        if name in ("page", "sort", "exact") or name not in labels:
             continue
         for value in values:
             if value.strip():

@@ -28,6 +28,7 @@ urlpatterns = [
     path("trials/export.json", views.trial_export, {"output": "json"}, name="export_json"),
     path("api/", views.api_page, name="api"),
     path("glossary/", views.glossary_page, name="glossary"),
+    path("about/data/", views.about_data, name="about_data"),
     path("trials/<nct:nct_id>.json", views.trial_json, name="json"),
     path("trials/<nct:nct_id>/", views.trial_summary, name="detail"),
     path("trials/<nct:nct_id>/design/", views.trial_design, name="design"),

@@ -139,5 +139,11 @@ def glossary_page(request: HttpRequest) -> HttpResponse:
     return render(request, "trials/glossary.html", {"sections": glossary.sections()})
 
 
+def about_data(request: HttpRequest) -> HttpResponse:
+    """Where the records and the search vocabulary come from, with MeSH's attribution."""
+    context = {"lay_terms": search.vocabulary.lay_terms(), "mesh_descriptors": len(search.vocabulary.mesh_names())}
+    return render(request, "trials/about_data.html", context)
+
+
 def api_page(request: HttpRequest) -> HttpResponse:
     return render(request, "trials/api.html", {"base_url": request.build_absolute_uri("/api/v2")})

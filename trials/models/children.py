@@ -198,6 +198,8 @@ class MeshTerm(TrialChild):
 
     class Meta(TrialChild.Meta):
         verbose_name = "MeSH term"
+        # Search matches a phrase that names a descriptor by its id (search/expand.py).
+        indexes = [models.Index(fields=["mesh_id", "trial"], name="trials_mesh_id_trial")]
 
     def __str__(self) -> str:
         return self.term

@@ -9,7 +9,9 @@ The rest of the package, by job: ``query.py`` (the query grammar, NCT IDs,
 the size caps; no database), ``areas.py`` (term matching by area, the API's
 ``query.*`` parameters), ``index.py`` (what the vector and the facet tokens
 are made of, and the SQL that writes them on import and after an edit),
-``highlight.py`` (snippets with the matched words marked). The names other
+``highlight.py`` (snippets with the matched words marked), ``vocabulary.py``
+(MeSH descriptors and our everyday words) and ``expand.py`` (a text widened by
+the descriptors its phrases name, and misspelled words corrected). The names other
 rooms use are re-exported here: ``from trials import search; search.X``.
 """
 
@@ -18,8 +20,10 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import QuerySet
 
+from . import vocabulary
 from .areas import AREAS, count_condition_area, match
 from .base import CLOSE_MATCHES, RANK_CANDIDATES, Backend
+from .expand import Added, Reading, correct, read
 from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
 from .index import (
     DESCRIPTION_LIMIT,
@@ -37,6 +41,10 @@ from .query import QuerySyntaxError, check_size, nct_id_from_token, only_nct_ids
 from .simple import SimpleBackend
 
 __all__ = [
+    "Added",
+    "Reading",
+    "correct",
+    "read",
     "AREAS",
     "CLOSE_MATCHES",
     "DESCRIPTION_LIMIT",
@@ -64,6 +72,7 @@ __all__ = [
     "parse_query",
     "search_documents",
     "trial_documents",
+    "vocabulary",
     "wanted_terms",
 ]
 

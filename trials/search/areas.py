@@ -86,9 +86,14 @@ AREAS: dict[str, Callable[[str, bool], Q]] = {
 
 def match(queryset: QuerySet, text: str, area: str = "term", strict: bool = True, *, tokens: bool = False) -> QuerySet:
     """Trials of ``queryset`` matching ``text`` in ``area`` (see ``AREAS``)."""
+    return queryset.filter(match_q(text, area, strict, tokens=tokens))
+
+
+def match_q(text: str, area: str = "term", strict: bool = True, *, tokens: bool = False) -> Q:
+    """What ``match`` asks of a trial, as a ``Q`` (everything for a text without terms)."""
     alternatives = parse_query(text, strict)
     if not alternatives:
-        return queryset
+        return Q()
     builder = AREAS[area]
     combined = Q()
     for terms in alternatives:
@@ -96,7 +101,7 @@ def match(queryset: QuerySet, text: str, area: str = "term", strict: bool = True
         for term, negated in terms:
             group &= ~builder(term, tokens) if negated else builder(term, tokens)
         combined |= group
-    return queryset.filter(combined)
+    return combined
 
 
 def count_condition_area(text: str) -> int | None:

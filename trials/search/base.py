@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 # How many close condition names a misspelled word suggests, at most.
 CLOSE_MATCHES = 5
@@ -22,11 +22,17 @@ class Backend(Protocol):
     # Whether filters may match facet tokens (fields.TokenListField).
     has_facet_tokens: bool
 
+    def text_q(self, text: str) -> Q:
+        """What ``matching`` asks of a trial, as a ``Q`` that combines with others."""
+
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         """The trials of ``queryset`` that ``text`` finds, leniently read."""
 
-    def ranked(self, matches: QuerySet, text: str, candidates: int) -> QuerySet:
-        """``matches`` best first (the first ``candidates`` of them where ranking is bounded)."""
+    def ranked(self, matches: QuerySet, text: str, candidates: int, boost: Q | None = None) -> QuerySet:
+        """``matches`` best first (the first ``candidates`` of them where ranking is bounded).
+
+        ``boost``: the trials that come before any that match only by text.
+        """
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
         """A snippet per trial id, as HTML, with the matched words in ``<mark>``."""

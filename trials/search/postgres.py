@@ -9,7 +9,7 @@ trigram matching for misspelled conditions.
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db.models import F, QuerySet, Value
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
 
 from ..models import Condition, Trial
@@ -26,10 +26,13 @@ class PostgresBackend:
     def query(self, text: str) -> SearchQuery:
         return SearchQuery(text, search_type="websearch", config=self.config)
 
-    def matching(self, queryset: QuerySet, text: str) -> QuerySet:
-        return queryset.filter(search_vector=self.query(text))
+    def text_q(self, text: str) -> Q:
+        return Q(search_vector=self.query(text))
 
-    def ranked(self, matches: QuerySet, text: str, candidates: int) -> QuerySet:
+    def matching(self, queryset: QuerySet, text: str) -> QuerySet:
+        return queryset.filter(self.text_q(text))
+
+    def ranked(self, matches: QuerySet, text: str, candidates: int, boost: Q | None = None) -> QuerySet:
         """The best of the first ``candidates`` matches, best first.
 
         Ranking reads every candidate's whole vector, so it is bounded: a rare
@@ -38,12 +41,12 @@ class PostgresBackend:
         """
         query = self.query(text)
         first = matches.order_by().values("pk")[:candidates]
-        # Cover density rewards terms found together; normalization 32 scales into 0..1.
-        return (
-            Trial.objects.filter(pk__in=first)
-            .annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=32))
-            .order_by(F("rank").desc(), *Trial._meta.ordering)
-        )
+        # Cover density rewards terms found together; normalization 32 scales into 0..1,
+        # so a trial filed under the descriptor the text names (``boost``, worth 1) comes first.
+        rank = SearchRank(F("search_vector"), query, cover_density=True, normalization=32)
+        if boost is not None:
+            rank = rank + Case(When(boost, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+        return Trial.objects.filter(pk__in=first).annotate(rank=rank).order_by(F("rank").desc(), *Trial._meta.ordering)
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
         if not trial_ids:

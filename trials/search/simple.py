@@ -13,7 +13,7 @@ import re
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from ..models import Condition, Trial
-from .areas import condition_area, match
+from .areas import condition_area, match, match_q
 from .base import CLOSE_MATCHES
 from .highlight import highlight, snippet
 from .query import wanted_terms
@@ -24,18 +24,23 @@ class SimpleBackend:
 
     has_facet_tokens = False
 
+    def text_q(self, text: str) -> Q:
+        return match_q(text, "term", strict=False)
+
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         return match(queryset, text, "term", strict=False)
 
-    def ranked(self, matches: QuerySet, text: str, candidates: int) -> QuerySet:
+    def ranked(self, matches: QuerySet, text: str, candidates: int, boost: Q | None = None) -> QuerySet:
         # Every match is scored (``candidates`` bounds only PostgreSQL's reading of vectors);
         # equal ranks in the trials' own order: most recently updated first.
-        return self._scored(matches, text).order_by(F("rank").desc(), *Trial._meta.ordering)
+        return self._scored(matches, text, boost).order_by(F("rank").desc(), *Trial._meta.ordering)
 
-    def _scored(self, matched: QuerySet, text: str) -> QuerySet:
+    def _scored(self, matched: QuerySet, text: str, boost: Q | None = None) -> QuerySet:
         terms = wanted_terms(text)
         if not terms:
             return matched.annotate(rank=Value(0.0))
+        # A trial filed under the descriptor the text names outranks any that only write the words.
+        filed = Case(When(boost, then=100), default=0, output_field=IntegerField()) if boost is not None else 0
         # Rank: a term in the title counts most, then conditions, then anything else.
         score = sum(
             (
@@ -48,7 +53,7 @@ class SimpleBackend:
             )
             for term in terms
         )
-        return matched.annotate(rank=score)
+        return matched.annotate(rank=score + filed)
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
         terms = wanted_terms(text)

@@ -44,8 +44,13 @@ HOSTILE = st.one_of(
 LIST_PARAMETERS = [
     "q", "status", "phase", "study_type", "allocation", "condition", "intervention", "sponsor", "sponsor_class",
     "country", "city", "age", "sex", "healthy_volunteers", "has_results", "start_from", "start_to",
-    "completion_from", "completion_to", "updated_since", "sort", "page",
+    "completion_from", "completion_to", "updated_since", "sort", "page", "exact",
 ]  # fmt: skip
+# Words that widen a search or get corrected, for hostile texts to surround.
+EVERYDAY_WORDS = st.sampled_from(
+    ["heart attack", "Heart Attacks", "bowel cancer", "alzheimer's", "alzheimers", "diabetis", "flu", "-flu",
+     '"heart attack"', "OR", "NOT", "lung", "cancer", "ſtroke", "ALZHEIMERS'S", "'s"]
+)  # fmt: skip
 API_PARAMETERS = [
     "query.term", "query.cond", "query.intr", "query.locn", "query.spons", "filter.overallStatus", "filter.ids",
     "sort", "countTotal", "pageSize", "pageToken", "format", "markupFormat", "fields",
@@ -69,6 +74,16 @@ def assert_safe(response, values):
 def test_the_search_page_survives_any_parameters(client, seed_trial, params):
     for url in ("/trials/", "/trials/export.json"):
         assert_safe(client.get(url, [*params]), [value for _, value in params])
+
+
+@FUZZ
+@given(words=st.lists(st.one_of(EVERYDAY_WORDS, HOSTILE), min_size=1, max_size=8), exact=st.sampled_from(["", "1"]))
+def test_widened_and_corrected_searches_survive_anything(client, seed_trial, words, exact):
+    text = " ".join(words)
+    response = client.get("/trials/", {"q": text, "exact": exact})
+    assert_safe(response, words)
+    # Past the size caps a search is refused with its reason, never half run.
+    assert response.status_code in (200, 400)
 
 
 @FUZZ

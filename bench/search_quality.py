@@ -1,0 +1,119 @@
+"""How well do everyday words find their trials? Recall@20 and precision@10 on a judged set of real records.
+
+    .venv/bin/python bench/search_quality.py                         (scratch SQLite database)
+    DATABASE_URL=postgres://... .venv/bin/python bench/search_quality.py
+
+Loads the shared ClinicalTrials.gov records (``../shared/data/ctgov/v2``, or
+RECORDS_DIR) into the database when it does not hold them already, then runs
+each query of ``bench/data/search_judgments.tsv`` through the list page's
+search twice: in exact words (``exact=1``: the words as typed, as search read
+them before synonyms and corrections) and as a patient's search. A record is
+relevant when its own MeSH terms (conditions or interventions, or their
+ancestors) name one of the query's descriptors, read from the JSON files and
+not from the database. Recall@20 is the share of the relevant trials (at most
+20) among the first 20 results; precision@10 the share of relevant trials
+among the (up to) ten first results, 0 when there are none.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/trialportal_search_quality.sqlite3")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialportal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.http import QueryDict  # noqa: E402
+
+from trials import listing  # noqa: E402
+from trials.importers import import_paths  # noqa: E402
+from trials.models import Trial  # noqa: E402
+
+RECORDS = Path(os.environ.get("RECORDS_DIR", ROOT.parent / "shared" / "data" / "ctgov" / "v2"))
+JUDGMENTS = ROOT / "bench" / "data" / "search_judgments.tsv"
+RECALL_AT = 20
+PRECISION_AT = 10
+
+
+def load_registry() -> None:
+    call_command("migrate", verbosity=0)
+    expected = {path.stem for path in RECORDS.glob("NCT*.json")}
+    if set(Trial.objects.values_list("nct_id", flat=True)) != expected:
+        Trial.objects.all().delete()
+        report = import_paths([RECORDS])
+        assert report.ok, report.failures
+
+
+def descriptors_by_record() -> dict[str, set[str]]:
+    """NCT ID → every MeSH id its record's derivedSection names (terms and ancestors)."""
+    found = {}
+    for path in RECORDS.glob("NCT*.json"):
+        derived = json.loads(path.read_text()).get("derivedSection", {})
+        found[path.stem] = {
+            mesh["id"]
+            for module in ("conditionBrowseModule", "interventionBrowseModule")
+            for part in ("meshes", "ancestors")
+            for mesh in derived.get(module, {}).get(part, [])
+        }
+    return found
+
+
+def read_judgments() -> list[tuple[str, str, set[str]]]:
+    lines = [line for line in JUDGMENTS.read_text().splitlines() if line and not line.startswith("#")]
+    rows = list(csv.DictReader(lines, delimiter="\t"))
+    return [(row["kind"], row["query"], set(row["descriptors"].split(","))) for row in rows]
+
+
+def first_results(query: str, exact: bool) -> list[str]:
+    params = {"q": query, **({"exact": "1"} if exact else {})}
+    data = QueryDict(mutable=True)
+    data.update(params)
+    results = listing.search_trials(data, page_number=None)
+    rows = results.page.object_list if results.page is not None else []
+    return [row.trial.nct_id for row in rows][:RECALL_AT]
+
+
+def main() -> None:
+    load_registry()
+    records = descriptors_by_record()
+    scores: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    print(f"{connection.vendor}, {Trial.objects.count()} trials")
+    header = f"{'R@20 before':>11} {'after':>6}  {'P@10 before':>11} {'after':>6}"
+    print(f"{'kind':<11} {'query':<22} {'relevant':>8}  {header}")
+    for kind, query, wanted in read_judgments():
+        relevant = {nct_id for nct_id, ids in records.items() if ids & wanted}
+        line = []
+        for label, exact in (("before", True), ("after", False)):
+            shown = first_results(query, exact)
+            recall = len(set(shown) & relevant) / min(len(relevant), RECALL_AT) if relevant else 0.0
+            top = shown[:PRECISION_AT]
+            precision = len(set(top) & relevant) / len(top) if top else 0.0
+            scores[kind, label].append((recall, precision))
+            line.append((recall, precision))
+        (r0, p0), (r1, p1) = line
+        print(f"{kind:<11} {query:<22} {len(relevant):>8}  {r0:>11.2f} {r1:>6.2f}  {p0:>11.2f} {p1:>6.2f}")
+    print()
+    for kind in sorted({kind for kind, _ in scores}):
+        parts = []
+        for label in ("before", "after"):
+            pairs = scores[kind, label]
+            recall = sum(r for r, _ in pairs) / len(pairs)
+            precision = sum(p for _, p in pairs) / len(pairs)
+            parts.append(f"{label}: recall@20 {recall:.2f}, precision@10 {precision:.2f}")
+        print(f"{kind} ({len(scores[kind, 'after'])} queries): " + "; ".join(parts))
+
+
+if __name__ == "__main__":
+    main()

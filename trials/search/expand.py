@@ -1,0 +1,143 @@
+"""A search text as patients type it: phrases that name a MeSH descriptor, and misspelled words.
+
+``read`` finds the phrases of a text that name a descriptor (``vocabulary``)
+and widens each to the trials the registry filed under that descriptor (its
+MeSH terms, the assigned ones and their ancestors, by id) or that write its
+preferred name; what was added is kept, for the page to show. ``correct``
+replaces a word that is not in the index's vocabulary by the closest one.
+Both are skipped for a search asked for in exact words.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
+
+from ..models import MeshTerm
+from .query import parse_query
+from .vocabulary import Descriptor, key, known_words, lookup, spans
+
+# A word this close to a word of the index (difflib's ratio) is read as its misspelling.
+CORRECTION_CUTOFF = 0.75
+# Words shorter than this are not corrected: too many real words lie one letter away.
+CORRECTION_MIN_LENGTH = 4
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Added:
+    """A phrase of the search and the descriptor it was widened to."""
+
+    phrase: str
+    descriptor: Descriptor
+
+    @property
+    def name(self) -> str:
+        return natural_name(self.descriptor.name)
+
+
+@dataclass
+class Reading:
+    text: str
+    q: Q
+    # What ranking and snippets look for: the text, or the preferred names beside it.
+    rank_text: str
+    added: list[Added] = field(default_factory=list)
+    exact: bool = False
+    # Trials filed under a descriptor the text names: ranked above those that only write the words.
+    boost: Q | None = None
+
+
+def natural_name(name: str) -> str:
+    """MeSH's inverted names as written in text: "Lupus Erythematosus, Systemic" → "Systemic Lupus Erythematosus"."""
+    head, comma, tail = name.partition(", ")
+    return f"{tail} {head}" if comma and ", " not in tail else name
+
+
+def _as_text(terms: list[tuple[str, bool]]) -> str:
+    return " ".join(("-" if negated else "") + (f'"{term}"' if " " in term else term) for term, negated in terms)
+
+
+def _descriptor_q(ui: str) -> Q:
+    return Q(Exists(MeshTerm.objects.filter(trial=OuterRef("pk"), mesh_id=ui)))
+
+
+def read(text: str, backend, exact: bool = False) -> Reading:
+    """What ``text`` asks for on ``backend``, widened by the descriptors its phrases name unless ``exact``."""
+    plain = Reading(text=text, q=backend.text_q(text), rank_text=text, exact=exact)
+    if exact:
+        return plain
+    combined = Q()
+    added: list[Added] = []
+    for terms in parse_query(text, strict=False):
+        covered: set[int] = set()
+        group = Q()
+        # Phrases run between excluded terms: "-flu" excludes the word only.
+        start = 0
+        while start < len(terms):
+            end = start
+            while end < len(terms) and not terms[end][1]:
+                end += 1
+            for first, last, descriptor in spans([term for term, _ in terms[start:end]]):
+                phrase_terms = terms[start + first : start + last]
+                covered.update(range(start + first, start + last))
+                added.append(Added(" ".join(term for term, _ in phrase_terms), descriptor))
+                group &= (
+                    backend.text_q(_as_text(phrase_terms))
+                    | _descriptor_q(descriptor.ui)
+                    | backend.text_q(f'"{natural_name(descriptor.name)}"')
+                )
+            start = end + 1
+        rest = [term for position, term in enumerate(terms) if position not in covered]
+        if rest:
+            group &= backend.text_q(_as_text(rest))
+        combined |= group
+    if not added:
+        return plain
+    names = " OR ".join(f'"{natural_name(item.descriptor.name)}"' for item in added)
+    boost = Q()
+    for item in added:
+        boost |= _descriptor_q(item.descriptor.ui)
+    return Reading(text=text, q=combined, rank_text=f"{text} OR {names}", added=added, boost=boost)
+
+
+def _closest(word: str, words: set[str]) -> str | None:
+    """The closest of ``words``, preferring one that names a descriptor ("diabetes" over "diabetic")."""
+    scored = []
+    for candidate in sorted(words):
+        ratio = difflib.SequenceMatcher(None, word, candidate).ratio()
+        if ratio >= CORRECTION_CUTOFF:
+            scored.append((lookup(candidate) is not None, ratio, candidate))
+    return max(scored)[2] if scored else None
+
+
+def correct(text: str, backend) -> tuple[str, list[tuple[str, str]]] | None:
+    """(the text with misspelled words replaced, [(word, correction)]), or None when none is.
+
+    A word is compared with the words of the condition names on file closest
+    to it (``backend.close_conditions``: trigrams on PostgreSQL, difflib on
+    SQLite) and of the descriptors' names (drugs too); a word that names a
+    descriptor, or one these hold as it is (or in another number), is left alone.
+    """
+    corrections = []
+    for terms in parse_query(text, strict=False):
+        for term, negated in terms:
+            word = term.casefold()
+            if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or lookup(word):
+                continue
+            words = {found for name in backend.close_conditions(word) for found in _LETTERS.findall(name.casefold())}
+            words.update(difflib.get_close_matches(word, known_words(), n=3, cutoff=CORRECTION_CUTOFF))
+            if any(key(found) == key(word) for found in words):
+                continue
+            best = _closest(word, words)
+            if best:
+                corrections.append((term, best))
+    if not corrections:
+        return None
+    corrected = text
+    for term, replacement in corrections:
+        corrected = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", replacement, corrected, count=1)
+    return corrected, corrections

@@ -1,0 +1,126 @@
+"""Search by everyday words, MeSH synonyms and misspellings, on both backends."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from trials import search
+from trials.importers import import_paths
+from trials.search import expand, vocabulary
+
+pytestmark = pytest.mark.django_db
+
+WORDS = Path(__file__).parent / "data" / "words"
+
+
+@pytest.fixture
+def records():
+    report = import_paths([WORDS])
+    assert report.ok, report.failures
+
+
+def found(client, **params):
+    response = client.get(reverse("trials:list"), params)
+    html = response.content.decode()
+    return response, html, re.findall(r'<span class="nct">(NCT\d{8})</span>', html)
+
+
+def test_a_phrase_finds_its_descriptor_by_entry_term_case_and_number():
+    assert vocabulary.lookup("Heart Attacks").ui == "D009203"
+    assert vocabulary.lookup("heart attack").name == "Myocardial Infarction"
+    assert vocabulary.lookup("bowel cancer").ui == "D015179"
+    assert vocabulary.lookup("alzheimers") == vocabulary.lookup("Alzheimer's") == vocabulary.lookup("alzheimer")
+    assert vocabulary.lookup("women") is None
+    # Longest phrase first: "lung cancer", then "aspirin"; "in" names nothing.
+    spans = vocabulary.spans(["lung", "cancer", "in", "aspirin"])
+    assert [(start, end, found.ui) for start, end, found in spans] == [(0, 2, "D008175"), (3, 4, "D001241")]
+
+
+def test_our_own_words_each_name_a_known_descriptor_and_a_source():
+    for phrase, descriptor in vocabulary.lay_terms():
+        assert descriptor.ui in vocabulary.mesh_names(), phrase
+        assert descriptor.source.strip() and not descriptor.from_mesh
+
+
+def test_heart_attack_finds_the_myocardial_infarction_trial_by_its_mesh_terms(client, records):
+    response, html, trials = found(client, q="heart attack")
+    assert response.status_code == 200
+    # Both are filed under the descriptor (the registry lists "Heart Attack" among its 64 conditions).
+    assert set(trials) == {"NCT00711542", "NCT03840928"}
+    assert "Myocardial Infarction" in html and "D009203" in html
+    # Exact words: only the registry that writes the words.
+    _, html, trials = found(client, q="heart attack", exact="1")
+    assert trials == ["NCT03840928"]
+    assert "Exact words only: no synonyms" in html
+
+
+def test_everyday_words_mesh_lacks_find_their_trials(client, records):
+    assert found(client, q="bowel cancer")[2][0] == "NCT06252142"
+    assert found(client, q="alzheimers")[2][0] == "NCT04855630"
+    assert "NCT06252142" not in found(client, q="bowel cancer", exact="1")[2]
+
+
+def test_an_excluded_phrase_is_not_widened(client, records):
+    backend = search.backend()
+    assert [item.phrase for item in search.read("coronary heart attack", backend).added] == ["heart attack"]
+    assert search.read('coronary -"heart attack"', backend).added == []
+    assert search.read("heart attack", backend, exact=True).added == []
+    assert "NCT00711542" in found(client, q="coronary heart attack")[2]
+
+
+def test_a_misspelled_word_is_corrected_and_the_original_offered(client, records):
+    response, html, trials = found(client, q="diabetis")
+    assert response.status_code == 200
+    assert "NCT06784375" in trials
+    assert "Showing results for <strong>diabetes</strong>" in html
+    assert "search instead for" in html and "exact=1" in html
+    _, html, trials = found(client, q="diabetis", exact="1")
+    assert trials == [] and "Showing results for" not in html
+
+
+def test_correct_leaves_known_words_alone(records):
+    backend = search.backend()
+    assert search.correct("diabetis", backend) == ("diabetes", [("diabetis", "diabetes")])
+    assert search.correct("diabetes", backend) is None
+    assert search.correct("-diabetis", backend) is None
+
+
+def test_the_about_page_credits_mesh_and_lists_our_words(client):
+    response = client.get(reverse("trials:about_data"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "NLM does not endorse this product" in html
+    assert "bowel cancer" in html and "Colorectal Neoplasms (D015179)" in html
+    assert reverse("trials:about_data") in client.get(reverse("trials:glossary")).content.decode()
+
+
+def test_a_misspelled_drug_is_corrected_from_the_descriptors_names(seed_trial):
+    # No condition on file is named like it: MeSH's names of drugs are the vocabulary.
+    assert search.correct("metformine", search.backend()) == ("metformin", [("metformine", "metformin")])
+    assert search.correct("exercise", search.backend()) is None
+
+
+def test_widened_and_corrected_searches_take_fixed_queries(client, records, django_assert_max_num_queries):
+    # Widening adds no query: a descriptor is an EXISTS on the MeSH terms' index. A search that
+    # finds nothing looks up the condition names close to each word it may correct (one query
+    # a word) and, when a correction finds more, the page runs again for it.
+    postgres = connection.vendor == "postgresql"
+    for params, queries in (
+        ({"q": "heart attack", "exact": "1"}, 17 if postgres else 8),
+        ({"q": "heart attack"}, 17 if postgres else 8),
+        ({"q": "diabetis"}, 33 if postgres else 11),
+    ):
+        with django_assert_max_num_queries(queries):
+            response = client.get(reverse("trials:list"), params)
+        assert response.status_code == 200
+
+
+def test_a_correction_prefers_a_word_that_names_a_descriptor():
+    # "diabetics" is closer in letters, "diabetes" names Diabetes Mellitus.
+    assert expand._closest("diabetis", {"diabetic", "diabetics", "diabetes"}) == "diabetes"
+    assert expand._closest("zzyzx", {"diabetes"}) is None
