@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trials', '0014_covering_sort_index'),
+        ('trials', '0016_agency_class_labels'),
     ]
 
     operations = [
