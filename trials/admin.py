@@ -434,6 +434,7 @@ class TrialAdmin(admin.ModelAdmin):
                     ("allocation", "intervention_model", "primary_purpose"),
                     ("masking", "who_masked"),
                     ("observational_model", "time_perspective"),
+                    "other_intervention_names",
                 ]
             },
         ),

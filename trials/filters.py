@@ -256,7 +256,9 @@ class TrialFilter(django_filters.FilterSet):
         if intervention_type:
             return queryset.filter(_exists(Intervention, type=intervention_type))
         return queryset.filter(
-            _exists(Intervention, name__icontains=value) | Q(_exists(Intervention, other_names__icontains=value))
+            _exists(Intervention, name__icontains=value)
+            | Q(_exists(Intervention, other_names__icontains=value))
+            | Q(other_intervention_names__icontains=value)
         )
 
     def filter_sponsor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -102,6 +102,8 @@ def _unlabel(line: str) -> str:
 class PageParser:
     def __init__(self, text: str):
         self.text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+        # What the page says that was kept but is worth a look; the import reports them.
+        self.warnings: list[str] = []
 
     def parse(self) -> TrialRecord:
         header, sections = self._split()
@@ -326,10 +328,10 @@ class PageParser:
             description = lines[index + 1] if index + 1 < len(lines) else ""
             record.interventions.append(InterventionRecord(name=name, type=intervention_type, description=description))
 
-    @staticmethod
-    def _other_names(record: TrialRecord, lines: list[str]) -> None:
+    def _other_names(self, record: TrialRecord, lines: list[str]) -> None:
         by_name = {intervention.name.casefold(): intervention for intervention in record.interventions}
         current = record.interventions[0] if len(record.interventions) == 1 else None
+        unattributed: list[str] = []
         for line in lines:
             match = _LABELLED.match(line)
             if match and match.group(1).strip().casefold() in by_name:
@@ -340,9 +342,17 @@ class PageParser:
             elif current is not None:
                 current.other_names.append(line)
             else:
-                raise DocumentError(
-                    "Other Intervention Names", f"cannot tell which intervention {line!r} is another name for"
-                )
+                unattributed.append(line)
+        if unattributed:
+            # A flat list beside several interventions says nothing of which
+            # name is whose: the names stay with the trial rather than the
+            # trial being refused over a guess it would have to make.
+            record.fields["other_intervention_names"] = unattributed
+            self.warnings.append(
+                f"section 'Other Intervention Names': {len(unattributed)} name"
+                f"{'s' if len(unattributed) > 1 else ''} the page does not attribute to one intervention, "
+                f"kept with the trial: {', '.join(unattributed)}"
+            )
 
     def _study_groups(self, record: TrialRecord, lines: list[str]) -> None:
         known = {}

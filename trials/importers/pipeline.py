@@ -44,7 +44,8 @@ BATCH_BYTES = 16 * 2**20
 class ImportReport:
     counts: Counter = field(default_factory=Counter)
     failures: list[ImportFailure] = field(default_factory=list)
-    # Imported, but worth a look: a file named for another trial than the one it holds.
+    # Imported, but worth a look: a file named for another trial than the one it holds,
+    # a page's other intervention names that it does not attribute.
     warnings: list[ImportFailure] = field(default_factory=list)
     skipped: int = 0
     # NCT IDs of the trials created or updated: their related lists need redoing.
@@ -265,6 +266,7 @@ def import_documents(
         try:
             for read, prepared in _prepared_documents(documents, workers):
                 report.failures += read.failures
+                report.warnings += read.warnings
                 if read.file != current_file:
                     current_file, seen = read.file, set()
                 named = named_nct_id(read.source)

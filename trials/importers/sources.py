@@ -27,7 +27,7 @@ from django.conf import settings
 
 from ..ctgov import StudyError, study_to_record
 from ..ctgov.records import TrialRecord
-from .page import DocumentError, looks_like_page, parse_page
+from .page import DocumentError, PageParser, looks_like_page
 
 SEED_DOCUMENT = Path(__file__).resolve().parent.parent / "seed" / "NCT04133233.txt"
 # In a directory, only these are documents; a file named outright is always read.
@@ -56,6 +56,8 @@ class Read:
     source: str
     records: list[TrialRecord] = field(default_factory=list)
     failures: list[ImportFailure] = field(default_factory=list)
+    # Imported, but worth a look (a page's other names that name no one intervention).
+    warnings: list[ImportFailure] = field(default_factory=list)
     # The input file it came from (a ZIP archive for its members), and its size.
     file: str = ""
     size: int = 0
@@ -82,10 +84,14 @@ def read_document(text: str | bytes, source: str = "") -> Read:
                 read.failures.append(ImportFailure(source, nct_id, str(error)))
         return read
     if looks_like_page(stripped):
+        parser = PageParser(text)
         try:
-            read.records.append(parse_page(text))
+            record = parser.parse()
         except DocumentError as error:
             read.failures.append(ImportFailure(source, "", f"section {error.section!r}: {error.message}"))
+            return read
+        read.records.append(record)
+        read.warnings += [ImportFailure(source, record.nct_id, warning) for warning in parser.warnings]
         return read
     raise UnknownFormat("neither a trial page nor ClinicalTrials.gov JSON")
 

@@ -232,7 +232,10 @@ class _Built:
             identifiers=[item.identifier for item in record.identifiers],
             conditions=self.conditions,
             keywords=list(fields.get("keywords") or []),
-            interventions=[name for item in record.interventions for name in (item.name, *item.other_names)],
+            interventions=[
+                *(name for item in record.interventions for name in (item.name, *item.other_names)),
+                *fields.get("other_intervention_names", []),
+            ],
             brief_summary=fields.get("brief_summary", ""),
             sponsors=[item.name for item in record.sponsors],
             detailed_description=fields.get("detailed_description", ""),

@@ -218,6 +218,14 @@ class Trial(models.Model):
         default=list, blank=True, validators=[validate_string_list], help_text="conditionsModule.keywords"
     )
 
+    # armsInterventionsModule
+    other_intervention_names = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text="Other intervention names a trial page lists without saying which intervention they name.",
+    )
+
     # designModule
     study_type = models.CharField(max_length=16, choices=choices.StudyType.choices)
     phases = CodeListField(choices=choices.Phase.choices, help_text="designModule.phases")

@@ -88,7 +88,10 @@ def trial_documents(trial: Trial) -> tuple[str, str, str, str]:
         identifiers=[identifier.identifier for identifier in trial.identifiers.all()],
         conditions=trial.condition_names,
         keywords=list(trial.keywords),
-        interventions=[name for item in trial.interventions.all() for name in (item.name, *item.other_names)],
+        interventions=[
+            *(name for item in trial.interventions.all() for name in (item.name, *item.other_names)),
+            *trial.other_intervention_names,
+        ],
         brief_summary=trial.brief_summary,
         sponsors=[sponsor.name for sponsor in trial.sponsors.all()],
         detailed_description=trial.detailed_description,

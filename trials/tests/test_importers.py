@@ -2,6 +2,7 @@ import datetime
 import io
 import json
 import pathlib
+import re
 import threading
 import tracemalloc
 import zipfile
@@ -10,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.urls import reverse
 
 from trials.importers import import_paths, sources
 from trials.importers.page import DocumentError, parse_page
@@ -236,9 +238,14 @@ def test_import_command_reports_failures_and_exits_non_zero(test_data, capsys):
         call_command("import_trials", str(test_data))
     captured = capsys.readouterr()
     assert "malformed_status.txt" in captured.err
-    assert "3 created" in captured.out
+    assert "4 created" in captured.out
     # The good documents of the batch landed.
-    assert set(Trial.objects.values_list("nct_id", flat=True)) == {"NCT90000001", "NCT90000002", "NCT90000003"}
+    assert set(Trial.objects.values_list("nct_id", flat=True)) == {
+        "NCT90000001",
+        "NCT90000002",
+        "NCT90000003",
+        "NCT01515527",
+    }
 
 
 def test_seed_command_is_idempotent(capsys):
@@ -479,6 +486,42 @@ def test_a_file_named_for_another_study_imports_with_a_warning(ctgov_data, tmp_p
         captured.err
     )
     assert list(Trial.objects.values_list("nct_id", flat=True)) == ["NCT00007696"]
+
+
+UNATTRIBUTED = ["Leustatin", "2-CdA", "Ara-C", "Cytosar DepoCyt", "Cytosine Arabinosine Hydrochloride", "Dacogen"]
+
+
+def test_other_names_a_page_does_not_attribute_stay_with_the_trial_and_are_reported(test_data, capsys):
+    page = test_data / "NCT01515527.txt"
+    call_command("import_trials", str(page))
+    captured = capsys.readouterr()
+    assert "1 created" in captured.out and "1 warning" in captured.out
+    assert (
+        f"Warning: {page} (NCT01515527): section 'Other Intervention Names': 6 names the page does not attribute "
+        "to one intervention, kept with the trial: Leustatin, 2-CdA, Ara-C" in captured.err
+    )
+    trial = Trial.objects.get(nct_id="NCT01515527")
+    assert trial.other_intervention_names == UNATTRIBUTED
+    assert [(i.name, i.other_names) for i in trial.interventions.all()] == [
+        ("Cladribine", []),
+        ("Cytarabine", []),
+        ("Decitabine", []),
+    ]
+
+
+def test_a_page_that_attributes_its_other_names_keeps_none_unattributed(test_data):
+    report = import_paths([test_data / "NCT90000002.txt"])
+    assert report.ok and not report.warnings
+    assert Trial.objects.get(nct_id="NCT90000002").other_intervention_names == []
+
+
+def test_unattributed_other_names_are_shown_searched_and_filtered(client, test_data):
+    import_paths([test_data / "NCT01515527.txt", test_data / "NCT90000002.txt"])
+    design = client.get(reverse("trials:design", args=["NCT01515527"])).content.decode()
+    assert "Other names</strong> (the record does not say which intervention each names): Leustatin, 2-CdA" in design
+    for params in ({"q": "Dacogen"}, {"intervention": "Cytosar"}):
+        listing = client.get(reverse("trials:list"), params).content.decode()
+        assert re.findall(r'<span class="nct">(NCT\d{8})</span>', listing) == ["NCT01515527"], params
 
 
 def test_the_next_import_computes_the_related_lists_a_killed_one_never_reached(ctgov_data, tmp_path, monkeypatch):
