@@ -174,7 +174,7 @@ def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> li
                 interventions=given,
                 ages=ages,
                 sex=_LABELS["sex"].get(trial.sex) or "All",
-                sites=str(sites.get(trial.pk, 0)),
+                sites=f"{sites.get(trial.pk, 0):,}",
                 sponsor=sponsors.get(trial.pk, ""),
                 snippet=(snippets or {}).get(trial.pk, ""),
             )

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from trials.importers import import_paths
@@ -144,6 +145,20 @@ def test_the_home_page_has_a_search_box_and_the_trials_on_file(client, seed_tria
     assert 'type="search"' in html
     assert "Low Dose IL-2 Therapy" in html
     assert "1 trial on file" in html
+
+
+def test_the_home_page_writes_its_counts_with_thousands_separators(rf):
+    html = render_to_string(
+        "trials/home.html", {"trial_count": 2010, "recruiting_count": 1148, "recent_trials": []}, request=rf.get("/")
+    )
+    assert "2,010 trials on file, 1,148 open to new participants." in html
+    assert "See all 2,010 trials" in html
+
+
+def test_the_list_writes_a_trials_site_count_with_thousands_separators(client, ctgov_data):
+    import_paths([ctgov_data / "NCT04267848.json"])
+    html = client.get(reverse("trials:list")).content.decode()
+    assert "<dt>Locations</dt><dd>1,148</dd>" in html
 
 
 @pytest.mark.parametrize("tab", TABS)
