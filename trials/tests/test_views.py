@@ -196,7 +196,7 @@ def test_a_list_row_shows_what_a_reader_scans_for(client, ctgov_data):
     assert f"<dd>{', '.join(names[:4])} and {len(names) - 4} more</dd>" in row
     assert "<dt>Conditions</dt><dd>Lung Non-Small Cell Carcinoma, Lung Non-Small Cell Squamous" in row
     assert "<dt>Ages</dt><dd>18 Years and older</dd>" in row and "<dt>Sex</dt><dd>All</dd>" in row
-    assert "<dt>Locations</dt><dd>1148</dd>" in row
+    assert "<dt>Locations</dt><dd>1,148</dd>" in row
     assert "<dt>Sponsor</dt><dd>National Cancer Institute (NCI)</dd>" in row
     other = html[html.index("NCT02945449") :]
     assert "<dt>Ages</dt><dd>25 Years to 70 Years</dd>" in other and "<dt>Sex</dt><dd>Male</dd>" in other
