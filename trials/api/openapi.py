@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import choices
 from ..exports import CSV_COLUMNS
+from ..search.areas import SEARCH_AREAS
 from .params import (
     API_VERSION,
     DEFAULT_PAGE_SIZE,
@@ -89,15 +90,15 @@ def description(server_url: str) -> dict:
                         ),
                         markup,
                         fields,
-                        _query(
-                            "query.term",
-                            "Any text of the record: titles, summary, description, conditions, keywords, "
-                            "interventions, sponsors, NCT and other IDs.",
+                        *(
+                            _query(
+                                area.param,
+                                f"{area.ui_label} ({area.name}): "
+                                + ", ".join(piece for part in area.parts for piece in part.pieces)
+                                + ". See /studies/search-areas.",
+                            )
+                            for area in SEARCH_AREAS
                         ),
-                        _query("query.cond", "Conditions and keywords."),
-                        _query("query.intr", "Intervention names, other names and descriptions."),
-                        _query("query.locn", "Site facility, city, state, postal code or country."),
-                        _query("query.spons", "Lead sponsor and collaborators."),
                         _query("filter.overallStatus", "Comma- or pipe-separated statuses.", **_pipe_list(status)),
                         _query("postFilter.overallStatus", "Same as filter.overallStatus.", **_pipe_list(status)),
                         _query("filter.ids", "Comma- or pipe-separated NCT IDs.", **_pipe_list(nct)),
@@ -208,6 +209,25 @@ def description(server_url: str) -> dict:
                     },
                 }
             },
+            "/studies/search-areas": {
+                "get": {
+                    "operationId": "searchAreas",
+                    "summary": "Search Areas",
+                    "description": "Each query.* parameter: the registry's area name, the pieces it searches and "
+                    "their weight. Only query.term is ranked (on PostgreSQL, by its full-text weights); the other "
+                    "areas match case-insensitive substrings, so their parts weigh the same.",
+                    "parameters": [],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/SearchDocumentList"}}
+                            },
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
             "/stats/field/values": {
                 "get": {
                     "operationId": "fieldValuesStats",
@@ -284,6 +304,39 @@ def description(server_url: str) -> dict:
         },
         "components": {
             "schemas": {
+                "SearchDocumentList": {"type": "array", "items": {"$ref": "#/components/schemas/SearchDocument"}},
+                "SearchDocument": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["areas", "name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "areas": {"type": "array", "items": {"$ref": "#/components/schemas/SearchArea"}},
+                    },
+                },
+                "SearchArea": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["name", "parts"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "param": {"type": "string"},
+                        "parts": {"type": "array", "items": {"$ref": "#/components/schemas/SearchPart"}},
+                        "uiLabel": {"type": "string"},
+                    },
+                },
+                "SearchPart": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["isEnum", "isSynonyms", "pieces", "type", "weight"],
+                    "properties": {
+                        "isEnum": {"type": "boolean"},
+                        "isSynonyms": {"type": "boolean"},
+                        "pieces": {"type": "array", "items": {"type": "string"}},
+                        "type": {"type": "string"},
+                        "weight": {"type": "number", "format": "float"},
+                    },
+                },
                 "Study": {
                     "type": "object",
                     "required": ["derivedSection"],

@@ -16,12 +16,14 @@ import re
 from django.db.models import F, OrderBy
 from django.http import HttpRequest
 
+from ..search.areas import SEARCH_AREAS
+
 API_VERSION = "2.0.5"
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 10_000_000
 # The text areas of ``query.*``, and the most a query of one may hold.
-QUERY_AREAS = ("term", "cond", "intr", "locn", "spons")
+QUERY_AREAS = tuple(area.key for area in SEARCH_AREAS)
 MAX_QUERY_LENGTH = 1000
 LIST_FORMATS = ("json", "csv")
 STUDY_FORMATS = ("json", "csv", "json.zip")
@@ -46,11 +48,7 @@ LIST_PARAMETERS = {
     "format",
     "fields",
     "markupFormat",
-    "query.term",
-    "query.cond",
-    "query.intr",
-    "query.locn",
-    "query.spons",
+    *(area.param for area in SEARCH_AREAS),
     "filter.overallStatus",
     "postFilter.overallStatus",
     "filter.ids",

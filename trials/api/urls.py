@@ -9,6 +9,7 @@ urlpatterns = [
     # Before the study's path, which would take these names for NCT IDs.
     path("studies/metadata", views.studies_metadata, name="metadata"),
     path("studies/enums", views.enums, name="enums"),
+    path("studies/search-areas", views.search_areas, name="search_areas"),
     path("studies/<str:nct_id>", views.study, name="study"),
     path("studies/<str:nct_id>/related", views.related, name="related"),
     path("stats/field/values", views.field_values, name="field_values"),

@@ -23,6 +23,7 @@ from .. import choices, facets, search
 from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
+from ..search.areas import search_documents_list
 from .fields import field_selection, project
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
@@ -262,6 +263,16 @@ def enums(request: HttpRequest) -> HttpResponse:
     except BadRequest as error:
         return _error(str(error))
     return JsonResponse(enum_list(), safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def search_areas(request: HttpRequest) -> HttpResponse:
+    """``/studies/search-areas``: what each ``query.*`` searches, from the declaration that matches it."""
+    try:
+        check_parameters(request, set())
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(search_documents_list(), safe=False)
 
 
 @require_safe

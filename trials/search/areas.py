@@ -1,7 +1,10 @@
 """Term matching by area: the API's ``query.term``, ``query.cond``, ``query.intr``, ...
 
-Each area turns one term into a ``Q`` over the trial and its children
-(``AREAS``); ``match`` combines a query's terms and alternatives with them.
+Each area is declared once (``SEARCH_AREAS``): its parameter, the registry's
+area name and its parts, the pieces each part searches, with their weight.
+The same declaration turns one term into a ``Q`` over the trial and its
+children (``AREAS``) and is what ``/studies/search-areas`` describes;
+``match`` combines a query's terms and alternatives with them.
 The simple backend's search is the ``term`` area; on PostgreSQL the API's
 ``term`` goes to full-text search instead (``search.match_area``).
 
@@ -11,14 +14,22 @@ condition is then matched on its tokens rather than through a join.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 
 from .. import facets
-from ..models import Condition, Identifier, Intervention, Site, Sponsor, TrialCondition
+from ..models import Condition, Identifier, Intervention, OutcomeMeasure, Site, Sponsor, Trial, TrialCondition
 from .index import MAX_TOKENS
 from .query import nct_id_from_token, parse_query
+
+
+def _any(alternatives: Iterable[Q]) -> Q:
+    return functools.reduce(operator.or_, alternatives)
 
 
 def _exists(model, **lookup) -> Exists:
@@ -36,52 +47,157 @@ def condition_area(term: str, tokens: bool = False) -> Q:
     return Q(_exists(TrialCondition, condition__in=matching))
 
 
-def intervention_area(term: str, tokens: bool = False) -> Q:
-    return (
-        Q(_exists(Intervention, name__icontains=term))
-        | Q(_exists(Intervention, other_names__icontains=term))
-        | Q(_exists(Intervention, description__icontains=term))
-    )
+@dataclass(frozen=True)
+class Part:
+    """Registry pieces an area searches, and the lookups on our tables that search them.
+
+    ``lookups`` are ``field__lookup`` names on ``model`` (the trial when it is
+    the trial, else a child table, matched through ``Exists``), each taking
+    the term; ``where`` narrows the child rows (the lead sponsor among the
+    sponsors). ``weight`` is how much a match here counts towards relevance.
+    """
+
+    pieces: tuple[str, ...]
+    lookups: tuple[str, ...]
+    model: type[Model] = Trial
+    where: dict[str, Any] = field(default_factory=dict)
+    weight: float = 1.0
+
+    def q(self, term: str) -> Q:
+        if self.model is Trial:
+            return _any(Q(**{lookup: term}) for lookup in self.lookups)
+        return _any(Q(_exists(self.model, **self.where, **{lookup: term})) for lookup in self.lookups)
+
+    def describe(self) -> dict[str, Any]:
+        """The part as the registry's ``SearchPart``."""
+        return {
+            "isEnum": False,
+            "isSynonyms": False,
+            "pieces": list(self.pieces),
+            "type": "text",
+            "weight": self.weight,
+        }
 
 
-def location_area(term: str, tokens: bool = False) -> Q:
-    return (
-        Q(_exists(Site, city__icontains=term))
-        | Q(_exists(Site, state__icontains=term))
-        | Q(_exists(Site, country__icontains=term))
-        | Q(_exists(Site, facility__icontains=term))
-        | Q(_exists(Site, zip__iexact=term))
-    )
+@dataclass(frozen=True)
+class Area:
+    """One ``query.*`` parameter: the registry's ``SearchArea``, and how its term is matched.
+
+    ``build`` is set where matching needs more than the parts' lookups (the
+    conditions' index and facet tokens, an NCT ID's canonical spelling); the
+    parts then say what it searches.
+    """
+
+    key: str
+    name: str
+    ui_label: str
+    parts: tuple[Part, ...]
+    build: Callable[[str, bool], Q] | None = None
+
+    @property
+    def param(self) -> str:
+        return f"query.{self.key}"
+
+    def q(self, term: str, tokens: bool = False) -> Q:
+        if self.build is not None:
+            return self.build(term, tokens)
+        return _any(part.q(term) for part in self.parts)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "param": self.param,
+            "parts": [part.describe() for part in self.parts],
+            "uiLabel": self.ui_label,
+        }
 
 
-def sponsor_area(term: str, tokens: bool = False) -> Q:
-    return Q(_exists(Sponsor, name__icontains=term))
+TITLES = Part(
+    ("BriefTitle", "OfficialTitle", "Acronym"),
+    ("brief_title__icontains", "official_title__icontains", "acronym__icontains"),
+)
+SUMMARY = Part(("BriefSummary",), ("brief_summary__icontains",))
+DESCRIPTION = Part(("DetailedDescription",), ("detailed_description__icontains",))
+CONDITIONS = Part(("Condition",), ("condition__name__icontains",), TrialCondition)
+KEYWORDS = Part(("Keyword",), ("keywords__icontains",))
+INTERVENTIONS = Part(
+    ("InterventionName", "InterventionOtherName", "InterventionDescription"),
+    ("name__icontains", "other_names__icontains", "description__icontains"),
+    Intervention,
+)
+SPONSORS = Part(("LeadSponsorName", "CollaboratorName"), ("name__icontains",), Sponsor)
+LEAD_SPONSOR = Part(("LeadSponsorName",), ("name__icontains",), Sponsor, {"is_lead": True})
+LOCATIONS = Part(
+    ("LocationCity", "LocationState", "LocationCountry", "LocationFacility", "LocationZip"),
+    ("city__icontains", "state__icontains", "country__icontains", "facility__icontains", "zip__iexact"),
+    Site,
+)
+OTHER_IDS = Part(("OrgStudyId", "SecondaryId"), ("identifier__iexact",), Identifier)
+OUTCOMES = Part(
+    (
+        "PrimaryOutcomeMeasure",
+        "PrimaryOutcomeDescription",
+        "SecondaryOutcomeMeasure",
+        "SecondaryOutcomeDescription",
+        "OtherOutcomeMeasure",
+        "OtherOutcomeDescription",
+    ),
+    ("measure__icontains", "description__icontains"),
+    OutcomeMeasure,
+)
+ELIGIBILITY = Part(("EligibilityCriteria",), ("eligibility_criteria__icontains",))
 
 
-def basic_area(term: str, tokens: bool = False) -> Q:
-    canonical = nct_id_from_token(term)
-    if canonical:
-        return Q(nct_id=canonical)
-    return (
-        Q(brief_title__icontains=term)
-        | Q(official_title__icontains=term)
-        | Q(acronym__icontains=term)
-        | Q(brief_summary__icontains=term)
-        | Q(detailed_description__icontains=term)
-        | condition_area(term, tokens)
-        | intervention_area(term)
-        | sponsor_area(term)
-        | Q(_exists(Identifier, identifier__iexact=term))
-    )
+def _nct_id_or(parts: tuple[Part, ...]) -> Callable[[str, bool], Q]:
+    # An NCT ID in any spelling finds its trial and nothing else.
+    def build(term: str, tokens: bool = False) -> Q:
+        canonical = nct_id_from_token(term)
+        if canonical:
+            return Q(nct_id=canonical)
+        # The conditions through their index and tokens, as ``query.cond`` matches them.
+        return _any(
+            condition_area(term, tokens) if part.pieces == CONDITIONS.pieces else part.q(term) for part in parts
+        )
+
+    return build
 
 
-AREAS: dict[str, Callable[[str, bool], Q]] = {
-    "term": basic_area,
-    "cond": condition_area,
-    "intr": intervention_area,
-    "locn": location_area,
-    "spons": sponsor_area,
-}
+# ``query.term`` is ranked on PostgreSQL by its full-text vector's weights
+# (ts_rank's 1.0, 0.4, 0.2, 0.1 for A to D, see ``index.search_documents``);
+# the other areas are matched, not ranked, so every part weighs the same.
+_BASIC_PARTS = (
+    replace(TITLES, weight=1.0),
+    replace(OTHER_IDS, weight=1.0),
+    replace(CONDITIONS, weight=0.4),
+    replace(INTERVENTIONS, weight=0.4),
+    replace(SUMMARY, weight=0.2),
+    replace(SPONSORS, weight=0.2),
+    replace(DESCRIPTION, weight=0.1),
+)
+_ID_PARTS = (Part(("NCTId",), ("nct_id__iexact",)), OTHER_IDS)
+# What someone looking for a trial to join would type: the illness, the
+# treatment, the place, the words of the title, summary and criteria.
+_PATIENT_PARTS = (TITLES, CONDITIONS, KEYWORDS, INTERVENTIONS, SUMMARY, LOCATIONS, ELIGIBILITY)
+
+SEARCH_AREAS: tuple[Area, ...] = (
+    Area("term", "BasicSearch", "Other terms", _BASIC_PARTS, _nct_id_or(_BASIC_PARTS)),
+    Area("cond", "ConditionSearch", "Condition or disease", (CONDITIONS,), condition_area),
+    Area("intr", "InterventionSearch", "Intervention / treatment", (INTERVENTIONS,)),
+    Area("locn", "LocationSearch", "Location terms", (LOCATIONS,)),
+    Area("spons", "SponsorSearch", "Sponsor / collaborator", (SPONSORS,)),
+    Area("titles", "TitleSearch", "Title / acronym", (TITLES,)),
+    Area("outc", "OutcomeSearch", "Outcome measure", (OUTCOMES,)),
+    Area("lead", "LeadSponsorName", "Lead sponsor", (LEAD_SPONSOR,)),
+    Area("id", "IdSearch", "Study IDs", _ID_PARTS),
+    Area("patient", "PatientSearch", "Patient terms", _PATIENT_PARTS),
+)
+
+AREAS: dict[str, Callable[[str, bool], Q]] = {area.key: area.q for area in SEARCH_AREAS}
+
+
+def search_documents_list() -> list[dict[str, Any]]:
+    """The registry's ``SearchDocumentList``: our one document, the study, and its areas."""
+    return [{"name": "Study", "areas": [area.describe() for area in SEARCH_AREAS]}]
 
 
 def match(queryset: QuerySet, text: str, area: str = "term", strict: bool = True, *, tokens: bool = False) -> QuerySet:

@@ -185,6 +185,7 @@ def test_openapi_description_and_api_page(client, db):
         "/studies/{nctId}",
         "/studies/metadata",
         "/studies/enums",
+        "/studies/search-areas",
         "/stats/field/values",
         "/stats/field/sizes",
         "/version",

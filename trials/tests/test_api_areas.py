@@ -1,0 +1,202 @@
+"""/api/v2 search areas: query.titles, query.outc, query.lead, query.id, query.patient and /studies/search-areas.
+
+Each area's answer is checked against the record files, read here without
+the importer or the search code.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trials.importers import import_paths
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def records(ctgov_data) -> dict[str, dict]:
+    report = import_paths([ctgov_data])
+    assert report.ok
+    studies = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("NCT*.json"))]
+    return {study["protocolSection"]["identificationModule"]["nctId"]: study["protocolSection"] for study in studies}
+
+
+def found(client, **params) -> set[str]:
+    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", **params})
+    assert response.status_code == 200, response.content
+    return {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
+
+
+def titles(protocol: dict) -> list[str]:
+    module = protocol["identificationModule"]
+    return [module.get("briefTitle", ""), module.get("officialTitle", ""), module.get("acronym", "")]
+
+
+def outcomes(protocol: dict) -> list[str]:
+    module = protocol.get("outcomesModule", {})
+    return [
+        text
+        for kind in ("primaryOutcomes", "secondaryOutcomes", "otherOutcomes")
+        for outcome in module.get(kind, [])
+        for text in (outcome.get("measure", ""), outcome.get("description", ""))
+    ]
+
+
+def lead_sponsor(protocol: dict) -> list[str]:
+    return [protocol.get("sponsorCollaboratorsModule", {}).get("leadSponsor", {}).get("name", "")]
+
+
+def containing(records: dict[str, dict], texts, term: str) -> set[str]:
+    return {
+        nct_id for nct_id, protocol in records.items() if any(term.lower() in text.lower() for text in texts(protocol))
+    }
+
+
+@pytest.mark.parametrize(
+    ("param", "texts", "term"),
+    [
+        ("query.titles", titles, "cancer"),
+        ("query.titles", titles, "study"),
+        ("query.outc", outcomes, "survival"),
+        ("query.outc", outcomes, "pain"),
+        ("query.lead", lead_sponsor, "Pfizer"),
+    ],
+)
+def test_an_area_finds_the_records_holding_the_term_in_its_pieces(client, records, param, texts, term):
+    expected = containing(records, texts, term)
+    assert expected  # a term the records hold, so the test says something
+    assert found(client, **{param: term}) == expected
+
+
+def test_the_lead_sponsor_area_leaves_out_collaborators(client, records):
+    # A collaborator's name, on trials it does not lead.
+    name = "National Cancer Institute"
+    collaborating = {
+        nct_id
+        for nct_id, protocol in records.items()
+        for collaborator in protocol.get("sponsorCollaboratorsModule", {}).get("collaborators", [])
+        if name in collaborator["name"]
+    } - containing(records, lead_sponsor, name)
+    assert collaborating
+    assert collaborating <= found(client, **{"query.spons": name})
+    assert not collaborating & found(client, **{"query.lead": name})
+    assert found(client, **{"query.lead": name}) == containing(records, lead_sponsor, name)
+
+
+def test_the_id_area_finds_an_organizations_study_id_and_an_nct_id(client, records):
+    nct_id, protocol = next(
+        (nct_id, protocol)
+        for nct_id, protocol in records.items()
+        if protocol["identificationModule"].get("orgStudyIdInfo", {}).get("id")
+    )
+    org_study_id = protocol["identificationModule"]["orgStudyIdInfo"]["id"]
+    holding = {
+        other
+        for other, item in records.items()
+        if item["identificationModule"].get("orgStudyIdInfo", {}).get("id", "").lower() == org_study_id.lower()
+        or any(
+            secondary["id"].lower() == org_study_id.lower()
+            for secondary in item["identificationModule"].get("secondaryIdInfos", [])
+        )
+    }
+    assert found(client, **{"query.id": f'"{org_study_id}"'}) == holding
+    assert found(client, **{"query.id": nct_id.lower()}) == {nct_id}
+
+
+def patient(protocol: dict) -> list[str]:
+    conditions = protocol.get("conditionsModule", {})
+    interventions = protocol.get("armsInterventionsModule", {}).get("interventions", [])
+    locations = protocol.get("contactsLocationsModule", {}).get("locations", [])
+    return [
+        *titles(protocol),
+        *conditions.get("conditions", []),
+        *conditions.get("keywords", []),
+        *(
+            text
+            for item in interventions
+            for text in (item["name"], *item.get("otherNames", []), item.get("description", ""))
+        ),
+        protocol.get("descriptionModule", {}).get("briefSummary", ""),
+        *(
+            text
+            for site in locations
+            for text in (site.get("facility", ""), site.get("city", ""), site.get("state", ""), site.get("country", ""))
+        ),
+        protocol.get("eligibilityModule", {}).get("eligibilityCriteria", ""),
+    ]
+
+
+@pytest.mark.parametrize("term", ["pregnan", "Taiwan", "erectile"])
+def test_the_patient_area_reaches_the_eligibility_criteria_and_the_places(client, records, term):
+    assert found(client, **{"query.patient": term}) == containing(records, patient, term)
+
+
+def test_the_patient_area_finds_what_only_the_criteria_say(client, records):
+    def eligibility(protocol: dict) -> list[str]:
+        return [protocol.get("eligibilityModule", {}).get("eligibilityCriteria", "")]
+
+    criteria_only = containing(records, eligibility, "pregnan") - containing(records, titles, "pregnan")
+    assert criteria_only
+    assert criteria_only <= found(client, **{"query.patient": "pregnan"})
+    assert not criteria_only & found(client, **{"query.titles": "pregnan"})
+
+
+def test_new_areas_take_the_query_grammar(client, records):
+    cancer = containing(records, titles, "cancer")
+    prostate = containing(records, titles, "prostate")
+    assert cancer & prostate and cancer - prostate
+    assert found(client, **{"query.titles": "cancer NOT prostate"}) == cancer - prostate
+    assert found(client, **{"query.titles": "cancer OR prostate"}) == cancer | prostate
+    response = client.get("/api/v2/studies", {"query.outc": '"unclosed'})
+    assert response.status_code == 400
+    assert "query.outc" in response.content.decode()
+
+
+def test_search_areas_describes_every_query_parameter_the_list_takes(client, db):
+    response = client.get("/api/v2/studies/search-areas")
+    assert response.status_code == 200
+    [document] = response.json()
+    assert document["name"] == "Study"
+    areas = {area["param"]: area for area in document["areas"]}
+    assert set(areas) == {
+        "query.term",
+        "query.cond",
+        "query.intr",
+        "query.locn",
+        "query.spons",
+        "query.titles",
+        "query.outc",
+        "query.lead",
+        "query.id",
+        "query.patient",
+    }
+    assert areas["query.titles"]["name"] == "TitleSearch"
+    assert areas["query.lead"]["parts"] == [
+        {"isEnum": False, "isSynonyms": False, "pieces": ["LeadSponsorName"], "type": "text", "weight": 1.0}
+    ]
+    # Only query.term is ranked: its titles weigh more than its description.
+    weights = {piece: part["weight"] for part in areas["query.term"]["parts"] for piece in part["pieces"]}
+    assert weights["BriefTitle"] > weights["Condition"] > weights["BriefSummary"] > weights["DetailedDescription"]
+    for area in document["areas"]:
+        assert set(area) == {"name", "param", "parts", "uiLabel"}
+        for part in area["parts"]:
+            assert set(part) == {"isEnum", "isSynonyms", "pieces", "type", "weight"} and part["pieces"]
+        assert client.get("/api/v2/studies", {area["param"]: "x"}).status_code == 200
+
+
+def test_search_areas_takes_no_parameters(client, db):
+    response = client.get("/api/v2/studies/search-areas", {"pageSize": "1"})
+    assert response.status_code == 400
+    assert "pageSize" in response.content.decode()
+
+
+def test_the_openapi_document_lists_the_areas(client, db):
+    spec = client.get("/api/v2/openapi.json").json()
+    names = {parameter["name"] for parameter in spec["paths"]["/studies"]["get"]["parameters"]}
+    assert {"query.titles", "query.outc", "query.lead", "query.id", "query.patient"} <= names
+    assert "SearchDocumentList" in spec["components"]["schemas"]
+    assert spec["paths"]["/studies/search-areas"]["get"]["operationId"] == "searchAreas"
+    page = client.get("/api/").content.decode()
+    assert 'href="/api/v2/studies/search-areas"' in page and "query.patient" in page
