@@ -91,7 +91,11 @@ def main(runs: int) -> None:
         from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
         from django.core.wsgi import get_wsgi_application
 
-        server = ThreadedWSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
+        class QuietHandler(WSGIRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler)
         server.set_app(get_wsgi_application())
         threading.Thread(target=server.serve_forever, daemon=True).start()
         for name, height in _heights(f"http://127.0.0.1:{server.server_port}{PATH}").items():
