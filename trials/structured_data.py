@@ -18,6 +18,8 @@ from . import choices
 from .models import Trial
 
 SCHEMA = "https://schema.org/"
+# Past this many sites, the locations are summarised (the page lists them all).
+LISTED_LOCATIONS = 25
 
 # ClinicalTrials.gov overall status → schema.org MedicalStudyStatus member.
 # The registry's other statuses (expanded access, unknown) have no member and go as text.
@@ -163,14 +165,22 @@ def medical_trial(trial: Trial, url: str) -> dict:
     sponsors = [{"@type": "Organization", "name": sponsor.name} for sponsor in trial.sponsors.all()]
     if sponsors:
         data["sponsor"] = sponsors
+    sites = trial.sites.all()
     locations = []
-    for site in trial.sites.all():
+    # A thousand-site trial's locations would weigh hundreds of kilobytes on every tab:
+    # the first few dozen are listed and the rest counted.
+    for site in sites[:LISTED_LOCATIONS]:
         location = {"@type": "AdministrativeArea", "name": site.facility or site.place, "address": address(site)}
         if site.latitude is not None and site.longitude is not None:
             location["geo"] = {"@type": "GeoCoordinates", "latitude": site.latitude, "longitude": site.longitude}
         locations.append(location)
     if locations:
         data["studyLocation"] = locations
+    if len(sites) > LISTED_LOCATIONS:
+        data["disambiguatingDescription"] += (
+            f" Sites: {len(sites):,} in {len(trial.countries)} "
+            f"countr{'y' if len(trial.countries) == 1 else 'ies'}; the first {LISTED_LOCATIONS} are listed here."
+        )
     return data
 
 

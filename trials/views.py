@@ -10,6 +10,7 @@ from .api.views import json_response, study_response
 from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
+from .sites import grouped_sites
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -82,12 +83,11 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     if tab == "related":
         context["related"] = related.related_trials(trial)
     if tab in ("detail", "print"):
-        # Locations sorted by country on request (?sites=country), else in the registry's order.
-        context["sites_by_country"] = request.GET.get("sites") == "country"
+        # Each site once, with its contacts, grouped by country, region and city (``trials.sites``).
         sites = list(trial.sites.all())
-        if context["sites_by_country"]:
-            sites.sort(key=lambda site: (site.country, site.state, site.city))
-        context["sites"] = sites
+        # The print page has no links to follow: it shows every site.
+        country, region = (None, None) if tab == "print" else (request.GET.get("country"), request.GET.get("region"))
+        context["site_groups"] = grouped_sites(sites, trial.site_contacts, country, region, show_all=tab == "print")
     if tab == "results":
         context["results"] = results_tab.present(trial, results_json(stored_rows(trial)))
     return render(request, template, context)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from .. import glossary
 
@@ -43,3 +45,19 @@ def place_lines(site) -> list[str]:
     """A site's address as lines: city, region and postal code; then country."""
     local = ", ".join(part for part in (site.city, site.state, site.zip) if part)
     return [line for line in (local, site.country) if line]
+
+
+@register.simple_tag
+def contact_card(contact) -> str:
+    """A contact's name, role, phone and e-mail, linked; a tag rather than an include,
+    as a 1,000-site trial renders it a thousand times."""
+    parts = [format_html("<strong>{}</strong>", contact.name or "Contact")]
+    if contact.role:
+        parts.append(format_html(", {}", contact.get_role_display()))
+    if contact.phone:
+        parts.append(format_html('<br><a href="{}">{}</a>', tel_uri(contact.phone, contact.phone_ext), contact.phone))
+        if contact.phone_ext:
+            parts.append(format_html(" ext. {}", contact.phone_ext))
+    if contact.email:
+        parts.append(format_html('<br><a href="mailto:{}">{}</a>', contact.email, contact.email))
+    return mark_safe("".join(parts))  # each part is escaped by format_html

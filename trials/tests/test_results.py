@@ -215,14 +215,46 @@ def test_the_summary_lists_contacts_with_links_central_first(client, imported, c
     assert 'href="tel:4168137654;ext=201438"' in text and 'href="tel:8163026797"' in text
 
 
-def test_locations_sort_by_country_on_request(client, imported, ctgov_data):
+def test_a_small_trial_lists_every_site_once_grouped_by_country(client, imported, ctgov_data):
+    locations = load(ctgov_data, "NCT00301262")["protocolSection"]["contactsLocationsModule"]["locations"]
+    text = html.unescape(page(client, "detail", "NCT00301262"))
+    assert text.count('<li class="site">') == len(locations)
+    summaries = r'<details class="site-country"[^>]*>\s*<summary><span class="group-name">(.*?)</span>'
+    countries = re.findall(summaries, text)
+    assert countries == sorted({location["country"] for location in locations})
+
+
+def test_the_biggest_trial_lists_its_regions_with_counts_and_shows_one_on_request(client, imported, ctgov_data):
     locations = load(ctgov_data, "NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
-    text = page(client, "detail", "NCT04267848", "?sites=country")
-    body = re.search(r'<table class="sites">.*?</table>', text, re.S).group(0)
-    countries = [html.unescape(place).rsplit(", ", 1)[-1] for place in re.findall(r"</th><td>(.*?)</td>", body)]
-    assert len(countries) == len(locations)
-    assert countries == sorted(countries) and len(set(countries)) > 1
-    assert 'href="?sites=country#locations-heading"' in page(client, "detail", "NCT04267848")
+    in_us = [location for location in locations if location["country"] == "United States"]
+    recruiting = sum(location.get("status") == "RECRUITING" for location in in_us)
+    text = html.unescape(page(client, "detail", "NCT04267848"))
+    assert f"United States</span> — {len(in_us):,} sites, {recruiting:,} recruiting</summary>" in text
+    assert '<li class="site">' not in text  # a thousand sites are counted, not listed
+    assert f"{len(locations):,} sites in 2 countries" in text
+    in_texas = [location for location in in_us if location.get("state") == "Texas"]
+    assert 'href="?country=United+States&amp;region=Texas#locations-heading">Texas</a>' in page(
+        client, "detail", "NCT04267848"
+    )
+    text = html.unescape(page(client, "detail", "NCT04267848", "?country=united+states&region=texas"))
+    assert text.count('<li class="site">') == len(in_texas)
+    for location in in_texas:
+        assert location["facility"] in text
+        for contact in location.get("contacts", []):
+            if contact.get("email"):
+                assert f'href="mailto:{contact["email"]}"' in text
+    assert "Showing the sites in texas, united states." in text
+
+
+def test_a_country_the_trial_does_not_have_is_said_plainly(client, imported):
+    text = page(client, "detail", "NCT04267848", "?country=Atlantis&region=<b>")
+    assert "This trial lists no sites in “&lt;b&gt;, Atlantis”." in text
+    assert '<li class="site">' not in text
+
+
+def test_the_print_page_lists_every_site(client, imported, ctgov_data):
+    locations = load(ctgov_data, "NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
+    assert page(client, "print", "NCT04267848").count('<li class="site">') == len(locations)
 
 
 def test_why_stopped_comes_first_on_a_stopped_trial(client, imported, ctgov_data):

@@ -170,3 +170,17 @@ def test_text_cannot_close_the_script_element():
     html = json_ld({"name": "</script><script>alert(1)</script> & <!--"})
     assert html.count("</script>") == 1 and "<script>" not in html and "<!--" not in html
     assert json.loads(LD_JSON.search(html).group(1))["name"] == "</script><script>alert(1)</script> & <!--"
+
+
+def test_a_thousand_site_trial_lists_a_few_dozen_locations_and_counts_the_rest(client, db, ctgov_data):
+    from trials.importers import import_paths
+    from trials.structured_data import LISTED_LOCATIONS
+
+    assert import_paths([ctgov_data / "NCT04267848.json"]).ok
+    for url_name in ("trials:detail", "trials:design", "trials:results"):
+        html = client.get(reverse(url_name, args=["NCT04267848"])).content.decode()
+        script = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+        assert len(script.encode()) <= 50_000
+        data = json.loads(script)
+        assert len(data["studyLocation"]) == LISTED_LOCATIONS
+        assert "Sites: 1,148 in 2 countries; the first 25 are listed here." in data["disambiguatingDescription"]

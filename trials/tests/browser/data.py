@@ -37,9 +37,11 @@ TEST_DATA = Path(__file__).resolve().parent.parent / "data"
 WITH_RESULTS = "NCT00904748"
 # Reports "Recruiting", verified May 2023, completed 2024: shown as "Unknown status".
 STALE = "NCT05375201"
+# 1,148 sites, 1,147 of them in the United States: the biggest real record.
+MOST_SITES = "NCT04267848"
 
 
-def load_site(background: bool = False) -> Site:
+def load_site(background: bool = False, most_sites: bool = False) -> Site:
     """The seed and the trials around it; ``background`` adds the other real records.
 
     With only a few trials on file every word seems rare; the Related tab's
@@ -50,6 +52,8 @@ def load_site(background: bool = False) -> Site:
         if background
         else [TEST_DATA / "ctgov" / f"{WITH_RESULTS}.json", TEST_DATA / "ctgov" / f"{STALE}.json"]
     )
+    if most_sites and not background:
+        others.append(TEST_DATA / "ctgov" / f"{MOST_SITES}.json")
     report = import_paths([SEED_DOCUMENT, *others, TEST_DATA / "related"])
     assert report.ok, report.failures
     after_import(report.changed)

@@ -28,6 +28,8 @@ PUBLIC_PAGES = {
     "trial-results": "/trials/NCT00904748/results/",
     "trial-print": "/trials/NCT04133233/print/",
     "trial-stale": "/trials/NCT05375201/",
+    "trial-most-sites": "/trials/NCT04267848/",
+    "trial-most-sites-region": "/trials/NCT04267848/?country=United+States&region=California",
     "glossary": "/glossary/",
     "not-found": "/trials/NCT99999999/",
 }
@@ -48,7 +50,7 @@ def describe(violations: list[dict]) -> str:
 @pytest.mark.parametrize("width", VIEWPORTS)
 @pytest.mark.parametrize("name", PUBLIC_PAGES)
 def test_public_pages_have_no_axe_violations(new_page, name, width):
-    load_site(background=name == "trial-related")
+    load_site(background=name == "trial-related", most_sites=name.startswith("trial-most-sites"))
     page = new_page(VIEWPORTS[width], bypass_csp=True)  # axe is injected as a script
     response = page.goto(PUBLIC_PAGES[name])
     assert response.status == (404 if name == "not-found" else 200)

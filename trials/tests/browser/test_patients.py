@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from trials.models import Trial
 
-from .conftest import SCREENSHOTS, VIEWPORTS, screenshot
+from .conftest import DESKTOP, SCREENSHOTS, VIEWPORTS, screenshot
 from .data import load_site
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -189,3 +189,17 @@ def test_the_glossary_is_linked_from_the_footer_and_from_labels(page):
     expect(page.locator("#status-completed")).to_be_in_viewport()
     page.get_by_role("contentinfo").get_by_role("link", name="Glossary of trial terms").click()
     page.wait_for_url("**/glossary/")
+
+
+def test_a_thousand_site_trial_stays_short_and_shows_a_region_without_javascript(new_page):
+    load_site(most_sites=True)
+    page = new_page(DESKTOP, java_script_enabled=False)
+    page.goto("/trials/NCT04267848/")
+    assert page.evaluate("document.documentElement.scrollHeight") <= 20_000
+    assert page.locator("li.site").count() == 0
+    page.get_by_role("link", name="California", exact=True).click()
+    page.wait_for_url("**region=California**")
+    sites = page.locator("li.site")
+    assert sites.count() > 0 and sites.first.is_visible()
+    assert page.evaluate("document.documentElement.scrollHeight") <= 20_000
+    screenshot(page, "trial-most-sites-california-desktop")
