@@ -232,3 +232,18 @@ LOGGING = {
         "trials": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# The portal's public address: the User-Agent of a registry sync names it.
+PORTAL_URL = os.environ.get("TRIALPORTAL_URL", "http://127.0.0.1:8000")
+# Registry sync (manage.py sync_registry): where from, and how politely.
+SYNC_SOURCE_URL = os.environ.get("SYNC_SOURCE_URL", "https://clinicaltrials.gov/api/v2")
+SYNC_MAX_REQUESTS_PER_MINUTE = int(os.environ.get("SYNC_MAX_REQUESTS_PER_MINUTE", "50"))
+SYNC_TIMEOUT_SECONDS = float(os.environ.get("SYNC_TIMEOUT_SECONDS", "60"))
+# Attempts per request before the run stops at its checkpoint, the first
+# backoff (doubled each time, with jitter), and the longest wait a Retry-After
+# may ask for before the run gives up instead.
+SYNC_MAX_ATTEMPTS = int(os.environ.get("SYNC_MAX_ATTEMPTS", "6"))
+SYNC_BACKOFF_SECONDS = float(os.environ.get("SYNC_BACKOFF_SECONDS", "2"))
+SYNC_MAX_WAIT_SECONDS = float(os.environ.get("SYNC_MAX_WAIT_SECONDS", "900"))
+# A page of 1,000 real studies weighs about 20 MB; a larger answer is refused unread.
+SYNC_MAX_PAGE_BYTES = int(float(os.environ.get("SYNC_MAX_PAGE_MB", "200")) * 1024 * 1024)

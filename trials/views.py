@@ -11,6 +11,7 @@ from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
 from .sites import grouped_sites
+from .sync import last_run, last_success
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -140,8 +141,13 @@ def glossary_page(request: HttpRequest) -> HttpResponse:
 
 
 def about_data(request: HttpRequest) -> HttpResponse:
-    """Where the records and the search vocabulary come from, with MeSH's attribution."""
-    context = {"lay_terms": search.vocabulary.lay_terms(), "mesh_descriptors": len(search.vocabulary.mesh_names())}
+    """Where the records and the search vocabulary come from, how current they are, and MeSH's attribution."""
+    context = {
+        "lay_terms": search.vocabulary.lay_terms(),
+        "mesh_descriptors": len(search.vocabulary.mesh_names()),
+        "last_sync": last_run(),
+        "last_success": last_success(),
+    }
     return render(request, "trials/about_data.html", context)
 
 

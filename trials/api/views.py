@@ -24,6 +24,7 @@ from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
 from ..search.areas import search_documents_list
+from ..sync import last_run, last_success
 from .fields import field_selection, project
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
@@ -305,9 +306,33 @@ def field_sizes(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def version(request: HttpRequest) -> HttpResponse:
-    latest = Trial.objects.aggregate(latest=Max("updated_at"))["latest"] or timezone.now()
-    stamp = latest.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return JsonResponse({"apiVersion": API_VERSION, "dataTimestamp": stamp})
+    """The API version and when the data was last written: by an import, or by the last successful sync.
+
+    ``lastSync`` (our extension) says how the latest sync went, failed or not.
+    """
+    latest = Trial.objects.aggregate(latest=Max("updated_at"))["latest"]
+    succeeded = last_success()
+    stamps = [stamp for stamp in (latest, succeeded and succeeded.finished_at) if stamp]
+    stamp = max(stamps) if stamps else timezone.now()
+    body: dict = {"apiVersion": API_VERSION, "dataTimestamp": _timestamp(stamp)}
+    run = last_run()
+    if run:
+        body["lastSync"] = {
+            "source": run.source_url,
+            "mode": run.mode,
+            "outcome": run.outcome,
+            "startedAt": _timestamp(run.started_at),
+            "finishedAt": _timestamp(run.finished_at) if run.finished_at else None,
+            "new": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "failed": run.failed,
+        }
+    return JsonResponse(body)
+
+
+def _timestamp(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @require_safe

@@ -7,7 +7,8 @@ One package, one module per kind of table:
   sites, contacts, outcomes, documents, references, MeSH terms...);
 - ``results``: the posted results tables;
 - ``similarity``: the index behind "more related trials";
-- ``imports``: what a bulk import owes the database.
+- ``imports``: what a bulk import owes the database;
+- ``sync``: where a registry sync stands.
 
 Everything is re-exported here, so ``trials.models.Trial`` (and the
 migrations' references) keep working.
@@ -54,6 +55,7 @@ from .similarity import (
     SimilarityTerm,
     SimilarTrial,
 )
+from .sync import SyncCheckpoint
 from .trial import (
     LIST_COLUMNS,
     NCT_ID_PATTERN,
@@ -101,6 +103,7 @@ __all__ = [
     "SimilarityProfile",
     "SimilarityTerm",
     "Site",
+    "SyncCheckpoint",
     "Sponsor",
     "Trial",
     "TrialChild",
