@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt
 run: $(VENV)/.installed
 	$(PYTHON) manage.py migrate --noinput
 	$(PYTHON) manage.py seed
+	$(PYTHON) manage.py load_sample
 	@echo ""
 	@echo "TrialPortal is starting on http://127.0.0.1:$(PORT)/"
 	@echo "To edit trials, create an admin user once:  $(PYTHON) manage.py createsuperuser"
