@@ -149,3 +149,123 @@ def test_a_malformed_expression_is_a_400_naming_what_and_where(client, db, expre
     assert response["Content-Type"].startswith("text/plain")
     assert response.content.decode().startswith("filter.advanced: ")
     assert message in response.content.decode()
+
+
+def sites(protocol: dict) -> list[dict]:
+    return protocol.get("contactsLocationsModule", {}).get("locations", [])
+
+
+def test_search_location_asks_every_term_of_one_site(client, records):
+    def toronto_and_us(protocol: dict) -> bool:
+        cities = {site.get("city") for site in sites(protocol)}
+        countries = {site.get("country") for site in sites(protocol)}
+        return "Toronto" in cities and "United States" in countries
+
+    def us_toronto(protocol: dict) -> bool:
+        return any(site.get("city") == "Toronto" and site.get("country") == "United States" for site in sites(protocol))
+
+    apart = where(records, toronto_and_us)
+    assert apart and not where(records, us_toronto)
+    assert found(client, 'AREA[LocationCity]Toronto AND AREA[LocationCountry]"United States"') == apart
+    assert (
+        found(client, 'SEARCH[Location](AREA[LocationCity]Toronto AND AREA[LocationCountry]"United States")') == set()
+    )
+    canadian = where(
+        records,
+        lambda protocol: any(
+            site.get("city") == "Toronto" and site.get("country") == "Canada" for site in sites(protocol)
+        ),
+    )
+    assert found(client, "SEARCH[Location](Toronto AND AREA[LocationCountry]Canada)") == canadian
+
+
+def test_missing_finds_the_studies_without_the_piece(client, records):
+    assert found(client, "AREA[WhyStopped]MISSING") == where(
+        records, lambda protocol: not protocol["statusModule"].get("whyStopped")
+    )
+    assert found(client, "AREA[Keyword]MISSING") == where(
+        records, lambda protocol: not protocol.get("conditionsModule", {}).get("keywords")
+    )
+    no_sites = where(records, lambda protocol: not sites(protocol))
+    assert no_sites
+    assert found(client, "AREA[LocationCity]MISSING") == no_sites
+    assert found(client, "NOT AREA[LocationCity]MISSING") == set(records) - no_sites
+
+
+def test_a_bare_term_is_the_full_text_search(client, records):
+    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", "query.term": "sildenafil"})
+    by_query = {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
+    assert by_query
+    assert found(client, "sildenafil") == by_query
+    assert found(client, "NOT sildenafil") == set(records) - by_query
+
+
+def test_concept_expansion_adds_the_descriptor_the_words_name(client, records):
+    def conditions(protocol: dict) -> str:
+        return " ".join(protocol.get("conditionsModule", {}).get("conditions", [])).lower()
+
+    impotence = where(records, lambda protocol: "impotence" in conditions(protocol))
+    widened = where(
+        records, lambda protocol: "impotence" in conditions(protocol) or "erectile dysfunction" in conditions(protocol)
+    )
+    assert impotence < widened
+    assert found(client, "AREA[Condition]impotence") == impotence
+    assert found(client, "EXPANSION[None]AREA[Condition]impotence") == impotence
+    assert found(client, "EXPANSION[Concept]AREA[Condition]impotence") == widened
+
+
+def test_relaxation_and_lossy_loosen_a_phrase(client, records):
+    def brief(protocol: dict) -> str:
+        return protocol["identificationModule"]["briefTitle"].lower()
+
+    both = where(records, lambda protocol: "erectile" in brief(protocol) and "dysfunction" in brief(protocol))
+    either = where(records, lambda protocol: "erectile" in brief(protocol) or "dysfunction" in brief(protocol))
+    assert found(client, 'EXPANSION[Relaxation]AREA[BriefTitle]"dysfunction erectile"') == both
+    assert found(client, 'EXPANSION[Lossy]AREA[BriefTitle]"dysfunction erectile"') == either
+
+
+def test_coverage_matches_a_whole_value_or_its_start(client, records):
+    def sponsor(protocol: dict) -> str:
+        return protocol["sponsorCollaboratorsModule"]["leadSponsor"]["name"]
+
+    assert found(client, 'COVERAGE[FullMatch]AREA[LeadSponsorName]"Pfizer"') == where(
+        records, lambda protocol: sponsor(protocol).lower() == "pfizer"
+    )
+    assert found(client, "COVERAGE[StartsWith]AREA[LeadSponsorName]Univ") == where(
+        records, lambda protocol: sponsor(protocol).lower().startswith("univ")
+    )
+
+
+def test_numbers_and_yes_no_pieces(client, records):
+    def enrollment(protocol: dict) -> int | None:
+        return protocol.get("designModule", {}).get("enrollmentInfo", {}).get("count")
+
+    assert found(client, "AREA[EnrollmentCount]RANGE[100, 500]") == where(
+        records, lambda protocol: enrollment(protocol) is not None and 100 <= enrollment(protocol) <= 500
+    )
+    assert found(client, "AREA[HealthyVolunteers]true") == where(
+        records, lambda protocol: protocol.get("eligibilityModule", {}).get("healthyVolunteers") is True
+    )
+
+
+def test_a_search_area_is_a_piece(client, records):
+    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", "query.cond": "impotence"})
+    by_query = {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
+    assert by_query
+    assert found(client, "AREA[ConditionSearch]impotence") == by_query
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("SEARCH[Location](AREA[Phase]PHASE2)", "area 'Phase' at position 23 is not a piece of a location"),
+        ("SEARCH[Site](Boston)", "unknown search scope 'Site' at position 8"),
+        ("AREA[ConditionSearch]MISSING", "MISSING does not apply to the search area ConditionSearch at position 6"),
+        ("AREA[HealthyVolunteers]maybe", "'maybe' at position 24 is not true or false for HealthyVolunteers"),
+        ("AREA[MinimumAge]RANGE[young, MAX]", "'young' at position 23 is not an age for MinimumAge"),
+    ],
+)
+def test_a_piece_used_wrongly_is_a_400_naming_it(client, db, expression, message):
+    response = client.get("/api/v2/studies", {"postFilter.advanced": expression})
+    assert response.status_code == 400
+    assert response.content.decode().startswith(f"postFilter.advanced: {message}")
