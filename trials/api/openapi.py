@@ -104,6 +104,14 @@ def description(server_url: str) -> dict:
                         _query("filter.ids", "Comma- or pipe-separated NCT IDs.", **_pipe_list(nct)),
                         _query("postFilter.ids", "Same as filter.ids.", **_pipe_list(nct)),
                         _query(
+                            "filter.advanced",
+                            "An Essie expression: AREA[Piece]term, AREA[Piece]RANGE[from,to] (MIN, MAX, dates, "
+                            "numbers, ages), AREA[Piece]MISSING, AND/OR/NOT, parentheses, quoted phrases, "
+                            "EXPANSION[...], COVERAGE[...], SEARCH[Location](...). See /api/.",
+                            examples={"sync": {"value": "AREA[LastUpdatePostDate]RANGE[2025-06-01,MAX]"}},
+                        ),
+                        _query("postFilter.advanced", "Same as filter.advanced."),
+                        _query(
                             "sort",
                             f"Up to {MAX_SORT_OPTIONS} of "
                             + ", ".join(SORT_FIELDS)

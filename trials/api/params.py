@@ -53,6 +53,8 @@ LIST_PARAMETERS = {
     "postFilter.overallStatus",
     "filter.ids",
     "postFilter.ids",
+    "filter.advanced",
+    "postFilter.advanced",
     "sort",
     "countTotal",
     "pageSize",

@@ -25,6 +25,7 @@ from ..models import Trial
 from ..related import related_trials
 from ..search.areas import search_documents_list
 from ..sync import last_run, last_success
+from .advanced import AdvancedError, advanced_q
 from .fields import field_selection, project
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
@@ -95,6 +96,13 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
             raise BadRequest(name, f"not an NCT ID: {', '.join(bad)}")
         if ids:
             trials = trials.filter(nct_id__in=ids)
+    for name in ("filter.advanced", "postFilter.advanced"):
+        expression = request.GET.get(name, "")
+        if expression.strip():
+            try:
+                trials = trials.filter(advanced_q(expression, tokens=search.backend().has_facet_tokens))
+            except AdvancedError as error:
+                raise BadRequest(name, str(error)) from None
     return trials.order_by(*ordering(request))
 
 

@@ -1,0 +1,271 @@
+"""/api/v2 ``filter.advanced`` and ``postFilter.advanced``: Essie expressions as filters.
+
+Every answer is checked against the real records (``data/ctgov``), read here
+as JSON without the importer or the filter code.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trials.importers import import_paths
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def records(ctgov_data) -> dict[str, dict]:
+    report = import_paths([ctgov_data])
+    assert report.ok
+    studies = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("NCT*.json"))]
+    return {study["protocolSection"]["identificationModule"]["nctId"]: study["protocolSection"] for study in studies}
+
+
+def found(client, expression: str, parameter: str = "filter.advanced") -> set[str]:
+    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", parameter: expression})
+    assert response.status_code == 200, response.content
+    return {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
+
+
+def total(client, expression: str) -> int:
+    response = client.get("/api/v2/studies", {"filter.advanced": expression, "countTotal": "true", "pageSize": 1})
+    assert response.status_code == 200, response.content
+    return response.json()["totalCount"]
+
+
+def where(records: dict[str, dict], test) -> set[str]:
+    return {nct_id for nct_id, protocol in records.items() if test(protocol)}
+
+
+def last_update(protocol: dict) -> str:
+    return protocol["statusModule"]["lastUpdatePostDateStruct"]["date"]
+
+
+def phases(protocol: dict) -> list[str]:
+    return protocol.get("designModule", {}).get("phases", [])
+
+
+def status(protocol: dict) -> str:
+    return protocol["statusModule"]["overallStatus"]
+
+
+def start(protocol: dict) -> str:
+    return protocol["statusModule"].get("startDateStruct", {}).get("date", "")
+
+
+def test_a_registry_sync_range_finds_the_studies_updated_since_a_day(client, records):
+    dates = sorted(last_update(protocol) for protocol in records.values())
+    since = dates[len(dates) // 2]
+    expected = where(records, lambda protocol: last_update(protocol) >= since)
+    assert 0 < len(expected) < len(records)
+    assert found(client, f"AREA[LastUpdatePostDate]RANGE[{since},MAX]") == expected
+    assert total(client, f"AREA[LastUpdatePostDate]RANGE[{since}, MAX]") == len(expected)
+
+
+def test_a_range_up_to_a_month_includes_the_whole_month(client, records):
+    expected = where(records, lambda protocol: last_update(protocol)[:7] <= "2015-06")
+    assert 0 < len(expected) < len(records)
+    assert found(client, "AREA[LastUpdatePostDate]RANGE[MIN, 2015-06]") == expected
+
+
+def test_a_year_names_the_studies_started_in_it(client, records):
+    expected = where(records, lambda protocol: start(protocol)[:4] == "2008")
+    assert expected
+    assert found(client, "AREA[StartDate]2008") == expected
+
+
+def test_and_or_not_and_parentheses_combine_pieces(client, records):
+    expected = where(
+        records,
+        lambda protocol: (
+            status(protocol) == "COMPLETED"
+            and ("PHASE2" in phases(protocol) or "PHASE3" in phases(protocol))
+            and "PHASE4" not in phases(protocol)
+        ),
+    )
+    assert expected
+    expression = "AREA[OverallStatus]COMPLETED AND (AREA[Phase]PHASE2 OR AREA[Phase]PHASE3) AND NOT AREA[Phase]PHASE4"
+    assert found(client, expression) == expected
+    assert found(client, expression, "postFilter.advanced") == expected
+
+
+def test_a_phase_is_one_of_the_codes_not_a_code_inside_another(client, records):
+    expected = where(records, lambda protocol: "PHASE1" in phases(protocol))
+    assert found(client, "AREA[Phase]PHASE1") == expected
+    assert found(client, "AREA[Phase]Phase1") == expected
+
+
+def test_a_quoted_phrase_is_matched_whole_in_a_piece(client, records):
+    def brief(protocol: dict) -> str:
+        return protocol["identificationModule"]["briefTitle"].lower()
+
+    expected = where(records, lambda protocol: "erectile dysfunction" in brief(protocol))
+    both = where(records, lambda protocol: "erectile" in brief(protocol) and "dysfunction" in brief(protocol))
+    assert expected
+    assert found(client, 'AREA[BriefTitle]"erectile dysfunction"') == expected
+    # The words in another order are not the phrase, but both words anywhere.
+    assert found(client, 'AREA[BriefTitle]"dysfunction erectile"') == set()
+    assert found(client, "AREA[BriefTitle](dysfunction erectile)") == both
+
+
+def test_an_age_range_compares_in_years(client, records):
+    def minimum(protocol: dict) -> str:
+        return protocol.get("eligibilityModule", {}).get("minimumAge", "")
+
+    def years(protocol: dict) -> float | None:
+        number, _, unit = minimum(protocol).partition(" ")
+        per_year = {"Year": 1, "Years": 1, "Month": 12, "Months": 12, "Week": 52, "Weeks": 52}
+        return int(number) / per_year[unit] if number else None
+
+    expected = where(records, lambda protocol: years(protocol) is not None and years(protocol) <= 16)
+    assert len(expected) == 4  # 1 year, 3 years, 6 and 30 months
+    assert found(client, "AREA[MinimumAge]RANGE[MIN, 16 years]") == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("AREA[Foo]bar", "unknown area 'Foo' at position 6"),
+        ("cancer AND AREA[Nope]RANGE[1,2]", "unknown area 'Nope' at position 17"),
+        ("AREA[StartDate]RANGE[2020-13-40, MAX]", "'2020-13-40' at position 22 is not a date for StartDate"),
+        ("AREA[EnrollmentCount]lots", "'lots' at position 22 is not a number for EnrollmentCount"),
+        ("AREA[Phase]RANGE[PHASE1, PHASE2]", "RANGE does not apply to Phase at position 18"),
+        ("cancer AND", "the expression ends too soon (at position 11)"),
+        ("(cancer", "the expression ends too soon"),
+        ("cancer)", "unexpected ')' at position 7"),
+        ('"lung cancer', "unclosed quote at position 1"),
+        ("EXPANSION[Wide]cancer", "unknown expansion 'Wide' at position 11"),
+        ("AREA[StartDate]RANGE[2020]", "RANGE needs two bounds"),
+        ("OR cancer", "unexpected 'OR' at position 1"),
+        ("(" * 13 + "a" + ")" * 13, "parentheses nested deeper than 12"),
+        (" ".join(["a"] * 101), "101 terms and operators; at most 100 are allowed"),
+    ],
+)
+def test_a_malformed_expression_is_a_400_naming_what_and_where(client, db, expression, message):
+    response = client.get("/api/v2/studies", {"filter.advanced": expression})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode().startswith("filter.advanced: ")
+    assert message in response.content.decode()
+
+
+def sites(protocol: dict) -> list[dict]:
+    return protocol.get("contactsLocationsModule", {}).get("locations", [])
+
+
+def test_search_location_asks_every_term_of_one_site(client, records):
+    def toronto_and_us(protocol: dict) -> bool:
+        cities = {site.get("city") for site in sites(protocol)}
+        countries = {site.get("country") for site in sites(protocol)}
+        return "Toronto" in cities and "United States" in countries
+
+    def us_toronto(protocol: dict) -> bool:
+        return any(site.get("city") == "Toronto" and site.get("country") == "United States" for site in sites(protocol))
+
+    apart = where(records, toronto_and_us)
+    assert apart and not where(records, us_toronto)
+    assert found(client, 'AREA[LocationCity]Toronto AND AREA[LocationCountry]"United States"') == apart
+    assert (
+        found(client, 'SEARCH[Location](AREA[LocationCity]Toronto AND AREA[LocationCountry]"United States")') == set()
+    )
+    canadian = where(
+        records,
+        lambda protocol: any(
+            site.get("city") == "Toronto" and site.get("country") == "Canada" for site in sites(protocol)
+        ),
+    )
+    assert found(client, "SEARCH[Location](Toronto AND AREA[LocationCountry]Canada)") == canadian
+
+
+def test_missing_finds_the_studies_without_the_piece(client, records):
+    assert found(client, "AREA[WhyStopped]MISSING") == where(
+        records, lambda protocol: not protocol["statusModule"].get("whyStopped")
+    )
+    assert found(client, "AREA[Keyword]MISSING") == where(
+        records, lambda protocol: not protocol.get("conditionsModule", {}).get("keywords")
+    )
+    no_sites = where(records, lambda protocol: not sites(protocol))
+    assert no_sites
+    assert found(client, "AREA[LocationCity]MISSING") == no_sites
+    assert found(client, "NOT AREA[LocationCity]MISSING") == set(records) - no_sites
+
+
+def test_a_bare_term_is_the_full_text_search(client, records):
+    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", "query.term": "sildenafil"})
+    by_query = {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
+    assert by_query
+    assert found(client, "sildenafil") == by_query
+    assert found(client, "NOT sildenafil") == set(records) - by_query
+
+
+def test_concept_expansion_adds_the_descriptor_the_words_name(client, records):
+    def conditions(protocol: dict) -> str:
+        return " ".join(protocol.get("conditionsModule", {}).get("conditions", [])).lower()
+
+    impotence = where(records, lambda protocol: "impotence" in conditions(protocol))
+    widened = where(
+        records, lambda protocol: "impotence" in conditions(protocol) or "erectile dysfunction" in conditions(protocol)
+    )
+    assert impotence < widened
+    assert found(client, "AREA[Condition]impotence") == impotence
+    assert found(client, "EXPANSION[None]AREA[Condition]impotence") == impotence
+    assert found(client, "EXPANSION[Concept]AREA[Condition]impotence") == widened
+
+
+def test_relaxation_and_lossy_loosen_a_phrase(client, records):
+    def brief(protocol: dict) -> str:
+        return protocol["identificationModule"]["briefTitle"].lower()
+
+    both = where(records, lambda protocol: "erectile" in brief(protocol) and "dysfunction" in brief(protocol))
+    either = where(records, lambda protocol: "erectile" in brief(protocol) or "dysfunction" in brief(protocol))
+    assert found(client, 'EXPANSION[Relaxation]AREA[BriefTitle]"dysfunction erectile"') == both
+    assert found(client, 'EXPANSION[Lossy]AREA[BriefTitle]"dysfunction erectile"') == either
+
+
+def test_coverage_matches_a_whole_value_or_its_start(client, records):
+    def sponsor(protocol: dict) -> str:
+        return protocol["sponsorCollaboratorsModule"]["leadSponsor"]["name"]
+
+    assert found(client, 'COVERAGE[FullMatch]AREA[LeadSponsorName]"Pfizer"') == where(
+        records, lambda protocol: sponsor(protocol).lower() == "pfizer"
+    )
+    assert found(client, "COVERAGE[StartsWith]AREA[LeadSponsorName]Univ") == where(
+        records, lambda protocol: sponsor(protocol).lower().startswith("univ")
+    )
+
+
+def test_numbers_and_yes_no_pieces(client, records):
+    def enrollment(protocol: dict) -> int | None:
+        return protocol.get("designModule", {}).get("enrollmentInfo", {}).get("count")
+
+    assert found(client, "AREA[EnrollmentCount]RANGE[100, 500]") == where(
+        records, lambda protocol: enrollment(protocol) is not None and 100 <= enrollment(protocol) <= 500
+    )
+    assert found(client, "AREA[HealthyVolunteers]true") == where(
+        records, lambda protocol: protocol.get("eligibilityModule", {}).get("healthyVolunteers") is True
+    )
+
+
+def test_a_search_area_is_a_piece(client, records):
+    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", "query.cond": "impotence"})
+    by_query = {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
+    assert by_query
+    assert found(client, "AREA[ConditionSearch]impotence") == by_query
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("SEARCH[Location](AREA[Phase]PHASE2)", "area 'Phase' at position 23 is not a piece of a location"),
+        ("SEARCH[Site](Boston)", "unknown search scope 'Site' at position 8"),
+        ("AREA[ConditionSearch]MISSING", "MISSING does not apply to the search area ConditionSearch at position 6"),
+        ("AREA[HealthyVolunteers]maybe", "'maybe' at position 24 is not true or false for HealthyVolunteers"),
+        ("AREA[MinimumAge]RANGE[young, MAX]", "'young' at position 23 is not an age for MinimumAge"),
+    ],
+)
+def test_a_piece_used_wrongly_is_a_400_naming_it(client, db, expression, message):
+    response = client.get("/api/v2/studies", {"postFilter.advanced": expression})
+    assert response.status_code == 400
+    assert response.content.decode().startswith(f"postFilter.advanced: {message}")
