@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import orjson
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from trials.models import SyncCheckpoint, Trial
 from trials.sync import Client, SyncRefused, sync, user_agent
@@ -69,6 +71,35 @@ def test_a_full_sync_mirrors_the_source_study_for_study(db, client, source, quic
     assert checkpoint.outcome == SyncCheckpoint.Outcome.SUCCEEDED
     assert (checkpoint.mode, checkpoint.created, checkpoint.failed) == ("full", 30, 0)
     assert (checkpoint.pages, checkpoint.requests, checkpoint.total_count) == (5, 5, 30)
+    assert_mirrors(client, source)
+
+
+def change_at_source(source: SourcePortal, folder: Path, nct_ids: list[str]) -> None:
+    """Five of the source's studies completed today, as the registry would post them."""
+    folder.mkdir()
+    today = timezone.now().date().isoformat()
+    for nct_id in nct_ids:
+        study = record(nct_id)
+        status = study["protocolSection"]["statusModule"]
+        status["overallStatus"] = "COMPLETED" if status["overallStatus"] != "COMPLETED" else "TERMINATED"
+        status["lastUpdatePostDateStruct"] = {"date": today, "type": "ACTUAL"}
+        (folder / f"{nct_id}.json").write_bytes(orjson.dumps(study))
+    source.manage("import_trials", str(folder), "--no-progress")
+
+
+def test_an_incremental_sync_brings_five_changed_studies_in_one_request(db, client, source, quick, tmp_path):
+    sync(source.url, page_size=PAGE_SIZE)
+    changed = SOURCE_IDS[3:8]
+    change_at_source(source, tmp_path / "changed", changed)
+
+    checkpoint = sync(source.url, page_size=PAGE_SIZE)
+
+    assert (checkpoint.mode, checkpoint.since) == ("incremental", timezone.now().date() - datetime.timedelta(days=1))
+    assert (checkpoint.updated, checkpoint.created, checkpoint.unchanged, checkpoint.failed) == (5, 0, 0, 0)
+    assert (checkpoint.pages, checkpoint.requests) == (1, 1)
+    assert set(
+        Trial.objects.filter(overall_status__in=["COMPLETED", "TERMINATED"]).values_list("nct_id", flat=True)
+    ) >= set(changed)
     assert_mirrors(client, source)
 
 
