@@ -27,6 +27,8 @@ from django.conf import settings
 import trialportal
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# The checkpoint keeps the next page's token: the registry's are a few dozen characters.
+MAX_TOKEN_LENGTH = 500
 
 
 class SourceError(Exception):
@@ -163,8 +165,10 @@ def parse_page(body: bytes, content_type: str = "application/json") -> Page:
         raise SourceError(f"the answer holds no list of studies: {_excerpt(body)}")
     token = data.get("nextPageToken") or ""
     total = data.get("totalCount")
-    if not isinstance(token, str) or (total is not None and not isinstance(total, int)):
-        raise SourceError("the page's nextPageToken or totalCount is malformed")
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise SourceError("the page's nextPageToken is not a token (a string of at most 500 characters)")
+    if total is not None and (not isinstance(total, int) or isinstance(total, bool) or total < 0):
+        raise SourceError("the page's totalCount is not a count")
     return Page(len(data["studies"]), token, total, body)
 
 

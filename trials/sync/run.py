@@ -25,6 +25,7 @@ from ..models import SyncCheckpoint
 from .client import Client, SourceError
 
 PAGE_SIZE = 1000
+MAX_URL_LENGTH = SyncCheckpoint._meta.get_field("source_url").max_length
 # Failures kept in the checkpoint's message; the count holds them all.
 MAX_FAILURES_KEPT = 20
 Mode = SyncCheckpoint.Mode
@@ -38,8 +39,14 @@ class SyncRefused(ValueError):
 def source_url(value: str | None) -> str:
     url = (value or settings.SYNC_SOURCE_URL).strip().rstrip("/")
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise SyncRefused(f"--from must be the http(s) address of an API v2 server, not {value!r}")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or len(url) > MAX_URL_LENGTH
+    ):
+        raise SyncRefused(f"--from must be the http(s) address of an API v2 server, not {(value or url)[:100]!r}")
     return url
 
 

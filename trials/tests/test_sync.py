@@ -162,8 +162,10 @@ FIRST_PAGE = (200, page(record(SOURCE_IDS[0]), token="A"), "application/json")
         ((200, page(record(SOURCE_IDS[1]), token="A"), "application/json"), "it loops"),
         ((200, b'{"error": "no"}', "application/json"), "no list of studies"),
         ((404, b"gone", "text/plain"), "HTTP 404"),
+        ((200, page(record(SOURCE_IDS[1]), token="B" * 501), "application/json"), "not a token"),
+        ((200, b'{"studies": [], "totalCount": -1}', "application/json"), "not a count"),
     ],
-    ids=["html", "truncated", "looping-token", "no-studies", "not-found"],
+    ids=["html", "truncated", "looping-token", "no-studies", "not-found", "huge-token", "negative-total"],
 )
 def test_garbage_stops_the_run_cleanly_at_its_checkpoint(db, quick, second, reason):
     with ScriptedSource([FIRST_PAGE, second]) as source:
@@ -184,6 +186,23 @@ def test_the_command_exits_non_zero_with_a_summary_when_the_source_fails(db, qui
         call_command("sync_registry", "--from", source.url, "--no-progress")
     out = capsys.readouterr().out
     assert "Full sync of" in out and "failed. 1 new, 0 updated, 0 unchanged, 0 failed; 1 page, 2 requests." in out
+
+
+def test_a_study_that_fails_validation_is_reported_and_the_rest_lands(db, quick, capsys):
+    broken = record(SOURCE_IDS[1])
+    broken["protocolSection"]["identificationModule"]["nctId"] = "NCT-NOT-AN-ID"
+    with (
+        ScriptedSource(
+            [(200, page(record(SOURCE_IDS[0]), broken, record(SOURCE_IDS[2])), "application/json")]
+        ) as source,
+        pytest.raises(CommandError, match="1 study could not be imported"),
+    ):
+        call_command("sync_registry", "--from", source.url, "--no-progress")
+
+    checkpoint = SyncCheckpoint.objects.get()
+    assert (checkpoint.outcome, checkpoint.created, checkpoint.failed) == ("succeeded", 2, 1)
+    assert "(NCT-NOT-AN-ID)" in checkpoint.message
+    assert sorted(Trial.objects.values_list("nct_id", flat=True)) == [SOURCE_IDS[0], SOURCE_IDS[2]]
 
 
 def test_it_gives_up_after_the_attempts_allowed(db, quick):
@@ -220,6 +239,8 @@ def test_a_source_that_is_not_an_http_url_is_refused(db):
         sync("file:///etc/passwd")
     with pytest.raises(CommandError, match="--from must be"):
         call_command("sync_registry", "--from", "ftp://example.org/api/v2", "--no-progress")
+    with pytest.raises(SyncRefused):
+        sync("https://example.org/" + "a" * 500)
     assert not SyncCheckpoint.objects.exists()
 
 
