@@ -32,7 +32,14 @@ MAX_TOKEN_LENGTH = 500
 
 
 class SourceError(Exception):
-    """The source cannot give the page: the run stops at its checkpoint."""
+    """The source cannot give the page: the run stops at its checkpoint.
+
+    ``status`` is the HTTP status of a refusal the source will not change its mind on (a 4xx other than 429).
+    """
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -115,7 +122,7 @@ class Client:
                 if error.code in RETRY_STATUSES:
                     raise _Transient(f"HTTP {error.code}", _retry_after(error.headers.get("Retry-After"))) from None
                 detail = error.read(500).decode("utf-8", "replace").strip()
-            raise SourceError(f"HTTP {error.code} from {url}: {detail or error.reason}") from None
+            raise SourceError(f"HTTP {error.code} from {url}: {detail or error.reason}", error.code) from None
         except TimeoutError:
             raise _Transient("timed out") from None
         except urllib.error.URLError as error:

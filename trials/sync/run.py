@@ -26,6 +26,8 @@ from .client import Client, SourceError
 
 PAGE_SIZE = 1000
 MAX_URL_LENGTH = SyncCheckpoint._meta.get_field("source_url").max_length
+# What a source answers to a page token it no longer takes.
+STALE_TOKEN_STATUSES = {400, 404, 410}
 # Failures kept in the checkpoint's message; the count holds them all.
 MAX_FAILURES_KEPT = 20
 Mode = SyncCheckpoint.Mode
@@ -120,11 +122,27 @@ def sync(
     failures: list[str] = []
     # Every token this run was given: one given again means the source loops.
     seen = {checkpoint.next_page_token} - {""}
+    # The tokens this process was given, as opposed to one kept from an earlier run.
+    seen_here: set[str] = set()
     try:
         while True:
             token = checkpoint.next_page_token
             query = {**params, "pageToken": token} if token else {**params, "countTotal": "true"}
-            page = client.studies_page(query)
+            try:
+                page = client.studies_page(query)
+            except SourceError as error:
+                if token and token not in seen_here and error.status in STALE_TOKEN_STATUSES:
+                    # A token kept from an earlier run that the source no longer takes (the registry's
+                    # expire): that run cannot be continued, so this one starts afresh.
+                    _finish(
+                        checkpoint,
+                        Result.ABANDONED,
+                        f"its page token expired: {error}",
+                        resumed_requests + client.requests,
+                    )
+                    return sync(source, full=full, since=since, page_size=page_size, client=client, on_page=on_page)
+                raise
+            seen_here.add(page.next_page_token)
             if page.next_page_token and page.next_page_token in seen:
                 raise SourceError(f"the source gave the page token {page.next_page_token!r} again: it loops")
             seen.add(page.next_page_token)

@@ -126,6 +126,23 @@ def test_a_sync_killed_after_two_pages_resumes_from_its_checkpoint(db, client, s
     assert_mirrors(client, source)
 
 
+def test_a_run_whose_page_token_expired_starts_afresh(db, quick):
+    with ScriptedSource([FIRST_PAGE, (200, b"<html>", "text/html")]) as source:
+        stopped = sync(source.url)
+    assert (stopped.outcome, stopped.next_page_token) == ("failed", "A")
+    expired = (400, b"pageToken: not a token this server gave", "text/plain")
+    with ScriptedSource(
+        [expired, (200, page(record(SOURCE_IDS[0]), record(SOURCE_IDS[1])), "application/json")]
+    ) as source:
+        SyncCheckpoint.objects.update(source_url=source.url)
+        fresh = sync(source.url)
+
+    stopped.refresh_from_db()
+    assert stopped.outcome == "abandoned" and "page token expired" in stopped.message
+    assert (fresh.outcome, fresh.mode, fresh.created, fresh.unchanged) == ("succeeded", "full", 1, 1)
+    assert Trial.objects.count() == 2
+
+
 def test_it_retries_through_a_proxy_failing_one_request_in_four(db, client, source, quick):
     waits: list[float] = []
     with FaultyProxy(source.url) as proxy:
