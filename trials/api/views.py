@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from .. import choices, facets, search
+from ..caching import RECORD, public_list, public_page, versioned
 from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
@@ -98,6 +99,7 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
 
 
 @require_safe
+@public_list
 def studies(request: HttpRequest) -> HttpResponse:
     try:
         check_parameters(request, LIST_PARAMETERS)
@@ -161,6 +163,8 @@ def json_response(body: dict) -> HttpResponse:
 
 
 @require_safe
+@public_page
+@versioned(RECORD, frozenset(), canonical_only=False)
 def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         check_parameters(request, STUDY_PARAMETERS)
@@ -177,6 +181,7 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
 
 
 @require_safe
+@public_list
 def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     """The Related tab as JSON: the record's listed trials, then the computed ones with scores and reasons."""
     try:
@@ -245,6 +250,7 @@ def study_response(
 
 
 @require_safe
+@public_page
 def studies_metadata(request: HttpRequest) -> HttpResponse:
     """The data structure we hold. We keep no indexed-only or historic-only fields, so both flags give the same tree."""
     try:
@@ -257,6 +263,7 @@ def studies_metadata(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page
 def enums(request: HttpRequest) -> HttpResponse:
     try:
         check_parameters(request, set())
@@ -266,6 +273,7 @@ def enums(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page
 def search_areas(request: HttpRequest) -> HttpResponse:
     """``/studies/search-areas``: what each ``query.*`` searches, from the declaration that matches it."""
     try:
@@ -276,6 +284,7 @@ def search_areas(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_list
 def field_values(request: HttpRequest) -> HttpResponse:
     """``/stats/field/values``: the studies on file counted by each value of an enumeration or yes/no element."""
     try:
@@ -291,6 +300,7 @@ def field_values(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_list
 def field_sizes(request: HttpRequest) -> HttpResponse:
     """``/stats/field/sizes``: the studies on file counted by the length of each of their lists."""
     try:
@@ -304,6 +314,7 @@ def field_sizes(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_list
 def version(request: HttpRequest) -> HttpResponse:
     latest = Trial.objects.aggregate(latest=Max("updated_at"))["latest"] or timezone.now()
     stamp = latest.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -311,5 +322,6 @@ def version(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page
 def openapi(request: HttpRequest) -> HttpResponse:
     return JsonResponse(description(request.build_absolute_uri("/api/v2")), json_dumps_params={"indent": 2})
