@@ -64,15 +64,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session and CSRF middleware: it sees the cookies they set.
+    "trials.caching.CacheHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "trialportal.middleware.RefuseUnservedMethodsMiddleware",
     "trialportal.middleware.RejectForbiddenCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After authentication: both read whether the request is signed in.
+    # After authentication: it reads whether the request is signed in.
     "trialportal.db_router.PrimaryForStaffMiddleware",
-    "trials.caching.CacheHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "trialportal.middleware.SecurityHeadersMiddleware",

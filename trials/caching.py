@@ -101,7 +101,7 @@ def trial_version(nct_id: str, kind: str) -> Version | None:
     row = queryset.values_list(*fields).first()
     if row is None:
         return None
-    stamps = [value for value in (row[0], *row[3:]) if isinstance(value, datetime.datetime)]
+    stamps = [value for value in row if isinstance(value, datetime.datetime)]
     parts = [release(), kind, nct_id, *(str(value) for value in row)]
     if kind != RECORD:
         today = status.today()
@@ -134,7 +134,9 @@ def versioned(kind: str, cached_parameters: frozenset[str] = frozenset(), canoni
             if version is None:
                 return view(request, nct_id, *args, **kwargs)
             last_modified = int(version.last_modified.timestamp())
-            response = get_conditional_response(request, etag=version.etag, last_modified=last_modified)
+            # A recomputed related list has no time of its own: only the ETag tells it changed.
+            since = None if kind == RELATED else last_modified
+            response = get_conditional_response(request, etag=version.etag, last_modified=since)
             if response is None:
                 key = _cache_key(request, version, cached_parameters)
                 stored = _cache_call(cache.get, key) if key else None
@@ -231,4 +233,5 @@ class CacheHeadersMiddleware:
         if session is not None and session.accessed and not session.is_empty():
             return True
         # Only a request carrying the session cookie can be signed in; others cost no session query.
-        return settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
+        user = getattr(request, "user", None)
+        return settings.SESSION_COOKIE_NAME in request.COOKIES and user is not None and user.is_authenticated

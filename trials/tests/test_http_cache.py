@@ -36,8 +36,9 @@ def test_a_trial_page_carries_its_version_and_a_client_holding_it_gets_a_304_for
         again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b""
     assert again["ETag"] == etag and again["Cache-Control"] == response["Cache-Control"]
-    with django_assert_num_queries(1):
-        assert client.get(url, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+    if "/related/" not in url:
+        with django_assert_num_queries(1):
+            assert client.get(url, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
     assert client.head(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
@@ -71,6 +72,9 @@ def test_the_related_tab_changes_version_when_its_lists_are_recomputed_and_the_o
     SimilarTrial.objects.create(trial=seed_trial, other=other, score=0.5, reasons=["same condition"])
     after = client.get(related)
     assert after["ETag"] != before[0] and client.get(summary)["ETag"] == before[1]
+    # The list has no time of its own, so a date alone never makes it a 304.
+    assert client.get(related, HTTP_IF_MODIFIED_SINCE=after["Last-Modified"]).status_code == 200
+    assert client.get(related, HTTP_IF_NONE_MATCH=after["ETag"]).status_code == 304
     assert "NCT90000100" in after.content.decode()
     # A trial its lists show is edited: its title there changes, so does the version.
     Trial.objects.get(pk=other.pk).save()
