@@ -159,7 +159,13 @@ def versioned(kind: str, cached_parameters: frozenset[str] = frozenset(), canoni
 
 
 def _cache_key(request: HttpRequest, version: Version, parameters: frozenset[str]) -> str | None:
-    """Where the page is kept; None when the query string holds more than the page reads."""
+    """Where the page is kept; None when the query string holds more than the page reads.
+
+    A request with the session cookie (an editor's) is rendered, never kept:
+    nothing rendered for a signed-in user reaches a visitor.
+    """
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
     if not set(request.GET) <= parameters or any(len(request.GET.getlist(name)) > 1 for name in request.GET):
         return None
     query = "&".join(f"{name}={request.GET[name]}" for name in sorted(request.GET))

@@ -124,3 +124,16 @@ def test_a_redis_that_does_not_answer_costs_a_rendering_not_the_page(client, set
     for _ in range(2):
         response = client.get(reverse("trials:detail", args=[RECORD]))
         assert response.status_code == 200 and TITLE in response.content.decode()
+
+
+def test_an_editors_pages_are_rendered_and_never_kept(client, shared_cache, document, django_assert_max_num_queries):
+    client.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    url = reverse("trials:detail", args=[RECORD])
+    client.get(url)
+    with django_assert_max_num_queries(100) as captured:
+        assert client.get(url).status_code == 200
+    assert len(captured) > 3
+    client.logout()
+    with django_assert_max_num_queries(100) as captured:
+        client.get(url)
+    assert len(captured) > 3
