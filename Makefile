@@ -35,9 +35,11 @@ format: $(VENV)/.installed
 # The whole suite on SQLite, then on PostgreSQL when one answers
 # (DATABASE_URL, or the local server). REQUIRE_POSTGRES=1 makes a missing
 # PostgreSQL an error instead of a skip; REQUIRE_BROWSER=1 does the same for
-# Chromium, which the browser tests (trials/tests/browser/) drive.
+# Chromium, which the browser tests (trials/tests/browser/) drive, and
+# REQUIRE_REDIS=1 for redis-server, which the shared-cache tests start.
 # CHROMIUM_PATH points the browser tests at another Chromium.
 export REQUIRE_BROWSER
+export REQUIRE_REDIS
 export CHROMIUM_PATH ?= /usr/bin/chromium
 
 test: $(VENV)/.installed

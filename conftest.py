@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from django.core.cache import cache
 
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import Trial
 
 TEST_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "pages"
 CTGOV_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "ctgov"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty shared cache: a page kept by one test is never another's."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -34,3 +48,44 @@ def seed_text() -> str:
 def ctgov_data() -> Path:
     """Real ClinicalTrials.gov API v2 records (see the README beside them)."""
     return CTGOV_DATA
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A Redis of the tests' own: Debian's redis-server on a free port, keeping nothing on disk.
+
+    Without redis-server the tests that need it are skipped, unless
+    REQUIRE_REDIS=1 (as ``.ci/run`` sets), which makes that a failure.
+    """
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.access(server, os.X_OK):
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"{message}, and REQUIRE_REDIS=1 requires it")
+        pytest.skip(message)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    directory = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    pytest.fail(f"redis-server exited with {process.returncode} on port {port}")
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"redis-server did not answer on port {port}")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=10)

@@ -64,12 +64,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session and CSRF middleware: it sees the cookies they set.
+    "trials.caching.CacheHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "trialportal.middleware.RefuseUnservedMethodsMiddleware",
     "trialportal.middleware.RejectForbiddenCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: it reads whether the request is signed in.
+    "trialportal.db_router.PrimaryForStaffMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "trialportal.middleware.SecurityHeadersMiddleware",
@@ -124,6 +128,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Read replicas of the primary (``default``), e.g. PostgreSQL streaming
+# replicas: public pages read one of them, everything that writes (imports,
+# commands, the admin, a signed-in editor's requests) uses the primary
+# (``trialportal/db_router.py``).
+DATABASE_REPLICAS = []
+for number, url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    alias = f"replica{number}"
+    DATABASES[alias] = dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)
+    # Tests read the primary's test database through the replica's alias.
+    DATABASES[alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(alias)
+DATABASE_ROUTERS = ["trialportal.db_router.PrimaryReplicaRouter"]
 
 # How long the statements of a process that answers requests may run before
 # PostgreSQL cancels them (the request then answers 503): one request must
@@ -140,7 +156,9 @@ SERVES_REQUESTS = (
 # for as long as the operating system waits.
 DB_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5"))
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+for database in DATABASES.values():
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        continue
     # Search combines large bitmaps (a common term AND a status); with the
     # default 4 MB they turn lossy and every match is rechecked. JIT off: the
     # planner compiles any query it costs high, such as a count over many
@@ -150,7 +168,42 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = f"-c work_mem={os.environ.get('DJANGO_DB_WORK_MEM', '64MB')} -c jit=off"
     if SERVES_REQUESTS and PUBLIC_STATEMENT_TIMEOUT_MS > 0:
         options += f" -c statement_timeout={PUBLIC_STATEMENT_TIMEOUT_MS}"
-    DATABASES["default"].setdefault("OPTIONS", {}).update(options=options, connect_timeout=DB_CONNECT_TIMEOUT)
+    database.setdefault("OPTIONS", {}).update(options=options, connect_timeout=DB_CONNECT_TIMEOUT)
+
+# The shared cache of rendered trial pages (``trials/caching.py``): this
+# process's memory by default, Redis shared by every web node with
+# CACHE_URL (redis://host:6379/0). Entries are keyed by the trial's version,
+# so their lifetime only bounds memory; a Redis that does not answer within
+# a second costs a rendering, not the page.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+SHARED_CACHE_SECONDS = int(os.environ.get("SHARED_CACHE_SECONDS", str(24 * 3600)))
+if not CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCAL_CACHE_ENTRIES", "500"))},
+        }
+    }
+elif CACHE_URL.split("://", 1)[0] in {"redis", "rediss", "unix"}:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "trialportal",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    raise ImproperlyConfigured("CACHE_URL must be a redis://, rediss:// or unix:// URL.")
+# What a proxy, a CDN or a browser may keep (Cache-Control max-age, seconds):
+# a trial's pages and records and the fixed pages; lists, searches, feeds and
+# API lists; and how long a stale copy may be served while it is revalidated.
+HTTP_CACHE_PAGE_SECONDS = int(os.environ.get("HTTP_CACHE_PAGE_SECONDS", "300"))
+HTTP_CACHE_LIST_SECONDS = int(os.environ.get("HTTP_CACHE_LIST_SECONDS", "60"))
+HTTP_CACHE_STALE_SECONDS = int(os.environ.get("HTTP_CACHE_STALE_SECONDS", "600"))
+# The code's version in ETags and cache keys (e.g. a commit); by default a
+# digest of the code, templates and static files, the same on every node.
+TRIALPORTAL_RELEASE = os.environ.get("TRIALPORTAL_RELEASE", "")
 
 # The most a search text (the list page's q, the API's query.* parameters)
 # may ask for: each term is an index look-up or a join, so a text of 170

@@ -4,6 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.http import HttpResponse
 from django.urls import include, path
 
+from trials.caching import public_list, public_page
 from trials.sitemaps import PageSitemap, TrialSitemap
 
 from . import health
@@ -25,11 +26,11 @@ SITEMAPS = {"trials": TrialSitemap, "pages": PageSitemap}
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
-    path("robots.txt", robots_txt, name="robots"),
-    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", public_page(robots_txt), name="robots"),
+    path("sitemap.xml", public_list(sitemap_views.index), {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
         "sitemap-<section>.xml",
-        sitemap_views.sitemap,
+        public_list(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),

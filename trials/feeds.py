@@ -7,7 +7,9 @@ import datetime
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponseBadRequest
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.http import http_date
 from django.utils.xmlutils import SimplerXMLGenerator
 
 from . import characters, listing
@@ -51,10 +53,19 @@ class TrialsFeed(Feed):
 
     def __call__(self, request, *args, **kwargs):
         try:
-            return super().__call__(request, *args, **kwargs)
+            response = super().__call__(request, *args, **kwargs)
         except InvalidSearch as error:
             # As the search page says of the same parameters: the request is wrong, not missing.
             return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+        # A reader polling with If-Modified-Since (or the ETag) gets a 304 when no entry changed. The
+        # registry's update dates are days, and a trial may join the search with an old one: the
+        # feed changed when the last of its trials was written here.
+        written = [trial.updated_at for trial in request.feed_results.export_trials]
+        last_modified = int(max(written).timestamp()) if written else None
+        if last_modified:
+            response["Last-Modified"] = http_date(last_modified)
+        set_response_etag(response)
+        return get_conditional_response(request, etag=response["ETag"], last_modified=last_modified, response=response)
 
     def get_object(self, request):
         # The search's own parameters: a feed follows a search.
@@ -62,6 +73,7 @@ class TrialsFeed(Feed):
         if results.errors:
             raise InvalidSearch("; ".join(f"{label}: {message}" for label, message in results.errors))
         results.query_string = request.GET.urlencode()
+        request.feed_results = results
         return results
 
     def title(self, results) -> str:

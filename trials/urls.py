@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import views
+from .caching import public_list
 from .feeds import TrialsFeed
 
 
@@ -23,7 +24,7 @@ app_name = "trials"
 urlpatterns = [
     path("", views.home, name="home"),
     path("trials/", views.trial_list, name="list"),
-    path("trials/feed/", TrialsFeed(), name="feed"),
+    path("trials/feed/", public_list(TrialsFeed()), name="feed"),
     path("trials/export.csv", views.trial_export, {"output": "csv"}, name="export_csv"),
     path("trials/export.json", views.trial_export, {"output": "json"}, name="export_json"),
     path("api/", views.api_page, name="api"),

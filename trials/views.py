@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 
 from . import choices, glossary, listing, related, results_tab, search, structured_data
 from .api.views import json_response, study_response
+from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
 from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
@@ -14,6 +15,7 @@ from .sites import grouped_sites
 from .sync import last_run, last_success
 
 
+@public_list
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "recent_trials": listing.list_rows(list(Trial.objects.for_list()[:10])),
@@ -23,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "trials/home.html", context)
 
 
+@public_list
 def trial_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     nct_id = search.nct_id_from_token(text) if text else None
@@ -34,6 +37,7 @@ def trial_list(request: HttpRequest) -> HttpResponse:
     return render(request, "trials/trial_list.html", {"results": results, "page_obj": results.page}, status=status)
 
 
+@public_list
 def trial_export(request: HttpRequest, output: str) -> HttpResponse:
     """The current result list as CSV or API v2 JSON, up to ``listing.EXPORT_LIMIT`` trials."""
     results = listing.search_trials(request.GET, page_number=None, export=True)
@@ -94,26 +98,43 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     return render(request, template, context)
 
 
+# The summary reads a chosen country and region of a big trial's sites.
+SITE_CHOICE = frozenset({"country", "region"})
+NO_PARAMETERS = frozenset()
+
+
+@public_page
+@versioned(TAB, SITE_CHOICE)
 def trial_summary(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "detail", "trials/trial_summary.html")
 
 
+@public_page
+@versioned(TAB)
 def trial_design(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "design", "trials/trial_design.html")
 
 
+@public_page
+@versioned(TAB)
 def trial_eligibility(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "eligibility", "trials/trial_eligibility.html")
 
 
+@public_page
+@versioned(RELATED)
 def trial_related(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "related", "trials/trial_related.html")
 
 
+@public_page
+@versioned(TAB)
 def trial_results(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "results", "trials/trial_results.html")
 
 
+@public_page
+@versioned(TAB)
 def trial_print(request: HttpRequest, nct_id: str) -> HttpResponse:
     """Summary, design and eligibility on one page: the record to take to a doctor."""
     return _trial_page(request, nct_id, "print", "trials/trial_print.html")
@@ -124,6 +145,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "404.html", {"message": message}, status=404)
 
 
+@public_page
+@versioned(RECORD, NO_PARAMETERS)
 def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
     """The trial in ClinicalTrials.gov API v2 shape."""
     canonical = nct_id.upper()
@@ -136,10 +159,12 @@ def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
     return study_response(trial)
 
 
+@public_page
 def glossary_page(request: HttpRequest) -> HttpResponse:
     return render(request, "trials/glossary.html", {"sections": glossary.sections()})
 
 
+@public_page
 def about_data(request: HttpRequest) -> HttpResponse:
     """Where the records and the search vocabulary come from, how current they are, and MeSH's attribution."""
     context = {
@@ -151,5 +176,6 @@ def about_data(request: HttpRequest) -> HttpResponse:
     return render(request, "trials/about_data.html", context)
 
 
+@public_page
 def api_page(request: HttpRequest) -> HttpResponse:
     return render(request, "trials/api.html", {"base_url": request.build_absolute_uri("/api/v2")})

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from .. import choices, facets, search
+from ..caching import RECORD, public_list, public_page, versioned
 from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
@@ -107,6 +108,7 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
 
 
 @require_safe
+@public_list
 def studies(request: HttpRequest) -> HttpResponse:
     try:
         check_parameters(request, LIST_PARAMETERS)
@@ -170,6 +172,8 @@ def json_response(body: dict) -> HttpResponse:
 
 
 @require_safe
+@public_page
+@versioned(RECORD, frozenset(), canonical_only=False)
 def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         check_parameters(request, STUDY_PARAMETERS)
@@ -186,6 +190,7 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
 
 
 @require_safe
+@public_list
 def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     """The Related tab as JSON: the record's listed trials, then the computed ones with scores and reasons."""
     try:
@@ -254,6 +259,7 @@ def study_response(
 
 
 @require_safe
+@public_page
 def studies_metadata(request: HttpRequest) -> HttpResponse:
     """The data structure we hold. We keep no indexed-only or historic-only fields, so both flags give the same tree."""
     try:
@@ -266,6 +272,7 @@ def studies_metadata(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page
 def enums(request: HttpRequest) -> HttpResponse:
     try:
         check_parameters(request, set())
@@ -275,6 +282,7 @@ def enums(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page
 def search_areas(request: HttpRequest) -> HttpResponse:
     """``/studies/search-areas``: what each ``query.*`` searches, from the declaration that matches it."""
     try:
@@ -285,6 +293,7 @@ def search_areas(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_list
 def field_values(request: HttpRequest) -> HttpResponse:
     """``/stats/field/values``: the studies on file counted by each value of an enumeration or yes/no element."""
     try:
@@ -300,6 +309,7 @@ def field_values(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_list
 def field_sizes(request: HttpRequest) -> HttpResponse:
     """``/stats/field/sizes``: the studies on file counted by the length of each of their lists."""
     try:
@@ -313,6 +323,7 @@ def field_sizes(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_list
 def version(request: HttpRequest) -> HttpResponse:
     """The API version and when the data was last written: by an import, or by the last successful sync.
 
@@ -344,5 +355,6 @@ def _timestamp(moment: datetime.datetime) -> str:
 
 
 @require_safe
+@public_page
 def openapi(request: HttpRequest) -> HttpResponse:
     return JsonResponse(description(request.build_absolute_uri("/api/v2")), json_dumps_params={"indent": 2})

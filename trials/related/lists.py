@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Q, Subquery
+
 from .. import choices, status
 from ..models import SimilarTrial, Trial
 from .scoring import OPEN_SHOWN, SHOWN
@@ -19,29 +21,38 @@ class RelatedTrials:
 
 
 def related_trials(trial: Trial) -> RelatedTrials:
-    """The Related tab's lists for a trial from ``Trial.objects.for_detail()``: two queries."""
+    """The Related tab's lists for a trial from ``Trial.objects.for_detail()``: one query.
+
+    The listed trials on file and the similar ones are read together, each
+    similar one with its score and reasons.
+    """
     listed = list(trial.listed_related_trials)
-    on_file = {
-        other.nct_id: other
-        for other in Trial.objects.filter(nct_id__in=[item.nct_id for item in listed]).only(
-            "id", "nct_id", "brief_title", "phases", *status.COLUMNS
+    match = SimilarTrial.objects.filter(trial=trial, other=OuterRef("pk"))
+    others = (
+        Trial.objects.filter(
+            Q(nct_id__in=[item.nct_id for item in listed])
+            | Q(pk__in=SimilarTrial.objects.filter(trial=trial).values("other"))
         )
-    }
+        .annotate(
+            match_id=Subquery(match.values("id")),
+            match_score=Subquery(match.values("score")),
+            match_reasons=Subquery(match.values("reasons")),
+        )
+        .only("id", "nct_id", "brief_title", "phases", *status.COLUMNS)
+    )
+    on_file = {}
+    similar = []
+    for other in others:
+        on_file[other.nct_id] = other
+        if other.match_id is not None:
+            similar.append(
+                SimilarTrial(
+                    id=other.match_id, trial=trial, other=other, score=other.match_score, reasons=other.match_reasons
+                )
+            )
     for item in listed:
         item.on_file = on_file.get(item.nct_id)
-    similar = list(
-        SimilarTrial.objects.filter(trial=trial)
-        .select_related("other")
-        .only(
-            "score",
-            "reasons",
-            "trial_id",
-            "other__nct_id",
-            "other__brief_title",
-            "other__phases",
-            *(f"other__{column}" for column in status.COLUMNS),
-        )
-    )
+    similar.sort(key=lambda item: (-item.score, item.other_id))
     recruiting = []
     # Open as shown: a lapsed "Recruiting" is no alternative for a patient.
     if trial.shown_status not in choices.OPEN_STATUSES:

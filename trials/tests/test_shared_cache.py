@@ -1,0 +1,139 @@
+"""Rendered pages kept in the shared cache (local memory and a real Redis) are never older than the record."""
+
+import json
+import socket
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from trials.models import Trial
+from trials.tests.test_admin import form_data
+
+pytestmark = pytest.mark.django_db
+
+RECORD = "NCT00000410"
+TITLE = "Spine Patient Outcomes Research Trial (SPORT) - Intervertebral Disc Herniation"
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def shared_cache(request, settings):
+    if request.param == "redis":
+        location = request.getfixturevalue("redis_url")
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
+    else:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    yield request.param
+    cache.clear()
+
+
+@pytest.fixture
+def document(ctgov_data, tmp_path):
+    """A real record in a folder of its own, to import, change and import again."""
+    study = json.loads((ctgov_data / f"{RECORD}.json").read_text())
+    path = tmp_path / f"{RECORD}.json"
+    path.write_text(json.dumps(study))
+    call_command("import_trials", str(path), "--no-progress")
+    return path, study
+
+
+def cached_page(client, url, django_assert_num_queries) -> str:
+    """The page, asked twice: the second answer comes from the shared cache, for the version's query alone."""
+    first = client.get(url)
+    assert first.status_code == 200
+    with django_assert_num_queries(1):
+        second = client.get(url)
+    assert second.content == first.content
+    return second.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("trials:detail", args=[RECORD]),
+        reverse("trials:results", args=[RECORD]),
+        reverse("trials:json", args=[RECORD]),
+        f"/api/v2/studies/{RECORD}",
+    ],
+)
+def test_a_repeated_page_is_served_from_the_shared_cache(
+    client, shared_cache, document, url, django_assert_num_queries
+):
+    assert TITLE in cached_page(client, url, django_assert_num_queries)
+
+
+def test_a_page_is_new_after_an_import(client, shared_cache, document, django_assert_num_queries):
+    path, study = document
+    url = reverse("trials:detail", args=[RECORD])
+    assert TITLE in cached_page(client, url, django_assert_num_queries)
+    study["protocolSection"]["identificationModule"]["briefTitle"] = "SPORT, imported again"
+    path.write_text(json.dumps(study))
+    call_command("import_trials", str(path), "--no-progress")
+    html = cached_page(client, url, django_assert_num_queries)
+    assert "SPORT, imported again" in html and TITLE not in html
+
+
+def test_a_page_is_new_after_an_admin_edit(client, shared_cache, document, django_assert_num_queries):
+    url = reverse("trials:eligibility", args=[RECORD])
+    assert TITLE in cached_page(client, url, django_assert_num_queries)
+    editor = Client()
+    editor.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    change_url = reverse("admin:trials_trial_change", args=[Trial.objects.get(nct_id=RECORD).pk])
+    data = form_data(editor.get(change_url))
+    data["brief_title"] = "SPORT, as staff wrote it"
+    assert editor.post(change_url, data).status_code == 302
+    assert "SPORT, as staff wrote it" in cached_page(client, url, django_assert_num_queries)
+
+
+def test_a_page_is_new_after_a_model_save(client, shared_cache, document, django_assert_num_queries):
+    url = reverse("trials:design", args=[RECORD])
+    assert TITLE in cached_page(client, url, django_assert_num_queries)
+    trial = Trial.objects.get(nct_id=RECORD)
+    trial.brief_title = "SPORT, saved"
+    trial.save()
+    assert "SPORT, saved" in cached_page(client, url, django_assert_num_queries)
+
+
+def test_only_the_parameters_a_page_reads_are_kept(
+    client, shared_cache, document, django_assert_num_queries, django_assert_max_num_queries
+):
+    # The summary reads a chosen country and region; anything else is rendered, never stored.
+    cached_page(client, reverse("trials:detail", args=[RECORD]) + "?country=United+States", django_assert_num_queries)
+    url = reverse("trials:detail", args=[RECORD]) + "?anything=1"
+    client.get(url)
+    with django_assert_max_num_queries(100) as captured:
+        client.get(url)
+    assert len(captured) > 1
+
+
+def test_a_redis_that_does_not_answer_costs_a_rendering_not_the_page(client, settings, document):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    for _ in range(2):
+        response = client.get(reverse("trials:detail", args=[RECORD]))
+        assert response.status_code == 200 and TITLE in response.content.decode()
+
+
+def test_an_editors_pages_are_rendered_and_never_kept(client, shared_cache, document, django_assert_max_num_queries):
+    client.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    url = reverse("trials:detail", args=[RECORD])
+    client.get(url)
+    with django_assert_max_num_queries(100) as captured:
+        assert client.get(url).status_code == 200
+    assert len(captured) > 3
+    client.logout()
+    with django_assert_max_num_queries(100) as captured:
+        client.get(url)
+    assert len(captured) > 3
