@@ -10,6 +10,7 @@ from __future__ import annotations
 from .. import choices
 from ..exports import CSV_COLUMNS
 from ..search.areas import SEARCH_AREAS
+from .aggregations import AGG_FILTERS
 from .params import (
     API_VERSION,
     DEFAULT_PAGE_SIZE,
@@ -111,6 +112,20 @@ def description(server_url: str) -> dict:
                             examples={"sync": {"value": "AREA[LastUpdatePostDate]RANGE[2025-06-01,MAX]"}},
                         ),
                         _query("postFilter.advanced", "Same as filter.advanced."),
+                        _query(
+                            "filter.synonyms",
+                            "Area:MeSH descriptor UI pairs (ConditionSearch:D007172): the trials the area finds "
+                            "by the descriptor's name or filed under it. The registry's numeric ids are refused.",
+                            **_pipe_list({"type": "string"}),
+                        ),
+                        _query("postFilter.synonyms", "Same as filter.synonyms.", **_pipe_list({"type": "string"})),
+                        _query(
+                            "aggFilters",
+                            "filter_id:space-separated option keys, comma- or pipe-separated: "
+                            + "; ".join(f"{name}: {' '.join(options)}" for name, options in AGG_FILTERS.items())
+                            + ".",
+                            examples={"example": {"value": "results:with,status:com rec,phase:2 3"}},
+                        ),
                         _query(
                             "sort",
                             f"Up to {MAX_SORT_OPTIONS} of "

@@ -25,6 +25,7 @@ from ..models import Trial
 from ..related import related_trials
 from ..search.areas import search_documents_list
 from .advanced import AdvancedError, advanced_q
+from .aggregations import FilterError, agg_filters_q, synonyms_q
 from .fields import field_selection, project
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
@@ -95,13 +96,22 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
             raise BadRequest(name, f"not an NCT ID: {', '.join(bad)}")
         if ids:
             trials = trials.filter(nct_id__in=ids)
-    for name in ("filter.advanced", "postFilter.advanced"):
-        expression = request.GET.get(name, "")
-        if expression.strip():
-            try:
-                trials = trials.filter(advanced_q(expression, tokens=search.backend().has_facet_tokens))
-            except AdvancedError as error:
-                raise BadRequest(name, str(error)) from None
+    # We send no aggregation counts, so post filters select the same as filters (as the spec says).
+    tokens = search.backend().has_facet_tokens
+    readers = (
+        ("filter.advanced", advanced_q),
+        ("postFilter.advanced", advanced_q),
+        ("filter.synonyms", synonyms_q),
+        ("postFilter.synonyms", synonyms_q),
+        ("aggFilters", agg_filters_q),
+    )
+    for name, reader in readers:
+        for value in request.GET.getlist(name):
+            if value.strip():
+                try:
+                    trials = trials.filter(reader(value, tokens))
+                except (AdvancedError, FilterError) as error:
+                    raise BadRequest(name, str(error)) from None
     return trials.order_by(*ordering(request))
 
 
