@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from . import choices, glossary, listing, related, results_tab, search, structured_data
+from .api.aggregations import AGG_FILTERS
 from .api.views import json_response, study_response
 from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
@@ -146,4 +147,6 @@ def about_data(request: HttpRequest) -> HttpResponse:
 
 
 def api_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "trials/api.html", {"base_url": request.build_absolute_uri("/api/v2")})
+    return render(
+        request, "trials/api.html", {"base_url": request.build_absolute_uri("/api/v2"), "agg_filters": AGG_FILTERS}
+    )

@@ -312,6 +312,21 @@ def description(server_url: str) -> dict:
                     },
                 }
             },
+            "/stats/size": {
+                "get": {
+                    "operationId": "sizeStats",
+                    "summary": "Study Sizes",
+                    "description": "Statistics of the studies' JSON sizes in bytes (as /studies/{nctId} sends them).",
+                    "parameters": [],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GzipStats"}}},
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
             "/version": {
                 "get": {
                     "operationId": "version",
@@ -446,6 +461,33 @@ def description(server_url: str) -> dict:
                         },
                         "trueCount": {"type": "integer", "format": "int32"},
                         "falseCount": {"type": "integer", "format": "int32"},
+                    },
+                },
+                "GzipStats": {
+                    "type": "object",
+                    "required": ["averageSizeBytes", "largestStudies", "percentiles", "ranges", "totalStudies"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "averageSizeBytes": {"type": "integer", "format": "int32"},
+                        "largestStudies": {"type": "array", "items": {"$ref": "#/components/schemas/StudySize"}},
+                        "percentiles": {"type": "object"},
+                        "ranges": {"type": "array", "items": {"$ref": "#/components/schemas/DistItem"}},
+                        "totalStudies": {"type": "integer", "format": "int32"},
+                    },
+                },
+                "StudySize": {
+                    "type": "object",
+                    "required": ["id", "sizeBytes"],
+                    "additionalProperties": False,
+                    "properties": {"id": {"type": "string"}, "sizeBytes": {"type": "integer", "format": "int32"}},
+                },
+                "DistItem": {
+                    "type": "object",
+                    "required": ["sizeRange", "studiesCount"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "sizeRange": {"type": "string"},
+                        "studiesCount": {"type": "integer", "format": "int32"},
                     },
                 },
                 "ListSizes": {

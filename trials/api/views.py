@@ -51,6 +51,7 @@ from .params import (
     page_token,
     token_offset,
 )
+from .sizes import size_stats
 from .stats import list_sizes, selected_leaves, selected_lists, value_stats
 
 
@@ -291,6 +292,16 @@ def search_areas(request: HttpRequest) -> HttpResponse:
     except BadRequest as error:
         return _error(str(error))
     return JsonResponse(search_documents_list(), safe=False)
+
+
+@require_safe
+def size(request: HttpRequest) -> HttpResponse:
+    """``/stats/size``: the studies' JSON sizes, from the sizes stored on the trials."""
+    try:
+        check_parameters(request, set())
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(size_stats())
 
 
 @require_safe

@@ -7,9 +7,12 @@ as JSON without the importer or the filter code.
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 
 import pytest
 
+from trials.api.aggregations import AGG_FILTERS
 from trials.importers import import_paths
 
 pytestmark = pytest.mark.django_db
@@ -337,3 +340,16 @@ def test_a_bad_filter_is_a_400_naming_it(client, db, parameter, value, message):
     response = client.get("/api/v2/studies", {parameter: value})
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_the_api_page_lists_every_agg_filter_and_its_examples_answer(client, seed_trial):
+    page = client.get("/api/").content.decode()
+    for name, options in AGG_FILTERS.items():
+        assert f'<th scope="row"><code>{name}</code></th>' in page
+        assert all(f"<code>{key}</code>" in page for key in options)
+    examples = [
+        unescape(href) for href in re.findall(r'href="(/api/v2/studies\?[^"]*(?:advanced|aggFilters)[^"]*)"', page)
+    ]
+    assert len(examples) == 4
+    for href in examples:
+        assert client.get(href).status_code == 200, href
