@@ -134,6 +134,7 @@ def test_an_age_range_compares_in_years(client, records):
         ("cancer AND AREA[Nope]RANGE[1,2]", "unknown area 'Nope' at position 17"),
         ("AREA[StartDate]RANGE[2020-13-40, MAX]", "'2020-13-40' at position 22 is not a date for StartDate"),
         ("AREA[EnrollmentCount]lots", "'lots' at position 22 is not a number for EnrollmentCount"),
+        ("AREA[EnrollmentCount]RANGE[1e308, MAX]", "'1e308' at position 28 is out of range for EnrollmentCount"),
         ("AREA[Phase]RANGE[PHASE1, PHASE2]", "RANGE does not apply to Phase at position 18"),
         ("cancer AND", "the expression ends too soon (at position 11)"),
         ("(cancer", "the expression ends too soon"),
