@@ -166,7 +166,7 @@ def _total(request: HttpRequest, selected: QuerySet[Trial]) -> int:
     A condition query alone is counted on the conditions' links: several times
     cheaper than counting the trials it selects.
     """
-    selecting = [name for name in request.GET if name.startswith(("query.", "filter.", "postFilter."))]
+    selecting = [name for name in request.GET if name.startswith(("query.", "filter.", "postFilter.", "aggFilters"))]
     if selecting == ["query.cond"] and not search.only_nct_ids(request.GET["query.cond"]):
         total = search.count_condition_area(request.GET["query.cond"].strip())
         if total is not None:

@@ -354,3 +354,11 @@ def test_the_api_page_lists_every_agg_filter_and_its_examples_answer(client, see
     assert len(examples) == 4
     for href in examples:
         assert client.get(href).status_code == 200, href
+
+
+def test_the_total_of_a_condition_query_counts_the_agg_filters_too(client, records):
+    params = {"query.cond": "erectile", "aggFilters": "status:com"}
+    found_ids = listed(client, **params)
+    assert 0 < len(found_ids) < len(listed(client, **{"query.cond": "erectile"}))
+    response = client.get("/api/v2/studies", {**params, "countTotal": "true", "pageSize": 1})
+    assert response.json()["totalCount"] == len(found_ids)
