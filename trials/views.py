@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from . import choices, glossary, listing, related, results_tab, search, structured_data
+from .api.aggregations import AGG_FILTERS
 from .api.views import json_response, study_response
 from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
 from .ctgov.results import results_json
@@ -178,4 +179,6 @@ def about_data(request: HttpRequest) -> HttpResponse:
 
 @public_page
 def api_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "trials/api.html", {"base_url": request.build_absolute_uri("/api/v2")})
+    return render(
+        request, "trials/api.html", {"base_url": request.build_absolute_uri("/api/v2"), "agg_filters": AGG_FILTERS}
+    )

@@ -143,6 +143,7 @@ _LOCATION_TEXT = ("LocationFacility", "LocationCity", "LocationState", "Location
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _TRUE, _FALSE = {"true", "yes", "y"}, {"false", "no", "n"}
+MAX_NUMBER = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,8 @@ def _number(text: str, position: int, piece: Piece) -> float:
         raise AdvancedError(f"{text!r} at position {position} is not a number for {piece.name}")
     if piece.kind == "int" and not number.is_integer():
         raise AdvancedError(f"{text!r} at position {position} is not a whole number for {piece.name}")
+    if abs(number) > MAX_NUMBER:  # past what the columns hold (PostgreSQL's integer)
+        raise AdvancedError(f"{text!r} at position {position} is out of range for {piece.name}")
     return int(number) if piece.kind == "int" else number
 
 

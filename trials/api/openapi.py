@@ -10,6 +10,7 @@ from __future__ import annotations
 from .. import choices
 from ..exports import CSV_COLUMNS
 from ..search.areas import SEARCH_AREAS
+from .aggregations import AGG_FILTERS
 from .params import (
     API_VERSION,
     DEFAULT_PAGE_SIZE,
@@ -111,6 +112,20 @@ def description(server_url: str) -> dict:
                             examples={"sync": {"value": "AREA[LastUpdatePostDate]RANGE[2025-06-01,MAX]"}},
                         ),
                         _query("postFilter.advanced", "Same as filter.advanced."),
+                        _query(
+                            "filter.synonyms",
+                            "Area:MeSH descriptor UI pairs (ConditionSearch:D007172): the trials the area finds "
+                            "by the descriptor's name or filed under it. The registry's numeric ids are refused.",
+                            **_pipe_list({"type": "string"}),
+                        ),
+                        _query("postFilter.synonyms", "Same as filter.synonyms.", **_pipe_list({"type": "string"})),
+                        _query(
+                            "aggFilters",
+                            "filter_id:space-separated option keys, comma- or pipe-separated: "
+                            + "; ".join(f"{name}: {' '.join(options)}" for name, options in AGG_FILTERS.items())
+                            + ".",
+                            examples={"example": {"value": "results:with,status:com rec,phase:2 3"}},
+                        ),
                         _query(
                             "sort",
                             f"Up to {MAX_SORT_OPTIONS} of "
@@ -297,6 +312,21 @@ def description(server_url: str) -> dict:
                     },
                 }
             },
+            "/stats/size": {
+                "get": {
+                    "operationId": "sizeStats",
+                    "summary": "Study Sizes",
+                    "description": "Statistics of the studies' JSON sizes in bytes (as /studies/{nctId} sends them).",
+                    "parameters": [],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GzipStats"}}},
+                        },
+                        "400": _TEXT_ERROR,
+                    },
+                }
+            },
             "/version": {
                 "get": {
                     "operationId": "version",
@@ -431,6 +461,33 @@ def description(server_url: str) -> dict:
                         },
                         "trueCount": {"type": "integer", "format": "int32"},
                         "falseCount": {"type": "integer", "format": "int32"},
+                    },
+                },
+                "GzipStats": {
+                    "type": "object",
+                    "required": ["averageSizeBytes", "largestStudies", "percentiles", "ranges", "totalStudies"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "averageSizeBytes": {"type": "integer", "format": "int32"},
+                        "largestStudies": {"type": "array", "items": {"$ref": "#/components/schemas/StudySize"}},
+                        "percentiles": {"type": "object"},
+                        "ranges": {"type": "array", "items": {"$ref": "#/components/schemas/DistItem"}},
+                        "totalStudies": {"type": "integer", "format": "int32"},
+                    },
+                },
+                "StudySize": {
+                    "type": "object",
+                    "required": ["id", "sizeBytes"],
+                    "additionalProperties": False,
+                    "properties": {"id": {"type": "string"}, "sizeBytes": {"type": "integer", "format": "int32"}},
+                },
+                "DistItem": {
+                    "type": "object",
+                    "required": ["sizeRange", "studiesCount"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "sizeRange": {"type": "string"},
+                        "studiesCount": {"type": "integer", "format": "int32"},
                     },
                 },
                 "ListSizes": {

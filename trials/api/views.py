@@ -27,6 +27,7 @@ from ..related import related_trials
 from ..search.areas import search_documents_list
 from ..sync import last_run, last_success
 from .advanced import AdvancedError, advanced_q
+from .aggregations import FilterError, agg_filters_q, synonyms_q
 from .fields import field_selection, project
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
@@ -52,6 +53,7 @@ from .params import (
     page_token,
     token_offset,
 )
+from .sizes import size_stats
 from .stats import list_sizes, selected_leaves, selected_lists, value_stats
 
 
@@ -97,13 +99,22 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
             raise BadRequest(name, f"not an NCT ID: {', '.join(bad)}")
         if ids:
             trials = trials.filter(nct_id__in=ids)
-    for name in ("filter.advanced", "postFilter.advanced"):
-        expression = request.GET.get(name, "")
-        if expression.strip():
-            try:
-                trials = trials.filter(advanced_q(expression, tokens=search.backend().has_facet_tokens))
-            except AdvancedError as error:
-                raise BadRequest(name, str(error)) from None
+    # We send no aggregation counts, so post filters select the same as filters (as the spec says).
+    tokens = search.backend().has_facet_tokens
+    readers = (
+        ("filter.advanced", advanced_q),
+        ("postFilter.advanced", advanced_q),
+        ("filter.synonyms", synonyms_q),
+        ("postFilter.synonyms", synonyms_q),
+        ("aggFilters", agg_filters_q),
+    )
+    for name, reader in readers:
+        for value in request.GET.getlist(name):
+            if value.strip():
+                try:
+                    trials = trials.filter(reader(value, tokens))
+                except (AdvancedError, FilterError) as error:
+                    raise BadRequest(name, str(error)) from None
     return trials.order_by(*ordering(request))
 
 
@@ -158,7 +169,7 @@ def _total(request: HttpRequest, selected: QuerySet[Trial]) -> int:
     A condition query alone is counted on the conditions' links: several times
     cheaper than counting the trials it selects.
     """
-    selecting = [name for name in request.GET if name.startswith(("query.", "filter.", "postFilter."))]
+    selecting = [name for name in request.GET if name.startswith(("query.", "filter.", "postFilter.", "aggFilters"))]
     if selecting == ["query.cond"] and not search.only_nct_ids(request.GET["query.cond"]):
         total = search.count_condition_area(request.GET["query.cond"].strip())
         if total is not None:
@@ -290,6 +301,17 @@ def search_areas(request: HttpRequest) -> HttpResponse:
     except BadRequest as error:
         return _error(str(error))
     return JsonResponse(search_documents_list(), safe=False)
+
+
+@require_safe
+@public_list
+def size(request: HttpRequest) -> HttpResponse:
+    """``/stats/size``: the studies' JSON sizes, from the sizes stored on the trials."""
+    try:
+        check_parameters(request, set())
+    except BadRequest as error:
+        return _error(str(error))
+    return JsonResponse(size_stats())
 
 
 @require_safe

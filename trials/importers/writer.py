@@ -91,6 +91,8 @@ _NOT_COMPARED = {
     "source_digest",
     "search_vector",
     "facet_tokens",
+    "json_size",
+    "json_size_of",
     "site",
 }
 

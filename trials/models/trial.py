@@ -317,6 +317,11 @@ class Trial(models.Model):
     # What the filters match, PostgreSQL only (see ``TokenListField``).
     facet_tokens = TokenListField(null=True, editable=False)
 
+    # The study's API v2 JSON size in bytes, for /stats/size, and the ``updated_at``
+    # it was measured at: a trial changed since is measured again (api/sizes.py).
+    json_size = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    json_size_of = models.DateTimeField(null=True, blank=True, editable=False)
+
     # Not auto_now_add: an import that rewrites a trial keeps its creation time.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -330,6 +335,7 @@ class Trial(models.Model):
             models.Index(fields=["study_type"]),
             models.Index(fields=["last_update_posted_date"]),
             models.Index(fields=["start_date"]),
+            models.Index(fields=["json_size"]),
             # PostgreSQL also has one index per sort order of the list (migration
             # 0004): SQLite cannot declare NULLS LAST in an index.
         ]

@@ -188,6 +188,7 @@ def test_openapi_description_and_api_page(client, db):
         "/studies/search-areas",
         "/stats/field/values",
         "/stats/field/sizes",
+        "/stats/size",
         "/version",
     }
     names = [parameter["name"] for parameter in spec["paths"]["/studies"]["get"]["parameters"]]

@@ -7,9 +7,12 @@ as JSON without the importer or the filter code.
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 
 import pytest
 
+from trials.api.aggregations import AGG_FILTERS
 from trials.importers import import_paths
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +134,7 @@ def test_an_age_range_compares_in_years(client, records):
         ("cancer AND AREA[Nope]RANGE[1,2]", "unknown area 'Nope' at position 17"),
         ("AREA[StartDate]RANGE[2020-13-40, MAX]", "'2020-13-40' at position 22 is not a date for StartDate"),
         ("AREA[EnrollmentCount]lots", "'lots' at position 22 is not a number for EnrollmentCount"),
+        ("AREA[EnrollmentCount]RANGE[1e308, MAX]", "'1e308' at position 28 is out of range for EnrollmentCount"),
         ("AREA[Phase]RANGE[PHASE1, PHASE2]", "RANGE does not apply to Phase at position 18"),
         ("cancer AND", "the expression ends too soon (at position 11)"),
         ("(cancer", "the expression ends too soon"),
@@ -269,3 +273,92 @@ def test_a_piece_used_wrongly_is_a_400_naming_it(client, db, expression, message
     response = client.get("/api/v2/studies", {"postFilter.advanced": expression})
     assert response.status_code == 400
     assert response.content.decode().startswith(f"postFilter.advanced: {message}")
+
+
+def listed(client, **params) -> set[str]:
+    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", **params})
+    assert response.status_code == 200, response.content
+    return {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
+
+
+def test_agg_filters_tick_the_registry_search_pages_options(client, records, ctgov_data):
+    study_results = {
+        study["protocolSection"]["identificationModule"]["nctId"]: study.get("hasResults", False)
+        for study in (json.loads(path.read_text()) for path in ctgov_data.glob("NCT*.json"))
+    }
+    expected = where(records, lambda protocol: status(protocol) == "COMPLETED")
+    expected = {nct_id for nct_id in expected if study_results[nct_id]}
+    assert expected
+    assert listed(client, aggFilters="results:with,status:com") == expected
+    two_or_three = where(records, lambda protocol: {"PHASE2", "PHASE3"} & set(phases(protocol)))
+    assert listed(client, aggFilters="phase:2 3") == two_or_three
+    assert listed(client, aggFilters="phase:2|phase:3") == where(
+        records, lambda protocol: {"PHASE2", "PHASE3"} <= set(phases(protocol))
+    )
+
+
+def test_agg_filters_sex_f_includes_trials_for_all(client, records):
+    def sex(protocol: dict) -> str:
+        return protocol.get("eligibilityModule", {}).get("sex", "")
+
+    expected = where(records, lambda protocol: sex(protocol) in ("FEMALE", "ALL"))
+    assert expected and expected != set(records)
+    assert listed(client, aggFilters="sex:f") == expected
+
+
+def test_filter_synonyms_keep_what_a_mesh_descriptor_finds(client, records, ctgov_data):
+    meshes = {}
+    for path in ctgov_data.glob("NCT*.json"):
+        study = json.loads(path.read_text())
+        browse = study.get("derivedSection", {}).get("conditionBrowseModule", {})
+        meshes[study["protocolSection"]["identificationModule"]["nctId"]] = {m["id"] for m in browse.get("meshes", [])}
+
+    def conditions(protocol: dict) -> str:
+        return " ".join(protocol.get("conditionsModule", {}).get("conditions", [])).lower()
+
+    expected = {
+        nct_id
+        for nct_id, protocol in records.items()
+        if "erectile dysfunction" in conditions(protocol) or "D007172" in meshes[nct_id]
+    }
+    assert expected
+    assert listed(client, **{"filter.synonyms": "ConditionSearch:D007172"}) == expected
+    assert listed(client, **{"postFilter.synonyms": "ConditionSearch:D007172"}) == expected
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "message"),
+    [
+        ("aggFilters", "nope:x", "aggFilters: unknown filter 'nope'; filters: status, phase"),
+        ("aggFilters", "status:com zzz", "aggFilters: unknown option zzz of status; options: not, rec"),
+        ("aggFilters", "status", "aggFilters: expected filter_id:options, not 'status'"),
+        ("filter.synonyms", "ConditionSearch:1651367", "is not a MeSH descriptor UI (e.g. D007172); the registry's"),
+        ("filter.synonyms", "Elsewhere:D007172", "filter.synonyms: unknown area 'Elsewhere'; areas: BasicSearch"),
+        ("postFilter.synonyms", "ConditionSearch:D999999", "postFilter.synonyms: no MeSH descriptor D999999 is known"),
+    ],
+)
+def test_a_bad_filter_is_a_400_naming_it(client, db, parameter, value, message):
+    response = client.get("/api/v2/studies", {parameter: value})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_api_page_lists_every_agg_filter_and_its_examples_answer(client, seed_trial):
+    page = client.get("/api/").content.decode()
+    for name, options in AGG_FILTERS.items():
+        assert f'<th scope="row"><code>{name}</code></th>' in page
+        assert all(f"<code>{key}</code>" in page for key in options)
+    examples = [
+        unescape(href) for href in re.findall(r'href="(/api/v2/studies\?[^"]*(?:advanced|aggFilters)[^"]*)"', page)
+    ]
+    assert len(examples) == 4
+    for href in examples:
+        assert client.get(href).status_code == 200, href
+
+
+def test_the_total_of_a_condition_query_counts_the_agg_filters_too(client, records):
+    params = {"query.cond": "erectile", "aggFilters": "status:com"}
+    found_ids = listed(client, **params)
+    assert 0 < len(found_ids) < len(listed(client, **{"query.cond": "erectile"}))
+    response = client.get("/api/v2/studies", {**params, "countTotal": "true", "pageSize": 1})
+    assert response.json()["totalCount"] == len(found_ids)

@@ -7,6 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trials.api.advanced import PIECES
+from trials.api.aggregations import AGG_FILTERS
 from trials.ctgov import StudyError, study_to_record
 from trials.ctgov.records import RecordError
 from trials.importers.page import DocumentError, parse_page
@@ -53,7 +55,8 @@ EVERYDAY_WORDS = st.sampled_from(
 )  # fmt: skip
 API_PARAMETERS = [
     "query.term", "query.cond", "query.intr", "query.locn", "query.spons", "filter.overallStatus", "filter.ids",
-    "sort", "countTotal", "pageSize", "pageToken", "format", "markupFormat", "fields",
+    "sort", "countTotal", "pageSize", "pageToken", "format", "markupFormat", "fields", "filter.advanced",
+    "postFilter.advanced", "aggFilters", "filter.synonyms", "postFilter.synonyms",
 ]  # fmt: skip
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -90,6 +93,46 @@ def test_widened_and_corrected_searches_survive_anything(client, seed_trial, wor
 @given(params=st.lists(st.tuples(st.sampled_from(API_PARAMETERS), HOSTILE), max_size=6))
 def test_the_api_survives_any_parameters(client, seed_trial, params):
     assert_safe(client.get("/api/v2/studies", [*params]), [value for _, value in params])
+
+
+# The pieces of Essie, to be put together in any order, and nonsense between them.
+ESSIE_PARTS = st.one_of(
+    st.sampled_from(sorted(piece.name for piece in PIECES.values())).map(lambda name: f"AREA[{name}]"),
+    st.sampled_from(
+        ["AND", "OR", "NOT", "(", ")", '"', "MISSING", "RANGE[MIN,MAX]", "RANGE[2020-01,2021]", "RANGE[1, 16 years]",
+         "RANGE[,]", "RANGE[a,b,c]", "EXPANSION[Concept]", "EXPANSION[Lossy]", "EXPANSION[]", "COVERAGE[FullMatch]",
+         "SEARCH[Location]", "SEARCH[Location](", "AREA[", "]", "[", "2024-02-30", "PHASE2", "true", "0", "-1e9",
+         "heart attack", '"lung cancer"', "RECRUITING", "Toronto", "AREA[]", "AREA[Foo]", "99999999999",
+         "RANGE[1e308,MAX]", "\\", "%", "_"]
+    ),
+    st.text(max_size=12),
+)  # fmt: skip
+AGG_PARTS = st.one_of(
+    st.sampled_from([f"{name}:{key}" for name, options in AGG_FILTERS.items() for key in options]),
+    st.sampled_from(list(AGG_FILTERS)),
+    st.sampled_from([",", "|", " ", ":", "status:", ":rec", "phase:2 3 9", "ConditionSearch:D007172", "x:1651367"]),
+    st.text(max_size=10),
+)
+
+
+@FUZZ
+@given(parts=st.lists(ESSIE_PARTS, min_size=1, max_size=14), separator=st.sampled_from(["", " "]))
+def test_any_advanced_expression_is_answered_or_refused_never_a_500(client, seed_trial, parts, separator):
+    expression = separator.join(parts)
+    for name in ("filter.advanced", "postFilter.advanced"):
+        response = client.get("/api/v2/studies", {name: expression, "countTotal": "true"})
+        assert response.status_code in (200, 400), (expression, response.content[:300])
+        if response.status_code == 400:  # naming the parameter, or the characters no parameter may hold
+            assert response.content.decode().startswith((f"{name}: ", "Parameters may not contain"))
+
+
+@FUZZ
+@given(parts=st.lists(AGG_PARTS, min_size=1, max_size=8))
+def test_any_agg_filters_or_synonyms_are_answered_or_refused_never_a_500(client, seed_trial, parts):
+    value = "".join(parts)
+    for name in ("aggFilters", "filter.synonyms"):
+        response = client.get("/api/v2/studies", {name: value})
+        assert response.status_code in (200, 400), (value, response.content[:300])
 
 
 @FUZZ

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from trials import related
+from trials.api.sizes import measure
 from trials.importers import count_documents, default_workers, import_paths, worth_bulk_loading
 
 
@@ -52,6 +53,8 @@ class Command(BaseCommand):
             )
         # The related lists of what changed (and of what a killed import never related).
         related.after_import(report.changed)
+        # /stats/size reads stored sizes: measure what changed (and anything never measured).
+        measure()
         for warning in report.warnings:
             self.stderr.write(f"Warning: {warning}")
         for failure in report.failures:

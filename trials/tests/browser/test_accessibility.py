@@ -31,6 +31,7 @@ PUBLIC_PAGES = {
     "trial-most-sites": "/trials/NCT04267848/",
     "trial-most-sites-region": "/trials/NCT04267848/?country=United+States&region=California",
     "glossary": "/glossary/",
+    "api": "/api/",
     "not-found": "/trials/NCT99999999/",
 }
 

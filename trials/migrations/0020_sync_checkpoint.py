@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trials', '0018_other_intervention_names'),
+        ('trials', '0019_study_json_size'),
     ]
 
     operations = [
