@@ -1,0 +1,92 @@
+"""Trials with a site within a circle, ordered by their nearest site, and which site that is.
+
+A trial's nearest site is its nearest *recruiting* site when it has one
+within the circle (that is where a patient can take part), otherwise its
+nearest site; trials are ordered by that site's distance. The same rule
+picks the site a list row names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+
+from .. import choices
+from ..models import Site
+from .distance import Circle, DistanceError, in_km, parse_distance
+
+DEFAULT_WITHIN = "100km"
+MIN_WITHIN_KM = 1.0
+MAX_WITHIN_KM = 5000.0
+NEAREST_KM = "nearest_site_km"
+
+
+def parse_within(text: str) -> tuple[float, str]:
+    """``within`` as (km, as the visitor wrote it): 50km, 30mi, a number of km; 1 to 5,000 km."""
+    value, unit = parse_distance(text or DEFAULT_WITHIN)
+    km = in_km(value, unit)
+    if not MIN_WITHIN_KM <= km <= MAX_WITHIN_KM:
+        raise DistanceError(
+            f"“{text}” is out of range: search within {MIN_WITHIN_KM:g} to {MAX_WITHIN_KM:,.0f} km "
+            f"({MIN_WITHIN_KM / 1.609344:.1f} to {MAX_WITHIN_KM / 1.609344:,.0f} mi)"
+        )
+    return km, f"{value:g} {unit}"
+
+
+def _sites_within(circle: Circle):
+    return Site.objects.filter(circle.within(), trial=OuterRef("pk"))
+
+
+def near_trials(queryset: QuerySet, circle: Circle) -> QuerySet:
+    """The trials of ``queryset`` with a site within ``circle``."""
+    return queryset.filter(Exists(_sites_within(circle)))
+
+
+def _recruiting_first():
+    return Case(
+        When(status=choices.RecruitmentStatus.RECRUITING, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+
+
+def order_by_distance(queryset: QuerySet, circle: Circle, *then) -> QuerySet:
+    """``queryset`` nearest first (``NEAREST_KM``: the distance of each trial's nearest site, recruiting first)."""
+    nearest = (
+        _sites_within(circle)
+        .annotate(recruiting_first=_recruiting_first(), km=circle.distance())
+        .order_by("recruiting_first", "km")
+        .values("km")[:1]
+    )
+    return queryset.annotate(**{NEAREST_KM: Subquery(nearest)}).order_by(
+        F(NEAREST_KM).asc(nulls_last=True), *(then or ("nct_id",))
+    )
+
+
+@dataclass(frozen=True)
+class NearestSite:
+    facility: str
+    city: str
+    km: float
+
+    @property
+    def label(self) -> str:
+        where = ", ".join(part for part in (self.facility, self.city) if part)
+        return f"{where} — {self.distance}"
+
+    @property
+    def distance(self) -> str:
+        return f"{self.km:.1f} km" if self.km < 10 else f"{self.km:,.0f} km"
+
+
+def nearest_sites(circle: Circle, trial_ids: list[int]) -> dict[int, NearestSite]:
+    """Trial id → its nearest site within ``circle`` (recruiting first): one query for a page of trials."""
+    rows = (
+        Site.objects.filter(circle.within(), trial_id__in=trial_ids)
+        .annotate(km=circle.distance(), recruiting_first=_recruiting_first())
+        .order_by("trial_id", "recruiting_first", "km", "id")
+        .values_list("trial_id", "facility", "city", "km")
+    )
+    nearest: dict[int, NearestSite] = {}
+    for trial_id, facility, city, km in rows:
+        nearest.setdefault(trial_id, NearestSite(facility, city, km))
+    return nearest

@@ -1,0 +1,197 @@
+"""Search by place: the gazetteer, distances, `near`/`within` on the list page, countries by every name."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from trials import places
+from trials.importers import import_paths
+from trials.models import Site
+
+pytestmark = pytest.mark.django_db
+
+PLACES = Path(__file__).parent / "data" / "places"
+LYON = (45.74906, 4.84789)  # GeoNames' Lyon, where the gazetteer puts it
+
+
+@pytest.fixture
+def records():
+    report = import_paths([PLACES])
+    assert report.ok, report.failures
+
+
+def within_from_records(lat: float, lon: float, km: float) -> set[str]:
+    """The answer from the records themselves: trials with a geoPoint within ``km``."""
+    found = set()
+    for path in PLACES.glob("*.json"):
+        study = json.loads(path.read_text())["protocolSection"]
+        for site in study.get("contactsLocationsModule", {}).get("locations", []):
+            point = site.get("geoPoint")
+            if point and places.haversine_km(lat, lon, point["lat"], point["lon"]) <= km:
+                found.add(study["identificationModule"]["nctId"])
+    return found
+
+
+def listed(client, **params):
+    response = client.get(reverse("trials:list"), params)
+    html = response.content.decode()
+    return response, html, re.findall(r'<span class="nct">(NCT\d{8})</span>', html)
+
+
+def test_the_gazetteer_finds_cities_regions_and_countries_offline():
+    lyon = places.locate("Lyon")
+    assert (lyon.country, round(lyon.lat, 2), round(lyon.lon, 2)) == ("FR", 45.75, 4.85)
+    assert places.locate("lyon, france") == lyon
+    # Boston, Massachusetts is 14 times as populous as Boston, Lincolnshire: it is the one meant.
+    assert places.locate("Boston").country == "US"
+    assert places.locate("Boston, UK").country == "GB"
+    assert places.locate("Boston, MA").region == places.locate("Boston, Massachusetts").region == "Massachusetts"
+    assert places.locate("48.85, 2.35").lat == 48.85
+
+
+def test_an_ambiguous_or_unknown_place_says_what_it_might_be():
+    with pytest.raises(places.PlaceError) as ambiguous:
+        places.locate("Springfield")
+    labels = [choice.label for choice in ambiguous.value.choices]
+    assert "Springfield, Illinois, United States" in labels and "Springfield, Missouri, United States" in labels
+    assert places.locate("Springfield, Illinois").region == "Illinois"
+    with pytest.raises(places.PlaceError) as misspelled:
+        places.locate("Lyonn")
+    assert "Lyon, France" in [choice.label for choice in misspelled.value.choices]
+    for text in ("91,0", "Xqzvbw", "Lyon, Japan", "  ,  "):
+        with pytest.raises(places.PlaceError):
+            places.locate(text)
+
+
+def test_countries_answer_to_every_name():
+    for names, code in (
+        (("USA", "US", "U.S.", "America", "United States of America", "united states"), "US"),
+        (("UK", "Britain", "Great Britain", "United Kingdom"), "GB"),
+        (("Holland", "Netherlands", "The Netherlands"), "NL"),
+        (("South Korea", "Korea, Republic of", "Korea"), "KR"),
+        (("Czechia", "Czech Republic"), "CZ"),
+        (("Burma", "Myanmar"), "MM"),
+        (("Ivory Coast", "Côte d’Ivoire", "Cote d'Ivoire"), "CI"),
+        (("Turkey", "Türkiye", "Turkey (Türkiye)"), "TR"),
+    ):
+        assert {places.country_code(name) for name in names} == {code}, names
+    # In a search text, two- and three-letter codes count only in capitals.
+    assert places.named_in_text("UK") == "GB" and places.named_in_text("in") is None
+    assert places.named_in_text("us") is None and places.named_in_text("Holland") == "NL"
+
+
+def test_sql_distance_is_the_haversine_distance(records):
+    circle = places.Circle(*LYON, 500)
+    rows = Site.objects.filter(circle.within()).annotate(km=circle.distance()).values_list("latitude", "longitude", "km")
+    assert rows
+    for lat, lon, km in rows:
+        assert km == pytest.approx(places.haversine_km(*LYON, lat, lon), abs=1e-6)
+
+
+@pytest.mark.parametrize("within", ["50km", "200km", "400km", "250mi"])
+def test_near_lists_the_trials_with_a_site_within_the_distance(client, records, within):
+    value, unit = places.parse_distance(within)
+    expected = within_from_records(*LYON, places.in_km(value, unit))
+    response, html, trials = listed(client, near="Lyon", within=within)
+    assert response.status_code == 200
+    assert set(trials) == expected and expected
+    assert "Lyon, France" in html
+
+
+def test_near_orders_by_nearest_site_and_names_it(client, records):
+    response, html, trials = listed(client, near="Lyon", within="50km")
+    # NCT03955198's site is at GeoNames' own point for Lyon (0 km); the two recruiting trials'
+    # Saint-Charles clinic is 0.1 km off.
+    assert trials == ["NCT03955198", "NCT04631133", "NCT05997121"]
+    assert "Saint-Charles Clinic, Lyon — 0.1 km" in html
+    # A trial's recruiting site is named, and measured, before a nearer one that does not recruit yet.
+    _, html, trials = listed(client, near="Geneva", within="120km")
+    assert "NCT05997121" in trials
+    assert "Clinique Saint Charles, Lyon — 11" in html and "Beaulieu, Geneva — " not in html
+
+
+def test_near_works_with_the_text_and_the_other_filters(client, records):
+    _, _, everything = listed(client, near="Lyon", within="400km")
+    _, _, recruiting = listed(client, near="Lyon", within="400km", status="RECRUITING")
+    assert set(recruiting) == {"NCT04631133", "NCT05997121"} < set(everything)
+    _, _, paris_only = listed(client, near="Paris", within="10km", country="France")
+    assert set(paris_only) == within_from_records(48.85341, 2.3488, 10)
+    _, _, sorted_by_update = listed(client, near="Lyon", within="400km", sort="updated")
+    assert set(sorted_by_update) == set(everything)
+
+
+def test_a_postal_code_or_coordinates_locate_the_registrys_own_sites(client, records):
+    _, _, trials = listed(client, near="42.3584,-71.0598", within="5km")
+    assert set(trials) == within_from_records(42.3584, -71.0598, 5) == {"NCT00179517", "NCT00499317", "NCT00512707"}
+    site = Site.objects.filter(trial__nct_id="NCT00499317").first()
+    _, _, trials = listed(client, near=site.zip, within="5km")
+    assert "NCT00499317" in trials
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"near": "Lyon", "within": "-5km"}, "is not a distance"),
+        ({"near": "Lyon", "within": "99999mi"}, "out of range"),
+        ({"near": "Lyon", "within": "0km"}, "out of range"),
+        ({"near": "Lyon", "within": "far"}, "is not a distance"),
+        ({"near": "Xqzvbw"}, "We do not know a place called"),
+        ({"near": "91,0"}, "is not a point on Earth"),
+        ({"near": "Lyon\x00"}, "may not contain NUL"),
+        ({"near": "L" * 101}, "at most 100 characters"),
+    ],
+)
+def test_a_bad_place_or_distance_is_a_400_that_says_why(client, records, params, message):
+    response, html, trials = listed(client, **params)
+    assert response.status_code == 400
+    assert message in html and not trials
+
+
+def test_an_ambiguous_place_offers_its_choices_as_links(client, records):
+    response, html, _ = listed(client, near="Springfield", within="50km")
+    assert response.status_code == 400
+    assert "Several places are called “Springfield”" in html
+    assert "near=Springfield%2C+Illinois%2C+United+States" in html and "within=50km" in html
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"),
+    [
+        ("USA", {"NCT00179517", "NCT00499317", "NCT00512707"}),
+        ("America", {"NCT00179517", "NCT00499317", "NCT00512707"}),
+        ("Czech Republic", {"NCT00919022", "NCT04573296"}),
+        ("czechia", {"NCT00919022", "NCT04573296"}),
+        ("South Korea", {"NCT00489450", "NCT00712335"}),
+        ("Türkiye", {"NCT05511155", "NCT02939495"}),
+    ],
+)
+def test_the_country_filter_takes_every_name_of_a_country(client, records, country, expected):
+    response, _, trials = listed(client, country=country)
+    assert response.status_code == 200
+    assert set(trials) == expected
+
+
+def test_the_country_picker_lists_the_countries_on_file_once_each(client, records):
+    from django.core.cache import cache
+
+    cache.clear()
+    _, html, _ = listed(client)
+    options = re.findall(r'<option value="([^"]+)">', html.split('id="country-choices"')[1].split("</datalist>")[0])
+    assert "South Korea" in options and "Czechia" in options and "Turkey" in options
+    assert "Korea, Republic of" not in options and "Czech Republic" not in options
+
+
+def test_near_adds_one_query_for_the_nearest_sites(client, records, django_assert_max_num_queries):
+    listed(client, q="surgery")  # the country picker's list, read once and kept
+    with django_assert_max_num_queries(40) as plain:
+        listed(client, status="COMPLETED")
+    with django_assert_max_num_queries(40) as near:
+        listed(client, status="COMPLETED", near="Lyon")
+    # The filter is part of the same queries; the rows' nearest sites are one more.
+    assert len(near.captured_queries) <= len(plain.captured_queries) + 2 + (connection.vendor == "postgresql")
