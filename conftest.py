@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import Trial
 
 TEST_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "pages"
 CTGOV_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "ctgov"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: what one test's data put there never answers another's."""
+    cache.clear()
 
 
 @pytest.fixture
