@@ -88,7 +88,9 @@ def test_countries_answer_to_every_name():
 
 def test_sql_distance_is_the_haversine_distance(records):
     circle = places.Circle(*LYON, 500)
-    rows = Site.objects.filter(circle.within()).annotate(km=circle.distance()).values_list("latitude", "longitude", "km")
+    rows = (
+        Site.objects.filter(circle.within()).annotate(km=circle.distance()).values_list("latitude", "longitude", "km")
+    )
     assert rows
     for lat, lon, km in rows:
         assert km == pytest.approx(places.haversine_km(*LYON, lat, lon), abs=1e-6)
