@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from trials import places
+from trials import places, search
 from trials.importers import import_paths
 from trials.models import Site
 
@@ -194,3 +194,28 @@ def test_near_adds_one_query_for_the_nearest_sites(client, records, django_asser
         listed(client, status="COMPLETED", near="Lyon")
     # The filter is part of the same queries; the rows' nearest sites are one more.
     assert len(near.captured_queries) <= len(plain.captured_queries) + 2 + (connection.vendor == "postgresql")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Czechia", {"NCT00919022", "NCT04573296"}),
+        ("South Korea", {"NCT00489450", "NCT00712335"}),
+        ("Korea, Republic of", {"NCT00489450", "NCT00712335"}),
+        ("USA", {"NCT00179517", "NCT00499317", "NCT00512707"}),
+        ("Türkiye", {"NCT05511155", "NCT02939495"}),
+    ],
+)
+def test_a_country_named_in_the_text_finds_its_sites(client, records, text, expected):
+    response, html, trials = listed(client, q=text)
+    assert response.status_code == 200
+    assert set(trials) >= expected
+    assert "names a country; trials with a site there match too" in html
+    # In exact words, only the trials that write it.
+    _, _, exact = listed(client, q=text, exact="1")
+    assert not set(exact) >= expected
+
+
+def test_a_short_word_is_not_read_as_a_country(client, records):
+    assert search.read("pain in the us", search.backend()).countries == []
+    assert search.read("pain UK", search.backend()).countries == [("UK", "United Kingdom")]
