@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Greatest, Least
 
 from .. import choices
 from ..models import Site
@@ -49,16 +50,31 @@ def _recruiting_first():
     )
 
 
-def order_by_distance(queryset: QuerySet, circle: Circle, *then) -> QuerySet:
-    """``queryset`` nearest first (``NEAREST_KM``: the distance of each trial's nearest site, recruiting first)."""
-    nearest = (
-        _sites_within(circle)
-        .annotate(recruiting_first=_recruiting_first(), km=circle.distance())
-        .order_by("recruiting_first", "km")
-        .values("km")[:1]
-    )
-    return queryset.annotate(**{NEAREST_KM: Subquery(nearest)}).order_by(
-        F(NEAREST_KM).asc(nulls_last=True), *(then or ("nct_id",))
+def order_by_distance(
+    queryset: QuerySet,
+    circle: Circle,
+    recruiting_first: bool = True,
+    offset_km: float = 0.0,
+    flat_beyond_km: float | None = None,
+) -> QuerySet:
+    """``queryset`` nearest first, then by NCT ID; ``NEAREST_KM`` holds each trial's nearest site's distance.
+
+    ``recruiting_first``: a trial's nearest recruiting site counts before its
+    other sites. Distances up to ``offset_km`` tie, and so do those past
+    ``offset_km + flat_beyond_km`` (the API's ``geoDecay``).
+    """
+    sites = _sites_within(circle).annotate(km=circle.distance())
+    if recruiting_first:
+        sites = sites.annotate(recruiting_first=_recruiting_first()).order_by("recruiting_first", "km")
+    else:
+        sites = sites.order_by("km")
+    key = F(NEAREST_KM)
+    if offset_km:
+        key = Greatest(key - Value(offset_km), Value(0.0))
+    if flat_beyond_km is not None:
+        key = Least(key, Value(flat_beyond_km))
+    return queryset.annotate(**{NEAREST_KM: Subquery(sites.values("km")[:1])}).order_by(
+        key.asc(nulls_last=True), "nct_id"
     )
 
 

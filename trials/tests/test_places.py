@@ -219,3 +219,51 @@ def test_a_country_named_in_the_text_finds_its_sites(client, records, text, expe
 def test_a_short_word_is_not_read_as_a_country(client, records):
     assert search.read("pain in the us", search.backend()).countries == []
     assert search.read("pain UK", search.backend()).countries == [("UK", "United Kingdom")]
+
+
+def api_ids(client, **params) -> list[str]:
+    response = client.get("/api/v2/studies", {"pageSize": 100, "fields": "NCTId", **params})
+    assert response.status_code == 200, response.content
+    return [study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]]
+
+
+@pytest.mark.parametrize("distance", ["50km", "400km", "250mi", "250"])
+def test_the_api_geo_filters_answer_what_the_list_page_does(client, records, distance):
+    value, unit = places.parse_distance(distance, default_unit="mi")
+    expected = within_from_records(*LYON, places.in_km(value, unit))
+    point = "45.74906,4.84789"
+    _, _, page = listed(client, near=point, within=f"{value:g}{unit}")
+    assert set(page) == expected
+    assert set(api_ids(client, **{"filter.geo": f"distance({point},{distance})"})) == expected
+    assert set(api_ids(client, **{"postFilter.geo": f"distance({point},{distance})"})) == expected
+
+
+def test_the_api_orders_by_distance_with_geo_decay(client, records):
+    geo = {"filter.geo": "distance(48.85341,2.3488,500km)"}  # Paris, where three trials have a site
+    ids = api_ids(client, **geo)
+    assert ids[:3] == ["NCT00804895", "NCT00914277", "NCT04631133"]  # 0 km each, then by NCT ID
+    assert ids[3:] == ["NCT03955198", "NCT05997121"]  # Rouen (112 km), then Nancy (282 km)
+    # Within the offset, distances tie: NCT ID order.
+    assert api_ids(client, **geo, geoDecay="func:gauss,scale:50km,offset:400km,decay:0.5") == sorted(ids)
+    # An explicit sort wins over distance.
+    assert api_ids(client, **geo, sort="EnrollmentCount") != ids
+    assert set(api_ids(client, **geo, sort="EnrollmentCount")) == set(ids)
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"filter.geo": "distance(45.7,4.8)"}, "filter.geo"),
+        ({"filter.geo": "distance(91,4.8,5km)"}, "filter.geo"),
+        ({"postFilter.geo": "distance(45.7,4.8,-5km)"}, "postFilter.geo"),
+        ({"filter.geo": "circle(45.7,4.8,5km)"}, "filter.geo"),
+        ({"filter.geo": "distance(nan,4.8,5km)"}, "filter.geo"),
+        ({"geoDecay": "func:cubic,scale:1km,offset:0km,decay:0.5"}, "geoDecay"),
+        ({"geoDecay": "func:exp,scale:0km,offset:0km,decay:0.5"}, "geoDecay"),
+        ({"geoDecay": "func:exp,scale:10km,offset:0km,decay:1.5"}, "geoDecay"),
+    ],
+)
+def test_a_malformed_geo_parameter_is_a_400_naming_it(client, params, named):
+    response = client.get("/api/v2/studies", params)
+    assert response.status_code == 400
+    assert response.content.decode().startswith(f"{named}: ")
