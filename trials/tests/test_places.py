@@ -267,3 +267,19 @@ def test_a_malformed_geo_parameter_is_a_400_naming_it(client, params, named):
     response = client.get("/api/v2/studies", params)
     assert response.status_code == 400
     assert response.content.decode().startswith(f"{named}: ")
+
+
+def test_the_whole_search_form_submits_with_its_any_choices(client, records):
+    # The form sends every select, "Any" as an empty value; the place search must get through.
+    form = {"q": "", "near": "Lyon", "within": "50km", "study_type": "", "allocation": "", "sponsor_class": ""}
+    response, _, trials = listed(client, **form)
+    assert response.status_code == 200
+    assert set(trials) == within_from_records(*LYON, 50)
+
+
+def test_with_a_place_the_sort_menu_defaults_to_distance(client, records):
+    _, html, trials = listed(client, near="Lyon", within="400km", sort="")
+    menu = html.split('id="id_sort"')[1].split("</select>")[0]
+    assert menu.index('<option value="">Distance</option>') < menu.index('value="updated"')
+    _, _, by_distance = listed(client, near="Lyon", within="400km", sort="distance")
+    assert trials == by_distance
