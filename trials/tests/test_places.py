@@ -283,3 +283,14 @@ def test_with_a_place_the_sort_menu_defaults_to_distance(client, records):
     assert menu.index('<option value="">Distance</option>') < menu.index('value="updated"')
     _, _, by_distance = listed(client, near="Lyon", within="400km", sort="distance")
     assert trials == by_distance
+
+
+def test_where_the_registry_has_sites_settles_a_shared_name(records):
+    # Barcelona, Spain is only twice as populous as Barcelona, Venezuela: a choice to make...
+    with pytest.raises(places.PlaceError) as ambiguous:
+        places.locate("Barcelona")
+    assert {choice.country for choice in ambiguous.value.choices} == {"ES", "VE"}
+    # ...until the registry has a site there.
+    trial = Site.objects.first().trial
+    Site.objects.create(trial=trial, city="Barcelona", country="Spain", latitude=41.38879, longitude=2.15899)
+    assert places.locate("Barcelona").country == "ES"
