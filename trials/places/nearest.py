@@ -15,7 +15,7 @@ from django.db.models.functions import Greatest, Least
 
 from .. import choices
 from ..models import Site
-from .distance import Circle, DistanceError, in_km, parse_distance
+from .distance import KM_PER_MILE, Circle, DistanceError, in_km, parse_distance
 
 DEFAULT_WITHIN = "100km"
 MIN_WITHIN_KM = 1.0
@@ -30,7 +30,7 @@ def parse_within(text: str) -> tuple[float, str]:
     if not MIN_WITHIN_KM <= km <= MAX_WITHIN_KM:
         raise DistanceError(
             f"“{text}” is out of range: search within {MIN_WITHIN_KM:g} to {MAX_WITHIN_KM:,.0f} km "
-            f"({MIN_WITHIN_KM / 1.609344:.1f} to {MAX_WITHIN_KM / 1.609344:,.0f} mi)"
+            f"({MIN_WITHIN_KM / KM_PER_MILE:.1f} to {MAX_WITHIN_KM / KM_PER_MILE:,.0f} mi)"
         )
     return km, f"{value:g} {unit}"
 

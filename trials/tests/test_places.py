@@ -294,3 +294,8 @@ def test_where_the_registry_has_sites_settles_a_shared_name(records):
     trial = Site.objects.first().trial
     Site.objects.create(trial=trial, city="Barcelona", country="Spain", latitude=41.38879, longitude=2.15899)
     assert places.locate("Barcelona").country == "ES"
+
+
+def test_the_about_page_credits_geonames(client, db):
+    html = client.get(reverse("trials:about_data")).content.decode()
+    assert "GeoNames" in html and "CC BY 4.0" in html
