@@ -23,7 +23,7 @@ CTGOV_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "ct
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty shared cache: a page kept by one test is never another's."""
+    """Each test starts with an empty cache: a page or a reading kept by one test is never another's."""
     cache.clear()
 
 

@@ -58,6 +58,14 @@ MIX = {
         "/trials/?condition=diabetis",
         "/trials/?condition=breast+cancer",
     ],
+    # Distance searches: the bounding box on the sites' coordinate index, then the exact distance.
+    "near": [
+        "/trials/?near=Lyon&within=50km",
+        "/trials/?near=Boston&within=25mi",
+        "/trials/?q=cancer&near=Paris&within=100km",
+        "/trials/?near=40.7128,-74.0060&within=50km&status=RECRUITING",
+        "/api/v2/studies?filter.geo=distance(39.0035707,-77.1013313,50mi)",
+    ],
     "api": [
         "/api/v2/studies?query.cond=diabetes&countTotal=true",
         "/api/v2/studies?filter.overallStatus=RECRUITING&pageSize=100",

@@ -13,6 +13,12 @@ ancestors) name one of the query's descriptors, read from the JSON files and
 not from the database. Recall@20 is the share of the relevant trials (at most
 20) among the first 20 results; precision@10 the share of relevant trials
 among the (up to) ten first results, 0 when there are none.
+
+Then the place and country queries of ``bench/data/place_judgments.tsv``: a
+record is relevant when one of its sites lies within the distance of the
+judged point (its ``geoPoint``, by the haversine formula) or in one of the
+judged spellings of the country. "Before" is the city filter for a place
+(the only way to ask before) and the country as typed for a country.
 """
 
 from __future__ import annotations
@@ -37,12 +43,13 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 
-from trials import listing  # noqa: E402
+from trials import listing, places  # noqa: E402
 from trials.importers import import_paths  # noqa: E402
 from trials.models import Trial  # noqa: E402
 
 RECORDS = Path(os.environ.get("RECORDS_DIR", ROOT.parent / "shared" / "data" / "ctgov" / "v2"))
 JUDGMENTS = ROOT / "bench" / "data" / "search_judgments.tsv"
+PLACE_JUDGMENTS = ROOT / "bench" / "data" / "place_judgments.tsv"
 RECALL_AT = 20
 PRECISION_AT = 10
 
@@ -76,8 +83,80 @@ def read_judgments() -> list[tuple[str, str, set[str]]]:
     return [(row["kind"], row["query"], set(row["descriptors"].split(","))) for row in rows]
 
 
-def first_results(query: str, exact: bool) -> list[str]:
-    params = {"q": query, **({"exact": "1"} if exact else {})}
+def sites_by_record() -> dict[str, list[tuple[str, float | None, float | None]]]:
+    """NCT ID → (country, lat, lon) of each of its record's sites, read from the JSON files."""
+    found = {}
+    for path in RECORDS.glob("NCT*.json"):
+        locations = json.loads(path.read_text())["protocolSection"].get("contactsLocationsModule", {})
+        found[path.stem] = [
+            (site.get("country", ""), site.get("geoPoint", {}).get("lat"), site.get("geoPoint", {}).get("lon"))
+            for site in locations.get("locations", [])
+        ]
+    return found
+
+
+def place_relevant(row: dict, sites: dict) -> set[str]:
+    if row["kind"] == "country":
+        names = set(row["countries"].split("|"))
+        return {nct_id for nct_id, found in sites.items() if any(country in names for country, _, _ in found)}
+    lat, lon, km = float(row["lat"]), float(row["lon"]), float(row["km"])
+    return {
+        nct_id
+        for nct_id, found in sites.items()
+        if any(y is not None and places.haversine_km(lat, lon, y, x) <= km for _, y, x in found)
+    }
+
+
+def place_before(row: dict) -> list[str]:
+    """What the page answered before: the city filter, or the country filter as typed."""
+    params = QueryDict(row["params"])
+    if row["kind"] == "near":
+        return first_results("", False, {"city": params["near"].split(",")[0]})
+    wanted = params["country"]
+    return list(
+        Trial.objects.filter(sites__country__iexact=wanted).distinct().values_list("nct_id", flat=True)[:RECALL_AT]
+    )
+
+
+def place_scores() -> None:
+    sites = sites_by_record()
+    lines = [line for line in PLACE_JUDGMENTS.read_text().splitlines() if line and not line.startswith("#")]
+    scores: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    header = f"{'R@20 before':>11} {'after':>6}  {'P@10 before':>11} {'after':>6}"
+    print(f"\n{'kind':<8} {'query':<40} {'relevant':>8}  {header}")
+    for row in csv.DictReader(lines, delimiter="\t"):
+        relevant = place_relevant(row, sites)
+        line = []
+        for label, shown in (
+            ("before", place_before(row)),
+            ("after", first_results("", False, dict(QueryDict(row["params"]).items()))),
+        ):
+            recall = len(set(shown) & relevant) / min(len(relevant), RECALL_AT) if relevant else 0.0
+            top = shown[:PRECISION_AT]
+            precision = len(set(top) & relevant) / len(top) if top else 0.0
+            scores[row["kind"], label].append((recall, precision))
+            line.append((recall, precision))
+        (r0, p0), (r1, p1) = line
+        print(
+            f"{row['kind']:<8} {row['params']:<40} {len(relevant):>8}  {r0:>11.2f} {r1:>6.2f}  {p0:>11.2f} {p1:>6.2f}"
+        )
+    summarize(scores)
+
+
+def summarize(scores: dict) -> None:
+    print()
+    for kind in sorted({kind for kind, _ in scores}):
+        parts = []
+        for label in ("before", "after"):
+            pairs = scores[kind, label]
+            recall = sum(r for r, _ in pairs) / len(pairs)
+            precision = sum(p for _, p in pairs) / len(pairs)
+            parts.append(f"{label}: recall@20 {recall:.2f}, precision@10 {precision:.2f}")
+        print(f"{kind} ({len(scores[kind, 'after'])} queries): " + "; ".join(parts))
+
+
+def first_results(query: str, exact: bool, extra: dict | None = None) -> list[str]:
+    params = {**({"q": query} if query else {}), **({"exact": "1"} if exact else {}), **(extra or {})}
     data = QueryDict(mutable=True)
     data.update(params)
     results = listing.search_trials(data, page_number=None)
@@ -104,15 +183,8 @@ def main() -> None:
             line.append((recall, precision))
         (r0, p0), (r1, p1) = line
         print(f"{kind:<11} {query:<22} {len(relevant):>8}  {r0:>11.2f} {r1:>6.2f}  {p0:>11.2f} {p1:>6.2f}")
-    print()
-    for kind in sorted({kind for kind, _ in scores}):
-        parts = []
-        for label in ("before", "after"):
-            pairs = scores[kind, label]
-            recall = sum(r for r, _ in pairs) / len(pairs)
-            precision = sum(p for _, p in pairs) / len(pairs)
-            parts.append(f"{label}: recall@20 {recall:.2f}, precision@10 {precision:.2f}")
-        print(f"{kind} ({len(scores[kind, 'after'])} queries): " + "; ".join(parts))
+    summarize(scores)
+    place_scores()
 
 
 if __name__ == "__main__":

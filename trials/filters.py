@@ -11,7 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from . import choices, facets, search, status
+from . import choices, facets, places, search, status
 from .models import Condition, Intervention, Site, Sponsor, TrialCondition, has_phase
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
@@ -21,6 +21,7 @@ SORTS = (
     ("updated", "Last update"),
     ("start", "Start date"),
     ("enrollment", "Enrollment"),
+    ("distance", "Distance"),
 )
 SEX_CHOICES = ((choices.Sex.FEMALE, "Female"), (choices.Sex.MALE, "Male"))
 
@@ -59,6 +60,38 @@ STATUS_GROUPS = (
 
 
 class TrialFilterForm(forms.Form):
+    # Set by ``_clean_place``: where ``near`` is, and the circle ``within`` draws around it.
+    place: places.Place | None = None
+    circle: places.Circle | None = None
+    # The places an unknown or ambiguous ``near`` might mean, for the page to offer.
+    place_choices: list[places.Place] = []
+    # Shared with the filterset (``TrialFilter.resolved``): a place is located once per request.
+    resolved: dict | None = None
+
+    def _clean_place(self, data: dict) -> None:
+        near, within = data.get("near", ""), data.get("within", "")
+        try:
+            km, _ = places.parse_within(within)
+        except places.DistanceError as error:
+            self.add_error("within", str(error))
+            return
+        if not near or not near.strip():
+            return
+        resolved = self.resolved if self.resolved is not None else {}
+        found = resolved.get(("near", near))
+        if found is None:
+            try:
+                found = places.locate(near)
+            except places.PlaceError as error:
+                found = error
+            resolved["near", near] = found
+        if isinstance(found, places.PlaceError):
+            self.place_choices = found.choices
+            self.add_error("near", found.message)
+            return
+        self.place = found
+        self.circle = places.Circle(found.lat, found.lon, km)
+
     def clean_q(self) -> str:
         text = self.cleaned_data.get("q", "")
         try:
@@ -69,6 +102,7 @@ class TrialFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        self._clean_place(data)
         for start, end, label in (
             ("start_from", "start_to", "start date"),
             ("completion_from", "completion_to", "completion date"),
@@ -104,6 +138,9 @@ class TrialFilter(django_filters.FilterSet):
     sponsor_class = django_filters.MultipleChoiceFilter(
         method="filter_sponsor_class", choices=choices.AgencyClass.choices, label="Lead sponsor class", distinct=False
     )
+    near = django_filters.CharFilter(method="filter_near", label="Near", max_length=100)
+    # Read by filter_near through the form (``TrialFilterForm.circle``).
+    within = django_filters.CharFilter(method="keep", label="Within", max_length=20)
     country = django_filters.CharFilter(method="filter_location", label="Country", max_length=100)
     city = django_filters.CharFilter(method="filter_location", label="City", max_length=100)
     age = django_filters.NumberFilter(
@@ -132,8 +169,14 @@ class TrialFilter(django_filters.FilterSet):
         form = TrialFilterForm
         fields: list[str] = []
 
-    def __init__(self, *args, skip: str | None = None, resolved: dict | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, skip: str | None = None, resolved: dict | None = None, **kwargs):
+        if data is not None and hasattr(data, "getlist"):
+            # A select's "Any" sends an empty value: no filter, as if the parameter were absent.
+            data = data.copy()
+            for name, declared in self.base_filters.items():
+                if isinstance(declared, django_filters.MultipleChoiceFilter) and name in data:
+                    data.setlist(name, [value for value in data.getlist(name) if value])
+        super().__init__(data, *args, **kwargs)
         self.skip = skip
         # What filters looked up (conditions named like a word), shared with the facets' filtersets.
         self.resolved = {} if resolved is None else resolved
@@ -147,6 +190,16 @@ class TrialFilter(django_filters.FilterSet):
         self.tokens = search.backend().has_facet_tokens
         self.column_tokens = self.tokens and bool(str((self.data or {}).get("q", "")).strip())
 
+    @property
+    def form(self):
+        form = super().form
+        form.resolved = self.resolved
+        return form
+
+    @property
+    def circle(self) -> places.Circle | None:
+        return self.form.circle if self.skip != "near" else None
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         for name, value in self.form.cleaned_data.items():
             if name == self.skip or name == "sort":
@@ -158,9 +211,10 @@ class TrialFilter(django_filters.FilterSet):
 
     @property
     def ranked_by_relevance(self) -> bool:
-        return self.form.cleaned_data.get("sort") in (None, "", "relevance") and bool(
-            self.form.cleaned_data.get("q", "").strip()
-        )
+        sort = self.form.cleaned_data.get("sort")
+        if sort in (None, "") and self.circle:
+            return False  # a place sorts by distance unless asked otherwise
+        return sort in (None, "", "relevance") and bool(self.form.cleaned_data.get("q", "").strip())
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value.strip():
@@ -273,16 +327,22 @@ class TrialFilter(django_filters.FilterSet):
         # Country and city describe the same site: applied together, once.
         if name == "city" and self.form.cleaned_data.get("country") and self.skip != "country":
             return queryset
-        lookups = {}
         country = self.form.cleaned_data.get("country", "").strip()
         city = self.form.cleaned_data.get("city", "").strip()
-        if self.tokens and (country or city):
-            return queryset.filter(facet_tokens__any=[facets.place(country, city)])
-        if country:
-            lookups["country__iexact"] = country
-        if city:
-            lookups["city__iexact"] = city
-        return queryset.filter(_exists(Site, **lookups)) if lookups else queryset
+        if not (country or city):
+            return queryset
+        # Every spelling of the country meant: "USA", "America" → "United States"; "Czechia", "Czech Republic".
+        countries = places.spellings(country) if country else [""]
+        if self.tokens:
+            return queryset.filter(facet_tokens__any=[facets.place(name, city) for name in countries])
+        wanted = Q()
+        for name in countries:
+            wanted |= Q(country__iexact=name) if name else Q()
+        sites = Site.objects.filter(wanted, trial=OuterRef("pk"))
+        return queryset.filter(Exists(sites.filter(city__iexact=city) if city else sites))
+
+    def filter_near(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return places.near_trials(queryset, self.circle) if self.circle else queryset
 
     def filter_age(self, queryset: QuerySet, name: str, value) -> QuerySet:
         if value is None:
@@ -313,6 +373,10 @@ class TrialFilter(django_filters.FilterSet):
 
     def sort_by(self, queryset: QuerySet, name: str, value: str | None) -> QuerySet:
         text = self.form.cleaned_data.get("q", "").strip()
+        if self.circle and value in (None, "", "distance"):
+            return places.order_by_distance(queryset, self.circle)
+        if value == "distance":
+            value = None  # no place to measure from
         if value in (None, "", "relevance"):
             if text and self.skip != "q":
                 # The list page pages through the same RANK_CANDIDATES (``listing``).

@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
 
-from . import choices, search, status
+from . import choices, places, search, status
 from .db import estimate, within_time
 from .filters import STATUS_GROUPS, TrialFilter
 from .models import Intervention, Site, Sponsor, Trial, TrialCondition
@@ -114,6 +114,8 @@ class ListRow:
     sites: str
     sponsor: str
     snippet: str = ""
+    # With a place to search near: the trial's nearest site there and its distance.
+    nearest: str = ""
 
 
 _LABELS = {
@@ -133,9 +135,12 @@ def _names_by_trial(children, name: str, ids: list[int]) -> dict[int, list[str]]
     return names
 
 
-def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> list[ListRow]:
-    """Rows for trials from ``for_list()``: four queries, plain values, whatever the number of trials."""
+def list_rows(
+    trials: list[Trial], snippets: dict[int, str] | None = None, circle: places.Circle | None = None
+) -> list[ListRow]:
+    """Rows for trials from ``for_list()``: four queries (five near a place), whatever the number of trials."""
     ids = [trial.pk for trial in trials]
+    nearest = places.nearest_sites(circle, ids) if circle and ids else {}
     conditions = _names_by_trial(TrialCondition.objects.filter(trial_id__any_of=ids), "condition__name", ids)
     interventions = _names_by_trial(Intervention.objects.filter(trial_id__any_of=ids), "name", ids)
     sponsors = dict(
@@ -177,6 +182,7 @@ def list_rows(trials: list[Trial], snippets: dict[int, str] | None = None) -> li
                 sites=f"{sites.get(trial.pk, 0):,}",
                 sponsor=sponsors.get(trial.pk, ""),
                 snippet=(snippets or {}).get(trial.pk, ""),
+                nearest=nearest[trial.pk].label if trial.pk in nearest else "",
             )
         )
     return rows
@@ -207,6 +213,15 @@ class Results:
     reading: search.Reading | None = None
     corrected_from: str = ""
     corrections: list[tuple[str, str]] = field(default_factory=list)
+    # Near a place: where it was found and how far around; or, when ``near`` was unclear, what it might mean.
+    place: places.Place | None = None
+    within: str = ""
+    place_choices: list[tuple[str, str]] = field(default_factory=list)
+
+    @cached_property
+    def countries(self) -> list[str]:
+        """The country picker's names: the countries of the sites on file."""
+        return places.countries_on_file()
 
     @property
     def exact_query_string(self) -> str:
@@ -252,6 +267,11 @@ def _pairs(query_string: str) -> list[tuple[str, str]]:
     return [(key, value) for key, values in QueryDict(query_string).lists() for value in values]
 
 
+def _replaced(data: QueryDict, name: str, value: str) -> str:
+    kept = [(key, item) for key, items in data.lists() for item in items if key not in (name, "page")]
+    return urlencode([*kept, (name, value)])
+
+
 def _without(data: QueryDict, name: str, value: str | None = None) -> str:
     kept = [(key, item) for key, item in data.lists() for item in item if key != "page"]
     kept = [(key, item) for key, item in kept if not (key == name and (value is None or item == value))]
@@ -270,9 +290,15 @@ def search_trials(
             for name, messages in filterset.form.errors.items()
             for message in messages
         ]
+        results.place_choices = [
+            (choice.label, _replaced(data, "near", choice.query)) for choice in filterset.form.place_choices
+        ]
         return results
     queryset = filterset.qs
     results.reading = filterset.reading
+    if filterset.circle:
+        results.place = filterset.form.place
+        results.within = places.parse_within(data.get("within", ""))[1]
     if export:
         wanted = limit or EXPORT_LIMIT
         ids = list(queryset.values_list("pk", flat=True)[:wanted])
@@ -308,7 +334,7 @@ def search_trials(
     if results.text and trials:
         wanted = results.reading.rank_text if results.reading else results.text
         results.snippets = search.backend().headlines([trial.pk for trial in trials], wanted)
-    page.object_list = list_rows(trials, results.snippets)
+    page.object_list = list_rows(trials, results.snippets, filterset.circle)
     results.page = page
 
     if results.count_exact and results.count <= COUNT_LIMIT:

@@ -15,6 +15,11 @@ from .params import (
     API_VERSION,
     DEFAULT_PAGE_SIZE,
     FIELD_PATTERN,
+    GEO_DECAY_DEFAULT,
+    GEO_DECAY_PATTERN,
+    GEO_DEFAULT_UNIT,
+    GEO_PARAMETERS,
+    GEO_PATTERN,
     LIST_FORMATS,
     MARKUP_FORMAT,
     MARKUP_FORMATS,
@@ -104,6 +109,23 @@ def description(server_url: str) -> dict:
                         _query("postFilter.overallStatus", "Same as filter.overallStatus.", **_pipe_list(status)),
                         _query("filter.ids", "Comma- or pipe-separated NCT IDs.", **_pipe_list(nct)),
                         _query("postFilter.ids", "Same as filter.ids.", **_pipe_list(nct)),
+                        *(
+                            _query(
+                                name,
+                                "Studies with a site within the distance of the point: distance(latitude,longitude,"
+                                f"distance), the distance in km or mi ({GEO_DEFAULT_UNIT} when no unit is given).",
+                                {"type": "string", "pattern": GEO_PATTERN},
+                                example="distance(39.0035707,-77.1013313,50mi)",
+                            )
+                            for name in GEO_PARAMETERS
+                        ),
+                        _query(
+                            "geoDecay",
+                            "How relevance falls with the distance from filter.geo's point to a study's closest "
+                            "site: without a sort, studies come nearest first (ties within the offset, and past "
+                            "where a linear decay reaches 0, by NCT ID). Ignored without filter.geo.",
+                            {"type": "string", "pattern": GEO_DECAY_PATTERN, "default": GEO_DECAY_DEFAULT},
+                        ),
                         _query(
                             "filter.advanced",
                             "An Essie expression: AREA[Piece]term, AREA[Piece]RANGE[from,to] (MIN, MAX, dates, "

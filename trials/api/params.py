@@ -16,6 +16,7 @@ import re
 from django.db.models import F, OrderBy
 from django.http import HttpRequest
 
+from .. import places
 from ..search.areas import SEARCH_AREAS
 
 API_VERSION = "2.0.5"
@@ -44,6 +45,15 @@ SORT_FIELDS = {
 FIELD_PATTERN = r"^[a-zA-Z][a-zA-Z0-9\-. ]*$"
 SORT_PATTERN = r"^(([a-zA-Z][a-zA-Z0-9\-. ]*)|(@relevance))(:(asc|desc))?$"
 MAX_SORT_OPTIONS = 2
+# ``filter.geo`` / ``postFilter.geo``: ``distance(lat,lon,dist)``, as the spec spells it; miles when no unit is given.
+GEO_PARAMETERS = ("filter.geo", "postFilter.geo")
+GEO_PATTERN = r"^distance\(-?\d+(\.\d+)?,-?\d+(\.\d+)?,\d+(\.\d+)?(km|mi)?\)$"
+GEO_DEFAULT_UNIT = "mi"
+# ``geoDecay``: how relevance falls with the distance from ``filter.geo``'s point.
+GEO_DECAY_PATTERN = (
+    r"^func:(gauss|exp|linear),scale:(\d+(\.\d+)?(km|mi)),offset:(\d+(\.\d+)?(km|mi)),decay:(\d+(\.\d+)?)$"
+)
+GEO_DECAY_DEFAULT = "func:exp,scale:300mi,offset:0mi,decay:0.5"
 LIST_PARAMETERS = {
     "format",
     "fields",
@@ -58,6 +68,8 @@ LIST_PARAMETERS = {
     "filter.synonyms",
     "postFilter.synonyms",
     "aggFilters",
+    *GEO_PARAMETERS,
+    "geoDecay",
     "sort",
     "countTotal",
     "pageSize",
@@ -70,6 +82,8 @@ STATS_VALUES_PARAMETERS = {"types", "fields"}
 STATS_TYPES = ("ENUM", "STRING", "DATE", "INTEGER", "NUMBER", "BOOLEAN")
 
 _SORT = re.compile(SORT_PATTERN)
+_GEO = re.compile(r"distance\(([^,()]*),([^,()]*),([^,()]*)\)")
+_GEO_DECAY = re.compile(GEO_DECAY_PATTERN)
 _ISSUED_TOKEN = re.compile(r"offset:([1-9][0-9]{0,7})")
 
 
@@ -166,3 +180,52 @@ def ordering(request: HttpRequest) -> list[OrderBy | str]:
             F(field).desc(nulls_last=True) if (direction or default) == "desc" else F(field).asc(nulls_last=True)
         )
     return [*expressions, "nct_id"]
+
+
+def geo_circle(request: HttpRequest, name: str) -> places.Circle | None:
+    """``filter.geo`` or ``postFilter.geo``, ``distance(lat,lon,dist)``, as a circle; None when absent."""
+    raw = request.GET.get(name, "")
+    if not raw:
+        return None
+    match = _GEO.fullmatch(raw.strip())
+    if not match:
+        raise BadRequest(
+            name,
+            f"expected distance(latitude,longitude,distance), as in distance(39.0036,-77.1013,50mi), not {raw[:80]!r}",
+        )
+    try:
+        lat, lon = float(match.group(1)), float(match.group(2))
+        value, unit = places.parse_distance(match.group(3), default_unit=GEO_DEFAULT_UNIT)
+    except (ValueError, places.DistanceError):
+        raise BadRequest(
+            name, f"latitude and longitude are decimal degrees, and the distance a number with km or mi: {raw[:80]!r}"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadRequest(name, "latitude runs from -90 to 90, longitude from -180 to 180")
+    # Past half the Earth's circumference every point is within: no larger circle is needed.
+    return places.Circle(lat, lon, min(places.in_km(value, unit), places.HALF_CIRCUMFERENCE_KM))
+
+
+def geo_decay(request: HttpRequest) -> tuple[float, float | None]:
+    """``geoDecay`` as what orders studies as its score would: (offset km, km past it where the score is 0, or None).
+
+    Every function falls as the distance past ``offset`` grows, so they order
+    alike; only ``linear`` reaches 0, at ``offset + scale / (1 - decay)``
+    (Elasticsearch's decay functions, which the registry's follow), past
+    which studies tie.
+    """
+    raw = request.GET.get("geoDecay", "") or GEO_DECAY_DEFAULT
+    match = _GEO_DECAY.fullmatch(raw.strip())
+    if not match:
+        raise BadRequest(
+            "geoDecay",
+            "expected func:(gauss|exp|linear),scale:<distance>,offset:<distance>,decay:<number>, "
+            f"as in {GEO_DECAY_DEFAULT}, not {raw[:80]!r}",
+        )
+    function, scale, offset, decay = match.group(1), match.group(2), match.group(5), float(match.group(8))
+    if not 0 < decay < 1:
+        raise BadRequest("geoDecay", "decay must lie between 0 and 1 (exclusive)")
+    scale_km, offset_km = (places.in_km(*places.parse_distance(text)) for text in (scale, offset))
+    if scale_km <= 0:
+        raise BadRequest("geoDecay", "scale must be more than 0")
+    return offset_km, scale_km / (1 - decay) if function == "linear" else None

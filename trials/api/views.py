@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from .. import choices, facets, search
+from .. import choices, facets, places, search
 from ..caching import RECORD, public_list, public_page, versioned
 from ..exports import csv_text, export_studies
 from ..models import Trial
@@ -34,6 +34,7 @@ from .metadata import enum_list, field_tree
 from .openapi import description
 from .params import (
     API_VERSION,
+    GEO_PARAMETERS,
     LIST_FORMATS,
     LIST_PARAMETERS,
     MAX_QUERY_LENGTH,
@@ -45,6 +46,8 @@ from .params import (
     BadRequest,
     boolean,
     check_parameters,
+    geo_circle,
+    geo_decay,
     list_values,
     markup_format,
     ordering,
@@ -64,6 +67,8 @@ def _error(message: str, status: int = 400) -> HttpResponse:
 def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
     """The trials a ``/studies`` request selects, in the order it asks for."""
     trials = Trial.objects.all()
+    # Checked even where it is ignored (no filter.geo): a malformed value is a 400 all the same.
+    offset_km, flat_beyond_km = geo_decay(request)
     queries = {area: request.GET.get(f"query.{area}", "").strip() for area in QUERY_AREAS}
     for area, text in queries.items():
         if len(text) > MAX_QUERY_LENGTH:
@@ -115,7 +120,17 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
                     trials = trials.filter(reader(value, tokens))
                 except (AdvancedError, FilterError) as error:
                     raise BadRequest(name, str(error)) from None
-    return trials.order_by(*ordering(request))
+    circles = [geo_circle(request, name) for name in GEO_PARAMETERS]
+    for circle in circles:
+        if circle:
+            trials = places.near_trials(trials, circle)
+    order = ordering(request)
+    origin = circles[0]
+    if origin and len(order) == 1:
+        # Ranked by relevance, which ``geoDecay`` (or its default) makes fall with the distance
+        # from filter.geo's point to a study's closest site.
+        return places.order_by_distance(trials, origin, False, offset_km, flat_beyond_km)
+    return trials.order_by(*order)
 
 
 @require_safe

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from .. import choices
 from .trial import Condition, Trial, validate_nct_id, validate_string_list
@@ -112,6 +113,15 @@ class Site(TrialChild):
 
     # No index on (country, city): the filters compare case-insensitively,
     # through the index on UPPER(country), UPPER(city) (migration 0006).
+
+    class Meta(TrialChild.Meta):
+        indexes = [
+            # Distance searches: a bounding box is a range on latitude, checked on longitude in the index.
+            models.Index(fields=["latitude", "longitude", "trial"], name="site_coordinates"),
+            # The gazetteer's look-ups of a city or postal code in the registry's own sites.
+            models.Index(Upper("city"), name="site_city_upper"),
+            models.Index(Upper("zip"), name="site_zip_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.facility or self.place

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q
 
-from ..models import MeshTerm
+from .. import facets
+from ..models import MeshTerm, Site
+from ..places import country_label, country_names, named_in_text
 from .query import parse_query
 from .vocabulary import Descriptor, key, known_words, lookup, spans
 
@@ -24,6 +26,8 @@ from .vocabulary import Descriptor, key, known_words, lookup, spans
 CORRECTION_CUTOFF = 0.75
 # Words shorter than this are not corrected: too many real words lie one letter away.
 CORRECTION_MIN_LENGTH = 4
+# Longest country name looked up in a text, in words ("Lao People's Democratic Republic").
+COUNTRY_MAX_WORDS = 4
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -49,6 +53,8 @@ class Reading:
     exact: bool = False
     # Trials filed under a descriptor the text names: ranked above those that only write the words.
     boost: Q | None = None
+    # (phrase, country): phrases naming a country, which also match the trials with a site there.
+    countries: list[tuple[str, str]] = field(default_factory=list)
 
 
 def natural_name(name: str) -> str:
@@ -65,6 +71,33 @@ def _descriptor_q(ui: str) -> Q:
     return Q(Exists(MeshTerm.objects.filter(trial=OuterRef("pk"), mesh_id=ui)))
 
 
+def _country_q(code: str, backend) -> Q:
+    """Trials with a site in the country ``code``, under any of its spellings."""
+    names = country_names(code)
+    if backend.has_facet_tokens:
+        return Q(facet_tokens__any=facets.tokens(facets.COUNTRY, names))
+    spelled = Q()
+    for name in names:
+        spelled |= Q(country__iexact=name)
+    return Q(Exists(Site.objects.filter(spelled, trial=OuterRef("pk"))))
+
+
+def _country_spans(terms: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, ISO code) of the phrases of ``terms`` that name a country, longest first."""
+    found = []
+    start = 0
+    while start < len(terms):
+        for end in range(min(len(terms), start + COUNTRY_MAX_WORDS), start, -1):
+            code = named_in_text(" ".join(terms[start:end]))
+            if code:
+                found.append((start, end, code))
+                start = end
+                break
+        else:
+            start += 1
+    return found
+
+
 def read(text: str, backend, exact: bool = False) -> Reading:
     """What ``text`` asks for on ``backend``, widened by the descriptors its phrases name unless ``exact``."""
     plain = Reading(text=text, q=backend.text_q(text), rank_text=text, exact=exact)
@@ -72,6 +105,7 @@ def read(text: str, backend, exact: bool = False) -> Reading:
         return plain
     combined = Q()
     added: list[Added] = []
+    countries: list[tuple[str, str]] = []
     for terms in parse_query(text, strict=False):
         covered: set[int] = set()
         group = Q()
@@ -92,16 +126,25 @@ def read(text: str, backend, exact: bool = False) -> Reading:
                 )
             start = end + 1
         rest = [term for position, term in enumerate(terms) if position not in covered]
+        # A country's name also finds the trials with a site there ("UK", "South Korea").
+        wanted = [term for term in rest if not term[1]]
+        for first, last, code in _country_spans([term for term, _ in wanted]):
+            phrase_terms = wanted[first:last]
+            countries.append((" ".join(term for term, _ in phrase_terms), country_label(code)))
+            group &= backend.text_q(_as_text(phrase_terms)) | _country_q(code, backend)
+            rest = [term for term in rest if term not in phrase_terms]
         if rest:
             group &= backend.text_q(_as_text(rest))
         combined |= group
-    if not added:
+    if not added and not countries:
         return plain
     names = " OR ".join(f'"{natural_name(item.descriptor.name)}"' for item in added)
     boost = Q()
     for item in added:
         boost |= _descriptor_q(item.descriptor.ui)
-    return Reading(text=text, q=combined, rank_text=f"{text} OR {names}", added=added, boost=boost)
+    if not added:
+        return Reading(text=text, q=combined, rank_text=text, countries=countries)
+    return Reading(text=text, q=combined, rank_text=f"{text} OR {names}", added=added, boost=boost, countries=countries)
 
 
 def _closest(word: str, words: set[str]) -> str | None:

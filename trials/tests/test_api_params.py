@@ -66,8 +66,8 @@ def test_bad_sort_options_are_refused_with_their_reason(sort, message):
 
 
 def test_unknown_parameters_and_markup_are_refused():
-    with pytest.raises(BadRequest, match="^geoDecay: unknown"):
-        params.check_parameters(request(geoDecay="x"), params.LIST_PARAMETERS)
+    with pytest.raises(BadRequest, match="^filter.elsewhere: unknown"):
+        params.check_parameters(request(**{"filter.elsewhere": "x"}), params.LIST_PARAMETERS)
     with pytest.raises(BadRequest, match="^markupFormat: 'html'"):
         params.check_parameters(request(markupFormat="html"), params.STUDY_PARAMETERS)
     params.check_parameters(request(markupFormat="legacy"), params.STUDY_PARAMETERS)

@@ -46,7 +46,7 @@ HOSTILE = st.one_of(
 LIST_PARAMETERS = [
     "q", "status", "phase", "study_type", "allocation", "condition", "intervention", "sponsor", "sponsor_class",
     "country", "city", "age", "sex", "healthy_volunteers", "has_results", "start_from", "start_to",
-    "completion_from", "completion_to", "updated_since", "sort", "page", "exact",
+    "completion_from", "completion_to", "updated_since", "sort", "page", "exact", "near", "within",
 ]  # fmt: skip
 # Words that widen a search or get corrected, for hostile texts to surround.
 EVERYDAY_WORDS = st.sampled_from(
@@ -56,8 +56,27 @@ EVERYDAY_WORDS = st.sampled_from(
 API_PARAMETERS = [
     "query.term", "query.cond", "query.intr", "query.locn", "query.spons", "filter.overallStatus", "filter.ids",
     "sort", "countTotal", "pageSize", "pageToken", "format", "markupFormat", "fields", "filter.advanced",
-    "postFilter.advanced", "aggFilters", "filter.synonyms", "postFilter.synonyms",
+    "postFilter.advanced", "aggFilters", "filter.synonyms", "postFilter.synonyms", "filter.geo",
+    "postFilter.geo", "geoDecay",
 ]  # fmt: skip
+# Places, distances and countries almost right, for the location box, the country filter and filter.geo.
+NUMBER = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.integers(min_value=-(10**6), max_value=10**6).map(str),
+    st.sampled_from(["", "-0", "1e3", "0x10", "٣", "1_000", ".5", "5."]),
+)
+PLACE = st.one_of(
+    HOSTILE,
+    st.sampled_from(["Lyon", "Paris", "Springfield", "Boston, UK", "Boston, MA", "Lyon, Japan", ",", ", ,",
+                     "São Paulo", "02115", "SW1A 1AA", "Saint-Étienne", "Lyonn", "Ünïcode", "Paris, Texas, US"]),
+    st.tuples(NUMBER, NUMBER).map(",".join),
+)  # fmt: skip
+DISTANCE = st.one_of(
+    HOSTILE, st.tuples(NUMBER, st.sampled_from(["", "km", "mi", "KM", " mi", "m", "miles"])).map("".join)
+)
+COUNTRY = st.one_of(
+    HOSTILE, st.sampled_from(["USA", "U.S.", "uk", "Holland", "Korea, Republic of", "Türkiye", "Côte d’Ivoire"])
+)
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -208,3 +227,24 @@ def test_the_json_importer_imports_or_rejects_mutated_studies_whole(ctgov_data, 
     except (StudyError, RecordError):
         assert not Trial.objects.exists() and not Site.objects.exists()
     Trial.objects.all().delete()
+
+
+@FUZZ
+@given(near=PLACE, within=DISTANCE, country=COUNTRY, q=st.one_of(COUNTRY, HOSTILE))
+def test_places_distances_and_countries_never_break_the_list(client, seed_trial, near, within, country, q):
+    params = {"near": near, "within": within, "country": country, "q": q}
+    response = client.get("/trials/", params)
+    assert_safe(response, params.values())
+    assert response.status_code in (200, 400)
+
+
+@FUZZ
+@given(lat=NUMBER, lon=NUMBER, distance=DISTANCE, decay=st.one_of(HOSTILE, DISTANCE))
+def test_geo_filters_never_break_the_api(client, seed_trial, lat, lon, distance, decay):
+    for name in ("filter.geo", "postFilter.geo"):
+        geo = f"distance({lat},{lon},{distance})"
+        response = client.get(
+            "/api/v2/studies", {name: geo, "geoDecay": f"func:exp,scale:{decay},offset:0mi,decay:0.5"}
+        )
+        assert_safe(response, [geo, decay])
+        assert response.status_code in (200, 400)

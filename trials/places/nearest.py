@@ -1,0 +1,108 @@
+"""Trials with a site within a circle, ordered by their nearest site, and which site that is.
+
+A trial's nearest site is its nearest *recruiting* site when it has one
+within the circle (that is where a patient can take part), otherwise its
+nearest site; trials are ordered by that site's distance. The same rule
+picks the site a list row names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Greatest, Least
+
+from .. import choices
+from ..models import Site
+from .distance import KM_PER_MILE, Circle, DistanceError, in_km, parse_distance
+
+DEFAULT_WITHIN = "100km"
+MIN_WITHIN_KM = 1.0
+MAX_WITHIN_KM = 5000.0
+NEAREST_KM = "nearest_site_km"
+
+
+def parse_within(text: str) -> tuple[float, str]:
+    """``within`` as (km, as the visitor wrote it): 50km, 30mi, a number of km; 1 to 5,000 km."""
+    value, unit = parse_distance(text or DEFAULT_WITHIN)
+    km = in_km(value, unit)
+    if not MIN_WITHIN_KM <= km <= MAX_WITHIN_KM:
+        raise DistanceError(
+            f"“{text}” is out of range: search within {MIN_WITHIN_KM:g} to {MAX_WITHIN_KM:,.0f} km "
+            f"({MIN_WITHIN_KM / KM_PER_MILE:.1f} to {MAX_WITHIN_KM / KM_PER_MILE:,.0f} mi)"
+        )
+    return km, f"{value:g} {unit}"
+
+
+def _sites_within(circle: Circle):
+    return Site.objects.filter(circle.within(), trial=OuterRef("pk"))
+
+
+def near_trials(queryset: QuerySet, circle: Circle) -> QuerySet:
+    """The trials of ``queryset`` with a site within ``circle``."""
+    return queryset.filter(Exists(_sites_within(circle)))
+
+
+def _recruiting_first():
+    return Case(
+        When(status=choices.RecruitmentStatus.RECRUITING, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+
+
+def order_by_distance(
+    queryset: QuerySet,
+    circle: Circle,
+    recruiting_first: bool = True,
+    offset_km: float = 0.0,
+    flat_beyond_km: float | None = None,
+) -> QuerySet:
+    """``queryset`` nearest first, then by NCT ID; ``NEAREST_KM`` holds each trial's nearest site's distance.
+
+    ``recruiting_first``: a trial's nearest recruiting site counts before its
+    other sites. Distances up to ``offset_km`` tie, and so do those past
+    ``offset_km + flat_beyond_km`` (the API's ``geoDecay``).
+    """
+    sites = _sites_within(circle).annotate(km=circle.distance())
+    if recruiting_first:
+        sites = sites.annotate(recruiting_first=_recruiting_first()).order_by("recruiting_first", "km")
+    else:
+        sites = sites.order_by("km")
+    key = F(NEAREST_KM)
+    if offset_km:
+        key = Greatest(key - Value(offset_km), Value(0.0))
+    if flat_beyond_km is not None:
+        key = Least(key, Value(flat_beyond_km))
+    return queryset.annotate(**{NEAREST_KM: Subquery(sites.values("km")[:1])}).order_by(
+        key.asc(nulls_last=True), "nct_id"
+    )
+
+
+@dataclass(frozen=True)
+class NearestSite:
+    facility: str
+    city: str
+    km: float
+
+    @property
+    def label(self) -> str:
+        where = ", ".join(part for part in (self.facility, self.city) if part)
+        return f"{where} — {self.distance}"
+
+    @property
+    def distance(self) -> str:
+        return f"{self.km:.1f} km" if self.km < 10 else f"{self.km:,.0f} km"
+
+
+def nearest_sites(circle: Circle, trial_ids: list[int]) -> dict[int, NearestSite]:
+    """Trial id → its nearest site within ``circle`` (recruiting first): one query for a page of trials."""
+    rows = (
+        Site.objects.filter(circle.within(), trial_id__in=trial_ids)
+        .annotate(km=circle.distance(), recruiting_first=_recruiting_first())
+        .order_by("trial_id", "recruiting_first", "km", "id")
+        .values_list("trial_id", "facility", "city", "km")
+    )
+    nearest: dict[int, NearestSite] = {}
+    for trial_id, facility, city, km in rows:
+        nearest.setdefault(trial_id, NearestSite(facility, city, km))
+    return nearest
