@@ -7,7 +7,8 @@ One package, one module per kind of table:
   sites, contacts, outcomes, documents, references, MeSH terms...);
 - ``results``: the posted results tables;
 - ``similarity``: the index behind "more related trials";
-- ``imports``: what a bulk import owes the database.
+- ``imports``: what a bulk import owes the database;
+- ``history``: the earlier versions of a trial's record.
 
 Everything is re-exported here, so ``trials.models.Trial`` (and the
 migrations' references) keep working.
@@ -30,6 +31,7 @@ from .children import (
     TrialChild,
     TrialCondition,
 )
+from .history import TrialVersion, VersionSource
 from .imports import (
     DeferredStatement,
 )
@@ -67,6 +69,7 @@ from .trial import (
 )
 
 __all__ = [
+    "VersionSource",
     "AdverseEvent",
     "AdverseEventCount",
     "ArmGroup",
@@ -103,6 +106,7 @@ __all__ = [
     "Site",
     "Sponsor",
     "Trial",
+    "TrialVersion",
     "TrialChild",
     "TrialCondition",
     "TrialQuerySet",
