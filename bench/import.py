@@ -302,9 +302,15 @@ def main() -> None:
             # Every study changed: each replaced trial keeps its previous version.
             changed = Path(folder) / "ctg-studies-changed.zip"
             write_zip(changed, count, changed=True)
+            server_cpu = ServerCPU(connection.settings_dict["NAME"]) if local_server else None
+            cpu_before = python_cpu()
             started = time.perf_counter()
             replaced = import_paths([changed], workers=workers)
-            print(f"changed re-import: {replaced.summary()} at {count / (time.perf_counter() - started):.0f} studies/s")
+            line = f"changed re-import: {replaced.summary()} at {count / (time.perf_counter() - started):.0f} studies/s"
+            line += f"; CPU per study: {1000 * (python_cpu() - cpu_before) / count:.2f} ms in Python"
+            if server_cpu:
+                line += f", {1000 * server_cpu.stop() / count:.2f} ms in PostgreSQL"
+            print(line)
     finally:
         connection.creation.destroy_test_db(test_database, verbosity=0)
 

@@ -22,6 +22,7 @@ SITES = "sites"
 OUTCOMES = "outcomes"
 ELIGIBILITY = "eligibility"
 RECORD = "record"
+KINDS = (STATUS, ENROLLMENT, RESULTS, DATES, SITES, OUTCOMES, ELIGIBILITY, RECORD)
 # What a search's feed reports of the trials it follows.
 FOLLOWED_KINDS = frozenset({STATUS, ENROLLMENT, RESULTS})
 # Sites listed one by one; past this, the rest are counted.

@@ -1,6 +1,7 @@
 """Versions kept on every change, and what changed, worded: import, admin, page, API, feeds."""
 
 import json
+from xml.etree import ElementTree
 
 import pytest
 from django.urls import reverse
@@ -128,3 +129,95 @@ def test_a_staff_save_that_changes_nothing_keeps_nothing(client, staff_editor, c
     response = client.post(url, form_data(client.get(url)))
     assert response.status_code == 302
     assert [v.number for v in history.versions(Trial.objects.get(nct_id=NCT_ID))] == [2, 1]
+
+
+def test_the_history_tab_lists_the_versions_newest_first_with_their_changes(
+    client, changed_trial, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("trials:history", args=[NCT_ID]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<a href="/trials/NCT05375201/history/" aria-current="page">History</a>' in html
+    assert html.index('id="version-2"') < html.index('id="version-1"')
+    for text in EXPECTED_CHANGES:
+        assert f"<li>{text}</li>" in html
+    assert 'href="/trials/NCT05375201/feed/"' in html
+    # Every tab's head offers the feed.
+    summary = client.get(reverse("trials:detail", args=[NCT_ID])).content.decode()
+    assert '<link rel="alternate" type="application/atom+xml" title="Changes to NCT05375201"' in summary
+
+
+def test_two_versions_side_by_side(client, changed_trial, django_assert_max_num_queries):
+    url = reverse("trials:history", args=[NCT_ID])
+    # The page, then the newer version exported from the tables (one query per table).
+    with django_assert_max_num_queries(48):
+        response = client.get(url, {"compare": "2,1"})
+    facts = {label: (before, after) for label, before, after, _ in response.context["comparison"]["facts"]}
+    assert facts["Overall status"] == ("Recruiting", "Completed")
+    assert facts["Sites"] == ("1", "2")
+    assert facts["Results"] == ("None posted", "Posted")
+    assert [change["text"] for change in response.context["comparison"]["changes"]] == EXPECTED_CHANGES
+    # The form's way of asking says the same.
+    assert client.get(url, {"from": "1", "to": "2"}).context["comparison"]["facts"] == (
+        response.context["comparison"]["facts"]
+    )
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"compare": "1"}, "compare takes two version numbers"),
+        ({"compare": "1,x"}, "Versions are given by their numbers"),
+        ({"compare": "1,9"}, "This trial has no version 9"),
+        ({"compare": "2,2"}, "Choose two different versions"),
+        ({"from": "1"}, "Versions are given by their numbers"),
+    ],
+)
+def test_a_comparison_asked_for_wrongly_is_a_400_saying_why(client, changed_trial, query, message):
+    response = client.get(reverse("trials:history", args=[NCT_ID]), query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_api_lists_the_versions_and_returns_one_as_it_was(client, changed_trial, first_export):
+    url = f"/api/v2/studies/{NCT_ID}/history"
+    body = client.get(url).json()
+    assert [(v["version"], v["source"], v["current"]) for v in body["versions"]] == [
+        (2, "import", True),
+        (1, "import", False),
+    ]
+    assert body["versions"][0]["changes"] == EXPECTED_CHANGES
+    assert body["versions"][0]["changeKinds"] == ["enrollment", "results", "sites", "status"]
+    assert client.get(url, {"version": "1"}).json() == first_export
+    assert client.get(url, {"version": "2"}).json() == client.get(f"/api/v2/studies/{NCT_ID}").json()
+    assert client.get(url, {"version": "3"}).status_code == 404
+    assert client.get(url, {"version": "one"}).status_code == 400
+    assert client.get(url, {"version": "-1"}).status_code == 400
+    assert client.get(url, {"versions": "1"}).status_code == 400
+    assert client.get("/api/v2/studies/NCT00000000/history").status_code == 404
+
+
+def test_the_trial_feed_has_an_entry_per_version(client, changed_trial):
+    response = client.get(f"/trials/{NCT_ID}/feed/")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    entries = ElementTree.fromstring(response.content).findall(f"{ATOM}entry")
+    assert [entry.find(f"{ATOM}title").text for entry in entries] == [
+        f"{NCT_ID}, version 2: Overall status: Recruiting → Completed",
+        f"{NCT_ID}, version 1: first recorded here",
+    ]
+    summary = entries[0].find(f"{ATOM}summary").text
+    assert summary == " · ".join([*EXPECTED_CHANGES, "Source: Import."])
+    assert entries[0].find(f"{ATOM}link").get("href").endswith(f"/trials/{NCT_ID}/history/#version-2")
+    assert client.get("/trials/NCT00000000/feed/").status_code == 404
+
+
+def test_a_search_feed_reports_status_enrollment_and_results_changes(client, changed_trial):
+    response = client.get("/trials/feed/", {"q": NCT_ID})
+    entries = ElementTree.fromstring(response.content).findall(f"{ATOM}entry")
+    titles = [entry.find(f"{ATOM}title").text for entry in entries]
+    assert titles[0] == f"{NCT_ID}, version 2: Overall status: Recruiting → Completed"
+    # The site added is not followed by a search's feed; the trial itself is a match.
+    assert entries[0].find(f"{ATOM}summary").text == " · ".join([*EXPECTED_CHANGES[:3], "Source: Import."])
+    assert titles[1].endswith(f"({NCT_ID})")
+    assert len(entries) == 2
