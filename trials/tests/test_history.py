@@ -159,8 +159,9 @@ def test_two_versions_side_by_side(client, changed_trial, django_assert_max_num_
     assert facts["Results"] == ("None posted", "Posted")
     assert [change["text"] for change in response.context["comparison"]["changes"]] == EXPECTED_CHANGES
     # The form's way of asking says the same.
-    assert client.get(url, {"from": "1", "to": "2"}).context["comparison"]["facts"] == (
-        response.context["comparison"]["facts"]
+    assert (
+        client.get(url, {"from": "1", "to": "2"}).context["comparison"]["facts"]
+        == (response.context["comparison"]["facts"])
     )
 
 
@@ -221,3 +222,29 @@ def test_a_search_feed_reports_status_enrollment_and_results_changes(client, cha
     assert entries[0].find(f"{ATOM}summary").text == " · ".join([*EXPECTED_CHANGES[:3], "Source: Import."])
     assert titles[1].endswith(f"({NCT_ID})")
     assert len(entries) == 2
+
+
+def test_a_new_last_update_date_alone_is_no_change_worth_showing(ctgov_data):
+    before = json.loads((ctgov_data / f"{NCT_ID}.json").read_text())
+    after = json.loads(json.dumps(before))
+    status = after["protocolSection"]["statusModule"]
+    status["lastUpdatePostDateStruct"] = {"date": "2025-02-03", "type": "ACTUAL"}
+    status["lastUpdateSubmitDate"] = "2025-02-01"
+    assert history.diff.changes(before, after) == []
+    status["statusVerifiedDate"] = "2025-01"
+    assert history.diff.changes(before, after) == [{"kind": "dates", "text": "Status last verified: 2023-05 → 2025-01"}]
+
+
+def test_outcomes_and_many_sites_are_worded_and_counted(ctgov_data):
+    before = json.loads((ctgov_data / f"{NCT_ID}.json").read_text())
+    outcomes = before["protocolSection"]["outcomesModule"]
+    outcomes["primaryOutcomes"] = outcomes["primaryOutcomes"][:1]
+    after = json.loads(json.dumps(before))
+    after["protocolSection"]["outcomesModule"]["primaryOutcomes"][0]["timeFrame"] = "12 weeks"
+    after["protocolSection"]["contactsLocationsModule"]["locations"] += [
+        {"city": f"Town {number}", "country": "Iceland"} for number in range(12)
+    ]
+    texts = [change["text"] for change in history.diff.changes(before, after)]
+    assert texts[0] == "Primary outcome changed"
+    assert texts[1:11] == [f"Site added: Town {number}, Iceland" for number in range(10)]
+    assert texts[11:] == ["Site added: and 2 more"]
