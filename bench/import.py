@@ -45,7 +45,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 
 from trials.generation import generate_studies  # noqa: E402
 from trials.importers import default_workers, import_paths, max_study_bytes, worth_bulk_loading  # noqa: E402
-from trials.models import Trial  # noqa: E402
+from trials.models import Trial, TrialVersion  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -311,6 +311,15 @@ def main() -> None:
             if server_cpu:
                 line += f", {1000 * server_cpu.stop() / count:.2f} ms in PostgreSQL"
             print(line)
+            kept = [
+                len(document)
+                for document in TrialVersion.objects.exclude(document=None).values_list("document", flat=True)
+            ]
+            if kept:
+                print(
+                    f"versions kept: {len(kept)}, {sum(kept) / len(kept):.0f} bytes each compressed "
+                    f"(min {min(kept)}, max {max(kept)})"
+                )
     finally:
         connection.creation.destroy_test_db(test_database, verbosity=0)
 

@@ -29,6 +29,7 @@ from .models import (
     Sponsor,
     Trial,
     TrialCondition,
+    TrialVersion,
     VersionSource,
 )
 
@@ -569,6 +570,15 @@ class TrialAdmin(admin.ModelAdmin):
         search.backend().update_vectors([form.instance.pk])
         # And of what makes it similar to others: its related lists, and theirs.
         related.refresh([form.instance.pk])
+
+    def delete_model(self, request, obj):
+        # Its versions are keyed by NCT ID: they go with it, or a trial imported again under it would inherit them.
+        TrialVersion.objects.filter(nct_id=obj.nct_id).delete()
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        TrialVersion.objects.filter(nct_id__in=list(queryset.values_list("nct_id", flat=True))).delete()
+        super().delete_queryset(request, queryset)
 
     @admin.display(description="Phase", ordering="phases")
     def phase_list(self, trial: Trial) -> str:

@@ -248,3 +248,16 @@ def test_outcomes_and_many_sites_are_worded_and_counted(ctgov_data):
     assert texts[0] == "Primary outcome changed"
     assert texts[1:11] == [f"Site added: Town {number}, Iceland" for number in range(10)]
     assert texts[11:] == ["Site added: and 2 more"]
+
+
+def test_a_trial_deleted_by_staff_takes_its_versions_with_it(client, staff_editor, first_export):
+    trial = Trial.objects.get(nct_id=NCT_ID)
+    client.force_login(staff_editor)
+    url = reverse("admin:trials_trial_change", args=[trial.pk])
+    data = form_data(client.get(url))
+    data["overall_status"] = "COMPLETED"
+    assert client.post(url, data).status_code == 302
+    assert TrialVersion.objects.count() == 2
+    delete = reverse("admin:trials_trial_delete", args=[trial.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not TrialVersion.objects.exists()
