@@ -111,7 +111,7 @@ def _compared_versions(request: HttpRequest, numbers: list[int]) -> tuple[int, i
         parts = [request.GET.get("from", ""), request.GET.get("to", "")]
     else:
         return None
-    if not all(part.strip().isdigit() and len(part.strip()) < 10 for part in parts):
+    if not all(history.VERSION_NUMBER.fullmatch(part.strip()) for part in parts):
         raise ValueError("Versions are given by their numbers, as compare=1,2.")
     first, second = sorted(int(part) for part in parts)
     unknown = [number for number in (first, second) if number not in numbers]

@@ -231,7 +231,7 @@ def study_history(request: HttpRequest, nct_id: str) -> HttpResponse:
         return _error(f"No study {canonical or nct_id} is on file.", status=404)
     if "version" in request.GET:
         number = request.GET["version"].strip()
-        if not number.isdigit() or len(number) > 9:
+        if not history.VERSION_NUMBER.fullmatch(number):
             return _error(f"version: {number!r} is not a version number (1, 2, ...).")
         study = history.study_at(trial, int(number))
         if study is None:

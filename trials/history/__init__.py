@@ -5,9 +5,20 @@
 """
 
 from . import diff
-from .store import Previous, Version, keep, previous_versions, record_new, study_at, versions, versions_of
+from .store import (
+    VERSION_NUMBER,
+    Previous,
+    Version,
+    keep,
+    previous_versions,
+    record_new,
+    study_at,
+    versions,
+    versions_of,
+)
 
 __all__ = [
+    "VERSION_NUMBER",
     "Previous",
     "Version",
     "diff",

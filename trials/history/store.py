@@ -10,6 +10,7 @@ never changed has no rows: it is version 1.
 from __future__ import annotations
 
 import datetime
+import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from ..exports import export_studies
 from ..models import Trial, TrialVersion, VersionSource
 from . import diff
 
+# A version number as a visitor or a client writes it: ASCII digits (not ² or ٣), within reason.
+VERSION_NUMBER = re.compile(r"[0-9]{1,9}")
 # zlib's default: a study compresses about tenfold at a fraction of the cost of level 9.
 COMPRESSION_LEVEL = 6
 
