@@ -7,7 +7,9 @@ Writes the ZIP to a temporary folder, imports it into a fresh test database,
 and prints studies per second and the peak resident memory of the import.
 It also prints the CPU time one study costs, here and (for a server on this
 machine) in PostgreSQL: on a machine of few cores that, not waiting, is what
-bounds the rate.
+bounds the rate. Then it imports the same studies again, unchanged, and once more
+each with a new status and enrollment (every trial replaced, its previous
+version kept).
 
 ``--memory`` builds hostile inputs instead, from the real records in
 shared/data/ctgov/v2: a JSON array of about MB megabytes (200 by default),
@@ -43,7 +45,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 
 from trials.generation import generate_studies  # noqa: E402
 from trials.importers import default_workers, import_paths, max_study_bytes, worth_bulk_loading  # noqa: E402
-from trials.models import Trial  # noqa: E402
+from trials.models import Trial, TrialVersion  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -121,10 +123,19 @@ def python_cpu() -> float:
     )
 
 
-def write_zip(archive: Path, count: int) -> None:
+def write_zip(archive: Path, count: int, changed: bool = False) -> None:
+    """The generated studies; ``changed``: each with a new status and enrollment, as a later download."""
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for study in generate_studies(count):
             nct_id = study["protocolSection"]["identificationModule"]["nctId"]
+            if changed:
+                # The generated studies share objects: change copies.
+                study = json.loads(json.dumps(study))
+                status = study["protocolSection"].setdefault("statusModule", {})
+                status["overallStatus"] = "COMPLETED" if status.get("overallStatus") != "COMPLETED" else "TERMINATED"
+                design = study["protocolSection"].setdefault("designModule", {})
+                count_before = (design.get("enrollmentInfo") or {}).get("count") or 0
+                design["enrollmentInfo"] = {"count": count_before + 1, "type": "ACTUAL"}
             bundle.writestr(f"{nct_id}.json", json.dumps(study))
 
 
@@ -288,6 +299,27 @@ def main() -> None:
             started = time.perf_counter()
             again = import_paths([archive], workers=workers)
             print(f"re-import: {again.summary()} at {count / (time.perf_counter() - started):.0f} studies/s")
+            # Every study changed: each replaced trial keeps its previous version.
+            changed = Path(folder) / "ctg-studies-changed.zip"
+            write_zip(changed, count, changed=True)
+            server_cpu = ServerCPU(connection.settings_dict["NAME"]) if local_server else None
+            cpu_before = python_cpu()
+            started = time.perf_counter()
+            replaced = import_paths([changed], workers=workers)
+            line = f"changed re-import: {replaced.summary()} at {count / (time.perf_counter() - started):.0f} studies/s"
+            line += f"; CPU per study: {1000 * (python_cpu() - cpu_before) / count:.2f} ms in Python"
+            if server_cpu:
+                line += f", {1000 * server_cpu.stop() / count:.2f} ms in PostgreSQL"
+            print(line)
+            kept = [
+                len(document)
+                for document in TrialVersion.objects.exclude(document=None).values_list("document", flat=True)
+            ]
+            if kept:
+                print(
+                    f"versions kept: {len(kept)}, {sum(kept) / len(kept):.0f} bytes each compressed "
+                    f"(min {min(kept)}, max {max(kept)})"
+                )
     finally:
         connection.creation.destroy_test_db(test_database, verbosity=0)
 

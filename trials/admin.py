@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 
-from . import characters, choices, related, search
+from . import characters, choices, history, related, search
 from .models import (
     AdverseEvent,
     ArmGroup,
@@ -29,6 +29,8 @@ from .models import (
     Sponsor,
     Trial,
     TrialCondition,
+    TrialVersion,
+    VersionSource,
 )
 
 # The sign-in page and every admin page name the portal, not the framework.
@@ -554,14 +556,29 @@ class TrialAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # A staff edit makes the next import compare field by field.
         obj.source_digest = ""
+        # The record as it stood, read before anything of it is written: kept as a version after the save.
+        form.previous_versions = history.previous_versions([obj.pk]) if change else {}
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if change:
+            history.keep(form.previous_versions, VersionSource.ADMIN)
+        else:
+            history.record_new(form.instance.nct_id, VersionSource.ADMIN)
         # Conditions, interventions and sponsors are part of the search text.
         search.backend().update_vectors([form.instance.pk])
         # And of what makes it similar to others: its related lists, and theirs.
         related.refresh([form.instance.pk])
+
+    def delete_model(self, request, obj):
+        # Its versions are keyed by NCT ID: they go with it, or a trial imported again under it would inherit them.
+        TrialVersion.objects.filter(nct_id=obj.nct_id).delete()
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        TrialVersion.objects.filter(nct_id__in=list(queryset.values_list("nct_id", flat=True))).delete()
+        super().delete_queryset(request, queryset)
 
     @admin.display(description="Phase", ordering="phases")
     def phase_list(self, trial: Trial) -> str:

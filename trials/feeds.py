@@ -1,21 +1,53 @@
-"""Atom feeds: recently updated trials, and the trials of any search (``/trials/feed/?q=...``)."""
+"""Atom feeds: recently updated trials, the trials of any search (``/trials/feed/?q=...``), a trial's changes.
+
+A search's feed has an entry for each trial it matches and one for each
+version of those trials that changed their status, enrollment or results
+(``history.diff.FOLLOWED_KINDS``); a trial's own feed, one per version.
+"""
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
 from django.utils.xmlutils import SimplerXMLGenerator
 
-from . import characters, listing
+from . import characters, history, listing
 from .models import Trial
 
 FEED_SIZE = 50
+
+
+@dataclass
+class Entry:
+    title: str
+    description: str
+    link: str
+    updated: datetime.datetime | None
+
+
+def _version_link(trial: Trial, number: int) -> str:
+    return f"{reverse('trials:history', args=[trial.nct_id])}#version-{number}"
+
+
+def _version_entry(trial: Trial, version: history.Version, changes: list[dict]) -> Entry:
+    texts = [change["text"] for change in changes]
+    if version.number == 1:
+        headline = "first recorded here"
+    else:
+        headline = texts[0] if texts else "record updated (its dates only)"
+    return Entry(
+        title=f"{trial.nct_id}, version {version.number}: {headline}",
+        description=" · ".join([*texts, f"Source: {version.source_label}."]),
+        link=_version_link(trial, version.number),
+        updated=version.recorded_at,
+    )
 
 
 class InvalidSearch(Exception):
@@ -48,9 +80,28 @@ class CleanAtom1Feed(Atom1Feed):
         handler.endElement("feed")
 
 
-class TrialsFeed(Feed):
+class EntryFeed(Feed):
+    """A feed of ``Entry`` items, written valid whatever a record holds."""
+
     feed_type = CleanAtom1Feed
 
+    def item_title(self, entry: Entry) -> str:
+        return entry.title
+
+    def item_description(self, entry: Entry) -> str:
+        return entry.description
+
+    def item_link(self, entry: Entry) -> str:
+        return entry.link
+
+    def item_updateddate(self, entry: Entry):
+        return entry.updated
+
+    def item_pubdate(self, entry: Entry):
+        return entry.updated
+
+
+class TrialsFeed(EntryFeed):
     def __call__(self, request, *args, **kwargs):
         try:
             response = super().__call__(request, *args, **kwargs)
@@ -85,23 +136,48 @@ class TrialsFeed(Feed):
     def link(self, results) -> str:
         return reverse("trials:list") + (f"?{results.query_string}" if results.query_string else "")
 
-    def items(self, results) -> list[Trial]:
-        return sorted(
-            results.export_trials,
-            key=lambda trial: (trial.last_update_posted_date or datetime.date.min, trial.nct_id),
-            reverse=True,
-        )
+    def items(self, results) -> list[Entry]:
+        """The matching trials, and their changes of status, enrollment and results, newest first."""
+        trials = results.export_trials
+        entries = [
+            Entry(
+                title=f"{trial.brief_title} ({trial.nct_id})",
+                description=f"{trial.get_overall_status_display()}. {trial.brief_summary[:500]}",
+                link=trial.get_absolute_url(),
+                updated=datetime.datetime.combine(trial.last_update_posted_date, datetime.time(), tzinfo=datetime.UTC)
+                if trial.last_update_posted_date
+                else None,
+            )
+            for trial in trials
+        ]
+        versions = history.versions_of([trial.nct_id for trial in trials])
+        for trial in trials:
+            for version in versions.get(trial.nct_id, ()):
+                followed = [change for change in version.changes if change["kind"] in history.diff.FOLLOWED_KINDS]
+                if followed:
+                    entries.append(_version_entry(trial, version, followed))
+        oldest = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+        entries.sort(key=lambda entry: (entry.updated or oldest, entry.link), reverse=True)
+        return entries[:FEED_SIZE]
 
-    def item_title(self, trial: Trial) -> str:
-        return f"{trial.brief_title} ({trial.nct_id})"
 
-    def item_description(self, trial: Trial) -> str:
-        return f"{trial.get_overall_status_display()}. {trial.brief_summary[:500]}"
+class TrialChangesFeed(EntryFeed):
+    """One trial's versions, newest first: what each changed."""
 
-    def item_updateddate(self, trial: Trial):
-        if trial.last_update_posted_date:
-            return datetime.datetime.combine(trial.last_update_posted_date, datetime.time(), tzinfo=datetime.UTC)
-        return None
+    def get_object(self, request, nct_id: str) -> Trial:
+        trial = Trial.objects.only("id", "nct_id", "brief_title", "updated_at").filter(nct_id=nct_id.upper()).first()
+        if trial is None:
+            raise Http404(f"No trial {nct_id.upper()} is on file.")
+        return trial
 
-    def item_pubdate(self, trial: Trial):
-        return self.item_updateddate(trial)
+    def title(self, trial: Trial) -> str:
+        return f"TrialPortal: changes to {trial.nct_id}, {trial.brief_title}"
+
+    def subtitle(self, trial: Trial) -> str:
+        return "Every version of this clinical trial's record kept by TrialPortal, with what it changed."
+
+    def link(self, trial: Trial) -> str:
+        return reverse("trials:history", args=[trial.nct_id])
+
+    def items(self, trial: Trial) -> list[Entry]:
+        return [_version_entry(trial, version, version.changes) for version in history.versions(trial)[:FEED_SIZE]]

@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from . import views
 from .caching import public_list
-from .feeds import TrialsFeed
+from .feeds import TrialChangesFeed, TrialsFeed
 
 
 class NctIdConverter:
@@ -36,5 +36,7 @@ urlpatterns = [
     path("trials/<nct:nct_id>/eligibility/", views.trial_eligibility, name="eligibility"),
     path("trials/<nct:nct_id>/related/", views.trial_related, name="related"),
     path("trials/<nct:nct_id>/results/", views.trial_results, name="results"),
+    path("trials/<nct:nct_id>/history/", views.trial_history, name="history"),
+    path("trials/<nct:nct_id>/feed/", public_list(TrialChangesFeed()), name="trial_feed"),
     path("trials/<nct:nct_id>/print/", views.trial_print, name="print"),
 ]

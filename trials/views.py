@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from . import choices, glossary, listing, related, results_tab, search, structured_data
+from . import choices, glossary, history, listing, related, results_tab, search, structured_data
 from .api.aggregations import AGG_FILTERS
 from .api.views import json_response, study_response
 from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
@@ -96,7 +96,60 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         context["site_groups"] = grouped_sites(sites, trial.site_contacts, country, region, show_all=tab == "print")
     if tab == "results":
         context["results"] = results_tab.present(trial, results_json(stored_rows(trial)))
-    return render(request, template, context)
+    status = 200
+    if tab == "history":
+        context.update(_history(request, trial))
+        # A comparison asked for wrongly is the visitor's to correct: said on the page, with a 400.
+        status = 400 if context["compare_error"] else 200
+    return render(request, template, context, status=status)
+
+
+def _compared_versions(request: HttpRequest, numbers: list[int]) -> tuple[int, int] | None:
+    """The two versions asked for (``?compare=A,B``, or the form's ``from`` and ``to``), oldest first.
+
+    Raises ValueError, with what to say, when they are malformed or not versions of the trial.
+    """
+    if "compare" in request.GET:
+        parts = request.GET["compare"].split(",")
+        if len(parts) != 2:
+            raise ValueError("compare takes two version numbers separated by a comma, as compare=1,2.")
+    elif "from" in request.GET or "to" in request.GET:
+        parts = [request.GET.get("from", ""), request.GET.get("to", "")]
+    else:
+        return None
+    if not all(history.VERSION_NUMBER.fullmatch(part.strip()) for part in parts):
+        raise ValueError("Versions are given by their numbers, as compare=1,2.")
+    first, second = sorted(int(part) for part in parts)
+    unknown = [number for number in (first, second) if number not in numbers]
+    if unknown:
+        raise ValueError(f"This trial has no version {unknown[0]}: its versions are 1 to {max(numbers)}.")
+    if first == second:
+        raise ValueError("Choose two different versions to compare.")
+    return first, second
+
+
+def _history(request: HttpRequest, trial: Trial) -> dict:
+    versions = history.versions(trial)
+    context = {"versions": versions, "compare_error": "", "comparison": None}
+    try:
+        pair = _compared_versions(request, [version.number for version in versions])
+    except ValueError as error:
+        context["compare_error"] = str(error)
+        return context
+    if pair is None:
+        return context
+    older, newer = (history.study_at(trial, number) for number in pair)
+    old_facts, new_facts = history.diff.key_facts(older), history.diff.key_facts(newer)
+    context["comparison"] = {
+        "older": pair[0],
+        "newer": pair[1],
+        "facts": [
+            (label, before, after, before != after)
+            for (label, before), (_, after) in zip(old_facts, new_facts, strict=True)
+        ],
+        "changes": history.diff.changes(older, newer),
+    }
+    return context
 
 
 # The summary reads a chosen country and region of a big trial's sites.
@@ -132,6 +185,17 @@ def trial_related(request: HttpRequest, nct_id: str) -> HttpResponse:
 @versioned(TAB)
 def trial_results(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "results", "trials/trial_results.html")
+
+
+# The History tab reads the two versions to compare.
+COMPARED = frozenset({"compare", "from", "to"})
+
+
+@public_page
+@versioned(TAB, COMPARED)
+def trial_history(request: HttpRequest, nct_id: str) -> HttpResponse:
+    """Every version of the record, newest first, with what each changed; two of them side by side."""
+    return _trial_page(request, nct_id, "history", "trials/trial_history.html")
 
 
 @public_page

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from .. import choices
 from ..exports import CSV_COLUMNS
+from ..history.diff import KINDS as CHANGE_KINDS
+from ..models import VersionSource
 from ..search.areas import SEARCH_AREAS
 from .aggregations import AGG_FILTERS
 from .params import (
@@ -214,6 +216,41 @@ def description(server_url: str) -> dict:
                     },
                 }
             },
+            "/studies/{nctId}/history": {
+                "get": {
+                    "operationId": "studyHistory",
+                    "summary": "Study History",
+                    "description": "TrialPortal's extension: every version of the study kept here, newest first "
+                    "(the registry's API returns the latest only), each with when it was recorded, its source "
+                    "(import, sync or admin, a staff edit) and what it changed in plain words. With version=N, "
+                    "the study as that version said it, in the shape of /studies/{nctId}.",
+                    "parameters": [
+                        {"name": "nctId", "in": "path", "required": True, "schema": nct},
+                        _query(
+                            "version",
+                            "A version number, from 1 (the first recorded).",
+                            {"type": "integer", "minimum": 1},
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/StudyHistory"},
+                                            {"$ref": "#/components/schemas/Study"},
+                                        ]
+                                    }
+                                }
+                            },
+                        },
+                        "400": _TEXT_ERROR,
+                        "404": {"description": "Not Found", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    },
+                }
+            },
             "/studies/metadata": {
                 "get": {
                     "operationId": "studiesMetadata",
@@ -364,6 +401,29 @@ def description(server_url: str) -> dict:
         },
         "components": {
             "schemas": {
+                "StudyHistory": {
+                    "type": "object",
+                    "properties": {
+                        "nctId": {"type": "string"},
+                        "versions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "version": {"type": "integer"},
+                                    "recordedAt": {"type": "string", "format": "date-time"},
+                                    "source": {"type": "string", "enum": list(VersionSource.values)},
+                                    "current": {"type": "boolean"},
+                                    "changes": {"type": "array", "items": {"type": "string"}},
+                                    "changeKinds": {
+                                        "type": "array",
+                                        "items": {"type": "string", "enum": list(CHANGE_KINDS)},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
                 "SearchDocumentList": {"type": "array", "items": {"$ref": "#/components/schemas/SearchDocument"}},
                 "SearchDocument": {
                     "type": "object",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("studies/search-areas", views.search_areas, name="search_areas"),
     path("studies/<str:nct_id>", views.study, name="study"),
     path("studies/<str:nct_id>/related", views.related, name="related"),
+    path("studies/<str:nct_id>/history", views.study_history, name="history"),
     path("stats/size", views.size, name="size"),
     path("stats/field/values", views.field_values, name="field_values"),
     path("stats/field/sizes", views.field_sizes, name="field_sizes"),

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from .. import choices, facets, places, search
+from .. import choices, facets, history, places, search
 from ..caching import RECORD, public_list, public_page, versioned
 from ..exports import csv_text, export_studies
 from ..models import Trial
@@ -256,6 +256,44 @@ def related(request: HttpRequest, nct_id: str) -> HttpResponse:
         "recruitingNow": [similar(item) for item in lists.recruiting],
     }
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+@public_page
+def study_history(request: HttpRequest, nct_id: str) -> HttpResponse:
+    """Our extension: a study's versions with their date, source and changes, or (``version=N``) one of them."""
+    try:
+        check_parameters(request, {"version"})
+    except BadRequest as error:
+        return _error(str(error))
+    canonical = search.nct_id_from_token(nct_id)
+    trial = Trial.objects.only("id", "nct_id", "updated_at").filter(nct_id=canonical).first() if canonical else None
+    if trial is None:
+        return _error(f"No study {canonical or nct_id} is on file.", status=404)
+    if "version" in request.GET:
+        number = request.GET["version"].strip()
+        if not history.VERSION_NUMBER.fullmatch(number):
+            return _error(f"version: {number!r} is not a version number (1, 2, ...).")
+        study = history.study_at(trial, int(number))
+        if study is None:
+            return _error(f"Study {trial.nct_id} has no version {int(number)}.", status=404)
+        return json_response(study)
+    return json_response(
+        {
+            "nctId": trial.nct_id,
+            "versions": [
+                {
+                    "version": version.number,
+                    "recordedAt": version.recorded_at.isoformat(),
+                    "source": version.source,
+                    "current": version.current,
+                    "changes": [change["text"] for change in version.changes],
+                    "changeKinds": sorted({change["kind"] for change in version.changes}),
+                }
+                for version in history.versions(trial)
+            ],
+        }
+    )
 
 
 def study_response(

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from django.db import connection, connections, reset_queries
 
-from ..models import Trial
+from ..models import Trial, VersionSource
 from .bulk import bulk_load, restore_deferred
 from .sources import ImportFailure, Read, UnknownFormat, loaded, named_nct_id, read_document
 from .writer import Outcome, Prepared, prepare, save_prepared
@@ -141,23 +141,24 @@ class _BatchWriter:
     # as two did (measured on realistic studies), for a batch less in memory.
     AHEAD = 1
 
-    def __init__(self, threaded: bool, handle: Callable[[list[tuple[str, Prepared]], list], None]):
+    def __init__(self, threaded: bool, handle: Callable[[list[tuple[str, Prepared]], list], None], origin: str):
         self.handle = handle
+        self.origin = origin
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="import-writer") if threaded else None
         self.pending: deque[tuple[list[tuple[str, Prepared]], Future]] = deque()
 
     def save(self, batch: list[tuple[str, Prepared]]) -> None:
         if self.executor is None:
-            self.handle(batch, save_prepared([item for _, item in batch]))
+            self.handle(batch, save_prepared([item for _, item in batch], self.origin))
             return
         _build_changed([item for _, item in batch])
-        self.pending.append((batch, self.executor.submit(self._save_in_thread, batch)))
+        self.pending.append((batch, self.executor.submit(self._save_in_thread, batch, self.origin)))
         while len(self.pending) > self.AHEAD:
             self._finish_oldest()
 
     @staticmethod
-    def _save_in_thread(batch: list[tuple[str, Prepared]]) -> list:
-        results = save_prepared([item for _, item in batch])
+    def _save_in_thread(batch: list[tuple[str, Prepared]], origin: str) -> list:
+        results = save_prepared([item for _, item in batch], origin)
         reset_queries()
         return results
 
@@ -221,6 +222,7 @@ def import_documents(
     batch_size: int = BATCH_SIZE,
     workers: int = 0,
     bulk: bool = False,
+    origin: str = VersionSource.IMPORT,
 ) -> ImportReport:
     """Import documents given as (name, content) or (name, content, input file); each failure is reported and skipped.
 
@@ -232,7 +234,9 @@ def import_documents(
     called with the number of documents read since its last call;
     ``workers`` other processes read and validate while this one writes
     (not inside a transaction, whose connection they would share); ``bulk``
-    builds the indexes and checks once at the end (see ``bulk_load``).
+    builds the indexes and checks once at the end (see ``bulk_load``);
+    ``origin`` says what brought the changes (an import, a sync): a trial
+    replaced keeps its previous version, recorded as replaced by it.
     The trials created or updated are ``report.changed``: the caller
     refreshes their related lists (``trials.related.after_import``).
     """
@@ -259,7 +263,7 @@ def import_documents(
 
     threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
     with _fewer_collections(), bulk_load() if bulk else contextlib.nullcontext():
-        writer = _BatchWriter(threaded, handle)
+        writer = _BatchWriter(threaded, handle, origin)
         # The NCT IDs read so far from the current input file: a second copy is refused.
         current_file, seen = None, set()
         last_source, batch_bytes = None, 0

@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
-from .. import choices, db, search
+from .. import choices, db, history, search
 from .. import models as trial_models
 from ..ctgov import results
 from ..ctgov.records import RecordError, TrialRecord, clean_json
@@ -46,6 +46,7 @@ from ..models import (
     Sponsor,
     Trial,
     TrialCondition,
+    VersionSource,
     validate_nct_id,
 )
 
@@ -324,13 +325,17 @@ def prepare(record: TrialRecord, build: bool = False) -> Prepared:
     return Prepared(record, digest, _Built(record, digest) if build else None)
 
 
-def save_records(records: Iterable[TrialRecord]) -> list[SaveResult]:
+def save_records(records: Iterable[TrialRecord], origin: str = VersionSource.IMPORT) -> list[SaveResult]:
     """Save a batch of records; each result says what happened to one record."""
-    return save_prepared([prepare(record) for record in records])
+    return save_prepared([prepare(record) for record in records], origin)
 
 
-def save_prepared(items: Iterable[Prepared]) -> list[SaveResult]:
-    """Save a batch of prepared records (see ``prepare``)."""
+def save_prepared(items: Iterable[Prepared], origin: str = VersionSource.IMPORT) -> list[SaveResult]:
+    """Save a batch of prepared records (see ``prepare``).
+
+    A trial replaced keeps its previous version, recorded as replaced by
+    ``origin`` (a ``VersionSource``: an import, a sync).
+    """
     prepared: dict[str, Prepared] = {}
     for item in items:
         # The same trial twice in a batch: the later record wins.
@@ -365,13 +370,13 @@ def save_prepared(items: Iterable[Prepared]) -> list[SaveResult]:
                 # commit to reach the disk (a crash loses it, never corrupts).
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit = off")
-            _write(to_write)
+            _write(to_write, origin)
     except DatabaseError:
         # Find the record the database refused; write the others one by one.
         for built in to_write:
             try:
                 with transaction.atomic():
-                    _write([built])
+                    _write([built], origin)
             except DatabaseError as error:
                 results[built.trial.nct_id].error = RecordError(built.trial.nct_id, [f"database: {error}"])
     for built in to_write:
@@ -381,18 +386,20 @@ def save_prepared(items: Iterable[Prepared]) -> list[SaveResult]:
     return list(results.values())
 
 
-def save_record(record: TrialRecord) -> Outcome:
+def save_record(record: TrialRecord, origin: str = VersionSource.IMPORT) -> Outcome:
     """Create, update or leave alone the trial ``record`` describes."""
-    result = save_records([record])[0]
+    result = save_records([record], origin)[0]
     if result.error:
         raise result.error
     return result.outcome
 
 
-def _write(batch: list[_Built]) -> None:
+def _write(batch: list[_Built], origin: str) -> None:
     if not batch:
         return
     replaced = [built.existing.pk for built in batch if built.existing]
+    # What the replaced trials say now: their previous version once written (a new trial keeps none).
+    previous = history.previous_versions(replaced)
     if replaced:
         # Replace as a whole: the old rows go, the trial keeps its id.
         Trial.objects.filter(pk__in=replaced).delete()
@@ -463,6 +470,7 @@ def _write(batch: list[_Built]) -> None:
         ],
         with_ids=False,
     )
+    history.keep(previous, origin, now)
 
 
 def _insert_some_with_ids(model: type[models.Model], rows: list[dict]) -> None:

@@ -8,7 +8,8 @@ One package, one module per kind of table:
 - ``results``: the posted results tables;
 - ``similarity``: the index behind "more related trials";
 - ``imports``: what a bulk import owes the database;
-- ``sync``: where a registry sync stands.
+- ``sync``: where a registry sync stands;
+- ``history``: the earlier versions of a trial's record.
 
 Everything is re-exported here, so ``trials.models.Trial`` (and the
 migrations' references) keep working.
@@ -31,6 +32,7 @@ from .children import (
     TrialChild,
     TrialCondition,
 )
+from .history import TrialVersion, VersionSource
 from .imports import (
     DeferredStatement,
 )
@@ -69,6 +71,7 @@ from .trial import (
 )
 
 __all__ = [
+    "VersionSource",
     "AdverseEvent",
     "AdverseEventCount",
     "ArmGroup",
@@ -106,6 +109,7 @@ __all__ = [
     "SyncCheckpoint",
     "Sponsor",
     "Trial",
+    "TrialVersion",
     "TrialChild",
     "TrialCondition",
     "TrialQuerySet",

@@ -21,7 +21,7 @@ from django.utils import timezone
 from .. import related
 from ..importers import import_documents
 from ..importers.writer import Outcome
-from ..models import SyncCheckpoint
+from ..models import SyncCheckpoint, VersionSource
 from .client import Client, SourceError
 
 PAGE_SIZE = 1000
@@ -147,7 +147,9 @@ def sync(
                 raise SourceError(f"the source gave the page token {page.next_page_token!r} again: it loops")
             seen.add(page.next_page_token)
             with transaction.atomic():
-                report = import_documents([(f"{url}/studies page {checkpoint.pages + 1}", page.body)])
+                report = import_documents(
+                    [(f"{url}/studies page {checkpoint.pages + 1}", page.body)], origin=VersionSource.SYNC
+                )
                 checkpoint.created += report.counts[Outcome.CREATED]
                 checkpoint.updated += report.counts[Outcome.UPDATED]
                 checkpoint.unchanged += report.counts[Outcome.UNCHANGED]

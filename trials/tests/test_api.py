@@ -183,6 +183,7 @@ def test_openapi_description_and_api_page(client, db):
     assert set(spec["paths"]) == {
         "/studies",
         "/studies/{nctId}",
+        "/studies/{nctId}/history",
         "/studies/metadata",
         "/studies/enums",
         "/studies/search-areas",

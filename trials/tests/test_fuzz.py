@@ -248,3 +248,17 @@ def test_geo_filters_never_break_the_api(client, seed_trial, lat, lon, distance,
         )
         assert_safe(response, [geo, decay])
         assert response.status_code in (200, 400)
+
+
+@FUZZ
+@given(
+    params=st.lists(st.tuples(st.sampled_from(["compare", "from", "to", "version"]), HOSTILE), max_size=4),
+    digits=st.sampled_from(["1", "²", "٣", "1,1", "0", "1,2,3", ""]),
+)
+def test_the_history_tab_and_api_survive_any_version_numbers(client, seed_trial, params, digits):
+    page = client.get("/trials/NCT04133233/history/", [*params, ("compare", digits)])
+    assert_safe(page, [value for _, value in params])
+    assert page.status_code in (200, 400)
+    for value in [*(value for _, value in params), digits]:
+        response = client.get("/api/v2/studies/NCT04133233/history", {"version": value})
+        assert response.status_code in (200, 400, 404), value

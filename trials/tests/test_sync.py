@@ -101,6 +101,13 @@ def test_an_incremental_sync_brings_five_changed_studies_in_one_request(db, clie
         Trial.objects.filter(overall_status__in=["COMPLETED", "TERMINATED"]).values_list("nct_id", flat=True)
     ) >= set(changed)
     assert_mirrors(client, source)
+    # Each change is kept as a version from the sync, worded on the History tab, in the API and in the feed.
+    nct_id = changed[0]
+    versions = client.get(f"/api/v2/studies/{nct_id}/history").json()["versions"]
+    assert [(version["version"], version["source"]) for version in versions][:1] == [(2, "sync")]
+    assert any(change.startswith("Overall status:") for change in versions[0]["changes"])
+    assert "Overall status:" in client.get(f"/trials/{nct_id}/history/").content.decode()
+    assert f"/trials/{nct_id}/history/#version-2" in client.get(f"/trials/{nct_id}/feed/").content.decode()
 
 
 def test_a_sync_killed_after_two_pages_resumes_from_its_checkpoint(db, client, source, quick):

@@ -142,6 +142,7 @@ def test_tabs_are_real_links(new_page):
         "/trials/NCT04133233/eligibility/",
         "/trials/NCT04133233/results/",
         "/trials/NCT04133233/related/",
+        "/trials/NCT04133233/history/",
     ]
     links.nth(2).focus()
     page.keyboard.press("Enter")
