@@ -142,9 +142,38 @@ def test_an_unknown_trial_is_a_404_in_the_sites_style(client, db):
     assert "Skip to content" in html
 
 
+def test_enrollment_has_a_thousands_separator(client, seed_trial):
+    seed_trial.enrollment_count = 1210
+    seed_trial.save(update_fields=["enrollment_count"])
+    assert "1,210 participants" in client.get("/trials/NCT04133233/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("/trials/NCT99999999/design/", "No trial NCT99999999 is on file."), ("/no/such/page/", "There is no page at")],
+)
+def test_under_debug_a_missing_page_is_still_the_sites_404(client, db, settings, monkeypatch, url, message):
+    settings.DEBUG = True
+    monkeypatch.delenv("DJANGO_DEBUG_TECHNICAL_404", raising=False)
+    response = client.get(url)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert message in html and "Skip to content" in html
+    assert "URLconf" not in html and "Django tried these URL patterns" not in html
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_under_debug_djangos_technical_404_is_kept_on_request(client, db, settings, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.setenv("DJANGO_DEBUG_TECHNICAL_404", "1")
+    html = client.get("/no/such/page/").content.decode()
+    assert "Django tried these URL patterns" in html
+
+
 def test_the_home_page_has_a_search_box_and_the_trials_on_file(client, seed_trial):
     html = client.get("/").content.decode()
-    assert 'type="search"' in html
+    # One search box: the header's is left out beside the page's own.
+    assert html.count('type="search"') == 1
     assert "Low Dose IL-2 Therapy" in html
     assert "1 trial on file" in html
 
