@@ -170,6 +170,34 @@ def test_under_debug_djangos_technical_404_is_kept_on_request(client, db, settin
     assert "Django tried these URL patterns" in html
 
 
+def test_the_summary_lists_the_records_mesh_terms_each_a_search(client, ctgov_data):
+    assert import_paths([ctgov_data / "NCT00904748.json"]).ok
+    html = client.get("/trials/NCT00904748/").content.decode()
+    section = html.split('<section class="mesh-terms"', 1)[1].split("</section>", 1)[0]
+    assert "Terms related to this study" in section
+    assert re.findall(r'<li><a href="/trials/\?q=([^"]+)">([^<]+)</a></li>', section) == [
+        ("Erectile%20Dysfunction", "Erectile Dysfunction"),
+        ("Citric%20Acid", "Citric Acid"),
+        ("Sildenafil%20Citrate", "Sildenafil Citrate"),
+        ("Sodium%20Citrate", "Sodium Citrate"),
+    ]
+
+
+def test_a_long_description_is_folded_on_the_summary_and_open_on_the_print_page(client, ctgov_data):
+    assert import_paths([ctgov_data / "NCT00203242.json"]).ok
+    summary = client.get("/trials/NCT00203242/").content.decode()
+    assert '<details class="long-text">' in summary
+    assert re.search(r"<summary>Read the detailed description <span class=\"count\">\([\d,]+ words\)</span>", summary)
+    printed = client.get("/trials/NCT00203242/print/").content.decode()
+    assert '<details class="long-text" open>' in printed
+
+
+def test_a_trial_page_links_to_itself_and_to_its_json(client, seed_trial):
+    html = client.get("/trials/NCT04133233/design/").content.decode()
+    assert 'value="http://testserver/trials/NCT04133233/"' in html
+    assert '<a href="/api/v2/studies/NCT04133233" download="NCT04133233.json"' in html
+
+
 def test_the_home_page_has_a_search_box_and_the_trials_on_file(client, seed_trial):
     html = client.get("/").content.decode()
     # One search box: the header's is left out beside the page's own.
