@@ -52,6 +52,8 @@ def test_on_a_phone_the_filters_come_first_folded_in_the_keyboards_order(new_pag
     load_site()
     page = new_page(PHONES["390"])
     page.goto("/trials/?q=bipolar")
+    # The page's own search box, not the header's as well.
+    expect(page.get_by_role("searchbox")).to_have_count(1)
     filters = page.locator("details.filters")
     expect(filters).not_to_have_attribute("open", "")
     summary = page.locator("details.filters > summary")
