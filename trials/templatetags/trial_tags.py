@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from .. import choices, glossary
@@ -76,3 +76,9 @@ def mesh_groups(trial) -> list[tuple[str, list[str]]]:
         if terms is not None and not mesh.is_ancestor and mesh.term not in terms:
             terms.append(mesh.term)
     return [(headings[domain], sorted(terms, key=str.casefold)) for domain, terms in groups.items() if terms]
+
+
+@register.filter
+def breakable(text: str) -> str:
+    """A label that may wrap after each slash ("estimated/anticipated") rather than inside a word."""
+    return mark_safe(escape(text).replace("/", "/<wbr>"))

@@ -280,3 +280,9 @@ def test_the_sort_menu_offers_relevance_only_with_a_search_text(client, seed_tri
 def test_the_admin_sign_in_names_the_portal(client, db):
     html = client.get(reverse("admin:login")).content.decode()
     assert "TrialPortal administration" in html and "Django administration" not in html
+
+
+def test_a_dates_type_may_wrap_after_its_slash(client, ctgov_data):
+    assert import_paths([ctgov_data / "NCT05375201.json"]).ok
+    html = client.get("/trials/NCT05375201/").content.decode()
+    assert "(estimated/<wbr>anticipated)" in html
