@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from django.conf import settings
 from django.db import OperationalError
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.template.loader import render_to_string
+from django.urls import get_resolver
 
 from trials import characters
 
@@ -127,4 +129,44 @@ class DatabaseUnavailableMiddleware:
         else:
             response = HttpResponse(render_to_string("503.html", {"too_long": too_long}), status=503)
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response
+
+
+class PortalNotFoundMiddleware:
+    """Under ``DJANGO_DEBUG=1`` too, a page that is not there is the portal's own 404 page.
+
+    Django's debug 404 (the URL patterns it tried) helps whoever is writing a
+    URL, not someone following a link under ``make run``: it is kept only with
+    ``DJANGO_DEBUG_TECHNICAL_404=1``. Without DEBUG Django already answers with
+    ``handler404`` and this does nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @staticmethod
+    def _replaces() -> bool:
+        return settings.DEBUG and os.environ.get("DJANGO_DEBUG_TECHNICAL_404") != "1"
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and self._replaces()
+            and response.get("Content-Type", "").startswith("text/html")
+            and not getattr(response, "portal_not_found", False)
+        ):
+            # An address no URL pattern matches: Django's debug page was made before any view ran.
+            response = self._page(request, None)
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404) and self._replaces():
+            return self._page(request, exception)
+        return None
+
+    @staticmethod
+    def _page(request, exception):
+        response = get_resolver().resolve_error_handler(404)(request, exception)
+        response.portal_not_found = True
         return response

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "trialportal.middleware.SecurityHeadersMiddleware",
+    "trialportal.middleware.PortalNotFoundMiddleware",
     "trialportal.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it answers locked-out logins.
     "axes.middleware.AxesMiddleware",

@@ -1,4 +1,9 @@
-"""What the Results tab shows: tables with one column per group, in the registry's order."""
+"""What the Results tab shows: tables with one column per group.
+
+Groups keep the registry's order; outcome measures come primary first (the
+registry lists them as the sponsor entered them), each keeping its number in
+the registry's list as its anchor.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,23 @@ def _cell(measurement: dict | None) -> str:
     return text
 
 
+def _affected(affected, at_risk) -> str:
+    """``3/40 (7.5%)``: affected of at risk, and the share when there is one."""
+    if affected in (None, ""):
+        return ""
+    text = f"{affected}/{at_risk}" if at_risk not in (None, "") else f"{affected}"
+    try:
+        share = 100 * int(affected) / int(at_risk)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return text
+    return f"{text} ({share:.1f}%)"
+
+
+def _row_label(class_title: str, category_title: str, unit: str) -> str:
+    """A row's name: its class and category ("Day 3: Female"), or the unit when the registry gives neither."""
+    return ": ".join(part for part in (class_title, category_title) if part) or unit
+
+
 def _by_group(items: list[dict], groups: list[dict], value) -> list:
     found = {item.get("groupId"): item for item in items}
     return [value(found.get(group["id"])) for group in groups]
@@ -41,25 +63,33 @@ def _denom_rows(denoms: list[dict], groups: list[dict]) -> list[dict]:
 def _measure_table(measure: dict, groups: list[dict]) -> dict:
 
     labels = _labels(choices.MeasureParam, choices.DispersionType)
-    rows = []
-    for measure_class in measure.get("classes", []):
-        for category in measure_class.get("categories", []):
-            rows.append(
-                {
-                    "class_title": measure_class.get("title", ""),
-                    "title": category.get("title", ""),
-                    "cells": _by_group(category.get("measurements", []), groups, _cell),
-                }
-            )
+    unit = measure.get("unitOfMeasure", "")
+    rows = [
+        {
+            "label": _row_label(measure_class.get("title", ""), category.get("title", ""), unit),
+            "cells": _by_group(category.get("measurements", []), groups, _cell),
+        }
+        for measure_class in measure.get("classes", [])
+        for category in measure_class.get("categories", [])
+    ]
     param = labels.get(measure.get("paramType", ""), measure.get("paramType", ""))
     dispersion = labels.get(measure.get("dispersionType", ""), measure.get("dispersionType", ""))
+    if dispersion in ("NA", "Not applicable"):
+        dispersion = ""
     return {
         **measure,
         "param": param,
-        # Always present: a template filter's argument must exist (a categorical
-        # measure, such as age groups, may have no unit).
-        "unit": measure.get("unitOfMeasure", ""),
-        "dispersion": "" if dispersion in ("", "NA", "Not applicable") else dispersion,
+        "unit": unit,
+        "dispersion": dispersion,
+        # What the numbers are, each part named, so a unit never runs into a label.
+        "units_line": " · ".join(
+            part
+            for part in (
+                f"Shown as: {param}{f' ({dispersion})' if dispersion else ''}" if param else "",
+                f"Unit: {unit}" if unit else "",
+            )
+            if part
+        ),
         "groups": groups,
         "denom_rows": _denom_rows(measure.get("denoms", []), groups),
         "rows": rows,
@@ -102,10 +132,11 @@ def present(trial, section: dict) -> dict:
     types = _labels(choices.OutcomeMeasureType)
     sides = _labels(choices.CiNumSides, choices.NonInferiorityType, choices.AnalysisDispersionType)
     outcomes = []
-    for measure in section.get("outcomeMeasuresModule", {}).get("outcomeMeasures", []):
+    for number, measure in enumerate(section.get("outcomeMeasuresModule", {}).get("outcomeMeasures", []), start=1):
         groups = measure.get("groups", [])
         titles = {group["id"]: group.get("title", group["id"]) for group in groups}
         table = _measure_table(measure, groups)
+        table["number"] = number
         table["type_label"] = types.get(measure.get("type", ""), measure.get("type", ""))
         table["analysis_rows"] = [
             {
@@ -117,15 +148,16 @@ def present(trial, section: dict) -> dict:
             for analysis in measure.get("analyses", [])
         ]
         outcomes.append(table)
+    # Primary first, then secondary, other pre-specified and post hoc; the registry's order within each.
+    rank = {code: index for index, code in enumerate(choices.OutcomeMeasureType.values)}
+    outcomes.sort(key=lambda table: rank.get(table.get("type", ""), len(rank)))
 
     events = section.get("adverseEventsModule", {})
     event_groups = events.get("eventGroups", [])
 
     def event_rows(items: list[dict]) -> list[dict]:
         def cell(stats: dict | None) -> str:
-            if not stats:
-                return ""
-            return f"{stats.get('numAffected', '')}/{stats.get('numAtRisk', '')}"
+            return _affected(stats.get("numAffected"), stats.get("numAtRisk")) if stats else ""
 
         return [
             {**event, "cells": _by_group(event.get("stats", []), event_groups, cell)}
@@ -133,12 +165,7 @@ def present(trial, section: dict) -> dict:
         ]
 
     def totals(kind: str) -> list[str]:
-        return [
-            f"{group[f'{kind}NumAffected']}/{group.get(f'{kind}NumAtRisk', '')}"
-            if f"{kind}NumAffected" in group
-            else ""
-            for group in event_groups
-        ]
+        return [_affected(group.get(f"{kind}NumAffected"), group.get(f"{kind}NumAtRisk")) for group in event_groups]
 
     return {
         "flow": {"groups": flow_groups, "periods": periods} if flow_groups or periods else None,

@@ -70,6 +70,9 @@ _LABELLED = re.compile(r"^([A-Za-z][A-Za-z /-]{1,40}):\s*(.*)$")
 _DOI = re.compile(r"\bdoi:\s*(10\.\S+?)\.?(?=\s|$)", re.IGNORECASE)
 _PMID = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
 _HEALTHY = {"yes": True, "no": False}
+# A place line with a postal code ("Ann Arbor, Michigan, 48109, United States"): a site's
+# address, never its facility's name, so a site listed without a facility is read as one.
+_ZIPPED_PLACE = re.compile(r"^[^,]+(?:,[^,]+)*,[^,]*\d[^,]*,\s*[^,\d]+$")
 
 
 def looks_like_page(text: str) -> bool:
@@ -287,6 +290,7 @@ class PageParser:
                 ("primary_purpose", choices.PrimaryPurpose),
                 ("masking", choices.Masking),
             ]
+        by_label = {name.replace("_", " "): index for index, (name, _) in enumerate(slots)}
         next_slot = 0
         for line in lines:
             value = _unlabel(line)
@@ -294,6 +298,18 @@ class PageParser:
             if masked and _code(masked.group(1), choices.Masking):
                 value = masked.group(1)
                 record.fields["who_masked"] = self._who_masked(masked.group(2), line)
+            # A labelled line ("Time Perspective: OTHER") fills its own slot: several
+            # design enumerations share codes such as OTHER.
+            labelled = _LABELLED.match(line)
+            label = labelled.group(1).strip().lower() if labelled else ""
+            if label in by_label:
+                name, enum = slots[by_label[label]]
+                code = _code(value, enum)
+                if not code:
+                    raise DocumentError("Study Design", f"unknown value in {line!r}")
+                record.fields[name] = code
+                next_slot = max(next_slot, by_label[label] + 1)
+                continue
             who = self._who_masked(value, line, strict=False)
             for index in range(next_slot, len(slots)):
                 name, enum = slots[index]
@@ -318,15 +334,19 @@ class PageParser:
 
     @staticmethod
     def _interventions(record: TrialRecord, lines: list[str]) -> None:
-        # Each intervention is its name ("Drug: X" or "X") then its description.
-        for index in range(0, len(lines), 2):
-            name, intervention_type = lines[index], ""
-            match = _LABELLED.match(name)
-            if match and _code(match.group(1), choices.InterventionType):
-                intervention_type = _code(match.group(1), choices.InterventionType)
-                name = match.group(2).strip()
-            description = lines[index + 1] if index + 1 < len(lines) else ""
-            record.interventions.append(InterventionRecord(name=name, type=intervention_type, description=description))
+        # Each intervention is its name ("Drug: X" or "X") then, if it has one,
+        # its description. A typed name always starts an intervention, so one
+        # without a description does not take the next one's name for it.
+        current: InterventionRecord | None = None
+        for line in lines:
+            match = _LABELLED.match(line)
+            intervention_type = _code(match.group(1), choices.InterventionType) if match else None
+            if intervention_type or current is None or current.description:
+                name = match.group(2).strip() if intervention_type else line
+                current = InterventionRecord(name=name, type=intervention_type or "", description="")
+                record.interventions.append(current)
+            else:
+                current.description = line
 
     def _other_names(self, record: TrialRecord, lines: list[str]) -> None:
         by_name = {intervention.name.casefold(): intervention for intervention in record.interventions}
@@ -366,19 +386,32 @@ class PageParser:
         for index, line in enumerate(lines):
             following = lines[index + 1] if index + 1 < len(lines) else None
             reference = known.get(line.casefold()) or self._typed_reference(line, known)
-            # After an arm's interventions, an intervention's name may start the
-            # next arm ("Placebo" arm, "Placebo" drug): it names an intervention
-            # only if what follows is its description, another intervention,
-            # or the end.
+            # An arm described by its intervention's name ("Deep Brain Stimulation V3",
+            # then "Device: Deep Brain Stimulation V3"): the typed line is the reference.
+            if (
+                reference is not None
+                and following is not None
+                and line.casefold() in known
+                and self._typed_reference(following, known) is reference
+            ):
+                reference = None
+            # After an arm's interventions, an intervention's bare name may start
+            # the next arm ("Placebo" arm, "Placebo" drug): it names an
+            # intervention only if what follows is its description, another
+            # intervention, a typed arm or the end. A typed name ("Drug: X") is
+            # always a reference.
             if (
                 reference is not None
                 and arm is not None
                 and arm.intervention_names
+                and line.casefold() in known
                 and not (
                     following is None
                     or following == reference.description
                     or not reference.description
                     or following.casefold() in known
+                    or self._typed_reference(following, known) is not None
+                    or self._is_typed_arm(following)
                 )
             ):
                 reference = None
@@ -387,7 +420,9 @@ class PageParser:
                 last_intervention = reference
             elif last_intervention is not None and line == last_intervention.description:
                 continue  # the intervention's description, repeated under the arm
-            elif arm is None or arm.intervention_names:
+            elif arm is None or arm.intervention_names or self._is_typed_arm(line):
+                # A typed label ("No Intervention: control") starts an arm even
+                # after one without interventions.
                 arm = self._arm(line)
                 record.arm_groups.append(arm)
                 last_intervention = None
@@ -400,6 +435,11 @@ class PageParser:
         if match and _code(match.group(1), choices.InterventionType):
             return known.get(match.group(2).strip().casefold())
         return None
+
+    @staticmethod
+    def _is_typed_arm(line: str) -> bool:
+        match = _LABELLED.match(line)
+        return bool(match and _code(match.group(1), choices.ArmGroupType))
 
     @staticmethod
     def _arm(line: str) -> ArmGroupRecord:
@@ -511,6 +551,10 @@ class PageParser:
             status = _code(line, choices.RecruitmentStatus)
             if status and record.sites and not pending:
                 record.sites[-1].status = status
+                continue
+            if not pending and _ZIPPED_PLACE.match(line):
+                # "City, State, ZIP, Country" with no facility before it.
+                record.sites.append(SiteRecord(**_place(line)))
                 continue
             pending.append(line)
             if len(pending) == 2:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from .. import glossary
+from .. import choices, glossary
 
 register = template.Library()
 
@@ -61,3 +61,24 @@ def contact_card(contact) -> str:
     if contact.email:
         parts.append(format_html('<br><a href="mailto:{}">{}</a>', contact.email, contact.email))
     return mark_safe("".join(parts))  # each part is escaped by format_html
+
+
+@register.filter
+def mesh_groups(trial) -> list[tuple[str, list[str]]]:
+    """The MeSH terms the registry assigned (not their ancestors), conditions then interventions, each once.
+
+    Reads ``trial.mesh_terms.all()``, prefetched by ``for_detail``: no query of its own.
+    """
+    headings = {choices.MeshDomain.CONDITION: "Conditions", choices.MeshDomain.INTERVENTION: "Interventions"}
+    groups: dict[str, list[str]] = {domain: [] for domain in headings}
+    for mesh in trial.mesh_terms.all():
+        terms = groups.get(mesh.domain)
+        if terms is not None and not mesh.is_ancestor and mesh.term not in terms:
+            terms.append(mesh.term)
+    return [(headings[domain], sorted(terms, key=str.casefold)) for domain, terms in groups.items() if terms]
+
+
+@register.filter
+def breakable(text: str) -> str:
+    """A label that may wrap after each slash ("estimated/anticipated") rather than inside a word."""
+    return mark_safe(escape(text).replace("/", "/<wbr>"))

@@ -49,13 +49,15 @@ def test_pages_have_no_inline_scripts_or_styles(client, seed_trial):
         assert "<style" not in html and " style=" not in html
 
 
-def test_only_trial_pages_carry_json_ld_and_only_the_eligibility_tab_a_script(client, seed_trial):
+def test_only_trial_pages_carry_json_ld_and_their_scripts_are_our_own_files(client, seed_trial):
     home = client.get("/").content.decode()
     assert "<script" not in home
     eligibility = client.get(reverse("trials:eligibility", args=["NCT04133233"])).content.decode()
+    # The take-part panel's script, and on every tab the copy-link button's.
     assert [attributes for attributes, _ in SCRIPT_TAG.findall(eligibility)] == [
         DATA_SCRIPT,
         ' src="/static/js/eligibility.js" defer',
+        ' src="/static/js/record.js" defer',
     ]
 
 

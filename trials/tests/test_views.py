@@ -143,9 +143,66 @@ def test_an_unknown_trial_is_a_404_in_the_sites_style(client, db):
     assert "Skip to content" in html
 
 
+def test_enrollment_has_a_thousands_separator(client, seed_trial):
+    seed_trial.enrollment_count = 1210
+    seed_trial.save(update_fields=["enrollment_count"])
+    assert "1,210 participants" in client.get("/trials/NCT04133233/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("/trials/NCT99999999/design/", "No trial NCT99999999 is on file."), ("/no/such/page/", "There is no page at")],
+)
+def test_under_debug_a_missing_page_is_still_the_sites_404(client, db, settings, monkeypatch, url, message):
+    settings.DEBUG = True
+    monkeypatch.delenv("DJANGO_DEBUG_TECHNICAL_404", raising=False)
+    response = client.get(url)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert message in html and "Skip to content" in html
+    assert "URLconf" not in html and "Django tried these URL patterns" not in html
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_under_debug_djangos_technical_404_is_kept_on_request(client, db, settings, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.setenv("DJANGO_DEBUG_TECHNICAL_404", "1")
+    html = client.get("/no/such/page/").content.decode()
+    assert "Django tried these URL patterns" in html
+
+
+def test_the_summary_lists_the_records_mesh_terms_each_a_search(client, ctgov_data):
+    assert import_paths([ctgov_data / "NCT00904748.json"]).ok
+    html = client.get("/trials/NCT00904748/").content.decode()
+    section = html.split('<section class="mesh-terms"', 1)[1].split("</section>", 1)[0]
+    assert "Terms related to this study" in section
+    assert re.findall(r'<li><a href="/trials/\?q=([^"]+)">([^<]+)</a></li>', section) == [
+        ("Erectile%20Dysfunction", "Erectile Dysfunction"),
+        ("Citric%20Acid", "Citric Acid"),
+        ("Sildenafil%20Citrate", "Sildenafil Citrate"),
+        ("Sodium%20Citrate", "Sodium Citrate"),
+    ]
+
+
+def test_a_long_description_is_folded_on_the_summary_and_open_on_the_print_page(client, ctgov_data):
+    assert import_paths([ctgov_data / "NCT00203242.json"]).ok
+    summary = client.get("/trials/NCT00203242/").content.decode()
+    assert '<details class="long-text">' in summary
+    assert re.search(r"<summary>Read the detailed description <span class=\"count\">\([\d,]+ words\)</span>", summary)
+    printed = client.get("/trials/NCT00203242/print/").content.decode()
+    assert '<details class="long-text" open>' in printed
+
+
+def test_a_trial_page_links_to_itself_and_to_its_json(client, seed_trial):
+    html = client.get("/trials/NCT04133233/design/").content.decode()
+    assert 'value="http://testserver/trials/NCT04133233/"' in html
+    assert '<a href="/api/v2/studies/NCT04133233" download="NCT04133233.json"' in html
+
+
 def test_the_home_page_has_a_search_box_and_the_trials_on_file(client, seed_trial):
     html = client.get("/").content.decode()
-    assert 'type="search"' in html
+    # One search box: the header's is left out beside the page's own.
+    assert html.count('type="search"') == 1
     assert "Low Dose IL-2 Therapy" in html
     assert "1 trial on file" in html
 
@@ -231,3 +288,9 @@ def test_the_sort_menu_offers_relevance_only_with_a_search_text(client, seed_tri
 def test_the_admin_sign_in_names_the_portal(client, db):
     html = client.get(reverse("admin:login")).content.decode()
     assert "TrialPortal administration" in html and "Django administration" not in html
+
+
+def test_a_dates_type_may_wrap_after_its_slash(client, ctgov_data):
+    assert import_paths([ctgov_data / "NCT05375201.json"]).ok
+    html = client.get("/trials/NCT05375201/").content.decode()
+    assert "(estimated/<wbr>anticipated)" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -203,3 +204,26 @@ def test_a_thousand_site_trial_stays_short_and_shows_a_region_without_javascript
     assert sites.count() > 0 and sites.first.is_visible()
     assert page.evaluate("document.documentElement.scrollHeight") <= 20_000
     screenshot(page, "trial-most-sites-california-desktop")
+
+
+def test_copy_link_copies_the_trials_address_and_says_so(new_page, live_server):
+    load_site()
+    page = new_page(DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    page.goto("/trials/NCT04133233/design/")
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator("#record-link-status")).to_have_text("Link copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{live_server.url}/trials/NCT04133233/"
+
+
+def test_without_javascript_the_link_is_there_to_copy_and_the_json_to_download(new_page, live_server):
+    load_site()
+    page = new_page(DESKTOP, java_script_enabled=False)
+    page.goto("/trials/NCT04133233/")
+    expect(page.get_by_role("button", name="Copy link")).to_be_hidden()
+    expect(page.get_by_label("Link to this trial")).to_have_value(f"{live_server.url}/trials/NCT04133233/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the record (JSON)").click()
+    assert download.value.suggested_filename == "NCT04133233.json"
+    assert json.loads(Path(download.value.path()).read_text())["protocolSection"]["identificationModule"]["nctId"] == (
+        "NCT04133233"
+    )
