@@ -17,6 +17,7 @@ from . import choices, models
 from .ctgov.elements import ObjectWriter, set_path
 from .ctgov.mapping import CHILD_LISTS, PARTIAL_DATES, RECORD_LISTS, TRIAL_ELEMENTS
 from .ctgov.results import PARENT_KEYS, RESULT_COLUMNS, RESULT_MODELS, results_json
+from .db import PackedRows
 from .models import RESULT_RELATIONS, Trial
 from .values import PartialDate
 
@@ -139,56 +140,81 @@ _TRIAL_COLUMNS: tuple[str, ...] = tuple(
 )
 
 
+_CHILD_MODELS: dict[str, type] = {
+    "identifiers": models.Identifier,
+    "sponsors": models.Sponsor,
+    "arm_groups": models.ArmGroup,
+    "interventions": models.Intervention,
+    "officials": models.Official,
+    "sites": models.Site,
+    "references": models.Reference,
+    "mesh_terms": models.MeshTerm,
+    "outcome_measures": models.OutcomeMeasure,
+    "contacts": models.Contact,
+    "documents": models.Document,
+}
+# Every table a study is built from, read in the trials' own query (``db.PackedRows``).
+_PACKED: dict[str, PackedRows] = {
+    **{name: PackedRows(model, "trial", _CHILD_COLUMNS[name]) for name, model in _CHILD_MODELS.items()},
+    "conditions": PackedRows(models.TrialCondition, "trial", ("condition__name",)),
+    "links": PackedRows(
+        models.ArmGroupIntervention, "arm_group__trial", ("arm_group_id", "intervention_id", "label_position")
+    ),
+    **{
+        model: PackedRows(
+            getattr(models, model),
+            "trial",
+            ("id", *RESULT_COLUMNS[model], *(f"{key}_id" for key in PARENT_KEYS.get(model, {}))),
+        )
+        for model in RESULT_MODELS
+    },
+}
+
+
 def export_studies(trial_ids: list[int]) -> list[dict]:
     """These trials in API v2 shape, in the order given; empty elements left out, as the registry does.
 
-    Built from plain rows, one query per table whatever the number of trials:
-    an API page of 1,000 studies reads no model instances.
+    Built from plain rows in one query whatever the number of trials: each
+    table's rows come packed with their trial, and an API page of 1,000
+    studies reads no model instances.
     """
     if not trial_ids:
         return []
-    trials = {
-        values[0]: dict(zip(_TRIAL_COLUMNS, values[1:], strict=True))
-        for values in models.Trial.objects.filter(id__any_of=trial_ids).values_list("id", *_TRIAL_COLUMNS)
-    }
-    children: dict[int, dict[str, list[dict]]] = {pk: {name: [] for name in _CHILD_COLUMNS} for pk in trials}
-    for attribute, model in (
-        ("identifiers", models.Identifier),
-        ("sponsors", models.Sponsor),
-        ("arm_groups", models.ArmGroup),
-        ("interventions", models.Intervention),
-        ("officials", models.Official),
-        ("sites", models.Site),
-        ("references", models.Reference),
-        ("mesh_terms", models.MeshTerm),
-        ("outcome_measures", models.OutcomeMeasure),
-        ("contacts", models.Contact),
-        ("documents", models.Document),
-    ):
-        columns = _CHILD_COLUMNS[attribute]
-        query = model.objects.filter(trial_id__any_of=trials).order_by("trial_id", "position", "id")
-        for trial_id, *values in query.values_list("trial_id", *columns):
-            children[trial_id][attribute].append(dict(zip(columns, values, strict=True)))
-    conditions: dict[int, list[str]] = {pk: [] for pk in trials}
-    for trial_id, name in (
-        models.TrialCondition.objects.filter(trial_id__any_of=trials)
-        .order_by("trial_id", "position", "id")
-        .values_list("trial_id", "condition__name")
-    ):
-        conditions[trial_id].append(name)
-    links: dict[int, list[tuple]] = {pk: [] for pk in trials}
-    for trial_id, arm_id, intervention_id, label_position in (
-        models.ArmGroupIntervention.objects.filter(arm_group__trial_id__any_of=trials)
-        .order_by("position", "id")
-        .values_list("arm_group__trial_id", "arm_group_id", "intervention_id", "label_position")
-    ):
-        links[trial_id].append((arm_id, intervention_id, label_position))
-    results = stored_rows_for(list(trials))
-    return [
-        _study(trials[pk], conditions[pk], _linked(children[pk], links[pk]), results[pk])
-        for pk in trial_ids
-        if pk in trials
-    ]
+    names = list(_PACKED)
+    query = (
+        models.Trial.objects.filter(id__any_of=trial_ids)
+        .annotate(**{f"packed_{index}": packed.expression() for index, packed in enumerate(_PACKED.values())})
+        .values_list("id", *_TRIAL_COLUMNS, *(f"packed_{index}" for index in range(len(names))))
+    )
+    width = len(_TRIAL_COLUMNS)
+    studies = {}
+    for pk, *values in query:
+        trial = dict(zip(_TRIAL_COLUMNS, values[:width], strict=True))
+        packed = dict(zip(names, values[width:], strict=True))
+        children = {
+            name: [dict(zip(_CHILD_COLUMNS[name], row, strict=True)) for row in _PACKED[name].rows(packed[name])]
+            for name in _CHILD_COLUMNS
+        }
+        conditions = [name for (name,) in _PACKED["conditions"].rows(packed["conditions"])]
+        results = _result_rows({model: _PACKED[model].rows(packed[model]) for model in RESULT_MODELS})
+        studies[pk] = _study(trial, conditions, _linked(children, _PACKED["links"].rows(packed["links"])), results)
+    return [studies[pk] for pk in trial_ids if pk in studies]
+
+
+def _result_rows(tables: dict[str, list[tuple]]) -> dict[str, list[dict]]:
+    """Results rows keyed for ``results_json``: the tables with rows, each row its columns, parents and key."""
+    rows = {}
+    for model, table in tables.items():
+        if not table:
+            continue
+        columns, keys = RESULT_COLUMNS[model], tuple(PARENT_KEYS.get(model, {}))
+        rows[model] = []
+        for pk, *values in table:
+            row = dict(zip(columns, values[: len(columns)], strict=True))
+            row.update(zip(keys, values[len(columns) :], strict=True))
+            row["_key"] = pk
+            rows[model].append(row)
+    return rows
 
 
 def _linked(children: dict[str, list[dict]], links: list[tuple]) -> dict[str, list[dict]]:
@@ -288,28 +314,4 @@ def stored_rows(trial) -> dict[str, list[dict]]:
             }
             for item in getattr(trial, relation).all()
         ]
-    return rows
-
-
-def stored_rows_for(trial_ids: list[int]) -> dict[int, dict[str, list[dict]]]:
-    """``stored_rows`` of many trials at once: one query per results table, plain rows.
-
-    Every results module has its groups, so the trials without a group have
-    no results rows: a page of trials without results costs one query.
-    """
-    rows: dict[int, dict[str, list[dict]]] = {trial_id: {} for trial_id in trial_ids}
-    trial_ids = list(
-        models.ResultGroup.objects.filter(trial_id__any_of=trial_ids).values_list("trial_id", flat=True).distinct()
-    )
-    if not trial_ids:
-        return rows
-    for model in RESULT_MODELS:
-        columns, keys = RESULT_COLUMNS[model], tuple(PARENT_KEYS.get(model, {}))
-        names = ("trial_id", "id", *columns, *(f"{key}_id" for key in keys))
-        query = getattr(models, model).objects.filter(trial_id__any_of=trial_ids).order_by("trial_id", "position", "id")
-        for trial_id, pk, *values in query.values_list(*names):
-            row = dict(zip(columns, values[: len(columns)], strict=True))
-            row.update(zip(keys, values[len(columns) :], strict=True))
-            row["_key"] = pk
-            rows[trial_id].setdefault(model, []).append(row)
     return rows

@@ -7,18 +7,21 @@ Validation lives in ``clean()`` so the admin and the importers share it.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Q
+from django.db.models.query import ModelIterable
 from django.urls import reverse
 from django.utils import timezone
 
 from .. import choices, status
 from ..criteria import Criteria, split_criteria
+from ..db import PackedRows
 from ..fields import CodeListField, TokenListField
 from ..values import PartialDate, parse_age
 
@@ -46,11 +49,6 @@ def has_phase(phase: str) -> Q:
     return Q(phases__contains=phase)
 
 
-def _rows(model: type[models.Model], relation: str) -> models.QuerySet:
-    """The rows behind one of ``model``'s relations: the child models are declared after the trial."""
-    return model._meta.get_field(relation).related_model.objects.all()
-
-
 class TrialQuerySet(models.QuerySet):
     def recruiting(self) -> TrialQuerySet:
         # Not those whose status lapsed into "Unknown status" (``status``): a patient cannot count on them.
@@ -67,50 +65,128 @@ class TrialQuerySet(models.QuerySet):
         """
         return self.only(*LIST_COLUMNS)
 
+    def with_rows(self, *relations: str) -> TrialQuerySet:
+        """The trials with these children read in their own query, where ``prefetch_related`` would put them.
+
+        Each relation (``sites``, or ``arm_groups__intervention_links``) comes
+        back as one JSON column (``db.PackedRows``) and is made into instances,
+        so ``trial.sites.all()`` and the templates read no more: a page costs
+        one query however large its record.
+        """
+        clone = self.annotate(**{_PACKED_PREFIX + relation: _packed(relation).expression() for relation in relations})
+        clone._iterable_class = PackedIterable
+        return clone
+
     def for_detail(self) -> TrialQuerySet:
-        """Everything a trial's tabs show, one query per kind of child."""
-        arm_groups = _rows(self.model, "arm_groups")
-        return self.prefetch_related(
-            Prefetch("trial_conditions", queryset=_rows(self.model, "trial_conditions").select_related("condition")),
-            "sponsors",
-            "officials",
-            "references",
-            "identifiers",
-            "related_trials",
-            "mesh_terms",
-            "outcome_measures",
-            "documents",
-            "contacts",
-            "sites",
-            "interventions",
-            Prefetch(
-                "arm_groups",
-                queryset=arm_groups.prefetch_related(
-                    Prefetch(
-                        "intervention_links",
-                        _rows(arm_groups.model, "intervention_links").select_related("intervention"),
-                    )
-                ),
-            ),
-        )
+        """Everything a trial's tabs show, in the trial's own query."""
+        return self.with_rows(*DETAIL_RELATIONS)
 
     def for_structured_data(self) -> TrialQuerySet:
-        """What every tab's JSON-LD reads (``structured_data.medical_trial``), one query per kind."""
-        return self.prefetch_related(
-            Prefetch("trial_conditions", queryset=_rows(self.model, "trial_conditions").select_related("condition")),
-            "sponsors",
-            "sites",
-            "interventions",
-            "arm_groups",
-        )
+        """What every tab's JSON-LD reads (``structured_data.medical_trial``)."""
+        return self.with_rows("trial_conditions", "sponsors", "sites", "interventions", "arm_groups")
 
     def with_results(self) -> TrialQuerySet:
-        """Posted results: one query per results table, however many groups and measures."""
-        return self.prefetch_related(*RESULT_RELATIONS.values())
+        """Posted results: every results table, however many groups and measures."""
+        return self.with_rows(*RESULT_RELATIONS.values())
 
     def for_export(self) -> TrialQuerySet:
         """A trial with everything its record holds: the tabs' children and the results."""
         return self.for_detail().with_results()
+
+
+# The children a trial's tabs show.
+DETAIL_RELATIONS = (
+    "trial_conditions",
+    "sponsors",
+    "officials",
+    "references",
+    "identifiers",
+    "related_trials",
+    "mesh_terms",
+    "outcome_measures",
+    "documents",
+    "contacts",
+    "sites",
+    "interventions",
+    "arm_groups",
+    "arm_groups__intervention_links",
+)
+_PACKED_PREFIX = "packed_rows_"
+
+
+@cache
+def _packed(relation: str) -> PackedRows:
+    """How ``with_rows`` reads a relation: every column, and the condition's name with a trial's conditions."""
+    if relation == "arm_groups__intervention_links":
+        model = Trial._meta.get_field("arm_groups").related_model
+        link = model._meta.get_field("intervention_links").related_model
+        return PackedRows(link, "arm_group__trial", _attnames(link))
+    model = Trial._meta.get_field(relation).related_model
+    extra = ("condition__name",) if relation == "trial_conditions" else ()
+    return PackedRows(model, "trial", (*_attnames(model), *extra))
+
+
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+class PackedIterable(ModelIterable):
+    """Trials from ``with_rows``: each packed relation unpacked into the prefetch cache."""
+
+    def __iter__(self):
+        names = [name for name in self.queryset.query.annotations if name.startswith(_PACKED_PREFIX)]
+        # Arms and interventions before the links between them.
+        relations = sorted((name.removeprefix(_PACKED_PREFIX) for name in names), key=lambda name: "__" in name)
+        db = self.queryset.db
+        for trial in super().__iter__():
+            prefetched = trial.__dict__.setdefault("_prefetched_objects_cache", {})
+            for relation in relations:
+                text = trial.__dict__.pop(_PACKED_PREFIX + relation)
+                packed = _packed(relation)
+                if relation == "arm_groups__intervention_links":
+                    _link_arms(prefetched, packed, packed.rows(text), db)
+                    continue
+                field = Trial._meta.get_field(relation).field
+                width = len(packed.columns) - (relation == "trial_conditions")
+                items = []
+                for row in packed.rows(text):
+                    item = packed.model.from_db(db, packed.columns[:width], row[:width])
+                    field.set_cached_value(item, trial)
+                    if relation == "trial_conditions":
+                        condition = Condition.from_db(db, ("id", "name"), (item.condition_id, row[width]))
+                        item._meta.get_field("condition").set_cached_value(item, condition)
+                    items.append(item)
+                _prefetch(trial, relation, items)
+            if "contacts" in prefetched and "sites" in prefetched:
+                sites = {site.pk: site for site in prefetched["sites"]}
+                for contact in prefetched["contacts"]:
+                    if contact.site_id is not None:
+                        contact._meta.get_field("site").set_cached_value(contact, sites[contact.site_id])
+            yield trial
+
+
+def _link_arms(prefetched: dict, packed: PackedRows, rows: list[tuple], db: str) -> None:
+    """Each arm's interventions given (``arm.intervention_links``), each link naming its intervention."""
+    arms = {arm.pk: arm for arm in prefetched["arm_groups"]}
+    interventions = {item.pk: item for item in prefetched.get("interventions", ())}
+    links: dict[int, list] = {pk: [] for pk in arms}
+    arm_field, intervention_field = (packed.model._meta.get_field(name) for name in ("arm_group", "intervention"))
+    for row in rows:
+        link = packed.model.from_db(db, packed.columns, row)
+        arm = arms[link.arm_group_id]
+        arm_field.set_cached_value(link, arm)
+        if link.intervention_id in interventions:
+            intervention_field.set_cached_value(link, interventions[link.intervention_id])
+        links[arm.pk].append(link)
+    for pk, arm in arms.items():
+        _prefetch(arm, "intervention_links", links[pk])
+
+
+def _prefetch(instance: models.Model, relation: str, items: list) -> None:
+    """Put ``items`` where ``prefetch_related`` would: a queryset of ``relation`` whose rows are already read."""
+    rows = getattr(instance, relation).get_queryset()
+    rows._result_cache, rows._prefetch_done = items, True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = rows
 
 
 # The trial columns a list row (``includes/trial_row.html``) shows.

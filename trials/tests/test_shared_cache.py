@@ -134,6 +134,8 @@ def test_an_editors_pages_are_rendered_and_never_kept(client, shared_cache, docu
         assert client.get(url).status_code == 200
     assert len(captured) > 3
     client.logout()
+    # Not kept while the editor read it: a visitor's first request renders it (its version, then the
+    # trial), where a kept page costs the version alone.
     with django_assert_max_num_queries(100) as captured:
         client.get(url)
-    assert len(captured) > 3
+    assert len(captured) > 1
