@@ -4,19 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trials', '0018_other_intervention_names'),
+        ("trials", "0018_other_intervention_names"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='similartrial',
-            options={'ordering': ['tier', '-score', 'other_id']},
+            name="similartrial",
+            options={"ordering": ["tier", "-score", "other_id"]},
         ),
         migrations.AddField(
-            model_name='similartrial',
-            name='tier',
-            field=models.PositiveSmallIntegerField(default=1, help_text='What it shares with the trial: 0 its main aspect and its population, 1 its main aspect (or words alone), 2 only its population (see related.scoring.Tier). Ranks before the score.'),
+            model_name="similartrial",
+            name="tier",
+            field=models.PositiveSmallIntegerField(
+                default=1,
+                help_text="What it shares with the trial: 0 its main aspect and its population, 1 its main aspect, 2 neither (words, an intervention), 3 only its population (related.scoring.Tier). Ranks before the score.",
+            ),
         ),
     ]

@@ -63,8 +63,8 @@ class SimilarTrial(models.Model):
     reasons = models.JSONField(default=list)
     tier = models.PositiveSmallIntegerField(
         default=1,
-        help_text="What it shares with the trial: 0 its main aspect and its population, 1 its main aspect "
-        "(or words alone), 2 only its population (see related.scoring.Tier). Ranks before the score.",
+        help_text="What it shares with the trial: 0 its main aspect and its population, 1 its main aspect, "
+        "2 neither (words, an intervention), 3 only its population (related.scoring.Tier). Ranks before the score.",
     )
 
     class Meta:
