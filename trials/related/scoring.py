@@ -158,10 +158,11 @@ def extract(
     terms = {
         term for domain, is_ancestor, _, term in mesh if domain == choices.MeshDomain.CONDITION and not is_ancestor
     }
-    mesh = [
-        (domain, is_ancestor or any(other.startswith(f"{term}, ") for other in terms), mesh_id, term)
-        for domain, is_ancestor, mesh_id, term in mesh
-    ]
+    if populations:
+        mesh = [
+            (domain, is_ancestor or any(other.startswith(f"{term}, ") for other in terms), mesh_id, term)
+            for domain, is_ancestor, mesh_id, term in mesh
+        ]
     condition_mesh = [
         (mesh_key(mesh_id), term)
         for domain, is_ancestor, mesh_id, term in mesh
@@ -237,8 +238,9 @@ _POPULATION_MARKER = re.compile(
 )
 # Within the population, where a second condition comes in: "... with erectile
 # dysfunction after rectal cancer surgery", "... with asthma on inhaled corticosteroids".
+# Not "secondary to" or "due to": a cause is part of what is studied.
 _SECOND_TURN = re.compile(
-    r"\b(?:after|following|undergoing|due to|secondary to|treated|receiving|on|who|with|and|during)\b", re.IGNORECASE
+    r"\b(?:after|following|undergoing|treated|receiving|on|who|with|and|during)\b", re.IGNORECASE
 )
 # How a population goes on after its people: "patients | with ...", "men | who have ...".
 _LEAD = re.compile(
@@ -290,8 +292,9 @@ def _stems(text: str) -> list[str]:
     return [stem for stem, _ in words(text)]
 
 
-def _telling(name: str) -> set[str]:
-    stems = set(_stems(name))
+@functools.lru_cache(maxsize=100_000)
+def _telling(name: str) -> frozenset[str]:
+    stems = frozenset(_stems(name))
     return (stems - _GENERIC) or stems
 
 
