@@ -12,6 +12,13 @@ over title, conditions, keywords, MeSH terms, interventions and summary.
 Precision@5 is the share of relevant trials among the (up to) five shown,
 averaged over the queries that show any; a pair nobody judged counts as not
 relevant, and the report says how many there were.
+
+Two judged sets: ``related_judgments.tsv`` asks whether a candidate is on
+the query's broad topic; ``related_strict_judgments.tsv`` holds queries
+whose subject combines two aspects (a condition in a population, a
+treatment for a complication) and counts a candidate only if it shares the
+query's main aspect (its ``aspect`` column). On the strict set the engine
+is also scored as it was before population aspects (``populations=False``).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from trials.models import Intervention, MeshTerm, Trial, TrialCondition  # noqa:
 
 RECORDS = Path(os.environ.get("RECORDS_DIR", ROOT.parent / "shared" / "data" / "ctgov" / "v2"))
 JUDGMENTS = ROOT / "bench" / "data" / "related_judgments.tsv"
+STRICT_JUDGMENTS = ROOT / "bench" / "data" / "related_strict_judgments.tsv"
 SHOWN = 5
 SEED_TOPICS = re.compile(r"bipolar|depress|interleukin[- ]?2|\bil-?2\b|mood", re.IGNORECASE)
 
@@ -63,20 +71,14 @@ def load_registry() -> None:
         import_paths([RECORDS, SEED_DOCUMENT])
 
 
-def engine_rankings(weights, min_score: float) -> dict[str, list[tuple[str, float]]]:
-    space = related.load_space(weights)
+def engine_rankings(weights, min_score: float, populations: bool = True) -> dict[str, list[tuple[str, float]]]:
+    space = related.load_space(weights, populations=populations)
     nct_of = dict(Trial.objects.values_list("id", "nct_id"))
     rankings = {}
     for row, others, scores in space.neighbours(0, len(space.trial_ids)):
-        ranked = sorted(
-            (
-                (score, space.trial_ids[other])
-                for other, score in zip(others, scores, strict=True)
-                if score >= min_score
-            ),
-            reverse=True,
-        )
-        rankings[nct_of[space.trial_ids[row]]] = [(nct_of[other], score) for score, other in ranked]
+        # As the lists are stored: by tier (what the trials share), then score.
+        ranked = sorted(space.matches(row, others, scores, min_score), key=lambda m: (m.tier, -m.score, m.other_id))
+        rankings[nct_of[space.trial_ids[row]]] = [(nct_of[space.trial_ids[m.other_id]], m.score) for m in ranked]
     return rankings
 
 
@@ -121,9 +123,9 @@ def baseline_rankings() -> dict[str, list[tuple[str, float]]]:
     return rankings
 
 
-def read_judgments() -> tuple[list[str], dict[tuple[str, str], bool]]:
+def read_judgments(path: Path = JUDGMENTS) -> tuple[list[str], dict[tuple[str, str], bool]]:
     queries, judged = [], {}
-    with JUDGMENTS.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8") as handle:
         for line in csv.DictReader(handle, delimiter="\t"):
             if line["query"] not in queries:
                 queries.append(line["query"])
@@ -144,40 +146,9 @@ def summary(nct_id: str) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", type=Path, help="Write the unjudged pairs, with both records summarized, here.")
-    options = parser.parse_args()
-    if not RECORDS.is_dir():
-        sys.exit(f"No records at {RECORDS}: set RECORDS_DIR to a folder of API v2 study files.")
-    load_registry()
-    queries, judged = read_judgments()
-    rankings = {
-        "all signals (shipped)": engine_rankings(None, related.MIN_SCORE),
-        "all signals, no minimum": engine_rankings(None, 0.0),
-        **{name: engine_rankings(weights, 0.0) for name, weights in METHODS.items() if weights},
-        "TF-IDF baseline": baseline_rankings(),
-    }
-    if options.pool:
-        pairs = {
-            (query, candidate)
-            for ranking in rankings.values()
-            for query in queries
-            for candidate, _ in ranking.get(query, [])[:SHOWN]
-            if (query, candidate) not in judged
-        }
-        with options.pool.open("w", encoding="utf-8") as out:
-            for query in queries:
-                candidates = sorted(candidate for q, candidate in pairs if q == query)
-                if candidates:
-                    out.write(f"QUERY {summary(query)}\n")
-                    for candidate in candidates:
-                        out.write(f"  CANDIDATE {summary(candidate)}\n")
-        print(f"Wrote {len(pairs)} unjudged pairs for {len(queries)} queries to {options.pool}.")
-        return
-
-    print(f"Precision@{SHOWN} over {len(queries)} judged queries ({len(judged)} judged pairs)")
-    print(f"{'method':28} {'P@5 (mean)':>10} {'P@5 (pooled)':>12} {'shown':>6} {'no result':>9} {'unjudged':>8}")
+def report(title: str, rankings: dict, queries: list[str], judged: dict[tuple[str, str], bool]) -> None:
+    print(f"{title}: precision@{SHOWN} over {len(queries)} judged queries ({len(judged)} judged pairs)")
+    print(f"{'method':34} {'P@5 (mean)':>10} {'P@5 (pooled)':>12} {'shown':>6} {'no result':>9} {'unjudged':>8}")
     for name, ranking in rankings.items():
         precisions, relevant, shown, empty, unjudged = [], 0, 0, 0, 0
         for query in queries:
@@ -192,10 +163,52 @@ def main() -> None:
             shown += len(top)
         mean = sum(precisions) / len(precisions) if precisions else 0.0
         pooled = relevant / shown if shown else 0.0
-        print(f"{name:28} {mean:10.3f} {pooled:12.3f} {shown:6} {empty:9} {unjudged:8}")
+        print(f"{name:34} {mean:10.3f} {pooled:12.3f} {shown:6} {empty:9} {unjudged:8}")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", type=Path, help="Write the unjudged pairs, with both records summarized, here.")
+    options = parser.parse_args()
+    if not RECORDS.is_dir():
+        sys.exit(f"No records at {RECORDS}: set RECORDS_DIR to a folder of API v2 study files.")
+    load_registry()
+    queries, judged = read_judgments()
+    strict_queries, strict_judged = read_judgments(STRICT_JUDGMENTS)
+    rankings = {
+        "all signals (shipped)": engine_rankings(None, related.MIN_SCORE),
+        "before population aspects": engine_rankings(None, related.MIN_SCORE, populations=False),
+        "all signals, no minimum": engine_rankings(None, 0.0),
+        **{name: engine_rankings(weights, 0.0) for name, weights in METHODS.items() if weights},
+        "TF-IDF baseline": baseline_rankings(),
+    }
+    if options.pool:
+        pairs = {
+            (query, candidate)
+            for judged_queries, judged_pairs, depth in ((queries, judged, SHOWN), (strict_queries, strict_judged, 10))
+            for ranking in rankings.values()
+            for query in judged_queries
+            for candidate, _ in ranking.get(query, [])[:depth]
+            if (query, candidate) not in judged_pairs
+        }
+        with options.pool.open("w", encoding="utf-8") as out:
+            for query in dict.fromkeys(queries + strict_queries):
+                candidates = sorted(candidate for q, candidate in pairs if q == query)
+                if candidates:
+                    out.write(f"QUERY {summary(query)}\n")
+                    for candidate in candidates:
+                        out.write(f"  CANDIDATE {summary(candidate)}\n")
+        print(f"Wrote {len(pairs)} unjudged pairs to {options.pool}.")
+        return
+
+    report("Topic judgements", rankings, queries, judged)
+    compared = ("all signals (shipped)", "before population aspects", "TF-IDF baseline")
+    strict = {name: rankings[name] for name in compared}
+    report("Strict judgements, queries of two aspects", strict, strict_queries, strict_judged)
 
     seed = rankings["all signals (shipped)"].get("NCT04133233", [])[: related.SHOWN]
-    print(f"\nSeed NCT04133233: {len(seed)} more related trial(s) above the minimum score")
+    print(f"Seed NCT04133233: {len(seed)} more related trial(s) above the minimum score")
     for nct_id, score in seed:
         trial = Trial.objects.get(nct_id=nct_id)
         topic = " ".join([trial.brief_title, *trial.condition_names, *trial.keywords])

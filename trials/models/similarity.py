@@ -10,10 +10,12 @@ from .trial import Trial
 class SimilarityTerm(models.Model):
     """A feature the similarity engine compares trials on, with its document frequency.
 
-    ``key`` starts with its signal (see ``similarity.SIGNALS``): ``c:`` a
+    ``key`` starts with its signal (see ``related.SIGNALS``): ``c:`` a
     condition name, ``m:``/``a:`` a condition MeSH term or ancestor, ``i:``
     an intervention name, ``t:``/``e:`` a word of the description or the
-    eligibility criteria, ``d:`` a design fact.
+    eligibility criteria, ``d:`` a design fact, ``p:`` the population (a
+    condition key the trial enrols people with but does not study, or a
+    group such as ``p:pregnancy``).
     """
 
     key = models.CharField(max_length=600, unique=True)
@@ -59,9 +61,14 @@ class SimilarTrial(models.Model):
     other = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField()
     reasons = models.JSONField(default=list)
+    tier = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="What it shares with the trial: 0 its main aspect and its population, 1 its main aspect, "
+        "2 neither (words, an intervention), 3 only its population (related.scoring.Tier). Ranks before the score.",
+    )
 
     class Meta:
-        ordering = ["-score", "other_id"]
+        ordering = ["tier", "-score", "other_id"]
         constraints = [models.UniqueConstraint(fields=["trial", "other"], name="unique_similar_trial")]
 
     def __str__(self) -> str:

@@ -18,7 +18,18 @@ from django.db import connection, transaction
 
 from .. import choices
 from ..models import RelatedTrial, SimilarTrial, Trial
-from .scoring import CANDIDATES, MIN_SCORE, Features, Match, Vectorizer, choose, explain
+from .scoring import (
+    CANDIDATES,
+    MIN_SCORE,
+    Features,
+    Match,
+    Vectorizer,
+    aspect_ids,
+    aspects,
+    choose,
+    explain,
+    match_tier,
+)
 from .store import clear, condition_mesh_names, insert, load_features, matrix_row, save_keys, save_profiles, save_terms
 
 
@@ -32,6 +43,8 @@ class Space:
     document_counts: list[int]
     vectors: object  # scipy.sparse.csr_matrix
     key_matrix: object
+    # Row → (main, population) term ids, for the trials with a population (``scoring.aspects``).
+    aspects: dict[int, tuple[np.ndarray, np.ndarray]]
 
     def neighbours(self, start: int, stop: int) -> Iterator[tuple[int, list[int], list[float]]]:
         """(row, candidate rows, exact scores) for the rows start..stop, from the key index."""
@@ -46,12 +59,23 @@ class Space:
             if others:
                 yield row, others, (self.vectors[others] @ self.vectors[row].T).toarray().ravel().tolist()
 
+    def matches(self, row: int, others: list[int], scores: list[float], min_score: float = MIN_SCORE) -> list[Match]:
+        """The candidates scoring at least ``min_score``, with their tiers."""
+        found = []
+        for other, score in zip(others, scores, strict=True):
+            if score >= min_score:
+                tier, _ = match_tier(self.aspects.get(row), matrix_row(self.vectors, other)[0])
+                found.append(Match(other, score, [], tier))
+        return found
+
     def __post_init__(self):
         self.key_matrix_t = self.key_matrix.T.tocsr()
 
 
-def load_space(weights: dict[str, float] | None = None, chunk: int = 2000) -> Space:
+def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, populations: bool = True) -> Space:
     """Read every trial's features and weigh them (``weights`` by signal prefix, for experiments).
+
+    ``populations=False`` scores as before population aspects (see ``scoring.extract``).
 
     Two passes over the trials: the first counts in how many trials each
     feature occurs, the second weighs and prunes each trial's features as it
@@ -80,7 +104,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000) -> Sp
         return ids
 
     trial_ids: list[int] = []
-    for features in load_features(chunk=chunk, mesh_names=mesh_names):
+    for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations):
         numbered(features, counting=True)
         trial_ids.append(features.trial_id)
     vectorizer = Vectorizer(dict(enumerate(document_counts)), len(trial_ids), weights)
@@ -91,9 +115,13 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000) -> Sp
     key_indptr, key_indices, key_data = array("q", [0]), array("i"), array("f")
     prefixes: dict[int, str] = {}
     counted, trial_ids = set(trial_ids), []
-    for features in load_features(chunk=chunk, mesh_names=mesh_names):
+    trial_aspects = {}
+    for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations):
         if features.trial_id not in counted:
             continue  # saved since the first pass: the next refresh or rebuild takes it
+        found = aspects(features.counts)
+        if found.population:
+            trial_aspects[len(trial_ids)] = aspect_ids(found, term_ids.get)
         trial_ids.append(features.trial_id)
         ids = numbered(features, counting=False)
         for term_id, key in zip(ids, features.counts, strict=True):
@@ -102,7 +130,8 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000) -> Sp
         indices.extend(vector_ids.tolist())
         data.extend(vector_weights.tolist())
         indptr.append(len(indices))
-        for term_id, weight in vectorizer.keys(vector_ids, vector_weights, prefixes, key_limit):
+        population = {term_ids[key[2:]] for key in features.counts if key.startswith("p:") and key[2:] in term_ids}
+        for term_id, weight in vectorizer.keys(vector_ids, vector_weights, prefixes, key_limit, population):
             key_indices.append(term_id)
             key_data.append(weight)
         key_indptr.append(len(key_indices))
@@ -119,7 +148,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000) -> Sp
         ),
         shape=shape,
     )
-    return Space(trial_ids, list(term_ids), labels, document_counts, vectors, key_matrix)
+    return Space(trial_ids, list(term_ids), labels, document_counts, vectors, key_matrix, trial_aspects)
 
 
 def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) -> int:
@@ -145,22 +174,19 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) ->
             stop = min(start + chunk, total)
             rows = []
             for row, others, scores in space.neighbours(start, stop):
-                matches = [
-                    Match(other, score, [])
-                    for other, score in zip(others, scores, strict=True)
-                    if score >= MIN_SCORE and (row, other) not in listed
-                ]
+                matches = [match for match in space.matches(row, others, scores) if (row, match.other_id) not in listed]
                 vector = matrix_row(space.vectors, row)
                 for match in choose(matches, open_rows):
-                    match.score, match.reasons = explain(
-                        vector, matrix_row(space.vectors, match.other_id), key_of, label_of
-                    )
+                    other = matrix_row(space.vectors, match.other_id)
+                    _, population = match_tier(space.aspects.get(row), other[0])
+                    match.score, match.reasons = explain(vector, other, key_of, label_of, match.tier, population)
                     rows.append(
                         {
                             "trial_id": trial_ids[row],
                             "other_id": trial_ids[match.other_id],
                             "score": match.score,
                             "reasons": match.reasons,
+                            "tier": match.tier,
                         }
                     )
             insert(SimilarTrial, rows)

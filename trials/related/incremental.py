@@ -18,7 +18,19 @@ from django.db.models.functions import Greatest
 from .. import choices
 from ..models import RelatedTrial, SimilarityKey, SimilarityProfile, SimilarityTerm, SimilarTrial, Trial
 from . import full
-from .scoring import CANDIDATES, MIN_SCORE, Features, Match, Vectorizer, aligned, choose, explain
+from .scoring import (
+    CANDIDATES,
+    MIN_SCORE,
+    Features,
+    Match,
+    Vectorizer,
+    aligned,
+    aspect_ids,
+    aspects,
+    choose,
+    explain,
+    match_tier,
+)
 from .store import TOTAL_KEY, insert, load_features, trial_total
 
 # Past this many changed trials (or a tenth of the registry), an import rebuilds instead.
@@ -81,11 +93,18 @@ def refresh(trial_ids: Iterable[int]) -> int:
             profiles.append({"trial_id": item.trial_id, "term_ids": vector_ids.tobytes(), "weights": weights.tobytes()})
             key_rows += [
                 {"term_id": term_id, "trial_id": item.trial_id, "weight": weight}
-                for term_id, weight in vectorizer.keys(vector_ids, weights, prefixes, key_limit)
+                for term_id, weight in vectorizer.keys(
+                    vector_ids,
+                    weights,
+                    prefixes,
+                    key_limit,
+                    {by_key[key[2:]] for key in item.counts if key.startswith("p:") and key[2:] in by_key},
+                )
             ]
         insert(SimilarityProfile, profiles, with_ids=True)
         insert(SimilarityKey, key_rows)
 
+        trial_aspects = _aspects_of({item.trial_id: item.counts for item in features}, by_key)
         candidates = {trial_id: _candidates(trial_id, key_rows) for trial_id in vectors}
         others = _stored_vectors({other for found in candidates.values() for other in found} - set(vectors))
         others.update(vectors)
@@ -103,11 +122,13 @@ def refresh(trial_ids: Iterable[int]) -> int:
                     continue
                 score = float(np.dot(*aligned(vector, others[other])))
                 if score >= MIN_SCORE:
-                    matches.append(Match(other, score, []))
+                    tier, _ = match_tier(trial_aspects.get(trial_id), others[other][0])
+                    matches.append(Match(other, score, [], tier))
                     if other not in vectors and (other, trial_id) not in listed:
                         offers[other].append(Match(trial_id, score, []))
             for match in choose(matches, open_ids):
-                match.score, match.reasons = explain(vector, others[match.other_id], keys, labels)
+                tier, population = match_tier(trial_aspects.get(trial_id), others[match.other_id][0])
+                match.score, match.reasons = explain(vector, others[match.other_id], keys, labels, tier, population)
                 rows.append(_row_of(trial_id, match))
         insert(SimilarTrial, rows)
         _take_offers(offers, vectors, keys, labels, open_ids)
@@ -163,6 +184,21 @@ def _terms_for(features: list[Features]) -> dict[int, tuple[str, int, str]]:
     return terms
 
 
+def _aspects_of(keys_by_trial: dict[int, Iterable[str]], by_key: dict[str, int]) -> dict[int, tuple]:
+    """Trial → its aspects as term ids (``scoring.aspects``), for the trials with a population.
+
+    A trial's aspects name keys it may not have itself (a population
+    condition's plain key, its MeSH term as an ancestor): those are looked up.
+    """
+    found = {trial_id: aspects(keys) for trial_id, keys in keys_by_trial.items()}
+    found = {trial_id: each for trial_id, each in found.items() if each.population}
+    wanted = {key for each in found.values() for key in each.main | each.population} - set(by_key)
+    known = dict(by_key)
+    if wanted:
+        known.update(SimilarityTerm.objects.filter(key__in=list(wanted)).values_list("key", "id"))
+    return {trial_id: aspect_ids(each, known.get) for trial_id, each in found.items()}
+
+
 def _candidates(trial_id: int, key_rows: list[dict]) -> list[int]:
     """The trials sharing most of this trial's keys, by the key index."""
     keys = [(row["term_id"], row["weight"]) for row in key_rows if row["trial_id"] == trial_id]
@@ -208,7 +244,13 @@ def _listed_between(changed: set[int], others: set[int], trials: dict[int, tuple
 
 
 def _row_of(trial_id: int, match: Match) -> dict:
-    return {"trial_id": trial_id, "other_id": match.other_id, "score": match.score, "reasons": match.reasons}
+    return {
+        "trial_id": trial_id,
+        "other_id": match.other_id,
+        "score": match.score,
+        "reasons": match.reasons,
+        "tier": match.tier,
+    }
 
 
 def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labels: dict, open_ids: set[int]) -> None:
@@ -216,10 +258,10 @@ def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labe
     if not offers:
         return
     stored = defaultdict(list)
-    for trial_id, other, score, reasons in SimilarTrial.objects.filter(trial_id__in=list(offers)).values_list(
-        "trial_id", "other_id", "score", "reasons"
+    for trial_id, other, score, reasons, tier in SimilarTrial.objects.filter(trial_id__in=list(offers)).values_list(
+        "trial_id", "other_id", "score", "reasons", "tier"
     ):
-        stored[trial_id].append(Match(other, score, reasons))
+        stored[trial_id].append(Match(other, score, reasons, tier))
     statuses = dict(
         Trial.objects.filter(id__in={m.other_id for matches in stored.values() for m in matches}).values_list(
             "id", "overall_status"
@@ -227,6 +269,19 @@ def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labe
     )
     open_ids = open_ids | {trial_id for trial_id, status in statuses.items() if status in choices.OPEN_STATUSES}
     own = _stored_vectors(set(offers))
+    # The offered-to trials' own keys, for their aspects: a changed trial may share only their population.
+    key_of = dict(
+        SimilarityTerm.objects.filter(
+            id__in={int(term_id) for ids, _ in own.values() for term_id in ids.tolist()}
+        ).values_list("id", "key")
+    )
+    own_aspects = _aspects_of(
+        {trial_id: [key_of[t] for t in ids.tolist() if t in key_of] for trial_id, (ids, _) in own.items()},
+        {key: term_id for term_id, key in key_of.items()},
+    )
+    for trial_id, matches in offers.items():
+        for match in matches:
+            match.tier, _ = match_tier(own_aspects.get(trial_id), vectors[match.other_id][0])
     rewrite, rows = [], []
     for trial_id, matches in offers.items():
         before = {match.other_id for match in stored[trial_id]}
@@ -235,7 +290,10 @@ def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labe
             continue
         for match in chosen:
             if match.other_id in vectors and trial_id in own:
-                match.score, match.reasons = explain(own[trial_id], vectors[match.other_id], keys, labels)
+                tier, population = match_tier(own_aspects.get(trial_id), vectors[match.other_id][0])
+                match.score, match.reasons = explain(
+                    own[trial_id], vectors[match.other_id], {**key_of, **keys}, {**labels}, tier, population
+                )
         rewrite.append(trial_id)
         rows += [_row_of(trial_id, match) for match in chosen]
     SimilarTrial.objects.filter(trial_id__in=rewrite).delete()

@@ -5,7 +5,8 @@ weighted feature vector with one block per signal (``SIGNALS``). Inside a
 block, features are weighted by TF-IDF (rare conditions and words count
 more than common ones) and the block is scaled to length
 ``sqrt(weight)``, so the dot product of two vectors is the weighted sum of
-their per-signal cosine similarities: a score in [0, 1].
+their per-signal cosine similarities: a score in [0, 1], and up to 0.1
+more for a shared population (``SIGNALS["population"]``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,14 @@ SIGNALS: dict[str, Signal] = {
     "description": Signal("t", 0.35, "Similar title and summary: {}"),
     "eligibility": Signal("e", 0.05, "Similar eligibility"),
     "design": Signal("d", 0.05, "{}"),
+    # Who the trial enrols apart from what it studies (``population_of``):
+    # shared, it lifts a trial that also shares the main aspect; alone it is
+    # not enough (``Tier``).
+    "population": Signal("p", 0.10, "Same population: {}"),
 }
+POPULATION_ONLY_REASON = "Same population only: {}"
+# A population condition's feature counts for a third of a studied one's (1 + log 0.5).
+POPULATION_COUNT = 0.5
 # Below this score a trial is not shown: fewer related trials beat unrelated
 # ones. Measured: 0.2 keeps precision@5 at 0.92 with every judged query
 # showing some; 0.25 gains little (0.92) and leaves a record without
@@ -64,11 +72,11 @@ DESCRIPTION_WORDS = 40
 ELIGIBILITY_WORDS = 30
 
 # Within the condition and intervention blocks, how much each kind of feature counts.
-_FEATURE_WEIGHTS = {"c": 1.0, "m": 1.0, "a": 0.4, "i": 1.0, "j": 1.0, "k": 0.4, "t": 1.0, "e": 1.0, "d": 1.0}
+_FEATURE_WEIGHTS = {"c": 1.0, "m": 1.0, "a": 0.4, "i": 1.0, "j": 1.0, "k": 0.4, "t": 1.0, "e": 1.0, "d": 1.0, "p": 1.0}
 # Feature prefix → its signal's block.
-_BLOCK = {"c": "c", "m": "c", "a": "c", "i": "i", "j": "i", "k": "i", "t": "t", "e": "e", "d": "d"}
+_BLOCK = {"c": "c", "m": "c", "a": "c", "i": "i", "j": "i", "k": "i", "t": "t", "e": "e", "d": "d", "p": "p"}
 _BLOCK_WEIGHT = {signal.prefix: signal.weight for signal in SIGNALS.values()}
-_KEYED = ("c", "m", "i", "j", "t")
+_KEYED = ("c", "m", "i", "j", "t", "p")
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-]*[a-z0-9]|[a-z]")
 _STOPWORDS = frozenset(
@@ -120,11 +128,23 @@ class Features:
     labels: dict[str, str]
 
 
-def extract(trial: dict, conditions: list[str], mesh: list[tuple], interventions: list[tuple]) -> Features:
+def extract(
+    trial: dict,
+    conditions: list[str],
+    mesh: list[tuple],
+    interventions: list[tuple],
+    primary_outcomes: Iterable[str] = (),
+    populations: bool = True,
+) -> Features:
     """Features of one trial from its stored values.
 
     ``mesh`` holds (domain, is_ancestor, mesh_id, term); ``interventions``
-    (name, other_names).
+    (name, other_names); ``primary_outcomes`` the primary outcome measures.
+    A condition the trial enrols people with but does not study (see
+    ``population_of``) counts for a third, and is also a population
+    feature, ``p:`` before its key;
+    ``populations=False`` leaves every condition what the trial studies and
+    no population (the scoring before population aspects, for comparison).
     """
     counts: Counter = Counter()
     labels: dict[str, str] = {}
@@ -133,13 +153,44 @@ def extract(trial: dict, conditions: list[str], mesh: list[tuple], interventions
         counts[key] += count
         labels.setdefault(key, label)
 
+    # A term the registry assigns beside its own subtype ("Diabetes Mellitus" beside "Diabetes
+    # Mellitus, Type 1") is, for this trial, the subtype's ancestor: what it studies is the subtype.
+    terms = {
+        term for domain, is_ancestor, _, term in mesh if domain == choices.MeshDomain.CONDITION and not is_ancestor
+    }
+    if populations:
+        mesh = [
+            (domain, is_ancestor or any(other.startswith(f"{term}, ") for other in terms), mesh_id, term)
+            for domain, is_ancestor, mesh_id, term in mesh
+        ]
+    condition_mesh = [
+        (mesh_key(mesh_id), term)
+        for domain, is_ancestor, mesh_id, term in mesh
+        if domain == choices.MeshDomain.CONDITION and not is_ancestor
+    ]
+    titles = [trial["brief_title"], trial["official_title"]]
+    named = [(f"c:{normalize(name)}", name) for name in conditions] + [(f"m:{k}", term) for k, term in condition_mesh]
+    population = population_of(titles, named, primary_outcomes) if populations else set()
+
+    def add_condition(key: str, label: str) -> None:
+        if key in population:
+            # Still met by trials that study it, but weakly; ``p:`` marks it as the population.
+            add(key, label, POPULATION_COUNT)
+            add(f"p:{key}", label)
+        else:
+            add(key, label)
+
     for name in conditions:
-        add(f"c:{normalize(name)}", name)
+        add_condition(f"c:{normalize(name)}", name)
     for domain, is_ancestor, mesh_id, term in mesh:
         if domain == choices.MeshDomain.CONDITION:
-            add(f"{'a' if is_ancestor else 'm'}:{mesh_key(mesh_id)}", term)
+            add_condition(f"{'a' if is_ancestor else 'm'}:{mesh_key(mesh_id)}", term)
         else:
             add(f"{'k' if is_ancestor else 'j'}:{mesh_key(mesh_id)}", term)
+    mesh_ids = {mesh_key(mesh_id) for domain, _, mesh_id, _ in mesh if domain == choices.MeshDomain.CONDITION}
+    if populations:
+        for group in groups_of(" ".join([*titles, *conditions, *(trial["keywords"] or ())]), mesh_ids):
+            add(f"p:{group}", group)
     for name, other_names in interventions:
         for each in (name, *(other_names or ())):
             key = normalize(each)
@@ -168,6 +219,223 @@ def extract(trial: dict, conditions: list[str], mesh: list[tuple], interventions
     return Features(trial["id"], counts, labels)
 
 
+# Where a title turns from what a trial studies to whom it enrols: "... erectile
+# function in men with diabetes", "insulin for diabetes in pregnancy", "...
+# in diabetic patients". The words between the preposition and the people
+# may not be prepositions themselves, so "improvement of erectile function in
+# men" splits at "in men", not at "of".
+_PEOPLE = (
+    r"patients?|people|persons?|subjects?|individuals?|participants?|adults?|men|women|males?|females?|"
+    r"children|child|adolescents?|infants?|neonates?|newborns?|youths?|veterans?|survivors?|recipients?|"
+    r"mothers?|girls?|boys?|elderly|diabetics?|smokers?|users?|carriers?|population|cohort"
+)
+_FILLER = r"(?:(?!(?:in|with|for|of|among|and|or|to|on)\b)[\w'/-]+\s+){0,4}?"
+_POPULATION_MARKER = re.compile(
+    rf"\b(?:in|among|amongst)\s+{_FILLER}(?:{_PEOPLE})\b"
+    rf"|\b(?:for|of)\s+{_FILLER}(?:{_PEOPLE})\s+(?:with|who|living|having|undergoing|after|receiving|diagnosed|on)\b"
+    r"|\b(?:in|during|with|complicating)\s+pregnan\w*|\bin\s+pregnant\b",
+    re.IGNORECASE,
+)
+# Within the population, where a second condition comes in: "... with erectile
+# dysfunction after rectal cancer surgery", "... with asthma on inhaled corticosteroids".
+# Not "secondary to" or "due to": a cause is part of what is studied.
+_SECOND_TURN = re.compile(
+    r"\b(?:after|following|undergoing|treated|receiving|on|who|with|and|during)\b", re.IGNORECASE
+)
+# How a population goes on after its people: "patients | with ...", "men | who have ...".
+_LEAD = re.compile(
+    r"\s*(?:(?:who\s+(?:have|has|are)|living\s+with|diagnosed\s+with|with|having|undergoing|receiving|on)\b)?",
+    re.IGNORECASE,
+)
+# Words too general to tell which condition a title names ("Type 1 Diabetes
+# Mellitus" is named by "diabetes").
+_GENERIC = frozenset(
+    _stem(word)
+    for word in [
+        "type",
+        "disease",
+        "diseases",
+        "disorder",
+        "disorders",
+        "syndrome",
+        "mellitus",
+        "chronic",
+        "acute",
+        "primary",
+        "secondary",
+        "severe",
+        "advanced",
+        "stage",
+        "early",
+        "late",
+        "cancer",
+        "cancers",
+        "neoplasm",
+        "neoplasms",
+        "tumor",
+        "tumors",
+        "tumour",
+        "carcinoma",
+        "dysfunction",
+        "failure",
+        "insufficiency",
+        "infection",
+        "infections",
+        "condition",
+        "conditions",
+        "health",
+    ]
+)
+
+
+def _stems(text: str) -> list[str]:
+    return [stem for stem, _ in words(text)]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _telling(name: str) -> frozenset[str]:
+    stems = frozenset(_stems(name))
+    return (stems - _GENERIC) or stems
+
+
+def population_of(
+    titles: Iterable[str], conditions: list[tuple[str, str]], primary_outcomes: Iterable[str]
+) -> set[str]:
+    """The keys of the conditions a trial enrols people with, or lists, but does not study.
+
+    ``conditions`` holds (key, name) of its condition names and MeSH terms.
+    What a trial studies is what its titles name before they turn to the
+    population ("... erectile function in men with diabetes") and what its
+    primary outcomes name. Then the conditions the population names (the
+    diabetes of those men) are its population, and so are the others it
+    lists and names nowhere (a comorbidity, a MeSH term the registry drew
+    from a keyword), but for a MeSH term that shares a word with a studied
+    condition (the registry's coding of it).
+
+    When nothing there names a condition, the trial studies what the
+    population names first ("stem cells in patients with erectile
+    dysfunction after rectal cancer surgery": the surgery's cancer is the
+    population) and everything it names nowhere. A trial whose titles and
+    outcomes name none of its conditions has no population.
+    """
+    heads, firsts, rests = [], [], []
+    for title in titles:
+        match = _POPULATION_MARKER.search(title or "")
+        heads.append(title[: match.start()] if match else title or "")
+        tail = title[match.end() :] if match else ""
+        tail = tail[_LEAD.match(tail).end() :]
+        # "... with erectile dysfunction | after rectal cancer surgery".
+        turn = _SECOND_TURN.search(tail)
+        firsts.append(tail[: turn.start()] if turn else tail)
+        rests.append(tail[turn.start() :] if turn else "")
+    head, outcomes = set(_stems(" ".join(heads))), set(_stems(" ".join(primary_outcomes)))
+    first, rest = set(_stems(" ".join(firsts))), set(_stems(" ".join(rests)))
+    named = [(key, _telling(name)) for key, name in conditions]
+    if any(stems & head for _, stems in named) or not any(stems & first for _, stems in named):
+        studied = {key for key, stems in named if stems & (head | outcomes)}
+        if not studied:
+            return set()
+        studied_stems = {stem for key, stems in named if key in studied for stem in stems}
+        return {
+            key
+            for key, stems in named
+            if key not in studied and (stems & (first | rest) or not (key.startswith("m:") and stems & studied_stems))
+        }
+    # The title names its subject only after its people: "... for adults with PTSD".
+    return {key for key, stems in named if stems & rest and not stems & (first | outcomes)}
+
+
+# Groups of people a trial may enrol, whatever it studies: a title or
+# conditions word that starts with one of these, or a condition MeSH term (or
+# ancestor) among these, puts the trial in the group.
+POPULATION_GROUPS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "pregnancy": (
+        ("pregnan", "gestation", "antenatal", "prenatal", "obstetric", "postpartum", "peripartum", "preeclampsia"),
+        frozenset({"D011247", "D011248"}),  # Pregnancy, Pregnancy Complications
+    ),
+    "children": (
+        ("child", "pediatric", "paediatric", "infant", "neonat", "newborn", "adolescen", "toddler", "preschool"),
+        frozenset(),
+    ),
+    "older adults": (("elderly", "geriatric", "older adult", "older people", "older patients"), frozenset()),
+}
+_GROUP_WORDS = re.compile(
+    r"\b(" + "|".join(re.escape(prefix) for prefixes, _ in POPULATION_GROUPS.values() for prefix in prefixes) + ")",
+    re.IGNORECASE,
+)
+
+
+def groups_of(text: str, mesh_ids: set[str]) -> list[str]:
+    """The population groups (``POPULATION_GROUPS``) a trial's titles, conditions or MeSH terms put it in."""
+    found = {prefix.casefold() for prefix in _GROUP_WORDS.findall(text)}
+    return [
+        group
+        for group, (prefixes, mesh) in POPULATION_GROUPS.items()
+        if found.intersection(prefixes) or mesh & mesh_ids
+    ]
+
+
+class Tier:
+    """Where a match ranks, before its score: what it shares with the trial."""
+
+    BOTH = 0  # the main aspect (a condition studied) and the population
+    MAIN = 1  # the main aspect; every match of a trial without a population
+    OTHER = 2  # neither: words, an intervention, a related condition
+    POPULATION_ONLY = 3  # only the population: listed when nothing better fills the list
+
+
+@dataclass(frozen=True)
+class Aspects:
+    """A trial's main aspect and its population, as the keys a candidate may share."""
+
+    main: frozenset[str]
+    population: frozenset[str]
+
+
+def aspects(keys: Iterable[str]) -> Aspects:
+    """What a trial is about and whom it enrols, from its feature keys.
+
+    Only a trial with a population has aspects to rank by. A candidate
+    shares the main aspect when it has a studied condition (by name or MeSH
+    term, or that term as an ancestor of its own), or the intervention of a
+    trial that studies no condition on file; it shares the population when
+    it has a population condition in any role, or falls in the same group.
+    """
+    keys = set(keys)
+    population = {key for key in keys if key.startswith("p:")}
+    if not population:
+        return Aspects(frozenset(), frozenset())
+    main = {key for key in keys if key[:2] in ("c:", "m:")} - {key[2:] for key in population}
+    if not main:
+        main = {key for key in keys if key[:2] in ("i:", "j:")}
+    main |= {f"a:{key[2:]}" for key in keys if key.startswith("m:")}
+    plain = {key[2:] for key in population if key[2:4] in ("c:", "m:", "a:")}
+    plain |= {f"a:{key[2:]}" for key in plain if key.startswith("m:")}
+    return Aspects(frozenset(main), frozenset(population | plain))
+
+
+def aspect_ids(found: Aspects, id_of) -> tuple[np.ndarray, np.ndarray]:
+    """``found``'s main and population keys as sorted term ids (``id_of`` maps a key to its id, or None)."""
+
+    def ids(keys: frozenset[str]) -> np.ndarray:
+        return np.unique(np.asarray([i for i in map(id_of, keys) if i is not None], dtype=np.int32))
+
+    return ids(found.main), ids(found.population)
+
+
+def match_tier(ids: tuple[np.ndarray, np.ndarray] | None, other: np.ndarray) -> tuple[int, np.ndarray]:
+    """The tier of a candidate (its sorted term ids) for a trial of these aspect ids, and the population it shares."""
+    if ids is None or not ids[1].size:
+        return Tier.MAIN, _NONE
+    population = np.intersect1d(ids[1], other, assume_unique=True)
+    if np.intersect1d(ids[0], other, assume_unique=True).size:
+        return (Tier.BOTH if population.size else Tier.MAIN), population
+    return (Tier.POPULATION_ONLY if population.size else Tier.OTHER), population
+
+
+_NONE = np.zeros(0, dtype=np.int32)
+
+
 class Vectorizer:
     """Turns features into weighted, block-normalized vectors over term ids."""
 
@@ -192,8 +460,9 @@ class Vectorizer:
             if self.weights.get(_BLOCK[prefix]):
                 blocks[_BLOCK[prefix]].append((term_id, weight))
         ids, weights = [], []
-        # Signals a trial lacks (no conditions on file) hand their weight to the others.
-        present = sum(self.weights[block] for block in blocks)
+        # Signals a trial lacks (no conditions on file) hand their weight to the others. The
+        # population comes on top: it lifts the trials that share it, and takes from none.
+        present = sum(self.weights[block] for block in blocks if block != "p") or 1.0
         for block, items in blocks.items():
             limit = {"t": DESCRIPTION_WORDS, "e": ELIGIBILITY_WORDS}.get(block)
             if limit and len(items) > limit:
@@ -207,13 +476,24 @@ class Vectorizer:
         return np.asarray(ids, dtype=np.int32)[order], np.asarray(weights, dtype=np.float32)[order]
 
     def keys(
-        self, ids: np.ndarray, weights: np.ndarray, prefixes: dict[int, str], limit: int
+        self,
+        ids: np.ndarray,
+        weights: np.ndarray,
+        prefixes: dict[int, str],
+        limit: int,
+        population: set[int] = frozenset(),
     ) -> list[tuple[int, float]]:
-        """The trial's most telling features: rare enough to find a few hundred trials, not thousands."""
+        """The trial's most telling features: rare enough to find a few hundred trials, not thousands.
+
+        Never the plain features of its population (``population``, term ids): the trials that
+        study the population's condition would crowd out those that study the trial's own.
+        """
         telling = [
             (int(term_id), float(weight))
             for term_id, weight in zip(ids, weights, strict=True)
-            if prefixes[int(term_id)] in _KEYED and self.document_counts.get(int(term_id), 0) <= limit
+            if prefixes[int(term_id)] in _KEYED
+            and self.document_counts.get(int(term_id), 0) <= limit
+            and int(term_id) not in population
         ]
         return sorted(telling, key=lambda item: -item[1])[:KEYS_PER_TRIAL]
 
@@ -226,25 +506,49 @@ class Match:
     other_id: int
     score: float
     reasons: list[str]
+    tier: int = Tier.MAIN
 
 
 def explain(
-    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], keys: dict[int, str], labels: dict[int, str]
+    a: tuple[np.ndarray, np.ndarray],
+    b: tuple[np.ndarray, np.ndarray],
+    keys: dict[int, str],
+    labels: dict[int, str],
+    tier: int = Tier.MAIN,
+    population: Iterable[int] = (),
 ) -> tuple[float, list[str]]:
-    """The score of two vectors and, in plain words, the signals that made it."""
+    """The score of two vectors and, in plain words, the signals that made it.
+
+    ``tier`` and ``population`` (term ids of the population shared) come
+    from ``match_tier``: a match on the population alone says so first.
+    """
     shared, index_a, index_b = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
     products = a[1][index_a] * b[1][index_b]
     contributions: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for term_id, product in zip(shared.tolist(), products.tolist(), strict=True):
         contributions[_BLOCK[keys[term_id][0]]].append((product, term_id))
     reasons = []
+    # A population's condition counts a little to the score, but is named as the population, not the condition.
+    population_keys = {keys[t][2:] for t in a[0].tolist() if keys.get(t, "").startswith("p:")}
+    # Named by their MeSH terms when they have some: a condition's name and its term say the same thing twice.
+    population = [term_id for term_id in population if term_id in labels and term_id in keys]
+    coded = [t for t in population if keys[t].startswith(("m:", "p:m:", "a:", "p:a:"))]
+    population_named = _distinct_labels(labels[term_id] for term_id in (coded or population))
+    if tier == Tier.POPULATION_ONLY and population_named:
+        reasons.append(POPULATION_ONLY_REASON.format(", ".join(population_named[:2])))
     for signal in SIGNALS.values():
+        if signal.prefix == "p" or (signal.prefix == "c" and tier == Tier.POPULATION_ONLY):
+            continue
         items = sorted(contributions.get(signal.prefix, []), reverse=True)
         # A signal explains the match when it carries a fair share of its weight.
         if not items or sum(product for product, _ in items) < 0.1 * signal.weight:
             continue
         if signal.prefix in ("c", "i"):
-            named = _distinct_labels(labels[term_id] for _, term_id in items if keys[term_id][0] in "cmij")
+            named = _distinct_labels(
+                labels[term_id]
+                for _, term_id in items
+                if keys[term_id][0] in "cmij" and keys[term_id] not in population_keys
+            )
             if named:
                 reasons.append(signal.reason.format(", ".join(named[:3])))
             else:
@@ -259,6 +563,10 @@ def explain(
                 reasons.append(reason)
         else:
             reasons.append(signal.reason)
+    if tier == Tier.BOTH and population_named:
+        # After what the trials share of their main aspect: "Same condition: X · Same population: Y".
+        studied = sum(1 for reason in reasons[:2] if not reason.startswith(("Similar", "Same phase", "Neighbouring")))
+        reasons.insert(studied, SIGNALS["population"].reason.format(", ".join(population_named[:2])))
     return float(products.sum()), reasons
 
 
@@ -291,7 +599,9 @@ def _distinct_labels(labels: Iterable[str]) -> list[str]:
 
 def choose(matches: list[Match], open_ids: set[int]) -> list[Match]:
     """What a trial stores: its best ``SHOWN`` matches, and its best open ones besides."""
-    ranked = sorted((match for match in matches if match.score >= MIN_SCORE), key=lambda m: (-m.score, m.other_id))
+    ranked = sorted(
+        (match for match in matches if match.score >= MIN_SCORE), key=lambda m: (m.tier, -m.score, m.other_id)
+    )
     kept = ranked[:SHOWN]
     open_kept = [match for match in ranked if match.other_id in open_ids][:OPEN_SHOWN]
     return kept + [match for match in open_kept if match not in kept]

@@ -17,6 +17,7 @@ from .. import choices, db
 from ..models import (
     Intervention,
     MeshTerm,
+    OutcomeMeasure,
     SimilarityKey,
     SimilarityProfile,
     SimilarityTerm,
@@ -52,9 +53,12 @@ _TRIAL_FIELDS = (
 
 
 def load_features(
-    trial_ids: Iterable[int] | None = None, chunk: int = 2000, mesh_names: dict | None = None
+    trial_ids: Iterable[int] | None = None,
+    chunk: int = 2000,
+    mesh_names: dict | None = None,
+    populations: bool = True,
 ) -> Iterator[Features]:
-    """Features of the given trials (all when None), a chunk at a time in five queries a chunk.
+    """Features of the given trials (all when None), a chunk at a time in six queries a chunk.
 
     ``mesh_names`` (see ``condition_mesh_names``) saves a query a chunk when
     reading many.
@@ -86,11 +90,18 @@ def load_features(
             "trial_id", "name", "other_names"
         ):
             interventions[trial_id].append((name, other_names))
+        outcomes = defaultdict(list)
+        for trial_id, measure in OutcomeMeasure.objects.filter(
+            trial_id__in=ids, kind=choices.OutcomeKind.PRIMARY
+        ).values_list("trial_id", "measure"):
+            outcomes[trial_id].append(measure)
         without_mesh = [row for row in rows if not any(m[0] == "CONDITION" for m in mesh[row["id"]])]
         inferred = _inferred_mesh(without_mesh, conditions, mesh_names)
         for row in rows:
             trial_mesh = mesh[row["id"]] + inferred.get(row["id"], [])
-            yield extract(row, conditions[row["id"]], trial_mesh, interventions[row["id"]])
+            yield extract(
+                row, conditions[row["id"]], trial_mesh, interventions[row["id"]], outcomes[row["id"]], populations
+            )
 
 
 def _inferred_mesh(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from trials import related, status
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import SimilarTrial, Trial
+from trials.related import scoring
 
 RELATED_DATA = Path(__file__).resolve().parent / "data" / "related"
 SEED_TOPICS = re.compile(r"bipolar|depress|interleukin[- ]?2|\bil-?2\b", re.IGNORECASE)
@@ -65,6 +66,34 @@ def test_importing_a_closer_trial_updates_existing_lists_without_a_rebuild(regis
     # A rebuild from scratch agrees (other trials' weights may shift a little with the new counts).
     call_command("compute_related", "--all", "--no-progress")
     assert NEWCOMER in similar_ids("NCT00661596") and "NCT00661596" in similar_ids(NEWCOMER)
+
+
+def test_a_condition_studied_in_a_population_lists_that_condition_first_and_the_population_alone_last(registry):
+    # Stem cells for erectile function in men with diabetes: the diabetes trials on file share only its population.
+    query = "NCT02745808"
+    erectile = {"NCT02579148", "NCT02945462", "NCT00661596", "NCT00661297", "NCT00658177", "NCT00665054"}
+    diabetes_only = {"NCT03929601", "NCT03941132"}
+
+    def listed() -> list[SimilarTrial]:
+        return list(SimilarTrial.objects.filter(trial__nct_id=query).select_related("other"))
+
+    for found in (listed(), None):
+        if found is None:  # the same after a refresh, which reads the stored index
+            related.refresh([registry[query].id])
+            found = listed()
+        ids = [item.other.nct_id for item in found]
+        assert ids[0] == "NCT02579148"
+        assert found[0].reasons[0] == "Same condition: Erectile Dysfunction"
+        assert found[0].reasons[1].startswith("Same population: Diabetes Mellitus")
+        assert found[0].tier == scoring.Tier.BOTH
+        shown_erectile = [index for index, nct_id in enumerate(ids) if nct_id in erectile]
+        shown_diabetes = [index for index, nct_id in enumerate(ids) if nct_id in diabetes_only]
+        assert len(shown_erectile) >= 3
+        assert not shown_diabetes or min(shown_diabetes) > max(shown_erectile)
+        for item in found:
+            if item.other.nct_id in diabetes_only:
+                assert item.tier == scoring.Tier.POPULATION_ONLY
+                assert item.reasons[0].startswith("Same population only: ")
 
 
 def test_the_related_tab_explains_each_trial(client, registry):

@@ -114,3 +114,96 @@ def test_a_phase_reason_names_the_phases_truly():
     assert reason(["PHASE3"], ["PHASE2"]) == ["Neighbouring phase: Phase 2 / Phase 3"]
     assert reason(["PHASE1", "PHASE2"], ["PHASE2"]) == ["Same phase: Phase 2"]
     assert reason(["PHASE1"], ["PHASE3"]) == []
+
+
+def test_what_a_title_names_after_the_turn_to_its_people_is_their_population_not_its_subject():
+    diabetic_men = scoring.population_of(
+        ["Collagen Scaffold for the Improvement of Erectile Function in Men With Diabetes"],
+        [("c:erectile dysfunction", "Erectile Dysfunction"), ("c:type 1 diabetes", "Type 1 Diabetes Mellitus")],
+        ["IIEF-5 score"],
+    )
+    assert diabetic_men == {"c:type 1 diabetes"}
+    # Nothing before the turn names a condition: the first the population names is the subject.
+    after_surgery = scoring.population_of(
+        ["Stem Cell Therapy in Patients With Erectile Dysfunction After Rectal Cancer Surgery"],
+        [("c:rectal cancer", "Rectal Cancer"), ("c:erectile dysfunction", "Erectile Dysfunction")],
+        [],
+    )
+    assert after_surgery == {"c:rectal cancer"}
+    # A MeSH term the registry drew from a keyword and the title never names is not what a trial studies.
+    cpap = scoring.population_of(
+        ["Continuous Positive Airway Pressure as a Potential New Treatment for Cluster Headache"],
+        [("c:cluster headache", "Cluster Headache"), ("m:D020181", "Sleep Apnea, Obstructive")],
+        ["number of cluster headache attacks per week"],
+    )
+    assert cpap == {"m:D020181"}
+    # A title that names none of the conditions leaves them all the subject.
+    assert scoring.population_of(["An Adaptive Design Study of MTX228"], [("c:t1d", "Type 1 Diabetes")], []) == set()
+
+
+def test_a_pregnancy_is_a_population_found_by_word_or_by_mesh_ancestor():
+    assert scoring.groups_of("Insulin in Treatment of Diabetes Mellitus With Pregnancy", set()) == ["pregnancy"]
+    assert scoring.groups_of("Metformin for GDM", {"D011248"}) == ["pregnancy"]
+    assert scoring.groups_of("Adolescent depression app", set()) == ["children"]
+    assert scoring.groups_of("Vardenafil in erectile dysfunction", set()) == []
+
+
+def test_a_match_on_the_population_alone_ranks_after_the_others_and_says_so():
+    mesh = [("CONDITION", False, "D007172", "Erectile Dysfunction"), ("CONDITION", False, "D003922", "Diabetes T1")]
+    query = extract(
+        trial(1, brief_title="Stem cells for the improvement of erectile function in men with diabetes"),
+        ["Erectile Dysfunction", "Type 1 Diabetes"],
+        mesh,
+        [("HUC-MSCs", [])],
+    )
+    same_people = extract(
+        trial(2, brief_title="Stem cells for erectile dysfunction in men with type 1 diabetes"),
+        ["Erectile Dysfunction", "Type 1 Diabetes"],
+        mesh,
+        [],
+    )
+    same_condition = extract(
+        trial(3, brief_title="Tadalafil for erectile dysfunction"), ["Erectile Dysfunction"], mesh[:1], []
+    )
+    same_people_only = extract(
+        trial(4, brief_title="Ustekinumab to treat type 1 diabetes"), ["Type 1 Diabetes"], mesh[1:], []
+    )
+    # The diabetes of those men is their population: marked, and weighed less than what is studied.
+    assert {"p:c:type 1 diabetes", "p:m:D003922", "c:type 1 diabetes"} <= set(query.counts)
+    assert "p:c:type 1 diabetes" not in same_people_only.counts
+    (vq, v2, v3, v4), keys, labels = vectors(query, same_people, same_condition, same_people_only)
+    id_of = {key: term_id for term_id, key in keys.items()}
+    ids = scoring.aspect_ids(scoring.aspects(query.counts), id_of.get)
+    tiers = [scoring.match_tier(ids, other[0]) for other in (v2, v3, v4)]
+    assert [tier for tier, _ in tiers] == [scoring.Tier.BOTH, scoring.Tier.MAIN, scoring.Tier.POPULATION_ONLY]
+    reasons = [
+        explain(vq, other, keys, labels, tier, population)[1]
+        for other, (tier, population) in zip((v2, v3, v4), tiers, strict=True)
+    ]
+    assert reasons[0][:2] == ["Same condition: Erectile Dysfunction", "Same population: Diabetes T1"]
+    assert reasons[1][0] == "Same condition: Erectile Dysfunction"
+    assert not any(reason.startswith("Same population") for reason in reasons[1])
+    assert reasons[2][0] == "Same population only: Diabetes T1"
+    assert not any(reason.startswith("Same condition") for reason in reasons[2])
+    # However it scores, a population-only match comes after the others.
+    chosen = choose(
+        [Match(4, 0.9, [], scoring.Tier.POPULATION_ONLY), Match(3, 0.3, [], scoring.Tier.MAIN), Match(2, 0.4, [], 0)],
+        open_ids=set(),
+    )
+    assert [match.other_id for match in chosen] == [2, 3, 4]
+
+
+def test_without_a_population_the_tiers_leave_the_ranking_to_the_score():
+    plain = extract(trial(1, brief_title="Vardenafil for erectile dysfunction"), ["Erectile Dysfunction"], [], [])
+    assert not any(key.startswith("p:") for key in plain.counts)
+    assert scoring.aspects(plain.counts) == scoring.Aspects(frozenset(), frozenset())
+    assert scoring.match_tier(None, np.asarray([1, 2], dtype=np.int32))[0] == scoring.Tier.MAIN
+    # Scored as before population aspects, a population's condition is studied like any other.
+    before = extract(
+        trial(2, brief_title="Erectile function in men with diabetes"),
+        ["Erectile Dysfunction", "Diabetes"],
+        [],
+        [],
+        populations=False,
+    )
+    assert before.counts["c:diabetes"] == 1.0 and not any(key.startswith("p:") for key in before.counts)
