@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trials", "0018_other_intervention_names"),
+        ("trials", "0022_trial_versions"),
     ]
 
     operations = [
