@@ -10,7 +10,8 @@ request-rate limit. It prints:
 - a full sync, R runs: seconds, studies/s, requests and peak resident memory
   (min / median / max), against the baseline of importing the same studies
   from a ZIP export of the source (same machine, same run);
-- an incremental sync after K studies changed at the source: the requests it made;
+- an incremental sync after K studies changed at the source: the requests it made,
+  and the versions it kept (bytes per study-version: what history costs per change);
 - a full sync through a proxy failing one request in four (503, 429 with
   Retry-After, a dropped connection, a cut answer), in pages of 100: that it
   completes and holds the same studies, digest for digest, as a clean sync.
@@ -127,6 +128,9 @@ def main() -> None:
                 f"Incremental sync after {len(changed)} changes: {match.group(2)} updated, "
                 f"{match.group(6)} request(s), {seconds:.1f} s (a full pass takes {min(requests)})"
             )
+            with sqlite3.connect(mirror) as db:
+                kept, stored = db.execute("SELECT COUNT(*), SUM(LENGTH(document)) FROM trials_trialversion").fetchone()
+            print(f"  versions kept: {kept}, {stored / max(kept, 1):,.0f} bytes each (the study compressed)")
 
             clean = fresh(folder, "clean")
             manage(clean, "sync_registry", "--from", source.url, "--full", "--no-progress")

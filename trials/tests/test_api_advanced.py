@@ -123,7 +123,7 @@ def test_an_age_range_compares_in_years(client, records):
         return int(number) / per_year[unit] if number else None
 
     expected = where(records, lambda protocol: years(protocol) is not None and years(protocol) <= 16)
-    assert len(expected) == 4  # 1 year, 3 years, 6 and 30 months
+    assert len(expected) == 5  # 1 year, 3 and 5 years, 6 and 30 months
     assert found(client, "AREA[MinimumAge]RANGE[MIN, 16 years]") == expected
 
 
