@@ -239,9 +239,7 @@ _POPULATION_MARKER = re.compile(
 # Within the population, where a second condition comes in: "... with erectile
 # dysfunction after rectal cancer surgery", "... with asthma on inhaled corticosteroids".
 # Not "secondary to" or "due to": a cause is part of what is studied.
-_SECOND_TURN = re.compile(
-    r"\b(?:after|following|undergoing|treated|receiving|on|who|with|and|during)\b", re.IGNORECASE
-)
+_SECOND_TURN = re.compile(r"\b(?:after|following|undergoing|treated|receiving|on|who|with|and|during)\b", re.IGNORECASE)
 # How a population goes on after its people: "patients | with ...", "men | who have ...".
 _LEAD = re.compile(
     r"\s*(?:(?:who\s+(?:have|has|are)|living\s+with|diagnosed\s+with|with|having|undergoing|receiving|on)\b)?",
