@@ -267,14 +267,16 @@ def test_an_error_in_the_writer_thread_stops_the_import(ctgov_data, monkeypatch)
 
     saved = []
 
-    def failing(items):
+    def failing(items, origin):
         if saved:
             raise RuntimeError("the disk is full")
         saved.append(len(items))
-        return pipeline.save_prepared(items)
+        return pipeline.save_prepared(items, origin)
 
     monkeypatch.setattr(
-        pipeline._BatchWriter, "_save_in_thread", staticmethod(lambda batch: failing([item for _, item in batch]))
+        pipeline._BatchWriter,
+        "_save_in_thread",
+        staticmethod(lambda batch, origin: failing([item for _, item in batch], origin)),
     )
     with pytest.raises(RuntimeError, match="the disk is full"):
         import_paths([ctgov_data], batch_size=5)
