@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -176,3 +177,15 @@ def test_a_widened_search_matches_text_and_descriptor_on_the_search_index(record
     monkeypatch.setattr(type(search.backend()), "has_facet_tokens", False)
     by_rows = Trial.objects.filter(search.read("heart attack", search.backend()).q)
     assert by_token == set(by_rows.values_list("nct_id", flat=True)) == {"NCT00711542", "NCT03840928"}
+
+
+@postgres_only
+def test_the_migration_writes_every_stored_trials_descriptor_tokens_a_batch_at_a_time(records, monkeypatch):
+    migration = importlib.import_module("trials.migrations.0023_mesh_facet_tokens")
+    expected = dict(Trial.objects.values_list("nct_id", "facet_tokens"))
+    assert any("D:D009203" in tokens for tokens in expected.values())
+    Trial.objects.update(facet_tokens=None)
+    monkeypatch.setattr(migration, "BATCH", 2)  # five trials: three batches, the last one short
+    with connection.schema_editor() as editor:
+        migration.forwards(None, editor)
+    assert dict(Trial.objects.values_list("nct_id", "facet_tokens")) == expected
