@@ -33,6 +33,8 @@ RUNS = 15
 # (query type, list of query strings): each is requested RUNS times in turn.
 MIX = {
     "rare term": ["/trials/?q=sarcoidosis", "/trials/?q=erenumab", "/trials/?q=thalassemia", "/trials/?q=keratoconus"],
+    # Phrases naming a MeSH descriptor: widened to the trials filed under it (a facet token).
+    "descriptor": ["/trials/?q=heart+attack", "/trials/?q=alzheimers", "/trials/?q=bowel+cancer"],
     "common term": ["/trials/?q=cancer", "/trials/?q=study", "/trials/?q=patients", "/trials/?q=treatment"],
     "multi-word": [
         "/trials/?q=breast+cancer+chemotherapy",

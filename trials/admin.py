@@ -566,7 +566,7 @@ class TrialAdmin(admin.ModelAdmin):
             history.keep(form.previous_versions, VersionSource.ADMIN)
         else:
             history.record_new(form.instance.nct_id, VersionSource.ADMIN)
-        # Conditions, interventions and sponsors are part of the search text.
+        # Conditions, interventions and sponsors are part of the search text, MeSH terms of its tokens.
         search.backend().update_vectors([form.instance.pk])
         # And of what makes it similar to others: its related lists, and theirs.
         related.refresh([form.instance.pk])

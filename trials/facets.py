@@ -5,7 +5,7 @@ database stores and matches them in upper case (``upper()`` in the SQL
 function and in ``fields.AnyToken``), so Python leaves the case alone: its
 ``str.upper`` and PostgreSQL's differ on a few letters. The
 filters, the API and the search areas build the tokens they look for here;
-``trials_facet_tokens`` (migration 0012) writes them with the same prefixes,
+``trials_facet_tokens`` (migrations 0012 and 0023) writes them with the same prefixes,
 and ``test_facets`` holds the two to each other.
 """
 
@@ -26,6 +26,9 @@ CITY = "y"  # a site's city
 PLACE = "m"  # a site's country and city: COUNTRY|CITY
 CONDITION = "c"  # a condition's id
 INTERVENTION_TYPE = "i"
+# A MeSH descriptor the trial is filed under (assigned or an ancestor): a
+# search phrase naming it matches by this token in the text's own GIN scan.
+MESH = "d"
 
 PREFIXES = frozenset(
     {
@@ -42,6 +45,7 @@ PREFIXES = frozenset(
         PLACE,
         CONDITION,
         INTERVENTION_TYPE,
+        MESH,
     }
 )
 

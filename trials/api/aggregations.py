@@ -21,10 +21,9 @@ import functools
 import operator
 import re
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from .. import search
-from ..models import MeshTerm
 from ..search.areas import SEARCH_AREAS
 from ..search.expand import natural_name
 from .advanced import AdvancedError, advanced_q
@@ -134,5 +133,5 @@ def synonyms_q(value: str, tokens: bool = False) -> Q:
         if synonym not in names:
             raise FilterError(f"no MeSH descriptor {synonym} is known here")
         by_name = area.q(natural_name(names[synonym]), tokens)
-        combined &= by_name | Q(Exists(MeshTerm.objects.filter(trial=OuterRef("pk"), mesh_id=synonym)))
+        combined &= by_name | search.descriptor_q(synonym, tokens)
     return combined

@@ -254,6 +254,7 @@ class _Built:
             [site.city for site in record.sites],
             [conditions[name] for name in self.conditions],
             [item.type for item in record.interventions],
+            [item.mesh_id for item in record.mesh_terms],
         )
 
     def snapshot(self) -> tuple:

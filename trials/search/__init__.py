@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from . import vocabulary
 from .areas import AREAS, count_condition_area, match
 from .base import CLOSE_MATCHES, RANK_CANDIDATES, Backend
-from .expand import Added, Reading, correct, read
+from .expand import Added, Reading, correct, descriptor_q, read
 from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
 from .index import (
     DESCRIPTION_LIMIT,
@@ -44,6 +44,7 @@ __all__ = [
     "Added",
     "Reading",
     "correct",
+    "descriptor_q",
     "read",
     "AREAS",
     "CLOSE_MATCHES",

@@ -67,7 +67,14 @@ def _as_text(terms: list[tuple[str, bool]]) -> str:
     return " ".join(("-" if negated else "") + (f'"{term}"' if " " in term else term) for term, negated in terms)
 
 
-def _descriptor_q(ui: str) -> Q:
+def descriptor_q(ui: str, tokens: bool) -> Q:
+    """Trials filed under the descriptor ``ui``: by facet token where there are ``tokens``.
+
+    OR'ed with a text match, a correlated EXISTS would scan every trial; the
+    token is matched in the same GIN index as the text.
+    """
+    if tokens:
+        return Q(facet_tokens__any=[facets.token(facets.MESH, ui)])
     return Q(Exists(MeshTerm.objects.filter(trial=OuterRef("pk"), mesh_id=ui)))
 
 
@@ -121,7 +128,7 @@ def read(text: str, backend, exact: bool = False) -> Reading:
                 added.append(Added(" ".join(term for term, _ in phrase_terms), descriptor))
                 group &= (
                     backend.text_q(_as_text(phrase_terms))
-                    | _descriptor_q(descriptor.ui)
+                    | descriptor_q(descriptor.ui, backend.has_facet_tokens)
                     | backend.text_q(f'"{natural_name(descriptor.name)}"')
                 )
             start = end + 1
@@ -141,7 +148,7 @@ def read(text: str, backend, exact: bool = False) -> Reading:
     names = " OR ".join(f'"{natural_name(item.descriptor.name)}"' for item in added)
     boost = Q()
     for item in added:
-        boost |= _descriptor_q(item.descriptor.ui)
+        boost |= descriptor_q(item.descriptor.ui, backend.has_facet_tokens)
     if not added:
         return Reading(text=text, q=combined, rank_text=text, countries=countries)
     return Reading(text=text, q=combined, rank_text=f"{text} OR {names}", added=added, boost=boost, countries=countries)

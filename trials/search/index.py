@@ -2,7 +2,7 @@
 
 A trial's ``search_vector`` weighs four documents (``search_documents``) and
 its ``facet_tokens`` hold what the filters match (the grammar is
-``trials/facets.py``; ``trials_facet_tokens``, migration 0012, writes them).
+``trials/facets.py``; ``trials_facet_tokens``, migrations 0012 and 0023, writes them).
 The importers' writer and staff edits both build them from here, so a trial
 is found the same way however it arrived: the writer computes them on the
 way in (``insert_trials_with_vectors``), an edit recomputes them from the
@@ -27,14 +27,15 @@ DESCRIPTION_LIMIT = 50_000
 # Most tokens a filter asks for at once (conditions named like a word); past it, a join.
 MAX_TOKENS = 500
 
-# A stored trial ``t``'s facet tokens (see ``fields.TokenListField`` and migration 0012).
+# A stored trial ``t``'s facet tokens (see ``fields.TokenListField`` and migrations 0012 and 0023).
 FACETS_FROM_ROWS = """trials_facet_tokens(
     t.overall_status, t.phases, t.study_type, t.allocation, t.sex, t.healthy_volunteers, t.has_results,
     (SELECT agency_class FROM trials_sponsor WHERE trial_id = t.id AND is_lead ORDER BY position LIMIT 1),
     ARRAY(SELECT country FROM trials_site WHERE trial_id = t.id ORDER BY position, id),
     ARRAY(SELECT city FROM trials_site WHERE trial_id = t.id ORDER BY position, id),
     ARRAY(SELECT condition_id FROM trials_trialcondition WHERE trial_id = t.id),
-    ARRAY(SELECT type FROM trials_intervention WHERE trial_id = t.id)
+    ARRAY(SELECT type FROM trials_intervention WHERE trial_id = t.id),
+    ARRAY(SELECT mesh_id FROM trials_meshterm WHERE trial_id = t.id)
 )"""
 
 # Staged beside a trial's row on import: what its facet tokens are made of
@@ -45,6 +46,7 @@ FACET_COLUMNS = (
     ("site_cities", "text[]"),
     ("condition_ids", "bigint[]"),
     ("intervention_types", "text[]"),
+    ("mesh_ids", "text[]"),
 )
 FACETS_FROM_STAGING = (
     "trials_facet_tokens(overall_status, phases, study_type, allocation, sex, healthy_volunteers, has_results, "

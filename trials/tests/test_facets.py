@@ -12,7 +12,8 @@ def test_tokens_are_a_prefix_and_a_value_and_a_place_names_the_same_site():
     assert facets.place("France", "Paris") == "m:France|Paris"
     assert facets.place("France", "") == "n:France"
     assert facets.place("", "Paris") == "y:Paris"
-    assert len(facets.PREFIXES) == 13
+    assert facets.token(facets.MESH, "D009203") == "d:D009203"
+    assert len(facets.PREFIXES) == 14
 
 
 @pytest.mark.django_db
@@ -21,7 +22,8 @@ def test_the_sql_function_writes_every_prefix_of_the_grammar_and_no_other():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT trials_facet_tokens('RECRUITING', 'PHASE2,PHASE3', 'INTERVENTIONAL', 'RANDOMIZED', 'ALL', "
-            "true, false, 'INDUSTRY', ARRAY['France'], ARRAY['Paris'], ARRAY[42]::bigint[], ARRAY['DRUG'])"
+            "true, false, 'INDUSTRY', ARRAY['France'], ARRAY['Paris'], ARRAY[42]::bigint[], ARRAY['DRUG'], "
+            "ARRAY['D009203'])"
         )
         written = set(cursor.fetchone()[0])
     expected = {
@@ -38,6 +40,7 @@ def test_the_sql_function_writes_every_prefix_of_the_grammar_and_no_other():
         facets.place("France", "Paris"),
         facets.token(facets.CONDITION, 42),
         facets.token(facets.INTERVENTION_TYPE, "DRUG"),
+        facets.token(facets.MESH, "D009203"),
     }
     assert written == {token.upper() for token in expected}
     assert {token.split(":", 1)[0].lower() for token in written} == facets.PREFIXES

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from trials import search
+from trials import facets, search
 from trials.importers import import_paths
+from trials.models import Trial
 from trials.search import expand, vocabulary
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +108,8 @@ def test_a_misspelled_drug_is_corrected_from_the_descriptors_names(seed_trial):
 
 
 def test_widened_and_corrected_searches_take_fixed_queries(client, records, django_assert_max_num_queries):
-    # Widening adds no query: a descriptor is an EXISTS on the MeSH terms' index. A search that
+    # Widening adds no query: a descriptor is a token of the search's index (on SQLite an
+    # EXISTS on the MeSH terms' index). A search that
     # finds nothing looks up the condition names close to each word it may correct (one query
     # a word) and, when a correction finds more, the page runs again for it. The first page also
     # reads the country picker's list, kept an hour.
@@ -125,3 +128,64 @@ def test_a_correction_prefers_a_word_that_names_a_descriptor():
     # "diabetics" is closer in letters, "diabetes" names Diabetes Mellitus.
     assert expand._closest("diabetis", {"diabetic", "diabetics", "diabetes"}) == "diabetes"
     assert expand._closest("zzyzx", {"diabetes"}) is None
+
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="facet tokens are PostgreSQL's")
+
+
+@postgres_only
+def test_a_trials_tokens_name_its_mesh_descriptors_after_import_and_after_a_staff_edit(records):
+    trial = Trial.objects.get(nct_id="NCT00711542")
+    filed = set(trial.mesh_terms.values_list("mesh_id", flat=True))
+    # Assigned and ancestors, conditions and interventions: Myocardial Infarction and Heart Diseases.
+    assert {"D009203", "D006331"} <= filed
+    assert {token for token in trial.facet_tokens if token.startswith("D:")} == {
+        facets.token(facets.MESH, ui).upper() for ui in filed
+    }
+    # A staff edit recomputes them from the stored rows.
+    trial.mesh_terms.filter(mesh_id="D009203").delete()
+    search.backend().update_vectors([trial.pk])
+    trial.refresh_from_db()
+    assert "D:D009203" not in trial.facet_tokens and "D:D006331" in trial.facet_tokens
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+@postgres_only
+def test_a_widened_search_matches_text_and_descriptor_on_the_search_index(records, monkeypatch):
+    reading = search.read("heart attack", search.backend())
+    widened = Trial.objects.filter(reading.q).order_by().values("pk")
+    sql, params = widened.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A handful of trials: a sequential scan is cheaper, so the planner is told it is not
+        # (at registry scale it is not), to show the index can answer the whole condition.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        nodes = list(_plan_nodes(cursor.fetchone()[0][0]["Plan"]))
+    assert not [node for node in nodes if node["Node Type"] == "Seq Scan"]
+    assert "BitmapOr" in {node["Node Type"] for node in nodes}
+    # The phrase, the descriptor's token and its name: all three on the one GIN index.
+    assert [node.get("Index Name") for node in nodes if node["Node Type"] == "Bitmap Index Scan"] == [
+        "trials_trial_search_gin"
+    ] * 3
+    # The same trials as the descriptor's MeSH rows find.
+    by_token = set(widened.values_list("nct_id", flat=True))
+    monkeypatch.setattr(type(search.backend()), "has_facet_tokens", False)
+    by_rows = Trial.objects.filter(search.read("heart attack", search.backend()).q)
+    assert by_token == set(by_rows.values_list("nct_id", flat=True)) == {"NCT00711542", "NCT03840928"}
+
+
+@postgres_only
+def test_the_migration_writes_every_stored_trials_descriptor_tokens_a_batch_at_a_time(records, monkeypatch):
+    migration = importlib.import_module("trials.migrations.0023_mesh_facet_tokens")
+    expected = dict(Trial.objects.values_list("nct_id", "facet_tokens"))
+    assert any("D:D009203" in tokens for tokens in expected.values())
+    Trial.objects.update(facet_tokens=None)
+    monkeypatch.setattr(migration, "BATCH", 2)  # five trials: three batches, the last one short
+    with connection.schema_editor() as editor:
+        migration.forwards(None, editor)
+    assert dict(Trial.objects.values_list("nct_id", "facet_tokens")) == expected
