@@ -5,7 +5,7 @@ database stores and matches them in upper case (``upper()`` in the SQL
 function and in ``fields.AnyToken``), so Python leaves the case alone: its
 ``str.upper`` and PostgreSQL's differ on a few letters. The
 filters, the API and the search areas build the tokens they look for here;
-``trials_facet_tokens`` (migrations 0012 and 0023) writes them with the same prefixes,
+``trials_facet_tokens`` (migrations 0012 and 0024) writes them with the same prefixes,
 and ``test_facets`` holds the two to each other.
 """
 

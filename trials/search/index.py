@@ -2,7 +2,7 @@
 
 A trial's ``search_vector`` weighs four documents (``search_documents``) and
 its ``facet_tokens`` hold what the filters match (the grammar is
-``trials/facets.py``; ``trials_facet_tokens``, migrations 0012 and 0023, writes them).
+``trials/facets.py``; ``trials_facet_tokens``, migrations 0012 and 0024, writes them).
 The importers' writer and staff edits both build them from here, so a trial
 is found the same way however it arrived: the writer computes them on the
 way in (``insert_trials_with_vectors``), an edit recomputes them from the
@@ -27,7 +27,7 @@ DESCRIPTION_LIMIT = 50_000
 # Most tokens a filter asks for at once (conditions named like a word); past it, a join.
 MAX_TOKENS = 500
 
-# A stored trial ``t``'s facet tokens (see ``fields.TokenListField`` and migrations 0012 and 0023).
+# A stored trial ``t``'s facet tokens (see ``fields.TokenListField`` and migrations 0012 and 0024).
 FACETS_FROM_ROWS = """trials_facet_tokens(
     t.overall_status, t.phases, t.study_type, t.allocation, t.sex, t.healthy_volunteers, t.has_results,
     (SELECT agency_class FROM trials_sponsor WHERE trial_id = t.id AND is_lead ORDER BY position LIMIT 1),

@@ -181,7 +181,7 @@ def test_a_widened_search_matches_text_and_descriptor_on_the_search_index(record
 
 @postgres_only
 def test_the_migration_writes_every_stored_trials_descriptor_tokens_a_batch_at_a_time(records, monkeypatch):
-    migration = importlib.import_module("trials.migrations.0023_mesh_facet_tokens")
+    migration = importlib.import_module("trials.migrations.0024_mesh_facet_tokens")
     expected = dict(Trial.objects.values_list("nct_id", "facet_tokens"))
     assert any("D:D009203" in tokens for tokens in expected.values())
     Trial.objects.update(facet_tokens=None)

@@ -118,7 +118,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("trials", "0022_trial_versions"),
+        ("trials", "0023_similar_trial_tier"),
     ]
 
     operations = [
