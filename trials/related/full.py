@@ -24,13 +24,11 @@ from .scoring import (
     Features,
     Match,
     Vectorizer,
-    aspect_ids,
-    aspects,
     choose,
     explain,
-    match_tier,
 )
 from .store import clear, condition_mesh_names, insert, load_features, matrix_row, save_keys, save_profiles, save_terms
+from .tiers import aspect_ids, aspects, match_tier
 
 
 @dataclass
@@ -43,7 +41,7 @@ class Space:
     document_counts: list[int]
     vectors: object  # scipy.sparse.csr_matrix
     key_matrix: object
-    # Row → (main, population) term ids, for the trials with a population (``scoring.aspects``).
+    # Row → (main, population) term ids, for the trials with a population (``tiers.aspects``).
     aspects: dict[int, tuple[np.ndarray, np.ndarray]]
 
     def neighbours(self, start: int, stop: int) -> Iterator[tuple[int, list[int], list[float]]]:

@@ -25,13 +25,11 @@ from .scoring import (
     Match,
     Vectorizer,
     aligned,
-    aspect_ids,
-    aspects,
     choose,
     explain,
-    match_tier,
 )
 from .store import TOTAL_KEY, insert, load_features, trial_total
+from .tiers import aspect_ids, aspects, match_tier
 
 # Past this many changed trials (or a tenth of the registry), an import rebuilds instead.
 REFRESH_LIMIT = 2000
@@ -185,7 +183,7 @@ def _terms_for(features: list[Features]) -> dict[int, tuple[str, int, str]]:
 
 
 def _aspects_of(keys_by_trial: dict[int, Iterable[str]], by_key: dict[str, int]) -> dict[int, tuple]:
-    """Trial → its aspects as term ids (``scoring.aspects``), for the trials with a population.
+    """Trial → its aspects as term ids (``tiers.aspects``), for the trials with a population.
 
     A trial's aspects name keys it may not have itself (a population
     condition's plain key, its MeSH term as an ancestor): those are looked up.

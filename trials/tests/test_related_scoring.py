@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from trials.related import scoring
+from trials.related import scoring, tiers
 from trials.related.scoring import Match, Vectorizer, choose, explain, extract, mesh_key, words
 
 BLANK_TRIAL = {
@@ -173,12 +173,12 @@ def test_a_match_on_the_population_alone_ranks_after_the_others_and_says_so():
     assert "p:c:type 1 diabetes" not in same_people_only.counts
     (vq, v2, v3, v4), keys, labels = vectors(query, same_people, same_condition, same_people_only)
     id_of = {key: term_id for term_id, key in keys.items()}
-    ids = scoring.aspect_ids(scoring.aspects(query.counts), id_of.get)
-    tiers = [scoring.match_tier(ids, other[0]) for other in (v2, v3, v4)]
-    assert [tier for tier, _ in tiers] == [scoring.Tier.BOTH, scoring.Tier.MAIN, scoring.Tier.POPULATION_ONLY]
+    ids = tiers.aspect_ids(tiers.aspects(query.counts), id_of.get)
+    ranked = [tiers.match_tier(ids, other[0]) for other in (v2, v3, v4)]
+    assert [tier for tier, _ in ranked] == [scoring.Tier.BOTH, scoring.Tier.MAIN, scoring.Tier.POPULATION_ONLY]
     reasons = [
         explain(vq, other, keys, labels, tier, population)[1]
-        for other, (tier, population) in zip((v2, v3, v4), tiers, strict=True)
+        for other, (tier, population) in zip((v2, v3, v4), ranked, strict=True)
     ]
     assert reasons[0][:2] == ["Same condition: Erectile Dysfunction", "Same population: Diabetes T1"]
     assert reasons[1][0] == "Same condition: Erectile Dysfunction"
@@ -196,8 +196,8 @@ def test_a_match_on_the_population_alone_ranks_after_the_others_and_says_so():
 def test_without_a_population_the_tiers_leave_the_ranking_to_the_score():
     plain = extract(trial(1, brief_title="Vardenafil for erectile dysfunction"), ["Erectile Dysfunction"], [], [])
     assert not any(key.startswith("p:") for key in plain.counts)
-    assert scoring.aspects(plain.counts) == scoring.Aspects(frozenset(), frozenset())
-    assert scoring.match_tier(None, np.asarray([1, 2], dtype=np.int32))[0] == scoring.Tier.MAIN
+    assert tiers.aspects(plain.counts) == tiers.Aspects(frozenset(), frozenset())
+    assert tiers.match_tier(None, np.asarray([1, 2], dtype=np.int32))[0] == tiers.Tier.MAIN
     # Scored as before population aspects, a population's condition is studied like any other.
     before = extract(
         trial(2, brief_title="Erectile function in men with diabetes"),

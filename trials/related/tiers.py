@@ -1,0 +1,75 @@
+"""Where a related trial ranks before its score: the aspects of a trial it shares.
+
+A trial about *X in people with Y* has a main aspect (X: the conditions it
+studies, or its intervention) and a population (Y). A candidate sharing both
+ranks first, the main aspect next, neither after, the population alone last.
+Pure functions over feature keys and term ids; ``scoring`` finds the keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class Tier:
+    """Where a match ranks, before its score: what it shares with the trial."""
+
+    BOTH = 0  # the main aspect (a condition studied) and the population
+    MAIN = 1  # the main aspect; every match of a trial without a population
+    OTHER = 2  # neither: words, an intervention, a related condition
+    POPULATION_ONLY = 3  # only the population: listed when nothing better fills the list
+
+
+@dataclass(frozen=True)
+class Aspects:
+    """A trial's main aspect and its population, as the keys a candidate may share."""
+
+    main: frozenset[str]
+    population: frozenset[str]
+
+
+def aspects(keys: Iterable[str]) -> Aspects:
+    """What a trial is about and whom it enrols, from its feature keys.
+
+    Only a trial with a population has aspects to rank by. A candidate
+    shares the main aspect when it has a studied condition (by name or MeSH
+    term, or that term as an ancestor of its own), or the intervention of a
+    trial that studies no condition on file; it shares the population when
+    it has a population condition in any role, or falls in the same group.
+    """
+    keys = set(keys)
+    population = {key for key in keys if key.startswith("p:")}
+    if not population:
+        return Aspects(frozenset(), frozenset())
+    main = {key for key in keys if key[:2] in ("c:", "m:")} - {key[2:] for key in population}
+    if not main:
+        main = {key for key in keys if key[:2] in ("i:", "j:")}
+    main |= {f"a:{key[2:]}" for key in keys if key.startswith("m:")}
+    plain = {key[2:] for key in population if key[2:4] in ("c:", "m:", "a:")}
+    plain |= {f"a:{key[2:]}" for key in plain if key.startswith("m:")}
+    return Aspects(frozenset(main), frozenset(population | plain))
+
+
+def aspect_ids(found: Aspects, id_of) -> tuple[np.ndarray, np.ndarray]:
+    """``found``'s main and population keys as sorted term ids (``id_of`` maps a key to its id, or None)."""
+
+    def ids(keys: frozenset[str]) -> np.ndarray:
+        return np.unique(np.asarray([i for i in map(id_of, keys) if i is not None], dtype=np.int32))
+
+    return ids(found.main), ids(found.population)
+
+
+def match_tier(ids: tuple[np.ndarray, np.ndarray] | None, other: np.ndarray) -> tuple[int, np.ndarray]:
+    """The tier of a candidate (its sorted term ids) for a trial of these aspect ids, and the population it shares."""
+    if ids is None or not ids[1].size:
+        return Tier.MAIN, _NONE
+    population = np.intersect1d(ids[1], other, assume_unique=True)
+    if np.intersect1d(ids[0], other, assume_unique=True).size:
+        return (Tier.BOTH if population.size else Tier.MAIN), population
+    return (Tier.POPULATION_ONLY if population.size else Tier.OTHER), population
+
+
+_NONE = np.zeros(0, dtype=np.int32)
