@@ -1,8 +1,8 @@
 """``/api/v2/``: ClinicalTrials.gov's API v2, for the studies on file here.
 
 ``params.py`` (the parameters, what each accepts and the API version),
-``views.py`` (the endpoints), ``openapi.py`` (the OpenAPI document),
-``urls.py``. The views and the document both read ``params``, and neither
+``views.py`` (the endpoints), ``openapi/`` (the OpenAPI document: its
+parameters, paths and schemas), ``urls.py``. The views and the document both read ``params``, and neither
 imports the other. The studies themselves are written by ``trials.exports``,
 which the list page's downloads and ``export_trials`` share.
 """
