@@ -75,6 +75,7 @@ class ChildList:
 
 TRIAL_ELEMENTS: tuple[Element, ...] = (
     Element("nct_id", f"{ID}.nctId"),
+    Element("nct_id_aliases", f"{ID}.nctIdAliases", "list"),
     Element("brief_title", f"{ID}.briefTitle"),
     Element("official_title", f"{ID}.officialTitle"),
     Element("acronym", f"{ID}.acronym"),

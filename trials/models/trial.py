@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.db.models.query import ModelIterable
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +39,13 @@ def validate_string_list(value) -> None:
         raise ValidationError('Enter a list of texts, e.g. ["first", "second"].')
 
 
+def validate_nct_id_list(value) -> None:
+    """``nctIdAliases``: the NCT IDs a record was known by before the registry merged it into this one."""
+    validate_string_list(value)
+    for item in value:
+        validate_nct_id(item)
+
+
 def has_phase(phase: str) -> Q:
     """Trials whose phases include ``phase``, with LIKE (far cheaper than a regex per row).
 
@@ -53,6 +61,18 @@ class TrialQuerySet(models.QuerySet):
     def recruiting(self) -> TrialQuerySet:
         # Not those whose status lapsed into "Unknown status" (``status``): a patient cannot count on them.
         return self.filter(overall_status__in=choices.OPEN_STATUSES).exclude(status.lapsed())
+
+    def aliased_as(self, nct_id: str) -> TrialQuerySet:
+        """The trial that lists ``nct_id`` among its ``nctIdAliases``, the IDs of registrations merged into it.
+
+        On PostgreSQL a containment on the aliases' GIN index (migration 0025);
+        elsewhere, a match on the stored JSON text, quotes included, so that an
+        alias never matches part of another.
+        """
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(nct_id_aliases__contains=[nct_id])
+        text = Cast("nct_id_aliases", models.TextField())
+        return self.alias(aliases_text=text).filter(aliases_text__contains=f'"{nct_id}"')
 
     def with_phase(self, phase: str) -> TrialQuerySet:
         return self.filter(has_phase(phase))
@@ -236,6 +256,13 @@ class Trial(models.Model):
     # identificationModule
     nct_id = models.CharField(
         "NCT ID", max_length=11, unique=True, validators=[validate_nct_id], help_text="identificationModule.nctId"
+    )
+    nct_id_aliases = models.JSONField(
+        "NCT ID aliases",
+        default=list,
+        blank=True,
+        validators=[validate_nct_id_list],
+        help_text="identificationModule.nctIdAliases: NCT IDs of registrations merged into this one",
     )
     brief_title = models.CharField(max_length=500)
     official_title = models.CharField(max_length=1000, blank=True)
