@@ -114,19 +114,29 @@ def trial_version(nct_id: str, kind: str) -> Version | None:
     )
 
 
-def versioned(kind: str, cached_parameters: frozenset[str] = frozenset(), canonical_only: bool = True):
+def versioned(
+    kind: str,
+    cached_parameters: frozenset[str] = frozenset(),
+    canonical_only: bool = True,
+    refuse: Callable[[HttpRequest], HttpResponse | None] | None = None,
+):
     """A trial view answered by its version: a 304 when the client holds it, else a cached or fresh page.
 
     The view takes ``(request, nct_id)``. A request whose query string holds
     only ``cached_parameters`` is kept in the shared cache; any other is
     rendered each time, so nobody can fill the cache with variants. With
     ``canonical_only`` an NCT ID not written canonically goes to the view
-    (which redirects); otherwise it is read as the API reads it.
+    (which redirects); otherwise it is read as the API reads it. ``refuse``
+    checks the request's parameters first and answers a bad one (a 400)
+    before any version is read: a conditional request never turns a bad
+    request into a 304.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def answer(request: HttpRequest, nct_id: str, *args, **kwargs) -> HttpResponse:
+            if refuse is not None and (refused := refuse(request)) is not None:
+                return refused
             canonical = nct_id_from_token(nct_id)
             if request.method not in ("GET", "HEAD") or not canonical or (canonical_only and canonical != nct_id):
                 return view(request, nct_id, *args, **kwargs)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from . import choices, glossary, history, listing, related, results_tab, search, structured_data
 from .api.aggregations import AGG_FILTERS
@@ -30,9 +31,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def trial_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     nct_id = search.nct_id_from_token(text) if text else None
-    if nct_id and Trial.objects.filter(nct_id=nct_id).exists():
-        # An exact NCT ID goes straight to the trial.
-        return redirect("trials:detail", nct_id=nct_id)
+    if nct_id:
+        # An exact NCT ID goes straight to the trial, a former one to the trial it was merged into.
+        on_file = Trial.objects.filter(nct_id=nct_id).exists()
+        target = nct_id if on_file else Trial.objects.aliased_as(nct_id).values_list("nct_id", flat=True).first()
+        if target:
+            return redirect("trials:detail", nct_id=target)
     results = listing.search_trials(request.GET, page_number=request.GET.get("page"))
     status = 400 if results.errors else 200
     return render(request, "trials/trial_list.html", {"results": results, "page_obj": results.page}, status=status)
@@ -56,6 +60,15 @@ def trial_export(request: HttpRequest, output: str) -> HttpResponse:
     return response
 
 
+def _merged_or_missing(request: HttpRequest, nct_id: str, url_name: str) -> HttpResponse:
+    """A former NCT ID (``nctIdAliases``) moves for good to the trial it was merged into; any other is a 404."""
+    merged_into = Trial.objects.aliased_as(nct_id).values_list("nct_id", flat=True).first()
+    if merged_into is None:
+        raise Http404(f"No trial {nct_id} is on file.")
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(reverse(url_name, args=[merged_into]) + (f"?{query}" if query else ""))
+
+
 def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> HttpResponse:
     canonical = nct_id.upper()
     if nct_id != canonical:
@@ -65,7 +78,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     try:
         trial = queryset.get(nct_id=canonical)
     except Trial.DoesNotExist:
-        raise Http404(f"No trial {canonical} is on file.") from None
+        return _merged_or_missing(request, canonical, f"trials:{tab}")
     context = {
         "trial": trial,
         "tab": tab,
@@ -220,7 +233,7 @@ def trial_json(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         trial = Trial.objects.only("id", "nct_id").get(nct_id=canonical)
     except Trial.DoesNotExist:
-        raise Http404(f"No trial {canonical} is on file.") from None
+        return _merged_or_missing(request, canonical, "trials:json")
     return study_response(trial)
 
 

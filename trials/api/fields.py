@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from ..ctgov.mapping import COVERED_PATHS
 from ..exports import CSV_COLUMNS
 from .params import BadRequest, list_values
+from .ris import UnknownTags, tag_selection
 
 # Not among the mapping's rows: written by the export itself (see ``exports._derive``).
 DERIVED_PATHS = ("derivedSection.miscInfoModule.versionHolder",)
@@ -128,13 +129,20 @@ def project(value: Any, selection: dict[str, Any] | bool) -> Any:
 
 
 def field_selection(request: HttpRequest, output: str) -> dict | list[str] | None:
-    """``fields``: a tree of paths for JSON, CSV column names for CSV, ``None`` for everything."""
+    """``fields``: a tree of paths for JSON, column names for CSV, tags for RIS; ``None`` for everything.
+
+    FHIR resources are whole, as the registry says: ``fields`` must be left out.
+    """
     if "fields" not in request.GET:
         return None
+    if output == "fhir.json":
+        raise BadRequest("fields", "fhir.json returns every field and takes no fields; leave the parameter out")
     names = list_values(request, "fields")
     if not names:
         raise BadRequest("fields", "must name at least one field")
     try:
+        if output == "ris":
+            return tag_selection(names)
         return csv_selection(names) if output == "csv" else json_selection(names)
-    except UnknownFields as error:
+    except (UnknownFields, UnknownTags) as error:
         raise BadRequest("fields", str(error)) from None

@@ -27,7 +27,7 @@ MAX_OFFSET = 10_000_000
 QUERY_AREAS = tuple(area.key for area in SEARCH_AREAS)
 MAX_QUERY_LENGTH = 1000
 LIST_FORMATS = ("json", "csv")
-STUDY_FORMATS = ("json", "csv", "json.zip")
+STUDY_FORMATS = ("json", "csv", "json.zip", "fhir.json", "ris")
 MARKUP_FORMAT = "markdown"
 MARKUP_FORMATS = (MARKUP_FORMAT, "legacy")
 # The registry's spelling of an NCT ID in a path or ``filter.ids``.

@@ -15,7 +15,8 @@ import zipfile
 
 import orjson
 from django.db.models import Max, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -28,6 +29,8 @@ from ..search.areas import search_documents_list
 from ..sync import last_run, last_success
 from .advanced import AdvancedError, advanced_q
 from .aggregations import FilterError, agg_filters_q, synonyms_q
+from .fhir import CONTENT_TYPE as FHIR_CONTENT_TYPE
+from .fhir import fhir_json
 from .fields import field_selection, project
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
@@ -56,6 +59,8 @@ from .params import (
     page_token,
     token_offset,
 )
+from .ris import CONTENT_TYPE as RIS_CONTENT_TYPE
+from .ris import ris_record
 from .sizes import size_stats
 from .stats import list_sizes, selected_leaves, selected_lists, value_stats
 
@@ -197,20 +202,40 @@ def json_response(body: dict) -> HttpResponse:
     return HttpResponse(orjson.dumps(body), content_type="application/json")
 
 
+def _study_options(request: HttpRequest) -> tuple[str, dict | list[str] | None, bool]:
+    """``/studies/{nctId}``'s parameters: the format, what ``fields`` selects, and whether markup is legacy."""
+    check_parameters(request, STUDY_PARAMETERS)
+    output = output_format(request, STUDY_FORMATS)
+    return output, field_selection(request, output), markup_format(request) == "legacy"
+
+
+def _refused_study(request: HttpRequest) -> HttpResponse | None:
+    try:
+        _study_options(request)
+    except BadRequest as error:
+        return _error(str(error))
+    return None
+
+
 @require_safe
 @public_page
-@versioned(RECORD, frozenset(), canonical_only=False)
+@versioned(RECORD, frozenset(), canonical_only=False, refuse=_refused_study)
 def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
-        check_parameters(request, STUDY_PARAMETERS)
-        output = output_format(request, STUDY_FORMATS)
-        selection = field_selection(request, output)
-        legacy = markup_format(request) == "legacy"
+        output, selection, legacy = _study_options(request)
     except BadRequest as error:
         return _error(str(error))
     canonical = search.nct_id_from_token(nct_id)
     trial = Trial.objects.only("id", "nct_id").filter(nct_id=canonical).first() if canonical else None
     if trial is None:
+        merged_into = (
+            Trial.objects.aliased_as(canonical).values_list("nct_id", flat=True).first() if canonical else None
+        )
+        if merged_into:
+            # The spec's answer to an NCT ID the registry merged into another study.
+            query = request.META.get("QUERY_STRING", "")
+            location = reverse("api:study", args=[merged_into]) + (f"?{query}" if query else "")
+            return HttpResponsePermanentRedirect(location)
         return _error(f"No study {canonical or nct_id} is on file.", status=404)
     return study_response(trial, output, selection, legacy)
 
@@ -299,20 +324,28 @@ def study_history(request: HttpRequest, nct_id: str) -> HttpResponse:
 def study_response(
     trial: Trial, output: str = "json", selection: dict | list[str] | None = None, legacy: bool = False
 ) -> HttpResponse:
-    """One study as JSON, CSV or a zipped JSON file; ``trial`` needs only its id and NCT ID.
+    """One study as JSON, CSV, a zipped JSON file, a FHIR ResearchStudy or a RIS record.
 
-    ``selection`` is what ``fields`` asked for: CSV column names, or a tree of JSON paths.
-    ``legacy`` (``markupFormat=legacy``) applies to JSON only, as the registry says: the zipped
-    file keeps markdown.
+    ``trial`` needs only its id and NCT ID. ``selection`` is what ``fields``
+    asked for: CSV column names, RIS tags, or a tree of JSON paths.
+    ``legacy`` (``markupFormat=legacy``) applies to JSON only, as the
+    registry says: the zipped file keeps markdown.
     """
     if output == "csv":
         text = csv_text(Trial.objects.filter(pk=trial.pk).for_detail(), columns=selection)
         return HttpResponse(text, content_type="text/csv; charset=utf-8")
     exported = export_studies([trial.pk])
+    if output == "fhir.json":
+        return HttpResponse(fhir_json(exported[0]), content_type=FHIR_CONTENT_TYPE)
+    if output == "ris":
+        response = HttpResponse(ris_record(exported[0], selection), content_type=f"{RIS_CONTENT_TYPE}; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{trial.nct_id}.ris"'
+        return response
     if legacy and output == "json":
         exported = [to_legacy(exported[0])]
     document = _selected(exported, selection)[0]
     if output == "json.zip":
+        # One study: a few hundred kilobytes at most, zipped in memory.
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"{trial.nct_id}.json", json.dumps(document, ensure_ascii=False, indent=2))

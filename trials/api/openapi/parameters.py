@@ -26,6 +26,7 @@ from ..params import (
     STATS_TYPES,
     STUDY_FORMATS,
 )
+from ..ris import TAG_NAMES
 
 NCT_ID = {"type": "string", "pattern": NCT_ID_PATTERN}
 _STATUS = {"type": "string", "enum": list(choices.OverallStatus.values)}
@@ -46,8 +47,14 @@ def pipe_list(items: dict) -> dict:
     return {"style": "pipeDelimited", "explode": False, "schema": {"type": "array", "items": items}}
 
 
-def nct_id_path() -> dict:
-    return {"name": "nctId", "in": "path", "required": True, "schema": NCT_ID}
+def nct_id_path(aliases: bool = False) -> dict:
+    parameter = {"name": "nctId", "in": "path", "required": True, "schema": NCT_ID}
+    if aliases:
+        parameter["description"] = (
+            "NCT Number of a study. One the registry merged into another study (nctIdAliases) "
+            "answers 301 with the study's URL."
+        )
+    return parameter
 
 
 def _fields() -> dict:
@@ -56,7 +63,8 @@ def _fields() -> dict:
         "Comma- or pipe-separated names of what to return. For json: piece names (NCTId, BriefTitle, "
         "IdentificationModule, LocationCity, StartDate...; any case) or dotted paths "
         "(protocolSection.identificationModule.nctId); a branch brings all its descendants. For csv: "
-        "the download's column names (" + ", ".join(name for name, _ in CSV_COLUMNS) + "). "
+        "the download's column names (" + ", ".join(name for name, _ in CSV_COLUMNS) + "). For ris: tags "
+        "(" + ", ".join(TAG_NAMES) + "). Not with fhir.json, which is always whole. "
         "Unknown names get a 400 naming them.",
         **pipe_list({"type": "string", "pattern": FIELD_PATTERN}),
     )
@@ -158,10 +166,12 @@ def list_parameters() -> list[dict]:
 def study_parameters() -> list[dict]:
     """``/studies/{nctId}``."""
     return [
-        nct_id_path(),
+        nct_id_path(aliases=True),
         query(
             "format",
-            "json, csv or json.zip.",
+            "json; csv; json.zip (the json in a .json file, zipped; markup in markdown); fhir.json (an HL7 "
+            "FHIR R4 ResearchStudy; fields must be left out); ris (a RIS record for citation managers, "
+            "with the registry's tags: " + ", ".join(TAG_NAMES) + ").",
             {"type": "string", "enum": sorted(STUDY_FORMATS), "default": "json"},
         ),
         _markup(),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ...exports import CSV_COLUMNS
+from ..fhir import CONTENT_TYPE as FHIR_CONTENT_TYPE
+from ..ris import CONTENT_TYPE as RIS_CONTENT_TYPE
+from ..ris import TAG_NAMES
 from .parameters import (
     field_sizes_parameters,
     field_values_parameters,
@@ -50,9 +53,26 @@ def paths() -> dict:
                         "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/Study"}},
                             "text/csv": {"schema": {"type": "string"}},
-                            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                            "application/zip": {
+                                "schema": {
+                                    "type": "string",
+                                    "format": "binary",
+                                    "description": "One file, <nctId>.json: the study as json sends it, in markdown.",
+                                }
+                            },
+                            FHIR_CONTENT_TYPE: {
+                                "schema": {
+                                    "type": "object",
+                                    "description": "An HL7 FHIR R4 ResearchStudy, with its enrollment group, "
+                                    "sponsors, investigator and sites contained.",
+                                }
+                            },
+                            RIS_CONTENT_TYPE: {
+                                "schema": {"type": "string", "description": "Tags: " + ", ".join(TAG_NAMES)}
+                            },
                         },
                     },
+                    "301": {"description": "Moved Permanently: the NCT ID is an alias of the study at Location."},
                     "400": TEXT_ERROR,
                     "404": {"description": "Not Found", "content": {"text/plain": {"schema": {"type": "string"}}}},
                 },
