@@ -146,7 +146,8 @@ def versioned(
             last_modified = int(version.last_modified.timestamp())
             # A recomputed related list has no time of its own: only the ETag tells it changed.
             since = None if kind == RELATED else last_modified
-            response = get_conditional_response(request, etag=version.etag, last_modified=since)
+            etag = _representation_etag(request, version)
+            response = get_conditional_response(request, etag=etag, last_modified=since)
             if response is None:
                 key = _cache_key(request, version, cached_parameters)
                 stored = _cache_call(cache.get, key) if key else None
@@ -159,13 +160,21 @@ def versioned(
                         kept = (response["Content-Type"], response.content)
                         _cache_call(cache.set, key, kept, settings.SHARED_CACHE_SECONDS)
             if response.status_code in (200, 304):
-                response["ETag"] = version.etag
+                response["ETag"] = etag
                 response["Last-Modified"] = http_date(last_modified)
             return response
 
         return answer
 
     return decorator
+
+
+def _representation_etag(request: HttpRequest, version: Version) -> str:
+    """The version's ETag, told apart per query string: ``?format=ris`` is another representation than the JSON."""
+    if not request.GET:
+        return version.etag
+    query = sorted((name, value) for name in request.GET for value in request.GET.getlist(name))
+    return quote_etag(hashlib.sha256(f"{version.etag}|{query}".encode()).hexdigest()[:32])
 
 
 def _cache_key(request: HttpRequest, version: Version, parameters: frozenset[str]) -> str | None:

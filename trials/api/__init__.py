@@ -3,7 +3,8 @@
 ``params.py`` (the parameters, what each accepts and the API version),
 ``views.py`` (the endpoints), ``openapi/`` (the OpenAPI document: its
 parameters, paths and schemas), ``urls.py``; ``fhir.py`` and ``ris.py``
-write one study as a FHIR ResearchStudy and as a RIS record. The views and the document both read ``params``, and neither
-imports the other. The studies themselves are written by ``trials.exports``,
-which the list page's downloads and ``export_trials`` share.
+write one study as a FHIR ResearchStudy and as a RIS record. The views
+and the document both read ``params``, and neither imports the other. The
+studies themselves are written by ``trials.exports``, which the list page's
+downloads and ``export_trials`` share.
 """

@@ -26,7 +26,8 @@ _PARENT_SUFFIXES = ("Struct", "Infos", "Info")
 
 
 def _capitalised(key: str) -> str:
-    return "NCTId" if key == "nctId" else key[0].upper() + key[1:]
+    # The registry spells the NCT number's pieces NCTId, NCTIdAlias...
+    return "NCTId" + key[5:] if key.startswith("nctId") else key[0].upper() + key[1:]
 
 
 def _stem(key: str) -> str:

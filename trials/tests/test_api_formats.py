@@ -304,7 +304,16 @@ def test_bad_parameters_win_over_a_conditional_request(client, on_file, query):
         assert response.status_code == 400, (held, query)
         assert response.content.decode().startswith(f"{next(iter(query))}: ")
     assert client.get(url, HTTP_IF_NONE_MATCH="*").status_code == 304
-    assert client.get(url, {"format": "ris"}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_each_format_has_its_own_etag(client, on_file):
+    url = f"/api/v2/studies/{MERGED_INTO}"
+    json_etag = client.get(url)["ETag"]
+    ris_etag = client.get(url, {"format": "ris"})["ETag"]
+    assert ris_etag != json_etag
+    assert client.get(url, {"format": "ris"}, HTTP_IF_NONE_MATCH=json_etag).status_code == 200
+    assert client.get(url, {"format": "ris"}, HTTP_IF_NONE_MATCH=ris_etag).status_code == 304
 
 
 @pytest.mark.parametrize("value", ["fhir", "json.ZIP", "ris ", "", "csv,json", "x" * 300])
@@ -333,3 +342,10 @@ def test_the_trial_page_offers_ris_and_fhir_downloads(client, on_file):
     page = client.get(f"/trials/{MERGED_INTO}/").content.decode()
     assert f"/api/v2/studies/{MERGED_INTO}?format=ris" in page
     assert f"/api/v2/studies/{MERGED_INTO}?format=fhir.json" in page
+
+
+def test_aliases_are_a_field_and_an_essie_piece(client, on_file):
+    body = client.get(f"/api/v2/studies/{MERGED_INTO}", {"fields": "NCTIdAliases"}).json()
+    assert body == {"protocolSection": {"identificationModule": {"nctIdAliases": [ALIAS]}}}
+    found = client.get("/api/v2/studies", {"filter.advanced": f"AREA[NCTIdAliases]{ALIAS}", "fields": "NCTId"}).json()
+    assert found["studies"] == [{"protocolSection": {"identificationModule": {"nctId": MERGED_INTO}}}]

@@ -227,3 +227,23 @@ def test_without_javascript_the_link_is_there_to_copy_and_the_json_to_download(n
     assert json.loads(Path(download.value.path()).read_text())["protocolSection"]["identificationModule"]["nctId"] == (
         "NCT04133233"
     )
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_record_downloads_as_a_citation_and_as_fhir(new_page, viewport):
+    load_site()
+    page = new_page(VIEWPORTS[viewport], java_script_enabled=False)
+    page.goto("/trials/NCT04133233/")
+    tools = page.locator(".record-tools")
+    tools.scroll_into_view_if_needed()
+    tools.screenshot(path=str(SCREENSHOTS / f"record-downloads-{viewport}.png"))
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Cite it (RIS, for citation managers)").click()
+    assert download.value.suggested_filename == "NCT04133233.ris"
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0] == "TY  - DBASE" and "ID  - NCT04133233" in lines and lines[-1] == "ER  - "
+    with page.expect_download() as download:
+        page.get_by_role("link", name="FHIR ResearchStudy").click()
+    assert download.value.suggested_filename == "NCT04133233.fhir.json"
+    resource = json.loads(Path(download.value.path()).read_text())
+    assert (resource["resourceType"], resource["id"]) == ("ResearchStudy", "NCT04133233")
