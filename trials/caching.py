@@ -152,12 +152,14 @@ def versioned(
                 key = _cache_key(request, version, cached_parameters)
                 stored = _cache_call(cache.get, key) if key else None
                 if stored is not None:
-                    content_type, content = stored
+                    content_type, content, disposition = stored
                     response = HttpResponse(content, content_type=content_type)
+                    if disposition:
+                        response["Content-Disposition"] = disposition
                 else:
                     response = view(request, nct_id, *args, **kwargs)
                     if key and response.status_code == 200 and not response.streaming and not response.cookies:
-                        kept = (response["Content-Type"], response.content)
+                        kept = (response["Content-Type"], response.content, response.get("Content-Disposition"))
                         _cache_call(cache.set, key, kept, settings.SHARED_CACHE_SECONDS)
             if response.status_code in (200, 304):
                 response["ETag"] = etag

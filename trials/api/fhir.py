@@ -10,6 +10,7 @@ sites travel inside the resource (``contained``), referenced as ``#id``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fhir.resources.R4B.address import Address
@@ -113,8 +114,14 @@ def _concept(text: str, *codings: Coding) -> CodeableConcept:
     return CodeableConcept(text=text, coding=list(codings) or None)
 
 
+@functools.cache
+def _labels(choice: type) -> dict[str, str]:
+    return dict(choice.choices)
+
+
 def _label(choice: type, value: str | None) -> str:
-    return choice(value).label if value in choice.values else value or ""
+    """The registry's label of a code (a thousand sites ask for theirs), or the code as given."""
+    return _labels(choice).get(value, value or "")
 
 
 def _mesh(terms: list[dict]) -> dict[str, Coding]:

@@ -111,6 +111,7 @@ TAGS: tuple[Tag, ...] = (
         lambda study: [f"{REGISTRY_URL}{get_path(study, f'{ID}.nctId')}"],
     ),
     Tag("SF", "source: the registry", lambda study: ["ClinicalTrials.gov"]),
+    # A copy kept in the shared cache keeps its day, for SHARED_CACHE_SECONDS at most (a day by default).
     Tag("RD", "retrieved: today", lambda study: [status.today().strftime("%Y/%m/%d")]),
 )
 TAG_NAMES = tuple(tag.tag for tag in TAGS)

@@ -219,7 +219,9 @@ def _refused_study(request: HttpRequest) -> HttpResponse | None:
 
 @require_safe
 @public_page
-@versioned(RECORD, frozenset(), canonical_only=False, refuse=_refused_study)
+# One entry per format at most (``refuse`` turns others away): a big study's FHIR resource
+# or zip is built once per version, then served from the shared cache.
+@versioned(RECORD, frozenset({"format"}), canonical_only=False, refuse=_refused_study)
 def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         output, selection, legacy = _study_options(request)

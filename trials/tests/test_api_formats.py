@@ -349,3 +349,21 @@ def test_aliases_are_a_field_and_an_essie_piece(client, on_file):
     assert body == {"protocolSection": {"identificationModule": {"nctIdAliases": [ALIAS]}}}
     found = client.get("/api/v2/studies", {"filter.advanced": f"AREA[NCTIdAliases]{ALIAS}", "fields": "NCTId"}).json()
     assert found["studies"] == [{"protocolSection": {"identificationModule": {"nctId": MERGED_INTO}}}]
+
+
+@pytest.mark.parametrize("output", ["fhir.json", "ris", "json.zip"])
+def test_a_format_is_built_once_per_version_then_read_from_the_shared_cache(
+    client, on_file, output, django_assert_num_queries
+):
+    url = "/api/v2/studies/NCT04267848"
+    first = client.get(url, {"format": output})
+    with django_assert_num_queries(1):  # the version alone
+        again = client.get(url, {"format": output})
+    assert again.content == first.content
+    assert (again["Content-Type"], again.get("Content-Disposition")) == (
+        first["Content-Type"],
+        first.get("Content-Disposition"),
+    )
+    # A query string holding more than the format is built each time, never kept.
+    with django_assert_num_queries(3):
+        assert client.get(url, {"format": output, "markupFormat": "markdown"}).content == first.content
