@@ -34,7 +34,7 @@ def trial_list(request: HttpRequest) -> HttpResponse:
     if nct_id:
         # An exact NCT ID goes straight to the trial, a former one to the trial it was merged into.
         on_file = Trial.objects.filter(nct_id=nct_id).exists()
-        target = nct_id if on_file else Trial.objects.aliased_as(nct_id).values_list("nct_id", flat=True).first()
+        target = nct_id if on_file else Trial.objects.merged_into(nct_id)
         if target:
             return redirect("trials:detail", nct_id=target)
     results = listing.search_trials(request.GET, page_number=request.GET.get("page"))
@@ -62,7 +62,7 @@ def trial_export(request: HttpRequest, output: str) -> HttpResponse:
 
 def _merged_or_missing(request: HttpRequest, nct_id: str, url_name: str) -> HttpResponse:
     """A former NCT ID (``nctIdAliases``) moves for good to the trial it was merged into; any other is a 404."""
-    merged_into = Trial.objects.aliased_as(nct_id).values_list("nct_id", flat=True).first()
+    merged_into = Trial.objects.merged_into(nct_id)
     if merged_into is None:
         raise Http404(f"No trial {nct_id} is on file.")
     query = request.META.get("QUERY_STRING", "")

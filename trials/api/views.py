@@ -230,9 +230,7 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
     canonical = search.nct_id_from_token(nct_id)
     trial = Trial.objects.only("id", "nct_id").filter(nct_id=canonical).first() if canonical else None
     if trial is None:
-        merged_into = (
-            Trial.objects.aliased_as(canonical).values_list("nct_id", flat=True).first() if canonical else None
-        )
+        merged_into = Trial.objects.merged_into(canonical) if canonical else None
         if merged_into:
             # The spec's answer to an NCT ID the registry merged into another study.
             query = request.META.get("QUERY_STRING", "")

@@ -67,12 +67,18 @@ class TrialQuerySet(models.QuerySet):
 
         On PostgreSQL a containment on the aliases' GIN index (migration 0025);
         elsewhere, a match on the stored JSON text, quotes included, so that an
-        alias never matches part of another.
+        alias never matches part of another. Unordered: an ORDER BY would let
+        the planner walk a sort index past every trial instead.
         """
         if connections[self.db].vendor == "postgresql":
-            return self.filter(nct_id_aliases__contains=[nct_id])
+            return self.filter(nct_id_aliases__contains=[nct_id]).order_by()
         text = Cast("nct_id_aliases", models.TextField())
-        return self.alias(aliases_text=text).filter(aliases_text__contains=f'"{nct_id}"')
+        return self.alias(aliases_text=text).filter(aliases_text__contains=f'"{nct_id}"').order_by()
+
+    def merged_into(self, nct_id: str) -> str | None:
+        """The NCT ID of the trial the registry merged ``nct_id`` into, or None."""
+        found = self.aliased_as(nct_id).values_list("nct_id", flat=True)[:1]
+        return found[0] if found else None
 
     def with_phase(self, phase: str) -> TrialQuerySet:
         return self.filter(has_phase(phase))
