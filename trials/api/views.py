@@ -345,10 +345,15 @@ def study_response(
         exported = [to_legacy(exported[0])]
     document = _selected(exported, selection)[0]
     if output == "json.zip":
-        # One study: a few hundred kilobytes at most, zipped in memory.
+        # One study: a few hundred kilobytes at most, zipped in memory. The file is dated by the
+        # record's version, so a version always zips to the same bytes.
+        holder = exported[0]["derivedSection"]["miscInfoModule"].get("versionHolder", "1980-01-01")
+        stamp = datetime.date.fromisoformat(holder)
+        member = zipfile.ZipInfo(f"{trial.nct_id}.json", date_time=(stamp.year, stamp.month, stamp.day, 0, 0, 0))
+        member.compress_type = zipfile.ZIP_DEFLATED
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(f"{trial.nct_id}.json", json.dumps(document, ensure_ascii=False, indent=2))
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(member, json.dumps(document, ensure_ascii=False, indent=2))
         response = HttpResponse(buffer.getvalue(), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{trial.nct_id}.zip"'
         return response

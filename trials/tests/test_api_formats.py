@@ -241,6 +241,10 @@ def test_json_zip_holds_the_study_as_studies_sends_it(client, on_file):
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         assert archive.namelist() == [f"{MERGED_INTO}.json"]
+        # Dated by the version held, so that a version always zips to the same bytes.
+        holder = plain["derivedSection"]["miscInfoModule"]["versionHolder"]
+        year, month, day = archive.getinfo(f"{MERGED_INTO}.json").date_time[:3]
+        assert f"{year:04d}-{month:02d}-{day:02d}" == holder
         # Markdown in the file whatever markupFormat says, as the spec says.
         assert json.loads(archive.read(f"{MERGED_INTO}.json")) == plain
     selected = client.get(f"/api/v2/studies/{MERGED_INTO}", {"format": "json.zip", "fields": "NCTId|BriefTitle"})
