@@ -127,7 +127,7 @@ class UnknownTags(ValueError):
 def tag_selection(names: list[str]) -> list[str]:
     """The tags ``fields`` names (any case), in the record's order; UnknownTags for others."""
     wanted = {name.strip().upper() for name in names}
-    unknown = sorted(wanted - set(TAG_NAMES))
+    unknown = [name.strip() for name in names if name.strip().upper() not in TAG_NAMES]
     if unknown:
         raise UnknownTags(unknown)
     return [name for name in TAG_NAMES if name in wanted]
