@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
+from django.db.models import Q
+
 from . import choices
 from .models import Contact, Site, Trial, TrialQuerySet
 
@@ -64,12 +66,13 @@ class SiteRow(NamedTuple):
 STATUS_CODES = frozenset(choices.RecruitmentStatus.values)
 
 
-CONTACT_COLUMNS = tuple(field.attname for field in Contact._meta.concrete_fields)
-
-
 def for_page(queryset: TrialQuerySet) -> TrialQuerySet:
-    """Trials with their sites and contacts as light rows, read in the trial's own query."""
-    return queryset.with_light_rows(sites=SiteRow._fields, contacts=CONTACT_COLUMNS)
+    """Trials with their sites as light rows, read in the trial's own query.
+
+    Not their contacts: a big trial's thousand would cost more to pack than the few
+    listed cost to read (``with_contacts``).
+    """
+    return queryset.with_light_rows(sites=SiteRow._fields)
 
 
 def site_rows(trial: Trial) -> list[SiteRow]:
@@ -79,25 +82,6 @@ def site_rows(trial: Trial) -> list[SiteRow]:
         return [SiteRow(*values) for values in light["sites"]]
     rows = Site.objects.filter(trial=trial).order_by("position", "id").values_list(*SiteRow._fields)
     return [SiteRow(*values) for values in rows]
-
-
-def _contacts(trial: Trial, site_ids: Iterable[int] | None) -> list[Contact]:
-    """The trial's contacts of these sites (None: its central contacts), in the registry's order."""
-    light = getattr(trial, "light_rows", {})
-    if "contacts" not in light:
-        contacts = Contact.objects.filter(trial=trial).order_by("position", "id")
-        return list(contacts.filter(site__isnull=True) if site_ids is None else contacts.filter(site_id__in=site_ids))
-    wanted = None if site_ids is None else set(site_ids)
-    site_index = CONTACT_COLUMNS.index("site_id")
-    return [
-        Contact.from_db(trial._state.db, CONTACT_COLUMNS, row)
-        for row in light["contacts"]
-        if (row[site_index] is None if wanted is None else row[site_index] in wanted)
-    ]
-
-
-def central_contacts(trial: Trial) -> list[Contact]:
-    return _contacts(trial, None)
 
 
 # How sites are ordered by default: by place, so that groups come alphabetically (no country last).
@@ -252,7 +236,9 @@ def grouped_sites(
     Contacts are not read here: ``with_contacts`` adds them to the shown sites.
     """
     site_filter = site_filter or SiteFilter()
-    matching = [row for row in ordered(rows, ordering) if site_filter.matches(row)]
+    matching = ordered(rows, ordering)
+    if site_filter.active:
+        matching = [row for row in matching if site_filter.matches(row)]
     all_shown = show_all or len(matching) <= SHOW_ALL or site_filter.region is not None
     countries = Counter(row.country for row in rows if row.country)
     statuses = Counter(row.status for row in rows if row.status)
@@ -302,8 +288,8 @@ def _city(row: SiteRow) -> str:
     return row.city
 
 
-def with_contacts(groups: SiteGroups, trial: Trial) -> SiteGroups:
-    """Each shown site's contacts, from the trial's light rows or in one query (none when no site is shown)."""
+def with_contacts(groups: SiteGroups, trial: Trial) -> list[Contact]:
+    """The trial's central contacts, and each listed site's contacts put with it: one query."""
     entries = {
         entry.site.id: entry
         for country in groups.countries
@@ -311,7 +297,14 @@ def with_contacts(groups: SiteGroups, trial: Trial) -> SiteGroups:
         for city in region.cities
         for entry in city.sites
     }
-    if entries:
-        for contact in _contacts(trial, entries):
+    contacts = Contact.objects.filter(trial=trial).order_by("position", "id")
+    if len(entries) < groups.total:
+        # Not every site is listed: the central contacts and the listed sites', not a thousand others.
+        contacts = contacts.filter(Q(site__isnull=True) | Q(site_id__in=list(entries)))
+    central = []
+    for contact in contacts:
+        if contact.site_id is None:
+            central.append(contact)
+        elif contact.site_id in entries:
             entries[contact.site_id].contacts.append(contact)
-    return groups
+    return central

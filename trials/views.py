@@ -60,7 +60,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     if nct_id != canonical:
         return redirect(f"trials:{tab}", nct_id=canonical, permanent=True)
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
-    # Either way the sites and their contacts come as light rows, in the same query (``trials.sites``).
+    # Either way the sites come as light rows, in the same query (``trials.sites``).
     queryset = Trial.objects.for_structured_data().with_results() if tab == "results" else Trial.objects.for_page()
     queryset = sites.for_page(queryset)
     try:
@@ -100,9 +100,9 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
             # A filter asked for wrongly is the visitor's to correct: said on the page, with a 400.
             site_filter, context["site_error"], status = sites.SiteFilter(), str(error), 400
         groups = sites.grouped_sites(site_rows, site_filter, show_all=tab == "print")
-        context["site_groups"] = sites.with_contacts(groups, trial)
+        context["central_contacts"] = sites.with_contacts(groups, trial)
+        context["site_groups"] = groups
         context["site_map"] = world_map.site_map(groups.matching, "site-map-caption") if tab == "detail" else None
-        context["central_contacts"] = sites.central_contacts(trial)
     if tab == "results":
         context["results"] = results_tab.present(trial, results_json(stored_rows(trial)))
     if tab == "history":

@@ -224,7 +224,7 @@ def test_a_thousand_site_trial_filters_its_sites_without_javascript(new_page):
     page.get_by_label("Facility, city or postal code").fill("anchorage")
     page.get_by_role("button", name="Show sites").click()
     page.wait_for_url("**site_q=anchorage**")
-    expect(page.get_by_role("status")).to_contain_text("of 1,148 sites recruiting; matching “anchorage”")
+    expect(page.locator(".site-selection")).to_contain_text("1 of 1,148 sites recruiting; matching “anchorage”")
     sites = page.locator("li.site")
     assert sites.count() == 1 and sites.first.is_visible()
     expect(sites.first).to_contain_text("Katmai Oncology Group")
