@@ -40,7 +40,7 @@ NCT_ID = "NCT04267848"
 RECORD = ROOT / "trials" / "tests" / "data" / "ctgov" / f"{NCT_ID}.json"
 PATH = f"/trials/{NCT_ID}/"
 # The baseline in the same run: a one-site trial's summary, so a busy machine moves both figures alike.
-SMALL_ID = "NCT00000410"
+SMALL_ID = "NCT00007696"
 SMALL_RECORD = RECORD.with_name(f"{SMALL_ID}.json")
 RENDERS = 20
 

@@ -3,8 +3,8 @@
 A trial with a thousand sites cannot be read as one list, nor loaded as a
 thousand model instances on every view of its page. The page reads every
 site as a light row (``site_rows``: one query of the columns the groups,
-the filter and the map need), and the contacts of the sites it shows only
-(one more). Up to ``SHOW_ALL`` sites (after the filter), every one is on
+the filter and the map need), and the contacts of the sites it lists only
+(``with_contacts``, one more). Up to ``SHOW_ALL`` sites (after the filter), every one is on
 the page, grouped in ``<details>``, the first screen's worth open. Past that,
 the first groups are shown and the rest are counts, each a link to the same
 page filtered to that group (``?site_country=…&site_region=…``): every site
@@ -22,10 +22,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
+from django.db import connections
 from django.db.models import Q
 
 from . import choices
-from .models import Contact, Site, Trial, TrialQuerySet
+from .models import Contact, Site, Trial
 
 # Up to this many sites (after the filter), the page shows them all.
 SHOW_ALL = 60
@@ -64,24 +65,20 @@ class SiteRow(NamedTuple):
 
 
 STATUS_CODES = frozenset(choices.RecruitmentStatus.values)
-
-
-def for_page(queryset: TrialQuerySet) -> TrialQuerySet:
-    """Trials with their sites as light rows, read in the trial's own query.
-
-    Not their contacts: a big trial's thousand would cost more to pack than the few
-    listed cost to read (``with_contacts``).
-    """
-    return queryset.with_light_rows(sites=SiteRow._fields)
+RECRUITING = choices.RecruitmentStatus.RECRUITING.value
 
 
 def site_rows(trial: Trial) -> list[SiteRow]:
-    """Every site of the trial, in the registry's order: read with the trial (``for_page``), or in one query."""
-    light = getattr(trial, "light_rows", {})
-    if "sites" in light:
-        return [SiteRow(*values) for values in light["sites"]]
-    rows = Site.objects.filter(trial=trial).order_by("position", "id").values_list(*SiteRow._fields)
-    return [SiteRow(*values) for values in rows]
+    """Every site of the trial, in the registry's order: one query, its rows read as plain tuples.
+
+    Not through the ORM's iterator, nor packed as JSON in the trial's query: for a thousand
+    rows either costs several times the query itself.
+    """
+    query = Site.objects.filter(trial_id=trial.pk).order_by("position", "id").values_list(*SiteRow._fields)
+    sql, params = query.query.sql_with_params()
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [SiteRow(*values) for values in cursor.fetchall()]
 
 
 # How sites are ordered by default: by place, so that groups come alphabetically (no country last).
@@ -221,8 +218,12 @@ def _grouped(rows: list[SiteRow], key: Callable[[SiteRow], str]) -> list[tuple[s
     return list(groups.items())
 
 
+def _recruiting(rows: list[SiteRow]) -> int:
+    return sum(1 for row in rows if row.status == RECRUITING)
+
+
 def _counted(name: str, rows: list[SiteRow]) -> Group:
-    return Group(name=name, count=len(rows), recruiting=sum(row.recruiting for row in rows), rows=rows)
+    return Group(name=name, count=len(rows), recruiting=_recruiting(rows), rows=rows)
 
 
 def grouped_sites(
@@ -245,9 +246,9 @@ def grouped_sites(
     groups = SiteGroups(
         countries=[],
         count=len(matching),
-        recruiting=sum(row.recruiting for row in matching),
+        recruiting=_recruiting(matching),
         total=len(rows),
-        recruiting_total=sum(row.recruiting for row in rows),
+        recruiting_total=_recruiting(rows),
         all_shown=all_shown,
         filter=site_filter,
         matching=matching,

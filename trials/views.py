@@ -60,9 +60,8 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     if nct_id != canonical:
         return redirect(f"trials:{tab}", nct_id=canonical, permanent=True)
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
-    # Either way the sites come as light rows, in the same query (``trials.sites``).
+    # Either way the sites come apart, as light rows (``trials.sites``).
     queryset = Trial.objects.for_structured_data().with_results() if tab == "results" else Trial.objects.for_page()
-    queryset = sites.for_page(queryset)
     try:
         trial = queryset.get(nct_id=canonical)
     except Trial.DoesNotExist:

@@ -26,7 +26,7 @@ from ..fields import CodeListField, TokenListField
 from ..values import PartialDate, parse_age
 
 if TYPE_CHECKING:
-    from .children import Contact, RelatedTrial, Sponsor
+    from .children import RelatedTrial, Sponsor
 
 NCT_ID_PATTERN = r"^NCT\d{8}$"
 validate_nct_id = RegexValidator(NCT_ID_PATTERN, "An NCT ID is 'NCT' followed by 8 digits, e.g. NCT04133233.")
@@ -77,28 +77,13 @@ class TrialQuerySet(models.QuerySet):
         clone._iterable_class = PackedIterable
         return clone
 
-    def with_light_rows(self, **relations: tuple[str, ...]) -> TrialQuerySet:
-        """The trials with these children's ``columns`` read in the trial's query as plain tuples.
-
-        ``trial.light_rows[relation]`` holds them in the model's order: a thousand sites cost a
-        page a thousand tuples, and the page makes instances of the few it shows.
-        """
-        clone = self.annotate(
-            **{
-                _LIGHT_PREFIX + relation: _light(relation, columns).expression()
-                for relation, columns in relations.items()
-            }
-        )
-        clone._iterable_class = PackedIterable
-        return clone
-
     def for_detail(self) -> TrialQuerySet:
         """Everything a trial's tabs show, in the trial's own query."""
         return self.with_rows(*DETAIL_RELATIONS)
 
     def for_page(self) -> TrialQuerySet:
         """What a trial's tabs show but its sites and their contacts, which a page reads as light rows
-        (``with_light_rows``, ``trials.sites``): a thousand-site trial costs it tuples, not two thousand instances."""
+        (``trials.sites``): a thousand-site trial costs it tuples, not two thousand instances."""
         return self.with_rows(*(relation for relation in DETAIL_RELATIONS if relation not in PAGE_APART))
 
     def for_structured_data(self) -> TrialQuerySet:
@@ -134,9 +119,6 @@ DETAIL_RELATIONS = (
 # What ``for_page`` leaves to ``trials.sites``.
 PAGE_APART = ("sites", "contacts")
 _PACKED_PREFIX = "packed_rows_"
-_LIGHT_PREFIX = "light_rows_"
-# The light relations asked for, by annotation: their columns are the caller's.
-_LIGHT_PACKED: dict[str, PackedRows] = {}
 
 
 @cache
@@ -151,13 +133,6 @@ def _packed(relation: str) -> PackedRows:
     return PackedRows(model, "trial", (*_attnames(model), *extra))
 
 
-def _light(relation: str, columns: tuple[str, ...]) -> PackedRows:
-    name = _LIGHT_PREFIX + relation
-    if name not in _LIGHT_PACKED or _LIGHT_PACKED[name].columns != tuple(columns):
-        _LIGHT_PACKED[name] = PackedRows(Trial._meta.get_field(relation).related_model, "trial", columns)
-    return _LIGHT_PACKED[name]
-
-
 def _attnames(model: type[models.Model]) -> tuple[str, ...]:
     return tuple(field.attname for field in model._meta.concrete_fields)
 
@@ -169,12 +144,8 @@ class PackedIterable(ModelIterable):
         names = [name for name in self.queryset.query.annotations if name.startswith(_PACKED_PREFIX)]
         # Arms and interventions before the links between them.
         relations = sorted((name.removeprefix(_PACKED_PREFIX) for name in names), key=lambda name: "__" in name)
-        light = [name for name in self.queryset.query.annotations if name.startswith(_LIGHT_PREFIX)]
         db = self.queryset.db
         for trial in super().__iter__():
-            trial.light_rows = {
-                name.removeprefix(_LIGHT_PREFIX): _LIGHT_PACKED[name].rows(trial.__dict__.pop(name)) for name in light
-            }
             prefetched = trial.__dict__.setdefault("_prefetched_objects_cache", {})
             for relation in relations:
                 text = trial.__dict__.pop(_PACKED_PREFIX + relation)
@@ -599,19 +570,6 @@ class Trial(models.Model):
     @property
     def ipd_info_type_labels(self) -> list[str]:
         return [choices.IpdInfoType(code).label for code in self.ipd_info_types if code in choices.IpdInfoType.values]
-
-    @property
-    def central_contacts(self) -> list[Contact]:
-        return [contact for contact in self.contacts.all() if contact.site_id is None]
-
-    @property
-    def site_contacts(self) -> dict[int, list[Contact]]:
-        """Each site's contacts by site id, from the one ``contacts`` query."""
-        by_site: dict[int, list[Contact]] = {}
-        for contact in self.contacts.all():
-            if contact.site_id is not None:
-                by_site.setdefault(contact.site_id, []).append(contact)
-        return by_site
 
     @property
     def is_stopped(self) -> bool:

@@ -91,3 +91,31 @@ def site_counts(group) -> str:
     """A site group's counts, "97 sites, 12 recruiting": a filter, as a big trial's page shows a hundred groups."""
     text = f"{group.count:,} site{'' if group.count == 1 else 's'}"
     return f"{text}, {group.recruiting:,} recruiting" if group.recruiting else text
+
+
+@register.simple_tag
+def site_cities(cities) -> str:
+    """A region's cities and their sites, each with its contacts (``sites.City``).
+
+    A tag rather than a template: a region of a big trial lists a hundred sites, and the
+    template engine's cost per variable would be most of the page's rendering.
+    """
+    parts = ['<ul class="site-cities">']
+    for city in cities:
+        parts.append(format_html('<li><p class="city-name">{}', city.name or "City not given"))
+        if len(city.sites) > 1:
+            parts.append(format_html(' <span class="muted">({} sites)</span>', len(city.sites)))
+        parts.append('</p><ul class="site-list">')
+        for entry in city.sites:
+            site = entry.site
+            parts.append(format_html('<li class="site"><strong>{}</strong>', site.facility or "Site"))
+            if site.zip:
+                parts.append(format_html(' <span class="muted">{}</span>', site.zip))
+            parts.append(format_html(" · {}", site.status_label or "Status not given"))
+            if entry.contacts:
+                cards = "".join(f"<li>{contact_card(contact)}</li>" for contact in entry.contacts)
+                parts.append(f'<ul class="contacts">{cards}</ul>')
+            parts.append("</li>")
+        parts.append("</ul></li>")
+    parts.append("</ul>")
+    return mark_safe("".join(parts))  # every value is escaped by format_html or contact_card

@@ -171,8 +171,8 @@ def test_the_results_tab_takes_one_query_for_a_small_and_a_large_record(client, 
     )
     for nct_id in (small, large):
         # The page's version (``trials.caching``), then the trial with every results table and what
-        # its JSON-LD reads, packed in its own query.
-        with django_assert_num_queries(2):
+        # its JSON-LD reads, packed in its own query, and its sites as light rows (``trials.sites``).
+        with django_assert_num_queries(3):
             page(client, "results", nct_id)
 
 
@@ -251,8 +251,8 @@ def test_a_region_of_the_biggest_trial_lists_its_sites_with_their_contacts(
         for location in big_trial_sites(ctgov_data)
         if location["country"] == "United States" and location.get("state") == "Texas"
     ]
-    # The version, the trial with its sites as light rows, the central and listed sites' contacts.
-    with django_assert_num_queries(3):
+    # The version, the trial, its sites as light rows, the central and listed sites' contacts.
+    with django_assert_num_queries(4):
         text = html.unescape(page(client, "detail", "NCT04267848", "?site_country=united+states&site_region=texas"))
     assert text.count('<li class="site">') == len(in_texas)
     for location in in_texas:
