@@ -50,6 +50,8 @@ class SiteRow(NamedTuple):
     status: str
     latitude: float | None
     longitude: float | None
+    # The trial's status lapsed into "Unknown status" (``trials.status``): the site's is only what was last reported.
+    lapsed: bool = False
 
     @property
     def place(self) -> str:
@@ -57,11 +59,14 @@ class SiteRow(NamedTuple):
 
     @property
     def status_label(self) -> str:
-        return choices.RecruitmentStatus(self.status).label if self.status in STATUS_CODES else ""
+        if self.status not in STATUS_CODES:
+            return ""
+        label = choices.RecruitmentStatus(self.status).label
+        return f"{label} (last reported; not verified since)" if self.lapsed else label
 
     @property
     def recruiting(self) -> bool:
-        return self.status == choices.RecruitmentStatus.RECRUITING
+        return self.status == RECRUITING and not self.lapsed
 
 
 STATUS_CODES = frozenset(choices.RecruitmentStatus.values)
@@ -74,11 +79,14 @@ def site_rows(trial: Trial) -> list[SiteRow]:
     Not through the ORM's iterator, nor packed as JSON in the trial's query: for a thousand
     rows either costs several times the query itself.
     """
-    query = Site.objects.filter(trial_id=trial.pk).order_by("position", "id").values_list(*SiteRow._fields)
+    columns = SiteRow._fields[:-1]
+    query = Site.objects.filter(trial_id=trial.pk).order_by("position", "id").values_list(*columns)
     sql, params = query.query.sql_with_params()
+    # A lapsed trial's sites are not counted or drawn as recruiting, as the trial is not shown so.
+    lapsed = trial.status_lapsed
     with connections[query.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return [SiteRow(*values) for values in cursor.fetchall()]
+        return [SiteRow(*values, lapsed=lapsed) for values in cursor.fetchall()]
 
 
 # How sites are ordered by default: by place, so that groups come alphabetically (no country last).
@@ -219,6 +227,8 @@ def _grouped(rows: list[SiteRow], key: Callable[[SiteRow], str]) -> list[tuple[s
 
 
 def _recruiting(rows: list[SiteRow]) -> int:
+    if rows and rows[0].lapsed:
+        return 0
     return sum(1 for row in rows if row.status == RECRUITING)
 
 

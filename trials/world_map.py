@@ -20,8 +20,6 @@ from pathlib import Path
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from . import choices
-
 DATA = Path(__file__).resolve().parent / "data"
 TOPOJSON_PATH = DATA / "world-atlas" / "countries-110m.json"
 OUTLINES_PATH = DATA / "world-110m.json.gz"
@@ -162,7 +160,9 @@ def _marks(points: Iterable[tuple[float, float]], left: float, top: float, unit:
 
 
 def site_map(sites: Iterable, label_id: str) -> SiteMap | None:
-    """The sites (with ``latitude``, ``longitude`` and ``status``) on the world's outlines; None with no coordinates.
+    """The sites (``sites.SiteRow``: ``latitude``, ``longitude``, ``recruiting``) on the world's outlines.
+
+    None when no site has coordinates.
 
     The SVG is labelled by the element ``label_id`` (the figure's caption), which says what it shows.
     """
@@ -172,7 +172,7 @@ def site_map(sites: Iterable, label_id: str) -> SiteMap | None:
             unplaced += 1
             continue
         point = (site.longitude + 180.0, 90.0 - site.latitude)
-        (recruiting if site.status == choices.RecruitmentStatus.RECRUITING else others).append(point)
+        (recruiting if site.recruiting else others).append(point)
     if not recruiting and not others:
         return None
     left, top, width, height = _view(recruiting + others)

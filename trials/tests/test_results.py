@@ -381,3 +381,12 @@ def test_every_results_model_is_read_by_one_relation_of_the_trial():
     for model, keys in results.PARENT_KEYS.items():
         for parent in keys.values():
             assert results.RESULT_MODELS.index(parent) < results.RESULT_MODELS.index(model)
+
+
+def test_a_lapsed_trials_sites_are_not_shown_as_recruiting(client, imported):
+    # Reports "Recruiting", last verified May 2023, completion passed: shown as "Unknown status".
+    assert Trial.objects.get(nct_id="NCT05375201").status_lapsed
+    text = html.unescape(page(client, "detail", "NCT05375201"))
+    assert "1 site in 1 country, 0 recruiting." in text
+    assert "National Taiwan University Hospital</strong> · Recruiting (last reported; not verified since)" in text
+    assert '<path class="mark recruiting" d=""/>' in text
