@@ -1,11 +1,13 @@
 """The weight of the biggest real trial's summary page: NCT04267848, 1,148 sites.
 
-    .venv/bin/python bench/trial_page.py [RUNS]     (default 5 runs of 20 renders)
+    .venv/bin/python bench/trial_page.py [RUNS] [--cached] [--browser]     (default 5 runs of 20 renders)
 
 Uses DATABASE_URL, or a ``trialportal_bench`` database on the local server (created if missing),
 migrates it and imports the record from the test data, then prints the page's HTML bytes
-(plain and gzipped), the JSON-LD's bytes, renders per second through the Django test client
-(min / median / max of the runs) and, when Chromium and Playwright are installed, the page's
+(plain and gzipped), the JSON-LD's bytes, renders per second through the Django test client,
+of this page and of a one-site trial's run alternately as the baseline, with their ratio
+(min / median / max of the runs; the shared page cache is off, so each is a real rendering,
+unless ``--cached`` measures the cache's hits) and, when Chromium and Playwright are installed, the page's
 height at 1280×800 and 390×844.
 """
 
@@ -32,11 +34,14 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import OperationalError, connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 
 NCT_ID = "NCT04267848"
 RECORD = ROOT / "trials" / "tests" / "data" / "ctgov" / f"{NCT_ID}.json"
 PATH = f"/trials/{NCT_ID}/"
+# The baseline in the same run: a one-site trial's summary, so a busy machine moves both figures alike.
+SMALL_ID = "NCT00007696"
+SMALL_RECORD = RECORD.with_name(f"{SMALL_ID}.json")
 RENDERS = 20
 
 
@@ -72,19 +77,28 @@ def _heights(url: str) -> dict[str, int]:
 def main(runs: int) -> None:
     _ensure_database()
     call_command("migrate", verbosity=0)
-    call_command("import_trials", str(RECORD), verbosity=0)
+    call_command("import_trials", str(RECORD), str(SMALL_RECORD), verbosity=0)
     client = Client(HTTP_HOST="localhost")
     html = client.get(PATH).content
     ld = re.search(rb'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     print(f"HTML: {len(html):,} bytes, {len(gzip.compress(html)):,} gzipped")
     print(f"JSON-LD: {len(ld.group(1)) if ld else 0:,} bytes")
-    rates = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        for _ in range(RENDERS):
-            client.get(PATH)
-        rates.append(RENDERS / (time.perf_counter() - start))
-    print(f"renders/s: min {min(rates):.1f}, median {statistics.median(rates):.1f}, max {max(rates):.1f}")
+    cache = {} if "--cached" in sys.argv else {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    rates: dict[str, list[float]] = {PATH: [], f"/trials/{SMALL_ID}/": []}
+    with override_settings(**({"CACHES": cache} if cache else {})):
+        for _ in range(runs):
+            for path, figures in rates.items():
+                start = time.perf_counter()
+                for _ in range(RENDERS):
+                    assert client.get(path).status_code == 200
+                figures.append(RENDERS / (time.perf_counter() - start))
+    for path, figures in rates.items():
+        print(
+            f"{path} renders/s: min {min(figures):.1f}, median {statistics.median(figures):.1f}, max {max(figures):.1f}"
+        )
+    ratios = [big / small for big, small in zip(*rates.values(), strict=True)]
+    low, middle, high = min(ratios), statistics.median(ratios), max(ratios)
+    print(f"1,148-site / one-site rate: min {low:.2f}, median {middle:.2f}, max {high:.2f}")
     if "--browser" in sys.argv:
         import threading
 

@@ -1,34 +1,183 @@
-"""A trial's sites grouped for reading: country → region → city, with counts.
+"""A trial's sites for reading: filtered, ordered, grouped country → region → city, with counts.
 
-A trial with a thousand sites cannot be read as one list. Up to ``SHOW_ALL``
-sites, every site is on the page, grouped in ``<details>``, the first screen's
-worth open. Past that, the page lists the countries and regions with their
-counts, each a link (``?country=…&region=…``) to the same page showing that
-group's sites: the page stays a few screens long and quick to render, and
-every site is one link away, without JavaScript.
+A trial with a thousand sites cannot be read as one list, nor loaded as a
+thousand model instances on every view of its page. The page reads every
+site as a light row (``site_rows``: one query of the columns the groups,
+the filter and the map need), and the contacts of the sites it lists only
+(``with_contacts``, one more). Up to ``SHOW_ALL`` sites (after the filter), every one is on
+the page, grouped in ``<details>``, the first screen's worth open. Past that,
+the first groups are shown and the rest are counts, each a link to the same
+page filtered to that group (``?site_country=…&site_region=…``): every site
+is one link away, without JavaScript.
+
+The filter is GET parameters of the trial's page (``SiteFilter.PARAMETERS``):
+a country, a region within it, a site's recruitment status and a text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from itertools import groupby
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from . import choices
-from .models import Contact, Site
+from django.db import connections
+from django.db.models import Q
 
-# A trial with up to this many sites shows them all on its page.
+from . import choices
+from .models import Contact, Site, Trial
+
+# Up to this many sites (after the filter), the page shows them all.
 SHOW_ALL = 60
 # Groups open by default while the page stays about a screen of sites long.
 OPEN_SITES = 20
 # At most this many countries open by default; the rest show their counts only.
 OPEN_COUNTRIES = 3
+# A site text filter longer than this is not a place or a facility's name.
+MAX_TEXT = 200
+
+
+class SiteRow(NamedTuple):
+    """A site as the page reads it: no model instance, as a big trial has a thousand."""
+
+    id: int
+    facility: str
+    city: str
+    state: str
+    zip: str
+    country: str
+    status: str
+    latitude: float | None
+    longitude: float | None
+    # The trial's status lapsed into "Unknown status" (``trials.status``): the site's is only what was last reported.
+    lapsed: bool = False
+
+    @property
+    def place(self) -> str:
+        return ", ".join(part for part in (self.city, self.state, self.zip, self.country) if part)
+
+    @property
+    def status_label(self) -> str:
+        if self.status not in STATUS_CODES:
+            return ""
+        label = choices.RecruitmentStatus(self.status).label
+        return f"{label} (last reported; not verified since)" if self.lapsed else label
+
+    @property
+    def recruiting(self) -> bool:
+        return self.status == RECRUITING and not self.lapsed
+
+
+STATUS_CODES = frozenset(choices.RecruitmentStatus.values)
+RECRUITING = choices.RecruitmentStatus.RECRUITING.value
+
+
+def site_rows(trial: Trial) -> list[SiteRow]:
+    """Every site of the trial, in the registry's order: one query, its rows read as plain tuples.
+
+    Not through the ORM's iterator, nor packed as JSON in the trial's query: for a thousand
+    rows either costs several times the query itself.
+    """
+    columns = SiteRow._fields[:-1]
+    query = Site.objects.filter(trial_id=trial.pk).order_by("position", "id").values_list(*columns)
+    sql, params = query.query.sql_with_params()
+    # A lapsed trial's sites are not counted or drawn as recruiting, as the trial is not shown so.
+    lapsed = trial.status_lapsed
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [SiteRow(*values, lapsed=lapsed) for values in cursor.fetchall()]
+
+
+# How sites are ordered by default: by place, so that groups come alphabetically (no country last).
+def by_place(row: SiteRow) -> tuple:
+    return (not row.country, row.country, row.state, row.city, row.facility)
+
+
+def ordered(rows: Iterable[SiteRow], ordering: Callable[[SiteRow], Any] | None = None) -> list[SiteRow]:
+    """The sites in the page's order: ``ordering`` is a sort key (nearest first, say), by place without one.
+
+    Groups come in the order of their first site, so the first country holds the first site.
+    """
+    return sorted(rows, key=ordering or by_place)
+
+
+@dataclass(frozen=True)
+class SiteFilter:
+    """Which of a trial's sites the page lists, from its GET parameters."""
+
+    country: str = ""
+    # None: any region; "": the sites of the country that give none.
+    region: str | None = None
+    status: str = ""
+    text: str = ""
+
+    PARAMETERS = ("site_country", "site_region", "site_status", "site_q")
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> SiteFilter:
+        """The filter asked for; ValueError, saying what to change, when it cannot be read."""
+        status = query.get("site_status", "").strip().upper()
+        if status and status not in STATUS_CODES:
+            raise ValueError(
+                f"“{query['site_status'][:40]}” is not a site status: use one of "
+                + ", ".join(code for code in choices.RecruitmentStatus.values)
+                + "."
+            )
+        text = " ".join(query.get("site_q", "").split())
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"The site search takes at most {MAX_TEXT} characters.")
+        region = query.get("site_region")
+        country = query.get("site_country", "").strip()
+        return cls(
+            country=country,
+            region=region.strip() if region is not None and country else None,
+            status=status,
+            text=text,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.country or self.status or self.text)
+
+    def matches(self, row: SiteRow) -> bool:
+        if self.country and row.country.casefold() != self.country.casefold():
+            return False
+        if self.region is not None and row.state.casefold() != self.region.casefold():
+            return False
+        if self.status and row.status != self.status:
+            return False
+        if self.text:
+            words = " ".join((row.facility, row.city, row.state, row.zip, row.country)).casefold()
+            return all(word in words for word in self.text.casefold().split())
+        return True
+
+    def query(self, **changes: str | None) -> str:
+        """The query string of this filter with ``changes`` (``country``, ``region``…), empty values left out."""
+        chosen = replace(self, **changes)
+        pairs = [("site_country", chosen.country)]
+        if chosen.region is not None and chosen.country:
+            pairs.append(("site_region", chosen.region))
+        pairs += [("site_status", chosen.status), ("site_q", chosen.text)]
+        return urlencode([(name, value) for name, value in pairs if value or name == "site_region"])
+
+    def describe(self) -> str:
+        """What the filter keeps, in words: "in California, United States; recruiting; matching “Mayo”"."""
+        parts = []
+        if self.country:
+            where = self.region if self.region else None
+            parts.append("in " + ", ".join(part for part in (where, self.country) if part))
+        if self.status:
+            parts.append(choices.RecruitmentStatus(self.status).label.lower())
+        if self.text:
+            parts.append(f"matching “{self.text}”")
+        return "; ".join(parts)
 
 
 @dataclass
 class SiteEntry:
-    site: Site
-    contacts: list[Contact]
+    site: SiteRow
+    contacts: list[Contact] = field(default_factory=list)
 
 
 @dataclass
@@ -47,6 +196,7 @@ class Group:
     open: bool = False
     shown: bool = False
     query: str = ""
+    rows: list[SiteRow] = field(default_factory=list)
     cities: list[City] = field(default_factory=list)
     regions: list[Group] = field(default_factory=list)
 
@@ -54,69 +204,118 @@ class Group:
 @dataclass
 class SiteGroups:
     countries: list[Group]
+    # The sites the filter keeps, and of them those recruiting; ``total``: the trial's.
     count: int
     recruiting: int
+    total: int
     all_shown: bool
-    # The group asked for with ?country=…&region=…, and whether the trial has it.
-    selected: str = ""
-    found: bool = True
+    filter: SiteFilter
+    matching: list[SiteRow]
+    # The filter form's choices, over all the trial's sites: (value, label, count).
+    country_choices: list[tuple[str, str, int]] = field(default_factory=list)
+    status_choices: list[tuple[str, str, int]] = field(default_factory=list)
+    shown: int = 0
+    recruiting_total: int = 0
 
 
-def _counted(name: str, entries: list[SiteEntry]) -> Group:
-    recruiting = sum(entry.site.status == choices.RecruitmentStatus.RECRUITING for entry in entries)
-    return Group(name=name, count=len(entries), recruiting=recruiting)
+def _grouped(rows: list[SiteRow], key: Callable[[SiteRow], str]) -> list[tuple[str, list[SiteRow]]]:
+    """Rows by ``key`` in the order of each group's first row (the page's order)."""
+    groups: dict[str, list[SiteRow]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return list(groups.items())
+
+
+def _recruiting(rows: list[SiteRow]) -> int:
+    if rows and rows[0].lapsed:
+        return 0
+    return sum(1 for row in rows if row.status == RECRUITING)
+
+
+def _counted(name: str, rows: list[SiteRow]) -> Group:
+    return Group(name=name, count=len(rows), recruiting=_recruiting(rows), rows=rows)
 
 
 def grouped_sites(
-    sites: list[Site],
-    contacts: dict[int, list[Contact]],
-    country: str | None = None,
-    region: str | None = None,
+    rows: list[SiteRow],
+    site_filter: SiteFilter | None = None,
+    ordering: Callable[[SiteRow], Any] | None = None,
     show_all: bool = False,
 ) -> SiteGroups:
-    """Countries in alphabetical order (sites without a country last), each site once with its contacts.
+    """The sites the filter keeps, each once, grouped; which groups are shown (their sites listed) and open.
 
-    ``country`` and ``region`` (as the registry spells them, case aside) pick the group whose sites
-    a big trial's page shows.
+    Contacts are not read here: ``with_contacts`` adds them to the shown sites.
     """
-    entries = sorted(
-        (SiteEntry(site, contacts.get(site.pk, [])) for site in sites),
-        key=lambda entry: (not entry.site.country, entry.site.country, entry.site.state, entry.site.city),
+    site_filter = site_filter or SiteFilter()
+    matching = ordered(rows, ordering)
+    if site_filter.active:
+        matching = [row for row in matching if site_filter.matches(row)]
+    all_shown = show_all or len(matching) <= SHOW_ALL or site_filter.region is not None
+    countries = Counter(row.country for row in rows if row.country)
+    statuses = Counter(row.status for row in rows if row.status)
+    groups = SiteGroups(
+        countries=[],
+        count=len(matching),
+        recruiting=_recruiting(matching),
+        total=len(rows),
+        recruiting_total=_recruiting(rows),
+        all_shown=all_shown,
+        filter=site_filter,
+        matching=matching,
+        country_choices=[(name, name, countries[name]) for name in sorted(countries)],
+        status_choices=[
+            (code, label, statuses[code]) for code, label in choices.RecruitmentStatus.choices if statuses[code]
+        ],
     )
-    all_shown = show_all or len(entries) <= SHOW_ALL
-    wanted_country = (country or "").strip().casefold()
-    wanted_region = (region or "").strip().casefold() if region is not None else None
-    groups = SiteGroups([], len(entries), 0, all_shown)
-    for index, (name, in_country_group) in enumerate(groupby(entries, key=lambda entry: entry.site.country)):
-        in_country = list(in_country_group)
-        group = _counted(name, in_country)
-        group.query = urlencode({"country": name})
-        selected = bool(wanted_country) and name.casefold() == wanted_country
-        for region_name, in_region_group in groupby(in_country, key=lambda entry: entry.site.state):
-            in_region = list(in_region_group)
-            part = _counted(region_name, in_region)
-            part.query = urlencode({"country": name, "region": region_name})
-            part.shown = (
-                all_shown
-                or (selected and wanted_region is None and group.count <= SHOW_ALL)
-                or (selected and wanted_region == region_name.casefold())
-            )
-            if part.shown:
-                part.cities = [
-                    City(city, list(at)) for city, at in groupby(in_region, key=lambda entry: entry.site.city)
-                ]
-            part.open = part.shown and (group.count <= OPEN_SITES or selected)
-            group.regions.append(part)
+    budget = 0  # sites listed so far, when not all are
+    for index, (name, in_country) in enumerate(_grouped(matching, lambda row: row.country)):
+        country = _counted(name, in_country)
+        country.query = site_filter.query(country=name, region=None)
+        for region_name, in_region in _grouped(in_country, lambda row: row.state):
+            region = _counted(region_name, in_region)
+            region.query = site_filter.query(country=name, region=region_name)
+            if all_shown:
+                region.shown = True
+            elif budget < OPEN_SITES and budget + region.count <= SHOW_ALL:
+                # A big trial's first groups are listed, a screen's worth; the rest are links.
+                region.shown, budget = True, budget + region.count
+            if region.shown:
+                region.cities = [City(city, [SiteEntry(row) for row in at]) for city, at in _grouped(in_region, _city)]
+                region.open = country.count <= OPEN_SITES or site_filter.active or not all_shown
+            country.regions.append(region)
         if all_shown:
-            has_regions = any(part.name for part in group.regions)
-            small = group.count <= OPEN_SITES or has_regions
-            group.open = len(entries) <= OPEN_SITES or (index < OPEN_COUNTRIES and small)
+            has_regions = any(region.name for region in country.regions)
+            small = country.count <= OPEN_SITES or has_regions
+            country.open = len(matching) <= OPEN_SITES or site_filter.active or (index < OPEN_COUNTRIES and small)
         else:
-            # Closed, a big trial's country holds only links and counts: short enough to open.
-            group.open = selected or index < OPEN_COUNTRIES
-        groups.countries.append(group)
-        groups.recruiting += group.recruiting
-    if wanted_country:
-        groups.selected = ", ".join(part for part in (region, country) if part)
-        groups.found = any(part.shown for group in groups.countries for part in group.regions)
+            # A big trial's country holds mostly links and counts: short enough to open.
+            country.open = index < OPEN_COUNTRIES or site_filter.active
+        groups.countries.append(country)
+    groups.shown = sum(len(city.sites) for group in groups.countries for part in group.regions for city in part.cities)
     return groups
+
+
+def _city(row: SiteRow) -> str:
+    return row.city
+
+
+def with_contacts(groups: SiteGroups, trial: Trial) -> list[Contact]:
+    """The trial's central contacts, and each listed site's contacts put with it: one query."""
+    entries = {
+        entry.site.id: entry
+        for country in groups.countries
+        for region in country.regions
+        for city in region.cities
+        for entry in city.sites
+    }
+    contacts = Contact.objects.filter(trial=trial).order_by("position", "id")
+    if len(entries) < groups.total:
+        # Not every site is listed: the central contacts and the listed sites', not a thousand others.
+        contacts = contacts.filter(Q(site__isnull=True) | Q(site_id__in=list(entries)))
+    central = []
+    for contact in contacts:
+        if contact.site_id is None:
+            central.append(contact)
+        elif contact.site_id in entries:
+            entries[contact.site_id].contacts.append(contact)
+    return central

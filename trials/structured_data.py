@@ -11,6 +11,7 @@ eligibility are said in ``disambiguatingDescription``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -57,7 +58,7 @@ SUBJECT_TYPE = {
 }
 
 
-def trial_designs(trial: Trial) -> list[str]:
+def trial_designs(trial: Trial, sites: Sequence | None = None) -> list[str]:
     designs = []
     if trial.allocation == choices.Allocation.RANDOMIZED:
         designs.append("RandomizedTrial")
@@ -67,12 +68,12 @@ def trial_designs(trial: Trial) -> list[str]:
         "placebo" in intervention.name.lower() for intervention in trial.interventions.all()
     ):
         designs.append("PlaceboControlledTrial")
-    sites = trial.sites.all()
+    sites = trial.sites.all() if sites is None else sites
     if len(sites) == 1:
         designs.append("SingleCenterTrial")
     elif len(sites) > 1:
         designs.append("MultiCenterTrial")
-    if len(trial.countries) > 1:
+    if len({site.country for site in sites if site.country}) > 1:
         designs.append("InternationalTrial")
     return [SCHEMA + design for design in dict.fromkeys(designs)]
 
@@ -116,8 +117,12 @@ def address(site) -> dict:
     return postal
 
 
-def medical_trial(trial: Trial, url: str) -> dict:
-    """The trial as a schema.org MedicalTrial; ``url`` is its canonical page."""
+def medical_trial(trial: Trial, url: str, sites: Sequence | None = None) -> dict:
+    """The trial as a schema.org MedicalTrial; ``url`` is its canonical page.
+
+    ``sites`` (the page's ``sites.site_rows``, in the registry's order) spares reading them as instances.
+    """
+    sites = trial.sites.all() if sites is None else sites
     data: dict = {
         "@context": "https://schema.org",
         "@type": "MedicalTrial",
@@ -151,7 +156,7 @@ def medical_trial(trial: Trial, url: str) -> dict:
                     "name": choices.Phase(phase).label,
                 }
             )
-    designs = trial_designs(trial)
+    designs = trial_designs(trial, sites)
     if designs:
         data["trialDesign"] = designs
     if trial.condition_names:
@@ -165,7 +170,6 @@ def medical_trial(trial: Trial, url: str) -> dict:
     sponsors = [{"@type": "Organization", "name": sponsor.name} for sponsor in trial.sponsors.all()]
     if sponsors:
         data["sponsor"] = sponsors
-    sites = trial.sites.all()
     locations = []
     # A thousand-site trial's locations would weigh hundreds of kilobytes on every tab:
     # the first few dozen are listed and the rest counted.
@@ -177,9 +181,10 @@ def medical_trial(trial: Trial, url: str) -> dict:
     if locations:
         data["studyLocation"] = locations
     if len(sites) > LISTED_LOCATIONS:
+        countries = {site.country for site in sites if site.country}
         data["disambiguatingDescription"] += (
-            f" Sites: {len(sites):,} in {len(trial.countries)} "
-            f"countr{'y' if len(trial.countries) == 1 else 'ies'}; the first {LISTED_LOCATIONS} are listed here."
+            f" Sites: {len(sites):,} in {len(countries)} "
+            f"countr{'y' if len(countries) == 1 else 'ies'}; the first {LISTED_LOCATIONS} are listed here."
         )
     return data
 

@@ -6,14 +6,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from . import choices, glossary, history, listing, related, results_tab, search, structured_data
+from . import choices, glossary, history, listing, related, results_tab, search, sites, structured_data, world_map
 from .api.aggregations import AGG_FILTERS
 from .api.views import json_response, study_response
 from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
 from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
-from .sites import grouped_sites
 from .sync import last_run, last_success
 
 
@@ -74,11 +73,13 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     if nct_id != canonical:
         return redirect(f"trials:{tab}", nct_id=canonical, permanent=True)
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
-    queryset = Trial.objects.for_structured_data().with_results() if tab == "results" else Trial.objects.for_detail()
+    # Either way the sites come apart, as light rows (``trials.sites``).
+    queryset = Trial.objects.for_structured_data().with_results() if tab == "results" else Trial.objects.for_page()
     try:
         trial = queryset.get(nct_id=canonical)
     except Trial.DoesNotExist:
         return _merged_or_missing(request, canonical, f"trials:{tab}")
+    site_rows = sites.site_rows(trial)
     context = {
         "trial": trial,
         "tab": tab,
@@ -96,20 +97,26 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
             if code in choices.PHASE_PLAIN_LANGUAGE
         ],
         "structured_data": structured_data.json_ld(
-            structured_data.medical_trial(trial, request.build_absolute_uri(trial.get_absolute_url()))
+            structured_data.medical_trial(trial, request.build_absolute_uri(trial.get_absolute_url()), site_rows)
         ),
     }
+    status = 200
     if tab == "related":
         context["related"] = related.related_trials(trial)
     if tab in ("detail", "print"):
-        # Each site once, with its contacts, grouped by country, region and city (``trials.sites``).
-        sites = list(trial.sites.all())
-        # The print page has no links to follow: it shows every site.
-        country, region = (None, None) if tab == "print" else (request.GET.get("country"), request.GET.get("region"))
-        context["site_groups"] = grouped_sites(sites, trial.site_contacts, country, region, show_all=tab == "print")
+        # Each site once, with its contacts, grouped by country, region and city; the print page shows them all.
+        try:
+            site_filter = sites.SiteFilter() if tab == "print" else sites.SiteFilter.from_query(request.GET)
+            context["site_error"] = ""
+        except ValueError as error:
+            # A filter asked for wrongly is the visitor's to correct: said on the page, with a 400.
+            site_filter, context["site_error"], status = sites.SiteFilter(), str(error), 400
+        groups = sites.grouped_sites(site_rows, site_filter, show_all=tab == "print")
+        context["central_contacts"] = sites.with_contacts(groups, trial)
+        context["site_groups"] = groups
+        context["site_map"] = world_map.site_map(groups.matching, "site-map-caption") if tab == "detail" else None
     if tab == "results":
         context["results"] = results_tab.present(trial, results_json(stored_rows(trial)))
-    status = 200
     if tab == "history":
         context.update(_history(request, trial))
         # A comparison asked for wrongly is the visitor's to correct: said on the page, with a 400.
@@ -165,8 +172,8 @@ def _history(request: HttpRequest, trial: Trial) -> dict:
     return context
 
 
-# The summary reads a chosen country and region of a big trial's sites.
-SITE_CHOICE = frozenset({"country", "region"})
+# The summary reads the site filter; its free text is rendered each time, never kept.
+SITE_CHOICE = frozenset({"site_country", "site_region", "site_status"})
 NO_PARAMETERS = frozenset()
 
 

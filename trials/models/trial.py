@@ -27,7 +27,7 @@ from ..fields import CodeListField, TokenListField
 from ..values import PartialDate, parse_age
 
 if TYPE_CHECKING:
-    from .children import Contact, RelatedTrial, Sponsor
+    from .children import RelatedTrial, Sponsor
 
 NCT_ID_PATTERN = r"^NCT\d{8}$"
 validate_nct_id = RegexValidator(NCT_ID_PATTERN, "An NCT ID is 'NCT' followed by 8 digits, e.g. NCT04133233.")
@@ -107,9 +107,14 @@ class TrialQuerySet(models.QuerySet):
         """Everything a trial's tabs show, in the trial's own query."""
         return self.with_rows(*DETAIL_RELATIONS)
 
+    def for_page(self) -> TrialQuerySet:
+        """What a trial's tabs show but its sites and their contacts, which a page reads as light rows
+        (``trials.sites``): a thousand-site trial costs it tuples, not two thousand instances."""
+        return self.with_rows(*(relation for relation in DETAIL_RELATIONS if relation not in PAGE_APART))
+
     def for_structured_data(self) -> TrialQuerySet:
-        """What every tab's JSON-LD reads (``structured_data.medical_trial``)."""
-        return self.with_rows("trial_conditions", "sponsors", "sites", "interventions", "arm_groups")
+        """What every tab's JSON-LD reads (``structured_data.medical_trial``) but the sites, read apart."""
+        return self.with_rows("trial_conditions", "sponsors", "interventions", "arm_groups")
 
     def with_results(self) -> TrialQuerySet:
         """Posted results: every results table, however many groups and measures."""
@@ -137,6 +142,8 @@ DETAIL_RELATIONS = (
     "arm_groups",
     "arm_groups__intervention_links",
 )
+# What ``for_page`` leaves to ``trials.sites``.
+PAGE_APART = ("sites", "contacts")
 _PACKED_PREFIX = "packed_rows_"
 
 
@@ -596,19 +603,6 @@ class Trial(models.Model):
     @property
     def ipd_info_type_labels(self) -> list[str]:
         return [choices.IpdInfoType(code).label for code in self.ipd_info_types if code in choices.IpdInfoType.values]
-
-    @property
-    def central_contacts(self) -> list[Contact]:
-        return [contact for contact in self.contacts.all() if contact.site_id is None]
-
-    @property
-    def site_contacts(self) -> dict[int, list[Contact]]:
-        """Each site's contacts by site id, from the one ``contacts`` query."""
-        by_site: dict[int, list[Contact]] = {}
-        for contact in self.contacts.all():
-            if contact.site_id is not None:
-                by_site.setdefault(contact.site_id, []).append(contact)
-        return by_site
 
     @property
     def is_stopped(self) -> bool:

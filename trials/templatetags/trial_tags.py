@@ -48,18 +48,20 @@ def place_lines(site) -> list[str]:
 
 
 @register.simple_tag
-def contact_card(contact) -> str:
+def contact_card(contact, compact: bool = False) -> str:
     """A contact's name, role, phone and e-mail, linked; a tag rather than an include,
-    as a 1,000-site trial renders it a thousand times."""
+    as a 1,000-site trial renders it a thousand times. ``compact``: on one line, as the print page lists sites."""
+    between = ", " if compact else "<br>"
     parts = [format_html("<strong>{}</strong>", contact.name or "Contact")]
     if contact.role:
         parts.append(format_html(", {}", contact.get_role_display()))
     if contact.phone:
-        parts.append(format_html('<br><a href="{}">{}</a>', tel_uri(contact.phone, contact.phone_ext), contact.phone))
+        link = tel_uri(contact.phone, contact.phone_ext)
+        parts.append(format_html('{}<a href="{}">{}</a>', mark_safe(between), link, contact.phone))
         if contact.phone_ext:
             parts.append(format_html(" ext. {}", contact.phone_ext))
     if contact.email:
-        parts.append(format_html('<br><a href="mailto:{}">{}</a>', contact.email, contact.email))
+        parts.append(format_html('{}<a href="mailto:{}">{}</a>', mark_safe(between), contact.email, contact.email))
     return mark_safe("".join(parts))  # each part is escaped by format_html
 
 
@@ -82,3 +84,38 @@ def mesh_groups(trial) -> list[tuple[str, list[str]]]:
 def breakable(text: str) -> str:
     """A label that may wrap after each slash ("estimated/anticipated") rather than inside a word."""
     return mark_safe(escape(text).replace("/", "/<wbr>"))
+
+
+@register.filter
+def site_counts(group) -> str:
+    """A site group's counts, "97 sites, 12 recruiting": a filter, as a big trial's page shows a hundred groups."""
+    text = f"{group.count:,} site{'' if group.count == 1 else 's'}"
+    return f"{text}, {group.recruiting:,} recruiting" if group.recruiting else text
+
+
+@register.simple_tag
+def site_cities(cities) -> str:
+    """A region's cities and their sites, each with its contacts (``sites.City``).
+
+    A tag rather than a template: a region of a big trial lists a hundred sites, and the
+    template engine's cost per variable would be most of the page's rendering.
+    """
+    parts = ['<ul class="site-cities">']
+    for city in cities:
+        parts.append(format_html('<li><p class="city-name">{}', city.name or "City not given"))
+        if len(city.sites) > 1:
+            parts.append(format_html(' <span class="muted">({} sites)</span>', len(city.sites)))
+        parts.append('</p><ul class="site-list">')
+        for entry in city.sites:
+            site = entry.site
+            parts.append(format_html('<li class="site"><strong>{}</strong>', site.facility or "Site"))
+            if site.zip:
+                parts.append(format_html(' <span class="muted">{}</span>', site.zip))
+            parts.append(format_html(" · {}", site.status_label or "Status not given"))
+            if entry.contacts:
+                cards = "".join(f"<li>{contact_card(contact)}</li>" for contact in entry.contacts)
+                parts.append(f'<ul class="contacts">{cards}</ul>')
+            parts.append("</li>")
+        parts.append("</ul></li>")
+    parts.append("</ul>")
+    return mark_safe("".join(parts))  # every value is escaped by format_html or contact_card

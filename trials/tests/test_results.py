@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from trials import sites
 from trials.importers import import_paths
 from trials.models import AdverseEvent, Measurement, ResultMeasure, Trial
 
@@ -170,8 +171,8 @@ def test_the_results_tab_takes_one_query_for_a_small_and_a_large_record(client, 
     )
     for nct_id in (small, large):
         # The page's version (``trials.caching``), then the trial with every results table and what
-        # its JSON-LD reads, packed in its own query.
-        with django_assert_num_queries(2):
+        # its JSON-LD reads, packed in its own query, and its sites as light rows (``trials.sites``).
+        with django_assert_num_queries(3):
             page(client, "results", nct_id)
 
 
@@ -224,37 +225,101 @@ def test_a_small_trial_lists_every_site_once_grouped_by_country(client, imported
     assert countries == sorted({location["country"] for location in locations})
 
 
-def test_the_biggest_trial_lists_its_regions_with_counts_and_shows_one_on_request(client, imported, ctgov_data):
-    locations = load(ctgov_data, "NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
+def big_trial_sites(ctgov_data):
+    return load(ctgov_data, "NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
+
+
+def test_the_biggest_trial_lists_its_first_regions_and_counts_the_rest(client, imported, ctgov_data):
+    locations = big_trial_sites(ctgov_data)
     in_us = [location for location in locations if location["country"] == "United States"]
     recruiting = sum(location.get("status") == "RECRUITING" for location in in_us)
     text = html.unescape(page(client, "detail", "NCT04267848"))
     assert f"United States</span> — {len(in_us):,} sites, {recruiting:,} recruiting</summary>" in text
-    assert '<li class="site">' not in text  # a thousand sites are counted, not listed
     assert f"{len(locations):,} sites in 2 countries" in text
-    in_texas = [location for location in in_us if location.get("state") == "Texas"]
-    assert 'href="?country=United+States&amp;region=Texas#locations-heading">Texas</a>' in page(
-        client, "detail", "NCT04267848"
-    )
-    text = html.unescape(page(client, "detail", "NCT04267848", "?country=united+states&region=texas"))
+    # Guam's one site, then the first US regions (Alaska's 9, Arizona's 6…) up to a screen's worth, listed.
+    listed = text.count('<li class="site">')
+    assert sites.OPEN_SITES <= listed <= sites.SHOW_ALL
+    assert "FHP Health Center-Guam" in text and "Katmai Oncology Group" in text
+    assert 'href="?site_country=United+States&site_region=Texas#locations-heading">Texas</a>' in text
+
+
+def test_a_region_of_the_biggest_trial_lists_its_sites_with_their_contacts(
+    client, imported, ctgov_data, django_assert_num_queries
+):
+    in_texas = [
+        location
+        for location in big_trial_sites(ctgov_data)
+        if location["country"] == "United States" and location.get("state") == "Texas"
+    ]
+    # The version, the trial, its sites as light rows, the central and listed sites' contacts.
+    with django_assert_num_queries(4):
+        text = html.unescape(page(client, "detail", "NCT04267848", "?site_country=united+states&site_region=texas"))
     assert text.count('<li class="site">') == len(in_texas)
     for location in in_texas:
         assert location["facility"] in text
         for contact in location.get("contacts", []):
             if contact.get("email"):
                 assert f'href="mailto:{contact["email"]}"' in text
-    assert "Showing the sites in texas, united states." in text
+    assert f"{len(in_texas)} of 1,148 sites in texas, united states" in text
+
+
+def test_the_sites_filter_by_status_and_text(client, imported, ctgov_data):
+    locations = big_trial_sites(ctgov_data)
+    in_anchorage = [location for location in locations if location.get("city") == "Anchorage"]
+    recruiting = [location for location in in_anchorage if location.get("status") == "RECRUITING"]
+    assert 0 < len(recruiting) < len(in_anchorage)
+    text = html.unescape(page(client, "detail", "NCT04267848", "?site_status=recruiting&site_q=anchorage"))
+    assert text.count('<li class="site">') == len(recruiting)
+    assert f"{len(recruiting)} of 1,148 sites recruiting; matching “anchorage”" in text
+    assert '<option value="RECRUITING" selected>Recruiting (659)</option>' in text
+    # Words match in any order, across facility and place.
+    text = html.unescape(page(client, "detail", "NCT04267848", "?site_q=99508+katmai"))
+    assert text.count('<li class="site">') == 1 and "Katmai Oncology Group" in text
 
 
 def test_a_country_the_trial_does_not_have_is_said_plainly(client, imported):
-    text = page(client, "detail", "NCT04267848", "?country=Atlantis&region=<b>")
-    assert "This trial lists no sites in “&lt;b&gt;, Atlantis”." in text
+    text = page(client, "detail", "NCT04267848", "?site_country=Atlantis&site_region=<b>")
+    assert "No site of this trial is in &lt;b&gt;, Atlantis." in text
     assert '<li class="site">' not in text
 
 
-def test_the_print_page_lists_every_site(client, imported, ctgov_data):
-    locations = load(ctgov_data, "NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
-    assert page(client, "print", "NCT04267848").count('<li class="site">') == len(locations)
+def test_a_malformed_site_filter_is_a_400_that_says_why(client, imported):
+    response = client.get(reverse("trials:detail", args=["NCT04267848"]) + "?site_status=OPEN")
+    assert response.status_code == 400
+    assert "“OPEN” is not a site status: use one of ACTIVE_NOT_RECRUITING" in html.unescape(response.content.decode())
+    response = client.get(reverse("trials:detail", args=["NCT04267848"]) + "?site_q=" + "x" * 201)
+    assert response.status_code == 400
+    assert "The site search takes at most 200 characters." in response.content.decode()
+
+
+def test_the_map_draws_the_placed_sites_and_says_what_it_shows(client, imported, ctgov_data):
+    locations = big_trial_sites(ctgov_data)
+    placed = [location for location in locations if location.get("geoPoint")]
+    recruiting = sum(location.get("status") == "RECRUITING" for location in placed)
+    text = page(client, "detail", "NCT04267848")
+    assert '<svg class="site-map" viewBox="0 0 640 320" role="img" aria-labelledby="site-map-caption"' in text
+    caption = html.unescape(re.search(r'<figcaption id="site-map-caption">(.*?)</figcaption>', text, re.S).group(1))
+    assert f"Map of {len(placed):,} sites: ● {recruiting:,} recruiting" in re.sub(r"<[^>]+>", "", caption)
+    assert f"{len(locations) - len(placed)} sites have no coordinates" in caption
+    # Filtered, the map shows the sites the filter keeps.
+    text = html.unescape(page(client, "detail", "NCT04267848", "?site_q=anchorage"))
+    assert "Map of 8 sites matching “anchorage”" in text
+
+
+def test_the_biggest_trial_summary_is_light(client, imported):
+    text = page(client, "detail", "NCT04267848")
+    assert len(text.encode()) <= 200_000
+    ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S).group(1)
+    assert len(ld.encode()) <= 50_000
+
+
+def test_the_print_page_lists_every_site_one_line_each(client, imported, ctgov_data):
+    locations = big_trial_sites(ctgov_data)
+    text = page(client, "print", "NCT04267848")
+    lines = re.findall(r'<ul class="site-lines">(.*?)</ul>', text, re.S)
+    assert sum(part.count("<li>") for part in lines) == len(locations)
+    assert '<li class="site">' not in text and "<svg" not in text
+    assert '<h4 class="site-print-region">Texas <span class="count">(' in text
 
 
 def test_why_stopped_comes_first_on_a_stopped_trial(client, imported, ctgov_data):
@@ -316,3 +381,12 @@ def test_every_results_model_is_read_by_one_relation_of_the_trial():
     for model, keys in results.PARENT_KEYS.items():
         for parent in keys.values():
             assert results.RESULT_MODELS.index(parent) < results.RESULT_MODELS.index(model)
+
+
+def test_a_lapsed_trials_sites_are_not_shown_as_recruiting(client, imported):
+    # Reports "Recruiting", last verified May 2023, completion passed: shown as "Unknown status".
+    assert Trial.objects.get(nct_id="NCT05375201").status_lapsed
+    text = html.unescape(page(client, "detail", "NCT05375201"))
+    assert "1 site in 1 country, 0 recruiting." in text
+    assert "National Taiwan University Hospital</strong> · Recruiting (last reported; not verified since)" in text
+    assert '<path class="mark recruiting" d=""/>' in text

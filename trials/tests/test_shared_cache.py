@@ -101,8 +101,10 @@ def test_a_page_is_new_after_a_model_save(client, shared_cache, document, django
 def test_only_the_parameters_a_page_reads_are_kept(
     client, shared_cache, document, django_assert_num_queries, django_assert_max_num_queries
 ):
-    # The summary reads a chosen country and region; anything else is rendered, never stored.
-    cached_page(client, reverse("trials:detail", args=[RECORD]) + "?country=United+States", django_assert_num_queries)
+    # The summary reads a chosen country, region and site status; anything else is rendered, never stored.
+    cached_page(
+        client, reverse("trials:detail", args=[RECORD]) + "?site_country=United+States", django_assert_num_queries
+    )
     url = reverse("trials:detail", args=[RECORD]) + "?anything=1"
     client.get(url)
     with django_assert_max_num_queries(100) as captured:

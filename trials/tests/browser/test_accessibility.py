@@ -29,7 +29,7 @@ PUBLIC_PAGES = {
     "trial-print": "/trials/NCT04133233/print/",
     "trial-stale": "/trials/NCT05375201/",
     "trial-most-sites": "/trials/NCT04267848/",
-    "trial-most-sites-region": "/trials/NCT04267848/?country=United+States&region=California",
+    "trial-most-sites-region": "/trials/NCT04267848/?site_country=United+States&site_region=California",
     "glossary": "/glossary/",
     "api": "/api/",
     "not-found": "/trials/NCT99999999/",

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from trials.models import Trial
 
-from .conftest import DESKTOP, SCREENSHOTS, VIEWPORTS, screenshot
+from .conftest import DESKTOP, PHONE, SCREENSHOTS, VIEWPORTS, axe_violations, screenshot
 from .data import load_site
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -192,18 +192,49 @@ def test_the_glossary_is_linked_from_the_footer_and_from_labels(page):
     page.wait_for_url("**/glossary/")
 
 
-def test_a_thousand_site_trial_stays_short_and_shows_a_region_without_javascript(new_page):
+BIG_RECORD_VIEWPORTS = {"320": {"width": 320, "height": 568}, "390": PHONE, "1280": DESKTOP}
+
+
+@pytest.mark.parametrize("width", BIG_RECORD_VIEWPORTS)
+def test_a_thousand_site_trial_stays_short_maps_its_sites_and_fits_the_screen(new_page, width):
     load_site(most_sites=True)
-    page = new_page(DESKTOP, java_script_enabled=False)
+    viewport = BIG_RECORD_VIEWPORTS[width]
+    page = new_page(viewport, bypass_csp=True)  # axe is injected as a script
     page.goto("/trials/NCT04267848/")
-    assert page.evaluate("document.documentElement.scrollHeight") <= 20_000
-    assert page.locator("li.site").count() == 0
-    page.get_by_role("link", name="California", exact=True).click()
-    page.wait_for_url("**region=California**")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height <= (20_000 if width == "1280" else 40_000), height
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    figure = page.locator("figure.site-map-figure")
+    expect(figure.get_by_role("img")).to_be_visible()
+    box = figure.locator("svg").bounding_box()
+    assert box["width"] <= viewport["width"] and box["height"] > 100
+    expect(figure.locator("figcaption")).to_contain_text("Map of 1,144 sites")
+    # A screen's worth of sites is listed; the rest are counts and links.
+    assert 0 < page.locator("li.site").count() <= 60
+    assert axe_violations(page) == []
+    figure.scroll_into_view_if_needed()
+    screenshot(page, f"trial-most-sites-map-{width}")
+
+
+def test_a_thousand_site_trial_filters_its_sites_without_javascript(new_page):
+    load_site(most_sites=True)
+    page = new_page(PHONE, java_script_enabled=False)
+    page.goto("/trials/NCT04267848/")
+    page.get_by_label("Site status").select_option("RECRUITING")
+    page.get_by_label("Facility, city or postal code").fill("anchorage")
+    page.get_by_role("button", name="Show sites").click()
+    page.wait_for_url("**site_q=anchorage**")
+    expect(page.locator(".site-selection")).to_contain_text("1 of 1,148 sites recruiting; matching “anchorage”")
     sites = page.locator("li.site")
-    assert sites.count() > 0 and sites.first.is_visible()
-    assert page.evaluate("document.documentElement.scrollHeight") <= 20_000
-    screenshot(page, "trial-most-sites-california-desktop")
+    assert sites.count() == 1 and sites.first.is_visible()
+    expect(sites.first).to_contain_text("Katmai Oncology Group")
+    expect(page.locator("figcaption")).to_contain_text("Map of 1 site recruiting")
+    page.get_by_role("link", name="All sites").first.click()
+    page.get_by_role("link", name="California", exact=True).click()
+    page.wait_for_url("**site_region=California**")
+    assert page.locator("li.site").count() > 60
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "trial-most-sites-california-390")
 
 
 def test_copy_link_copies_the_trials_address_and_says_so(new_page, live_server):
