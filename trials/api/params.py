@@ -22,6 +22,8 @@ from ..search.areas import SEARCH_AREAS
 API_VERSION = "2.0.5"
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
+# ``pageSize`` is an int32 in the spec: larger values are malformed, not coerced to 1,000.
+MAX_INT32 = 2**31 - 1
 MAX_OFFSET = 10_000_000
 # The text areas of ``query.*``, and the most a query of one may hold.
 QUERY_AREAS = tuple(area.key for area in SEARCH_AREAS)
@@ -157,6 +159,10 @@ def page_size(request: HttpRequest) -> int:
         raise BadRequest("pageSize", f"expected a whole number, not {raw!r}") from None
     if size < 0:
         raise BadRequest("pageSize", "must not be negative")
+    if size > MAX_INT32:
+        raise BadRequest(
+            "pageSize", f"at most {MAX_INT32} (a 32-bit integer); more than {MAX_PAGE_SIZE} gives {MAX_PAGE_SIZE}"
+        )
     return min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
@@ -184,9 +190,9 @@ def ordering(request: HttpRequest) -> list[OrderBy | str]:
 
 def geo_circle(request: HttpRequest, name: str) -> places.Circle | None:
     """``filter.geo`` or ``postFilter.geo``, ``distance(lat,lon,dist)``, as a circle; None when absent."""
-    raw = request.GET.get(name, "")
-    if not raw:
+    if name not in request.GET:
         return None
+    raw = request.GET[name]  # present but empty is malformed: the spec's pattern takes no empty value
     match = _GEO.fullmatch(raw.strip())
     if not match:
         raise BadRequest(
@@ -214,7 +220,7 @@ def geo_decay(request: HttpRequest) -> tuple[float, float | None]:
     (Elasticsearch's decay functions, which the registry's follow), past
     which studies tie.
     """
-    raw = request.GET.get("geoDecay", "") or GEO_DECAY_DEFAULT
+    raw = request.GET.get("geoDecay", GEO_DECAY_DEFAULT)
     match = _GEO_DECAY.fullmatch(raw.strip())
     if not match:
         raise BadRequest(

@@ -311,12 +311,33 @@ def test_fields_for_csv_are_the_downloads_column_names(client, on_file):
     assert one.splitlines()[0] == "Study Title"
 
 
+def test_fields_for_csv_also_take_the_pieces_of_each_column(client, on_file):
+    """As the registry does: a piece selects every column made of it, in the download's order."""
+    response = client.get(
+        "/api/v2/studies/NCT00000410", {"format": "csv", "fields": "OverallStatus|NCTId|DesignMasking"}
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["NCT Number", "Study URL", "Study Status", "Study Design"]
+    assert rows[1][:3] == ["NCT00000410", "https://clinicaltrials.gov/study/NCT00000410", "COMPLETED"]
+
+
+def test_list_pieces_are_named_by_one_item_as_the_registry_names_them(client, on_file):
+    body = client.get("/api/v2/studies/NCT00000410", {"fields": "Condition|Phase|Reference"}).json()
+    assert body["protocolSection"]["designModule"] == {"phases": ["PHASE4"]}
+    assert set(body["protocolSection"]) == {"conditionsModule", "designModule", "referencesModule"}
+    plural = client.get("/api/v2/studies/NCT00000410", {"fields": "Conditions|Phases|References"}).json()
+    assert plural == body
+    nodes = {node["piece"] for _, node in _walk_nodes(client.get("/api/v2/studies/metadata").json())}
+    assert {"Condition", "Phase", "StdAge", "ArmGroupInterventionName", "DesignWhoMasked"} <= nodes
+    assert not {"Conditions", "Phases", "MaskingWhoMasked"} & nodes
+
+
 @pytest.mark.parametrize(
     ("url", "params", "named"),
     [
         ("/api/v2/studies", {"fields": "NCTId|NoSuchPiece"}, "NoSuchPiece"),
         ("/api/v2/studies/NCT00000410", {"fields": "protocolSection.nowhere"}, "protocolSection.nowhere"),
-        ("/api/v2/studies", {"fields": "NCTId", "format": "csv"}, "NCTId"),
+        ("/api/v2/studies", {"fields": "NCTId|Keyword", "format": "csv"}, "Keyword"),
         ("/api/v2/studies", {"fields": ""}, "fields"),
     ],
 )
@@ -441,8 +462,8 @@ def test_list_sizes_agree_with_the_records_on_file(client, on_file, ctgov_data, 
     studies = [document["protocolSection"] for document in documents if "protocolSection" in document]
     seed = client.get(f"/api/v2/studies/{seed_trial.nct_id}").json()["protocolSection"]
     expected = {
-        "Conditions": Counter(len(s.get("conditionsModule", {}).get("conditions", [])) for s in [*studies, seed]),
-        "Locations": Counter(len(s.get("contactsLocationsModule", {}).get("locations", [])) for s in [*studies, seed]),
+        "Condition": Counter(len(s.get("conditionsModule", {}).get("conditions", [])) for s in [*studies, seed]),
+        "Location": Counter(len(s.get("contactsLocationsModule", {}).get("locations", [])) for s in [*studies, seed]),
     }
     body = client.get(
         "/api/v2/stats/field/sizes", {"fields": "Conditions|protocolSection.contactsLocationsModule.locations"}
