@@ -477,3 +477,22 @@ def test_list_sizes_agree_with_the_records_on_file(client, on_file, ctgov_data, 
     assert len(client.get("/api/v2/stats/field/sizes").json()) > 10
     refused = client.get("/api/v2/stats/field/sizes", {"fields": "BriefTitle"})
     assert refused.status_code == 400 and "BriefTitle" in refused.content.decode()
+
+
+def test_query_parameters_take_essie_expressions(client, on_file, ctgov_data):
+    """As the spec says of every ``query.*``: ``AREA[...]`` works there as in ``filter.advanced``."""
+    phase3 = sorted(
+        path.stem
+        for path in ctgov_data.glob("*.json")
+        if "PHASE3" in json.loads(path.read_text())["protocolSection"].get("designModule", {}).get("phases", [])
+    )
+
+    def found(params):
+        body = client.get("/api/v2/studies", {**params, "fields": "NCTId", "pageSize": 1000}).json()
+        return sorted(study["protocolSection"]["identificationModule"]["nctId"] for study in body["studies"])
+
+    assert phase3 and found({"query.term": "AREA[Phase]PHASE3"}) == phase3
+    assert found({"query.cond": "AREA[Phase]PHASE3"}) == phase3
+    assert found({"query.term": "AREA[Phase]PHASE3 AND NOT AREA[Phase]PHASE3"}) == []
+    refused = client.get("/api/v2/studies", {"query.cond": "AREA[NoSuchPiece]x"})
+    assert refused.status_code == 400 and refused.content.decode().startswith("query.cond: unknown area 'NoSuchPiece'")
