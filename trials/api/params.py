@@ -13,10 +13,12 @@ import base64
 import binascii
 import re
 
-from django.db.models import F, OrderBy
+from django.db.models import Count, F, IntegerField, OrderBy, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from .. import places
+from ..models import ArmGroup
 from ..search.areas import SEARCH_AREAS
 
 API_VERSION = "2.0.5"
@@ -34,7 +36,15 @@ MARKUP_FORMAT = "markdown"
 MARKUP_FORMATS = (MARKUP_FORMAT, "legacy")
 # The registry's spelling of an NCT ID in a path or ``filter.ids``.
 NCT_ID_PATTERN = "^[Nn][Cc][Tt]0*[1-9]\\d{0,7}$"
-# Registry sort names → our fields. Dates sort newest first, numbers smallest first.
+
+
+def _arm_group_count() -> Coalesce:
+    """A study's number of arms, which the registry sorts by as ``NumArmGroups``."""
+    per_trial = ArmGroup.objects.filter(trial=OuterRef("pk")).order_by().values("trial").annotate(n=Count("pk"))
+    return Coalesce(Subquery(per_trial.values("n"), output_field=IntegerField()), 0)
+
+
+# Registry sort names → our fields (or an expression). Dates sort newest first, numbers smallest first.
 SORT_FIELDS = {
     "LastUpdatePostDate": ("last_update_posted_date", "desc"),
     "StudyFirstPostDate": ("first_posted_date", "desc"),
@@ -42,6 +52,7 @@ SORT_FIELDS = {
     "PrimaryCompletionDate": ("primary_completion_date", "desc"),
     "CompletionDate": ("completion_date", "desc"),
     "EnrollmentCount": ("enrollment_count", "asc"),
+    "NumArmGroups": (_arm_group_count(), "asc"),
 }
 # The spec's spelling of one ``fields`` name (``@query`` is not taken here).
 FIELD_PATTERN = r"^[a-zA-Z][a-zA-Z0-9\-. ]*$"
@@ -182,8 +193,9 @@ def ordering(request: HttpRequest) -> list[OrderBy | str]:
         if name not in SORT_FIELDS:
             raise BadRequest("sort", f"cannot sort by {name!r}; sortable: {', '.join(SORT_FIELDS)}")
         field, default = SORT_FIELDS[name]
+        value = F(field) if isinstance(field, str) else field
         expressions.append(
-            F(field).desc(nulls_last=True) if (direction or default) == "desc" else F(field).asc(nulls_last=True)
+            value.desc(nulls_last=True) if (direction or default) == "desc" else value.asc(nulls_last=True)
         )
     return [*expressions, "nct_id"]
 

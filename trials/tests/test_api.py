@@ -496,3 +496,49 @@ def test_query_parameters_take_essie_expressions(client, on_file, ctgov_data):
     assert found({"query.term": "AREA[Phase]PHASE3 AND NOT AREA[Phase]PHASE3"}) == []
     refused = client.get("/api/v2/studies", {"query.cond": "AREA[NoSuchPiece]x"})
     assert refused.status_code == 400 and refused.content.decode().startswith("query.cond: unknown area 'NoSuchPiece'")
+
+
+def test_number_and_date_stats_agree_with_the_records_on_file(client, on_file, ctgov_data, seed_trial):
+    documents = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("*.json"))]
+    seed = client.get(f"/api/v2/studies/{seed_trial.nct_id}").json()
+    protocols = [document["protocolSection"] for document in [*documents, seed]]
+    counts = [
+        p["designModule"]["enrollmentInfo"]["count"]
+        for p in protocols
+        if "count" in p["designModule"].get("enrollmentInfo", {})
+    ]
+    posted = [
+        p["statusModule"]["studyFirstPostDateStruct"]["date"]
+        for p in protocols
+        if "studyFirstPostDateStruct" in p["statusModule"]
+    ]
+    body = client.get("/api/v2/stats/field/values", {"fields": "EnrollmentCount|StudyFirstPostDate"}).json()
+    by_piece = {item["piece"]: item for item in body}
+    assert by_piece["EnrollmentCount"] == {
+        "type": "INTEGER",
+        "piece": "EnrollmentCount",
+        "field": "protocolSection.designModule.enrollmentInfo.count",
+        "missingStudiesCount": len(protocols) - len(counts),
+        "min": min(counts),
+        "max": max(counts),
+        "avg": pytest.approx(sum(counts) / len(counts)),
+    }
+    assert by_piece["StudyFirstPostDate"]["type"] == "DATE"
+    assert (by_piece["StudyFirstPostDate"]["min"], by_piece["StudyFirstPostDate"]["max"]) == (min(posted), max(posted))
+    assert by_piece["StudyFirstPostDate"]["formats"] == ["yyyy-MM-dd"]
+    assert by_piece["StudyFirstPostDate"]["missingStudiesCount"] == len(protocols) - len(posted)
+    numbers = client.get("/api/v2/stats/field/values", {"types": "INTEGER|NUMBER"}).json()
+    assert numbers and {item["type"] for item in numbers} <= {"INTEGER", "NUMBER"}
+
+
+def test_sort_by_number_of_arms(client, on_file, ctgov_data):
+    arms = {
+        path.stem: len(
+            json.loads(path.read_text())["protocolSection"].get("armsInterventionsModule", {}).get("armGroups", [])
+        )
+        for path in ctgov_data.glob("*.json")
+    }
+    body = client.get("/api/v2/studies", {"sort": "NumArmGroups:desc", "fields": "NCTId", "pageSize": 1000}).json()
+    order = [study["protocolSection"]["identificationModule"]["nctId"] for study in body["studies"]]
+    listed = [arms.get(nct_id, 0) for nct_id in order if nct_id in arms]
+    assert listed == sorted(listed, reverse=True) and listed[0] == max(arms.values())
