@@ -542,3 +542,17 @@ def test_sort_by_number_of_arms(client, on_file, ctgov_data):
     order = [study["protocolSection"]["identificationModule"]["nctId"] for study in body["studies"]]
     listed = [arms.get(nct_id, 0) for nct_id in order if nct_id in arms]
     assert listed == sorted(listed, reverse=True) and listed[0] == max(arms.values())
+
+
+def test_every_example_on_the_api_page_answers(client, on_file):
+    """The page's links into /api/v2 are examples a reader will follow: each must be answered."""
+    import re
+    from html import unescape
+
+    page = client.get("/api/").content.decode()
+    links = sorted({unescape(href) for href in re.findall(r'href="(/api/v2/[^"]*)"', page)})
+    assert len(links) >= 15
+    for href in links:
+        assert client.get(href).status_code == 200, href
+    body = client.get("/api/v2/studies", {"query.term": "AREA[Phase]PHASE3", "countTotal": "true"}).json()
+    assert body["totalCount"] > 0
