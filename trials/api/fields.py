@@ -15,7 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ..ctgov.mapping import CHILD_LISTS, COVERED_PATHS, RECORD_LISTS, TRIAL_ELEMENTS, list_path
+from ..ctgov.mapping import CHILD_LISTS, COVERED_PATHS, PARTIAL_DATES, RECORD_LISTS, TRIAL_ELEMENTS, list_path
 from ..exports import CSV_COLUMNS
 from .params import BadRequest, list_values
 
@@ -212,6 +212,35 @@ def project(value: Any, selection: dict[str, Any] | bool) -> Any:
         if (part := project(value[key], branch)) is not None
     }
     return kept or None
+
+
+# Every element we write, and those the trial row holds (its columns, its partial dates, what is derived from it).
+_LEAF_PATHS = tuple(path.replace("[]", "") for path in (*COVERED_PATHS, *DERIVED_PATHS))
+_ROW_PATHS = frozenset(
+    [element.path for element in TRIAL_ELEMENTS]
+    + [f"{date.path}.{part}" for date in PARTIAL_DATES for part in ("date", "type")]
+    + list(DERIVED_PATHS)
+)
+
+
+def _selected_paths(selection: dict[str, Any], parents: tuple[str, ...] = ()) -> list[str]:
+    paths = []
+    for key, branch in selection.items():
+        path = (*parents, key)
+        paths += [".".join(path)] if branch is True else _selected_paths(branch, path)
+    return paths
+
+
+def needs_children(selection: dict[str, Any] | None) -> bool:
+    """Whether a JSON selection reaches past the trial row, into a list or table of a trial's own."""
+    if selection is None:
+        return True
+    return any(
+        leaf not in _ROW_PATHS
+        for path in _selected_paths(selection)
+        for leaf in _LEAF_PATHS
+        if leaf == path or leaf.startswith(path + ".")
+    )
 
 
 def field_selection(request: HttpRequest, output: str) -> dict | list[str] | None:

@@ -28,7 +28,7 @@ from ..search.areas import SEARCH_AREAS, search_documents_list
 from ..sync import last_run, last_success
 from .advanced import AdvancedError, advanced_q, is_expression
 from .aggregations import FilterError, agg_filters_q, synonyms_q
-from .fields import field_selection, project
+from .fields import field_selection, needs_children, project
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
 from .openapi import description
@@ -174,7 +174,7 @@ def studies(request: HttpRequest) -> HttpResponse:
     body: dict = {}
     if total is not None:
         body["totalCount"] = total
-    exported = export_studies(page)
+    exported = export_studies(page, children=needs_children(selection))
     body["studies"] = _selected([to_legacy(study) for study in exported] if legacy else exported, selection)
     if next_token:
         body["nextPageToken"] = next_token

@@ -556,3 +556,29 @@ def test_every_example_on_the_api_page_answers(client, on_file):
         assert client.get(href).status_code == 200, href
     body = client.get("/api/v2/studies", {"query.term": "AREA[Phase]PHASE3", "countTotal": "true"}).json()
     assert body["totalCount"] > 0
+
+
+def test_fields_of_the_trial_row_alone_give_what_the_whole_studies_hold(client, on_file):
+    """Read from the trial rows without their tables, the elements are those of the whole records."""
+    whole = client.get("/api/v2/studies", {"pageSize": 1000}).json()["studies"]
+    fields = "NCTId|BriefTitle|StartDate|DesignMasking|HasResults|versionHolder"
+    narrow = client.get("/api/v2/studies", {"pageSize": 1000, "fields": fields}).json()["studies"]
+    assert len(narrow) == len(whole) == on_file
+    for full, selected in zip(whole, narrow, strict=True):
+        protocol = full["protocolSection"]
+        expected = {
+            "protocolSection": {
+                "identificationModule": {key: protocol["identificationModule"][key] for key in ("nctId", "briefTitle")},
+                **(
+                    {"statusModule": {"startDateStruct": {"date": protocol["statusModule"]["startDateStruct"]["date"]}}}
+                    if "startDateStruct" in protocol["statusModule"]
+                    else {}
+                ),
+            },
+            "derivedSection": {"miscInfoModule": full["derivedSection"]["miscInfoModule"]},
+            "hasResults": full["hasResults"],
+        }
+        masking = protocol.get("designModule", {}).get("designInfo", {}).get("maskingInfo", {}).get("masking")
+        if masking:
+            expected["protocolSection"]["designModule"] = {"designInfo": {"maskingInfo": {"masking": masking}}}
+        assert selected == expected
