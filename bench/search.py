@@ -1,12 +1,13 @@
 """Search benchmark at registry scale, on PostgreSQL.
 
-    .venv/bin/python bench/search.py [N] [--only "api page,api fields"]     (default 600000 trials)
+    .venv/bin/python bench/search.py [N] [--only "api page,api fields"] [--read-only]     (default 600000 trials)
 
 Uses DATABASE_URL, or a ``trialportal_bench`` database on the local server (created if missing),
 migrates it, generates trials until it holds N (reusing what is there), then
 runs a fixed mix of searches through the list page and the API and prints
 min / p50 / p95 / p99 / max server time per query type, the whole mix, and the database size.
-``--only`` runs the named query types alone (comma-separated).
+``--only`` runs the named query types alone (comma-separated); ``--read-only``
+neither migrates nor generates, timing the database as it is.
 """
 
 from __future__ import annotations
@@ -140,8 +141,16 @@ def main() -> None:
         if unknown:
             sys.exit(f"unknown query type {', '.join(unknown)}; types: {', '.join(MIX)}")
     mix = {kind: urls for kind, urls in MIX.items() if only is None or kind in only}
+    read_only = "--read-only" in arguments
+    if read_only:
+        arguments.remove("--read-only")
     target = int(arguments[0]) if arguments else 600_000
-    total = ensure_trials(target)
+    if read_only:
+        from trials.models import Trial
+
+        total = Trial.objects.count()
+    else:
+        total = ensure_trials(target)
     # Not setup_test_environment(): its template instrumentation would be timed too.
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["*"]
