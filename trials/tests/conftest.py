@@ -12,6 +12,7 @@ from django.test.testcases import LiveServerThread, _StaticFilesHandler
 from django.test.utils import override_settings
 
 from trials.importers import SEED_DOCUMENT, import_paths
+from trials.tests.browser.data import ensure_staff_groups
 
 CTGOV_RECORDS = Path(__file__).resolve().parent / "data" / "ctgov"
 
@@ -51,3 +52,4 @@ def api_server(django_db_setup, django_db_blocker) -> Iterator[str]:
             for alias, age in kept.items():
                 connections.settings[alias]["CONN_MAX_AGE"] = age
             call_command("flush", interactive=False, verbosity=0)
+            ensure_staff_groups()  # which the flush removes and later tests expect
