@@ -171,33 +171,36 @@ _PACKED: dict[str, PackedRows] = {
 }
 
 
-def export_studies(trial_ids: list[int]) -> list[dict]:
+def export_studies(trial_ids: list[int], children: bool = True) -> list[dict]:
     """These trials in API v2 shape, in the order given; empty elements left out, as the registry does.
 
     Built from plain rows in one query whatever the number of trials: each
     table's rows come packed with their trial, and an API page of 1,000
-    studies reads no model instances.
+    studies reads no model instances. ``children=False`` reads the trial rows
+    alone, for a caller that keeps only elements of the trial row (``fields``).
     """
     if not trial_ids:
         return []
-    names = list(_PACKED)
+    names = list(_PACKED) if children else []
     query = (
         models.Trial.objects.filter(id__any_of=trial_ids)
         .annotate(**{f"packed_{index}": packed.expression() for index, packed in enumerate(_PACKED.values())})
         .values_list("id", *_TRIAL_COLUMNS, *(f"packed_{index}" for index in range(len(names))))
+        if children
+        else models.Trial.objects.filter(id__any_of=trial_ids).values_list("id", *_TRIAL_COLUMNS)
     )
     width = len(_TRIAL_COLUMNS)
     studies = {}
     for pk, *values in query:
         trial = dict(zip(_TRIAL_COLUMNS, values[:width], strict=True))
-        packed = dict(zip(names, values[width:], strict=True))
-        children = {
+        packed = dict(zip(names, values[width:], strict=True)) if children else dict.fromkeys(_PACKED)
+        tables = {
             name: [dict(zip(_CHILD_COLUMNS[name], row, strict=True)) for row in _PACKED[name].rows(packed[name])]
             for name in _CHILD_COLUMNS
         }
         conditions = [name for (name,) in _PACKED["conditions"].rows(packed["conditions"])]
         results = _result_rows({model: _PACKED[model].rows(packed[model]) for model in RESULT_MODELS})
-        studies[pk] = _study(trial, conditions, _linked(children, _PACKED["links"].rows(packed["links"])), results)
+        studies[pk] = _study(trial, conditions, _linked(tables, _PACKED["links"].rows(packed["links"])), results)
     return [studies[pk] for pk in trial_ids if pk in studies]
 
 

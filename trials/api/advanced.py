@@ -390,6 +390,15 @@ class _Builder:
         return row_q if scope.row_model is not None else piece.rows(row_q)
 
 
+# What makes a ``query.*`` text an Essie expression rather than words for the area's search.
+_OPERATORS = re.compile(r"\b(AREA|SEARCH|EXPANSION|COVERAGE)\[")
+
+
+def is_expression(text: str) -> bool:
+    """Whether a query names pieces or operators (``AREA[Phase]PHASE3``), which only the expression reader takes."""
+    return bool(_OPERATORS.search(text))
+
+
 def advanced_q(text: str, tokens: bool = False) -> Q:
     """The trials an Essie expression selects; ``AdvancedError`` names what is wrong and where."""
     try:

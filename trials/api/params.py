@@ -13,15 +13,19 @@ import base64
 import binascii
 import re
 
-from django.db.models import F, OrderBy
+from django.db.models import Count, F, IntegerField, OrderBy, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from .. import places
+from ..models import ArmGroup
 from ..search.areas import SEARCH_AREAS
 
 API_VERSION = "2.0.5"
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
+# ``pageSize`` is an int32 in the spec: larger values are malformed, not coerced to 1,000.
+MAX_INT32 = 2**31 - 1
 MAX_OFFSET = 10_000_000
 # The text areas of ``query.*``, and the most a query of one may hold.
 QUERY_AREAS = tuple(area.key for area in SEARCH_AREAS)
@@ -32,7 +36,15 @@ MARKUP_FORMAT = "markdown"
 MARKUP_FORMATS = (MARKUP_FORMAT, "legacy")
 # The registry's spelling of an NCT ID in a path or ``filter.ids``.
 NCT_ID_PATTERN = "^[Nn][Cc][Tt]0*[1-9]\\d{0,7}$"
-# Registry sort names → our fields. Dates sort newest first, numbers smallest first.
+
+
+def _arm_group_count() -> Coalesce:
+    """A study's number of arms, which the registry sorts by as ``NumArmGroups``."""
+    per_trial = ArmGroup.objects.filter(trial=OuterRef("pk")).order_by().values("trial").annotate(n=Count("pk"))
+    return Coalesce(Subquery(per_trial.values("n"), output_field=IntegerField()), 0)
+
+
+# Registry sort names → our fields (or an expression). Dates sort newest first, numbers smallest first.
 SORT_FIELDS = {
     "LastUpdatePostDate": ("last_update_posted_date", "desc"),
     "StudyFirstPostDate": ("first_posted_date", "desc"),
@@ -40,6 +52,7 @@ SORT_FIELDS = {
     "PrimaryCompletionDate": ("primary_completion_date", "desc"),
     "CompletionDate": ("completion_date", "desc"),
     "EnrollmentCount": ("enrollment_count", "asc"),
+    "NumArmGroups": (_arm_group_count(), "asc"),
 }
 # The spec's spelling of one ``fields`` name (``@query`` is not taken here).
 FIELD_PATTERN = r"^[a-zA-Z][a-zA-Z0-9\-. ]*$"
@@ -157,6 +170,10 @@ def page_size(request: HttpRequest) -> int:
         raise BadRequest("pageSize", f"expected a whole number, not {raw!r}") from None
     if size < 0:
         raise BadRequest("pageSize", "must not be negative")
+    if size > MAX_INT32:
+        raise BadRequest(
+            "pageSize", f"at most {MAX_INT32} (a 32-bit integer); more than {MAX_PAGE_SIZE} gives {MAX_PAGE_SIZE}"
+        )
     return min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
@@ -176,17 +193,18 @@ def ordering(request: HttpRequest) -> list[OrderBy | str]:
         if name not in SORT_FIELDS:
             raise BadRequest("sort", f"cannot sort by {name!r}; sortable: {', '.join(SORT_FIELDS)}")
         field, default = SORT_FIELDS[name]
+        value = F(field) if isinstance(field, str) else field
         expressions.append(
-            F(field).desc(nulls_last=True) if (direction or default) == "desc" else F(field).asc(nulls_last=True)
+            value.desc(nulls_last=True) if (direction or default) == "desc" else value.asc(nulls_last=True)
         )
     return [*expressions, "nct_id"]
 
 
 def geo_circle(request: HttpRequest, name: str) -> places.Circle | None:
     """``filter.geo`` or ``postFilter.geo``, ``distance(lat,lon,dist)``, as a circle; None when absent."""
-    raw = request.GET.get(name, "")
-    if not raw:
+    if name not in request.GET:
         return None
+    raw = request.GET[name]  # present but empty is malformed: the spec's pattern takes no empty value
     match = _GEO.fullmatch(raw.strip())
     if not match:
         raise BadRequest(
@@ -214,7 +232,7 @@ def geo_decay(request: HttpRequest) -> tuple[float, float | None]:
     (Elasticsearch's decay functions, which the registry's follow), past
     which studies tie.
     """
-    raw = request.GET.get("geoDecay", "") or GEO_DECAY_DEFAULT
+    raw = request.GET.get("geoDecay", GEO_DECAY_DEFAULT)
     match = _GEO_DECAY.fullmatch(raw.strip())
     if not match:
         raise BadRequest(

@@ -1,9 +1,11 @@
 """``/stats/field/values`` and ``/stats/field/sizes``: how the studies on file spread over a field.
 
-Values are offered for the enumerations and yes/no elements stored on the
-trial row (``metadata.LEAVES``), one grouped count per field; free text,
-dates, numbers and the elements of a trial's lists are not summarised, and
-asking for them is a 400 that says so. Sizes are offered for the lists a
+Values are offered for the enumerations, yes/no elements, numbers and dates
+stored on the trial row (``metadata.LEAVES``): a grouped count per
+enumeration or yes/no element, the least, greatest and mean of a number,
+the earliest and latest of a date, one query per field. Free text and the
+elements of a trial's lists are not summarised, and asking for them is a 400
+that says so. Sizes are offered for the lists a
 trial's children make (``ctgov.mapping``): conditions, locations, arms...
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Avg, Count, IntegerField, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from .. import models
@@ -21,16 +23,22 @@ from .fields import FIELD_PATHS, UnknownFields, piece_name
 from .metadata import LEAVES, Leaf
 from .params import STATS_TYPES, BadRequest
 
-OFFERED_TYPES = ("ENUM", "BOOLEAN")
+# Element kinds with value statistics → the registry's ``FieldStatsType``; an enumeration is ENUM whatever its kind.
+_KIND_TYPES = {"bool": "BOOLEAN", "int": "INTEGER", "float": "NUMBER", "date": "DATE"}
+OFFERED_TYPES = ("ENUM", *_KIND_TYPES.values())
+# The one form our dates take, in the registry's notation.
+DATE_FORMAT = "yyyy-MM-dd"
 
 
 def _stats_type(leaf: Leaf) -> str:
-    return "ENUM" if leaf.enum is not None else "BOOLEAN"
+    return "ENUM" if leaf.enum is not None else _KIND_TYPES[leaf.kind]
 
 
-# The elements with value statistics: scalar enumerations and yes/no elements of the trial row.
+# The elements with value statistics: scalar enumerations, yes/no elements, numbers and dates of the trial row.
 STATS_LEAVES: dict[str, Leaf] = {
-    leaf.path: leaf for leaf in LEAVES if leaf.column and leaf.kind != "list" and (leaf.enum or leaf.kind == "bool")
+    leaf.path: leaf
+    for leaf in LEAVES
+    if leaf.column and leaf.kind != "list" and (leaf.enum or leaf.kind in _KIND_TYPES)
 }
 
 
@@ -41,7 +49,9 @@ def selected_leaves(names: list[str], types: list[str]) -> list[Leaf]:
         raise BadRequest("types", f"unknown type {', '.join(unknown_types)}; types: {', '.join(STATS_TYPES)}")
     not_offered = [name for name in types if name not in OFFERED_TYPES]
     if not_offered:
-        raise BadRequest("types", f"no value statistics here for {', '.join(not_offered)}; offered: ENUM, BOOLEAN")
+        raise BadRequest(
+            "types", f"no value statistics here for {', '.join(not_offered)}; offered: {', '.join(OFFERED_TYPES)}"
+        )
     leaves = list(STATS_LEAVES.values())
     if names:
         unknown = [name for name in names if name.strip().lower() not in FIELD_PATHS]
@@ -56,17 +66,33 @@ def selected_leaves(names: list[str], types: list[str]) -> list[Leaf]:
 
 
 def value_stats(leaves: list[Leaf]) -> list[dict[str, Any]]:
-    """The registry's ``EnumStats`` / ``BooleanStats`` of each element: one grouped count per element."""
+    """Each element's ``EnumStats``, ``BooleanStats``, ``IntegerStats``, ``NumberStats`` or ``DateStats``."""
     answer = []
     for leaf in leaves:
+        kind = _stats_type(leaf)
+        item: dict[str, Any] = {"type": kind, "piece": piece_name(leaf.path.split(".")), "field": leaf.path}
+        if kind in ("INTEGER", "NUMBER", "DATE"):
+            column = leaf.column
+            aggregates = {
+                "low": Min(column),
+                "high": Max(column),
+                "missing": Count("id", filter=Q(**{f"{column}__isnull": True})),
+            }
+            if kind != "DATE":
+                aggregates["mean"] = Avg(column)
+            found = Trial.objects.aggregate(**aggregates)
+            item["missingStudiesCount"] = found["missing"]
+            if kind == "DATE":
+                item["formats"] = [DATE_FORMAT] if found["low"] is not None else []
+                if found["low"] is not None:
+                    item.update(min=found["low"].isoformat(), max=found["high"].isoformat())
+            elif found["low"] is not None:
+                item.update(min=found["low"], max=found["high"], avg=float(found["mean"]))
+            answer.append(item)
+            continue
         counts = dict(
             Trial.objects.order_by().values_list(leaf.column).annotate(n=Count("id")).values_list(leaf.column, "n")
         )
-        item: dict[str, Any] = {
-            "type": _stats_type(leaf),
-            "piece": piece_name(leaf.path.split(".")),
-            "field": leaf.path,
-        }
         if leaf.enum is None:
             item.update(
                 missingStudiesCount=counts.get(None, 0), trueCount=counts.get(True, 0), falseCount=counts.get(False, 0)

@@ -25,13 +25,13 @@ from ..caching import RECORD, public_list, public_page, versioned
 from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
-from ..search.areas import search_documents_list
+from ..search.areas import SEARCH_AREAS, search_documents_list
 from ..sync import last_run, last_success
-from .advanced import AdvancedError, advanced_q
+from .advanced import AdvancedError, advanced_q, is_expression
 from .aggregations import FilterError, agg_filters_q, synonyms_q
 from .fhir import CONTENT_TYPE as FHIR_CONTENT_TYPE
 from .fhir import fhir_json
-from .fields import field_selection, project
+from .fields import field_selection, needs_children, project
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
 from .openapi import description
@@ -64,6 +64,9 @@ from .ris import ris_record
 from .sizes import size_stats
 from .stats import list_sizes, selected_leaves, selected_lists, value_stats
 
+# query.* parameter key → its search area's name, as ``AREA[...]`` takes it.
+AREA_NAMES = {area.key: area.name for area in SEARCH_AREAS}
+
 
 def _error(message: str, status: int = 400) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
@@ -83,8 +86,16 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
     if nct_ids_only:
         # As the registry does: a query of NCT IDs alone ignores the filters.
         return trials.filter(nct_id__in=[nct_id for ids in nct_ids_only for nct_id in ids]).order_by(*ordering(request))
+    tokens = search.backend().has_facet_tokens
     for area, text in queries.items():
-        if text:
+        if text and is_expression(text):
+            # Essie, as the spec has every query.* take: its bare terms search the parameter's area.
+            expression = text if area == "term" else f"AREA[{AREA_NAMES[area]}]({text})"
+            try:
+                trials = trials.filter(advanced_q(expression, tokens))
+            except AdvancedError as error:
+                raise BadRequest(f"query.{area}", str(error)) from None
+        elif text:
             try:
                 search.parse_query(text)  # the syntax check, on every backend
                 search.check_size(text)
@@ -110,7 +121,6 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
         if ids:
             trials = trials.filter(nct_id__in=ids)
     # We send no aggregation counts, so post filters select the same as filters (as the spec says).
-    tokens = search.backend().has_facet_tokens
     readers = (
         ("filter.advanced", advanced_q),
         ("postFilter.advanced", advanced_q),
@@ -169,7 +179,7 @@ def studies(request: HttpRequest) -> HttpResponse:
     body: dict = {}
     if total is not None:
         body["totalCount"] = total
-    exported = export_studies(page)
+    exported = export_studies(page, children=needs_children(selection))
     body["studies"] = _selected([to_legacy(study) for study in exported] if legacy else exported, selection)
     if next_token:
         body["nextPageToken"] = next_token

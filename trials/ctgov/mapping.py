@@ -315,7 +315,8 @@ CHILD_LISTS: tuple[ChildList, ...] = (
 )
 
 
-def _list_path(child: ChildList) -> str:
+def list_path(child: ChildList) -> str:
+    """A child list's JSON path, ``[]`` marking the list it sits in (``armGroups[].interventionNames``)."""
     if not child.within:
         return child.path
     outer = next(other for other in CHILD_LISTS if other.attribute == child.within)
@@ -327,6 +328,6 @@ COVERED_PATHS: tuple[str, ...] = (
     *(element.path for element in TRIAL_ELEMENTS),
     *(f"{date.path}.{part}" for date in PARTIAL_DATES for part in ("date", "type")),
     *(element.path for element in RECORD_LISTS),
-    *(f"{_list_path(child)}[].{element.path}" for child in CHILD_LISTS for element in child.elements),
+    *(f"{list_path(child)}[].{element.path}" for child in CHILD_LISTS for element in child.elements),
     *COVERED_RESULT_PATHS,
 )

@@ -311,12 +311,33 @@ def test_fields_for_csv_are_the_downloads_column_names(client, on_file):
     assert one.splitlines()[0] == "Study Title"
 
 
+def test_fields_for_csv_also_take_the_pieces_of_each_column(client, on_file):
+    """As the registry does: a piece selects every column made of it, in the download's order."""
+    response = client.get(
+        "/api/v2/studies/NCT00000410", {"format": "csv", "fields": "OverallStatus|NCTId|DesignMasking"}
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["NCT Number", "Study URL", "Study Status", "Study Design"]
+    assert rows[1][:3] == ["NCT00000410", "https://clinicaltrials.gov/study/NCT00000410", "COMPLETED"]
+
+
+def test_list_pieces_are_named_by_one_item_as_the_registry_names_them(client, on_file):
+    body = client.get("/api/v2/studies/NCT00000410", {"fields": "Condition|Phase|Reference"}).json()
+    assert body["protocolSection"]["designModule"] == {"phases": ["PHASE4"]}
+    assert set(body["protocolSection"]) == {"conditionsModule", "designModule", "referencesModule"}
+    plural = client.get("/api/v2/studies/NCT00000410", {"fields": "Conditions|Phases|References"}).json()
+    assert plural == body
+    nodes = {node["piece"] for _, node in _walk_nodes(client.get("/api/v2/studies/metadata").json())}
+    assert {"Condition", "Phase", "StdAge", "ArmGroupInterventionName", "DesignWhoMasked"} <= nodes
+    assert not {"Conditions", "Phases", "MaskingWhoMasked"} & nodes
+
+
 @pytest.mark.parametrize(
     ("url", "params", "named"),
     [
         ("/api/v2/studies", {"fields": "NCTId|NoSuchPiece"}, "NoSuchPiece"),
         ("/api/v2/studies/NCT00000410", {"fields": "protocolSection.nowhere"}, "protocolSection.nowhere"),
-        ("/api/v2/studies", {"fields": "NCTId", "format": "csv"}, "NCTId"),
+        ("/api/v2/studies", {"fields": "NCTId|Keyword", "format": "csv"}, "Keyword"),
         ("/api/v2/studies", {"fields": ""}, "fields"),
     ],
 )
@@ -441,8 +462,8 @@ def test_list_sizes_agree_with_the_records_on_file(client, on_file, ctgov_data, 
     studies = [document["protocolSection"] for document in documents if "protocolSection" in document]
     seed = client.get(f"/api/v2/studies/{seed_trial.nct_id}").json()["protocolSection"]
     expected = {
-        "Conditions": Counter(len(s.get("conditionsModule", {}).get("conditions", [])) for s in [*studies, seed]),
-        "Locations": Counter(len(s.get("contactsLocationsModule", {}).get("locations", [])) for s in [*studies, seed]),
+        "Condition": Counter(len(s.get("conditionsModule", {}).get("conditions", [])) for s in [*studies, seed]),
+        "Location": Counter(len(s.get("contactsLocationsModule", {}).get("locations", [])) for s in [*studies, seed]),
     }
     body = client.get(
         "/api/v2/stats/field/sizes", {"fields": "Conditions|protocolSection.contactsLocationsModule.locations"}
@@ -456,3 +477,108 @@ def test_list_sizes_agree_with_the_records_on_file(client, on_file, ctgov_data, 
     assert len(client.get("/api/v2/stats/field/sizes").json()) > 10
     refused = client.get("/api/v2/stats/field/sizes", {"fields": "BriefTitle"})
     assert refused.status_code == 400 and "BriefTitle" in refused.content.decode()
+
+
+def test_query_parameters_take_essie_expressions(client, on_file, ctgov_data):
+    """As the spec says of every ``query.*``: ``AREA[...]`` works there as in ``filter.advanced``."""
+    phase3 = sorted(
+        path.stem
+        for path in ctgov_data.glob("*.json")
+        if "PHASE3" in json.loads(path.read_text())["protocolSection"].get("designModule", {}).get("phases", [])
+    )
+
+    def found(params):
+        body = client.get("/api/v2/studies", {**params, "fields": "NCTId", "pageSize": 1000}).json()
+        return sorted(study["protocolSection"]["identificationModule"]["nctId"] for study in body["studies"])
+
+    assert phase3 and found({"query.term": "AREA[Phase]PHASE3"}) == phase3
+    assert found({"query.cond": "AREA[Phase]PHASE3"}) == phase3
+    assert found({"query.term": "AREA[Phase]PHASE3 AND NOT AREA[Phase]PHASE3"}) == []
+    refused = client.get("/api/v2/studies", {"query.cond": "AREA[NoSuchPiece]x"})
+    assert refused.status_code == 400 and refused.content.decode().startswith("query.cond: unknown area 'NoSuchPiece'")
+
+
+def test_number_and_date_stats_agree_with_the_records_on_file(client, on_file, ctgov_data, seed_trial):
+    documents = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("*.json"))]
+    seed = client.get(f"/api/v2/studies/{seed_trial.nct_id}").json()
+    protocols = [document["protocolSection"] for document in [*documents, seed]]
+    counts = [
+        p["designModule"]["enrollmentInfo"]["count"]
+        for p in protocols
+        if "count" in p["designModule"].get("enrollmentInfo", {})
+    ]
+    posted = [
+        p["statusModule"]["studyFirstPostDateStruct"]["date"]
+        for p in protocols
+        if "studyFirstPostDateStruct" in p["statusModule"]
+    ]
+    body = client.get("/api/v2/stats/field/values", {"fields": "EnrollmentCount|StudyFirstPostDate"}).json()
+    by_piece = {item["piece"]: item for item in body}
+    assert by_piece["EnrollmentCount"] == {
+        "type": "INTEGER",
+        "piece": "EnrollmentCount",
+        "field": "protocolSection.designModule.enrollmentInfo.count",
+        "missingStudiesCount": len(protocols) - len(counts),
+        "min": min(counts),
+        "max": max(counts),
+        "avg": pytest.approx(sum(counts) / len(counts)),
+    }
+    assert by_piece["StudyFirstPostDate"]["type"] == "DATE"
+    assert (by_piece["StudyFirstPostDate"]["min"], by_piece["StudyFirstPostDate"]["max"]) == (min(posted), max(posted))
+    assert by_piece["StudyFirstPostDate"]["formats"] == ["yyyy-MM-dd"]
+    assert by_piece["StudyFirstPostDate"]["missingStudiesCount"] == len(protocols) - len(posted)
+    numbers = client.get("/api/v2/stats/field/values", {"types": "INTEGER|NUMBER"}).json()
+    assert numbers and {item["type"] for item in numbers} <= {"INTEGER", "NUMBER"}
+
+
+def test_sort_by_number_of_arms(client, on_file, ctgov_data):
+    arms = {
+        path.stem: len(
+            json.loads(path.read_text())["protocolSection"].get("armsInterventionsModule", {}).get("armGroups", [])
+        )
+        for path in ctgov_data.glob("*.json")
+    }
+    body = client.get("/api/v2/studies", {"sort": "NumArmGroups:desc", "fields": "NCTId", "pageSize": 1000}).json()
+    order = [study["protocolSection"]["identificationModule"]["nctId"] for study in body["studies"]]
+    listed = [arms.get(nct_id, 0) for nct_id in order if nct_id in arms]
+    assert listed == sorted(listed, reverse=True) and listed[0] == max(arms.values())
+
+
+def test_every_example_on_the_api_page_answers(client, on_file):
+    """The page's links into /api/v2 are examples a reader will follow: each must be answered."""
+    import re
+    from html import unescape
+
+    page = client.get("/api/").content.decode()
+    links = sorted({unescape(href) for href in re.findall(r'href="(/api/v2/[^"]*)"', page)})
+    assert len(links) >= 15
+    for href in links:
+        assert client.get(href).status_code == 200, href
+    body = client.get("/api/v2/studies", {"query.term": "AREA[Phase]PHASE3", "countTotal": "true"}).json()
+    assert body["totalCount"] > 0
+
+
+def test_fields_of_the_trial_row_alone_give_what_the_whole_studies_hold(client, on_file):
+    """Read from the trial rows without their tables, the elements are those of the whole records."""
+    whole = client.get("/api/v2/studies", {"pageSize": 1000}).json()["studies"]
+    fields = "NCTId|BriefTitle|StartDate|DesignMasking|HasResults|versionHolder"
+    narrow = client.get("/api/v2/studies", {"pageSize": 1000, "fields": fields}).json()["studies"]
+    assert len(narrow) == len(whole) == on_file
+    for full, selected in zip(whole, narrow, strict=True):
+        protocol = full["protocolSection"]
+        expected = {
+            "protocolSection": {
+                "identificationModule": {key: protocol["identificationModule"][key] for key in ("nctId", "briefTitle")},
+                **(
+                    {"statusModule": {"startDateStruct": {"date": protocol["statusModule"]["startDateStruct"]["date"]}}}
+                    if "startDateStruct" in protocol["statusModule"]
+                    else {}
+                ),
+            },
+            "derivedSection": {"miscInfoModule": full["derivedSection"]["miscInfoModule"]},
+            "hasResults": full["hasResults"],
+        }
+        masking = protocol.get("designModule", {}).get("designInfo", {}).get("maskingInfo", {}).get("masking")
+        if masking:
+            expected["protocolSection"]["designModule"] = {"designInfo": {"maskingInfo": {"masking": masking}}}
+        assert selected == expected
