@@ -61,9 +61,11 @@ def _fields() -> dict:
     fields = query(
         "fields",
         "Comma- or pipe-separated names of what to return. For json: piece names (NCTId, BriefTitle, "
-        "IdentificationModule, LocationCity, StartDate...; any case) or dotted paths "
-        "(protocolSection.identificationModule.nctId); a branch brings all its descendants. For csv: "
-        "the download's column names (" + ", ".join(name for name, _ in CSV_COLUMNS) + "). For ris: tags "
+        "IdentificationModule, LocationCity, StartDate...; any case; a list is named by one item: Condition, "
+        "Phase) or dotted paths (protocolSection.identificationModule.nctId); a branch brings all its "
+        "descendants. For csv: the pieces a column is made of, or the download's column names ("
+        + ", ".join(name for name, _ in CSV_COLUMNS)
+        + "). For ris: tags "
         "(" + ", ".join(TAG_NAMES) + "). Not with fhir.json, which is always whole. "
         "Unknown names get a 400 naming them.",
         **pipe_list({"type": "string", "pattern": FIELD_PATTERN}),
@@ -97,7 +99,8 @@ def list_parameters() -> list[dict]:
                 area.param,
                 f"{area.ui_label} ({area.name}): "
                 + ", ".join(piece for part in area.parts for piece in part.pieces)
-                + ". See /studies/search-areas.",
+                + ". Words, quoted phrases, or an Essie expression as filter.advanced takes."
+                + " See /studies/search-areas.",
             )
             for area in SEARCH_AREAS
         ),
@@ -200,7 +203,7 @@ def field_values_parameters() -> list[dict]:
     return [
         query(
             "types",
-            "ENUM or BOOLEAN, comma- or pipe-separated.",
+            "Field types to summarise (ENUM, STRING, DATE, INTEGER, NUMBER, BOOLEAN), comma- or pipe-separated.",
             **pipe_list({"type": "string", "enum": list(STATS_TYPES)}),
         ),
         query(

@@ -151,6 +151,11 @@ def schemas() -> dict:
                 },
                 "trueCount": {"type": "integer", "format": "int32"},
                 "falseCount": {"type": "integer", "format": "int32"},
+                # INTEGER and NUMBER fields: numbers; DATE fields: dates as written, with their formats.
+                "min": {"oneOf": [{"type": "number"}, {"type": "string"}]},
+                "max": {"oneOf": [{"type": "number"}, {"type": "string"}]},
+                "avg": {"type": "number", "format": "double"},
+                "formats": {"type": "array", "items": {"type": "string"}},
             },
         },
         "GzipStats": {
