@@ -21,8 +21,9 @@ RANK_CANDIDATES = 200
 class Backend(Protocol):
     # Whether filters may match facet tokens (fields.TokenListField).
     has_facet_tokens: bool
-    # What a match in the title, conditions or interventions adds to a rank, and one by the descriptor the text
-    # names: more than a match elsewhere can score, so those matching in the summary or description only come last.
+    # What a match in the title, conditions or interventions adds to a rank (one by the descriptor the text
+    # names adds twice that): more than a match elsewhere can score, so a match in the summary or
+    # description only comes last.
     head_rank: float
 
     def text_q(self, text: str) -> Q:

@@ -59,7 +59,8 @@ class PostgresBackend:
         first = matches.order_by().values("pk")[:candidates]
         # Cover density rewards terms found together; normalization 32 scales into 0..1, so a match in
         # the title, conditions or interventions (worth 1) and one by the descriptor the text names
-        # (``boost``, worth 1) come before a match in the summary or description only, however often repeated.
+        # (``boost``, worth 2: the registry filed the trial under it, where the words may be apart)
+        # come before a match in the summary or description only, however often repeated.
         rank = SearchRank(F("search_vector"), query, cover_density=True, normalization=32)
         rank = rank + Case(
             When(HeadMatch(F("search_vector"), query), then=Value(self.head_rank)),
@@ -67,7 +68,9 @@ class PostgresBackend:
             output_field=FloatField(),
         )
         if boost is not None:
-            rank = rank + Case(When(boost, then=Value(self.head_rank)), default=Value(0.0), output_field=FloatField())
+            rank = rank + Case(
+                When(boost, then=Value(2 * self.head_rank)), default=Value(0.0), output_field=FloatField()
+            )
         return Trial.objects.filter(pk__in=first).annotate(rank=rank).order_by(F("rank").desc(), *Trial._meta.ordering)
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
