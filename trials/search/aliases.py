@@ -23,7 +23,7 @@ from .vocabulary import MAX_PHRASE_WORDS, MIN_KEY_LENGTH, key
 # Other names that say there is none ("No other names", "N/A"), keyed.
 NOT_NAMES = frozenset({"none", "no other name", "not applicable", "n a", "na", "nil", "other", "unknown", "tbd"})
 # Most names a phrase adds: the ones the most trials give, so a scan with a dozen aliases (MRI) stays small.
-MAX_NAMES = 8
+MAX_NAMES = 5
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,13 @@ class Alias:
     trials: int
 
     @property
+    def phrase(self) -> str:
+        """The name as one phrase of a search text, without the double quotes that would end it."""
+        return " ".join(self.name.replace('"', " ").split())
+
+    @property
     def quoted(self) -> str:
-        """The name as one phrase of a search text (a double quote inside it would end the phrase)."""
-        return '"' + " ".join(self.name.replace('"', " ").split()) + '"'
+        return f'"{self.phrase}"'
 
 
 def rows(interventions: Iterable[tuple[str, list[str]]]) -> list[dict]:

@@ -29,6 +29,9 @@ class Backend(Protocol):
     def text_q(self, text: str) -> Q:
         """What ``matching`` asks of a trial, as a ``Q`` that combines with others."""
 
+    def named_q(self, name: str) -> Q:
+        """The trials that write an intervention's ``name`` (a phrase) where a trial names its interventions."""
+
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         """The trials of ``queryset`` that ``text`` finds, leniently read."""
 

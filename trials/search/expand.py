@@ -134,7 +134,7 @@ def _runs(terms: list[tuple[str, bool]]) -> list[tuple[int, int]]:
 def _names_q(backend, names: list[aliases.Alias]) -> Q:
     found = Q()
     for alias in names:
-        found |= backend.text_q(alias.quoted)
+        found |= backend.named_q(alias.phrase)
     return found
 
 

@@ -45,6 +45,9 @@ class PostgresBackend:
     def text_q(self, text: str) -> Q:
         return Q(search_vector=self.query(text))
 
+    def named_q(self, name: str) -> Q:
+        return self.text_q(f'"{name}"')
+
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         return queryset.filter(self.text_q(text))
 

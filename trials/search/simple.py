@@ -46,6 +46,11 @@ class SimpleBackend:
     def text_q(self, text: str) -> Q:
         return match_q(text, "term", strict=False)
 
+    def named_q(self, name: str) -> Q:
+        # Where an intervention's name is written: its title or its interventions (not every text: a
+        # brand's generic and its other names add one EXISTS each, not one per area).
+        return Q(brief_title__icontains=name) | Q(official_title__icontains=name) | _intervention_named(name)
+
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         return match(queryset, text, "term", strict=False)
 
