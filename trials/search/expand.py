@@ -52,6 +52,16 @@ class AlsoCalled:
     phrase: str
     names: list[aliases.Alias]
 
+    @property
+    def generics(self) -> list[aliases.Alias]:
+        """The names of which the phrase is another name (the generic of a brand)."""
+        return [alias for alias in self.names if alias.generic]
+
+    @property
+    def others(self) -> list[aliases.Alias]:
+        """The other names the phrase has (brands, codes)."""
+        return [alias for alias in self.names if not alias.generic]
+
 
 @dataclass
 class Reading:

@@ -87,7 +87,7 @@ def test_a_generic_finds_the_trials_that_give_only_its_brand(client, records):
     html, trials = listed(client, q="Lenvima")
     assert trials == [NAMES_THE_BRAND]
     html, _ = listed(client, q="lenvatinib")
-    assert "<strong>Lenvima</strong>: brand or other name of “lenvatinib”" in html
+    assert "<strong>Lenvima</strong> (1 record): brand or other name of “lenvatinib” on file" in html
 
 
 def test_a_brand_among_other_words_is_widened_alone(client, records):
