@@ -37,6 +37,22 @@ MIX = {
     "rare term": ["/trials/?q=sarcoidosis", "/trials/?q=erenumab", "/trials/?q=thalassemia", "/trials/?q=keratoconus"],
     # Phrases naming a MeSH descriptor: widened to the trials filed under it (a facet token).
     "descriptor": ["/trials/?q=heart+attack", "/trials/?q=alzheimers", "/trials/?q=bowel+cancer"],
+    # Everyday words: our own vocabulary and MeSH's entry terms, as patients type them.
+    "lay word": [
+        "/trials/?q=sugar+diabetes",
+        "/trials/?q=high+blood+pressure",
+        "/trials/?q=kidney+failure",
+        "/trials/?q=flu",
+    ],
+    # Words that find (almost) nothing: corrected against the index's words, and the page run again.
+    "misspelled": ["/trials/?q=diabetis", "/trials/?q=alzhimers", "/trials/?q=astma", "/trials/?q=hypertensoin"],
+    # Brand names: widened by the other names the records give the same intervention.
+    "brand": [
+        "/trials/?q=keytruda",
+        "/trials/?q=cialis",
+        "/trials/?q=ozempic",
+        "/api/v2/studies?query.intr=Glucophage",
+    ],
     "common term": ["/trials/?q=cancer", "/trials/?q=study", "/trials/?q=patients", "/trials/?q=treatment"],
     "multi-word": [
         "/trials/?q=breast+cancer+chemotherapy",

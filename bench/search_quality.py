@@ -9,8 +9,10 @@ each query of ``bench/data/search_judgments.tsv`` through the list page's
 search twice: in exact words (``exact=1``: the words as typed, as search read
 them before synonyms and corrections) and as a patient's search. A record is
 relevant when its own MeSH terms (conditions or interventions, or their
-ancestors) name one of the query's descriptors, read from the JSON files and
-not from the database. Recall@20 is the share of the relevant trials (at most
+ancestors) name one of the query's descriptors, or (brands) when one of its
+interventions is named or otherwise called the generic or the brand, or is
+filed under a MeSH term of that name: all read from the JSON files, not from
+the database. Recall@20 is the share of the relevant trials (at most
 20) among the first 20 results; precision@10 the share of relevant trials
 among the (up to) ten first results, 0 when there are none.
 
@@ -46,6 +48,7 @@ from django.http import QueryDict  # noqa: E402
 from trials import listing, places  # noqa: E402
 from trials.importers import import_paths  # noqa: E402
 from trials.models import Trial  # noqa: E402
+from trials.search.vocabulary import key  # noqa: E402
 
 RECORDS = Path(os.environ.get("RECORDS_DIR", ROOT.parent / "shared" / "data" / "ctgov" / "v2"))
 JUDGMENTS = ROOT / "bench" / "data" / "search_judgments.tsv"
@@ -77,10 +80,31 @@ def descriptors_by_record() -> dict[str, set[str]]:
     return found
 
 
-def read_judgments() -> list[tuple[str, str, set[str]]]:
+def interventions_by_record() -> dict[str, set[str]]:
+    """NCT ID → the keys of its interventions' names and other names, and of its intervention MeSH terms."""
+    found = {}
+    for path in RECORDS.glob("NCT*.json"):
+        study = json.loads(path.read_text())
+        items = study["protocolSection"].get("armsInterventionsModule", {}).get("interventions", [])
+        meshes = study.get("derivedSection", {}).get("interventionBrowseModule", {}).get("meshes", [])
+        names = [name for item in items for name in (item["name"], *item.get("otherNames", []))]
+        found[path.stem] = {key(name) for name in [*names, *(mesh["term"] for mesh in meshes)]}
+    return found
+
+
+def read_judgments() -> list[tuple[str, str, set[str], set[str]]]:
+    """(kind, query, descriptors, intervention keys) of each judged query."""
     lines = [line for line in JUDGMENTS.read_text().splitlines() if line and not line.startswith("#")]
     rows = list(csv.DictReader(lines, delimiter="\t"))
-    return [(row["kind"], row["query"], set(row["descriptors"].split(","))) for row in rows]
+    return [
+        (
+            row["kind"],
+            row["query"],
+            set(filter(None, row["descriptors"].split(","))),
+            {key(name) for name in row["interventions"].split("|") if name},
+        )
+        for row in rows
+    ]
 
 
 def sites_by_record() -> dict[str, list[tuple[str, float | None, float | None]]]:
@@ -167,12 +191,13 @@ def first_results(query: str, exact: bool, extra: dict | None = None) -> list[st
 def main() -> None:
     load_registry()
     records = descriptors_by_record()
+    interventions = interventions_by_record()
     scores: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     print(f"{connection.vendor}, {Trial.objects.count()} trials")
     header = f"{'R@20 before':>11} {'after':>6}  {'P@10 before':>11} {'after':>6}"
     print(f"{'kind':<11} {'query':<22} {'relevant':>8}  {header}")
-    for kind, query, wanted in read_judgments():
-        relevant = {nct_id for nct_id, ids in records.items() if ids & wanted}
+    for kind, query, wanted, named in read_judgments():
+        relevant = {nct_id for nct_id, ids in records.items() if ids & wanted or interventions[nct_id] & named}
         line = []
         for label, exact in (("before", True), ("after", False)):
             shown = first_results(query, exact)

@@ -568,6 +568,8 @@ class TrialAdmin(admin.ModelAdmin):
             history.record_new(form.instance.nct_id, VersionSource.ADMIN)
         # Conditions, interventions and sponsors are part of the search text, MeSH terms of its tokens.
         search.backend().update_vectors([form.instance.pk])
+        # Its interventions' other names are part of the brand ↔ generic map.
+        search.aliases.refresh([form.instance.pk])
         # And of what makes it similar to others: its related lists, and theirs.
         related.refresh([form.instance.pk])
 

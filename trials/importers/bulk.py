@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from django.db import DatabaseError, connection, connections, transaction
 
-from ..models import ArmGroupIntervention, Condition, DeferredStatement, Trial, TrialCondition
+from ..models import ArmGroupIntervention, Condition, DeferredStatement, InterventionAlias, Trial, TrialCondition
 from .writer import CHILD_MODELS, RESULT_MODELS
 
 # From this many documents (and at least half the trials on file), an import
@@ -39,7 +39,15 @@ def worth_bulk_loading(documents: int) -> bool:
 
 def _written_tables() -> list[str]:
     """The tables the writer fills."""
-    models = [Trial, Condition, TrialCondition, ArmGroupIntervention, *CHILD_MODELS.values(), *RESULT_MODELS.values()]
+    models = [
+        Trial,
+        Condition,
+        TrialCondition,
+        ArmGroupIntervention,
+        InterventionAlias,
+        *CHILD_MODELS.values(),
+        *RESULT_MODELS.values(),
+    ]
     return [model._meta.db_table for model in models]
 
 

@@ -37,6 +37,7 @@ from ..models import (
     Document,
     Identifier,
     Intervention,
+    InterventionAlias,
     MeshTerm,
     Official,
     OutcomeMeasure,
@@ -163,6 +164,8 @@ class _Built:
                 self.errors += table.check(row, f"{model._meta.verbose_name} {position + 1}: ")
                 rows.append(row)
             self.children[attribute] = rows
+        # What the record says its interventions are also called: search's brand ↔ generic map.
+        self.aliases = search.aliases.rows((item.name, item.other_names) for item in record.interventions)
         # Copies: the writer adds ids and keys to them.
         self.results: dict[str, list[dict]] = {}
         for name, rows in record.results.items():
@@ -470,6 +473,9 @@ def _write(batch: list[_Built], origin: str) -> None:
             for position, name in enumerate(built.conditions)
         ],
         with_ids=False,
+    )
+    db.table(InterventionAlias).insert(
+        [{**row, "trial_id": built.trial.pk} for built in batch for row in built.aliases], with_ids=False
     )
     history.keep(previous, origin, now)
 

@@ -52,6 +52,34 @@ class Intervention(TrialChild):
         return f"{self.get_type_display()}: {self.name}" if self.type else self.name
 
 
+class InterventionAlias(models.Model):
+    """One other name a record gives an intervention: "Cialis" for "tadalafil".
+
+    Read from ``interventions[].name`` and ``otherNames`` by the importer's
+    writer (``search.aliases.rows``), replaced with the trial's other rows, so
+    the names the registry says are one intervention are what the records on
+    file say now. Search looks a phrase up by its key (``search.vocabulary.key``)
+    on either side and adds the names across the table from it.
+    """
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="intervention_aliases")
+    name = models.CharField(max_length=500, help_text="interventions[].name")
+    name_key = models.CharField(max_length=500)
+    alias = models.CharField(max_length=500, help_text="interventions[].otherNames[]")
+    alias_key = models.CharField(max_length=500)
+
+    class Meta:
+        verbose_name = "intervention alias"
+        verbose_name_plural = "intervention aliases"
+        indexes = [
+            models.Index(fields=["name_key", "alias_key"], name="trials_alias_by_name"),
+            models.Index(fields=["alias_key", "name_key"], name="trials_alias_by_alias"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alias} = {self.name}"
+
+
 class ArmGroup(TrialChild):
     """armsInterventionsModule.armGroups[]"""
 

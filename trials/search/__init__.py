@@ -10,20 +10,22 @@ the size caps; no database), ``areas.py`` (term matching by area, the API's
 ``query.*`` parameters), ``index.py`` (what the vector and the facet tokens
 are made of, and the SQL that writes them on import and after an edit),
 ``highlight.py`` (snippets with the matched words marked), ``vocabulary.py``
-(MeSH descriptors and our everyday words) and ``expand.py`` (a text widened by
-the descriptors its phrases name, and misspelled words corrected). The names other
+(MeSH descriptors and our everyday words), ``aliases.py`` (the names the
+records give one intervention: brand and generic) and ``expand.py`` (a text
+widened by the descriptors and names its phrases name, and misspelled words
+corrected). The names other
 rooms use are re-exported here: ``from trials import search; search.X``.
 """
 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from . import vocabulary
-from .areas import AREAS, count_condition_area, match
+from . import aliases, vocabulary
+from .areas import AREAS, count_condition_area, match, match_q
 from .base import CLOSE_MATCHES, RANK_CANDIDATES, Backend
-from .expand import Added, Reading, correct, descriptor_q, read
+from .expand import Added, AlsoCalled, Reading, area_q, correct, descriptor_q, read
 from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
 from .index import (
     DESCRIPTION_LIMIT,
@@ -41,7 +43,11 @@ from .query import QuerySyntaxError, check_size, nct_id_from_token, only_nct_ids
 from .simple import SimpleBackend
 
 __all__ = [
+    "aliases",
     "Added",
+    "AlsoCalled",
+    "ALIASED_AREAS",
+    "area_q",
     "Reading",
     "correct",
     "descriptor_q",
@@ -82,9 +88,19 @@ def backend() -> PostgresBackend | SimpleBackend:
     return PostgresBackend() if connection.vendor == "postgresql" else SimpleBackend()
 
 
+# The API's areas that search interventions: a phrase naming one also finds the other names the records give it.
+ALIASED_AREAS = ("term", "intr", "patient")
+
+
 def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
     """The API's per-area query: full-text search for ``term`` where the backend has it."""
     chosen = backend()
     if area == "term" and isinstance(chosen, PostgresBackend):
-        return chosen.matching(queryset, text)
-    return match(queryset, text, area, tokens=chosen.has_facet_tokens)
+        term_q = chosen.text_q
+    else:
+
+        def term_q(text: str) -> Q:
+            return match_q(text, area, strict=False, tokens=chosen.has_facet_tokens)
+
+    widened = area_q(text, term_q) if area in ALIASED_AREAS else None
+    return queryset.filter(widened if widened is not None else term_q(text))

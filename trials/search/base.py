@@ -21,9 +21,16 @@ RANK_CANDIDATES = 200
 class Backend(Protocol):
     # Whether filters may match facet tokens (fields.TokenListField).
     has_facet_tokens: bool
+    # What a match in the title, conditions or interventions adds to a rank (one by the descriptor the text
+    # names adds twice that): more than a match elsewhere can score, so a match in the summary or
+    # description only comes last.
+    head_rank: float
 
     def text_q(self, text: str) -> Q:
         """What ``matching`` asks of a trial, as a ``Q`` that combines with others."""
+
+    def named_q(self, name: str) -> Q:
+        """The trials that write an intervention's ``name`` (a phrase) where a trial names its interventions."""
 
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         """The trials of ``queryset`` that ``text`` finds, leniently read."""

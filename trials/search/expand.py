@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q
@@ -19,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q
 from .. import facets
 from ..models import MeshTerm, Site
 from ..places import country_label, country_names, named_in_text
+from . import aliases
 from .query import parse_query
 from .vocabulary import Descriptor, key, known_words, lookup, spans
 
@@ -43,6 +45,24 @@ class Added:
         return natural_name(self.descriptor.name)
 
 
+@dataclass(frozen=True)
+class AlsoCalled:
+    """A phrase of the search and the names the records also give that intervention (brand ↔ generic)."""
+
+    phrase: str
+    names: list[aliases.Alias]
+
+    @property
+    def generics(self) -> list[aliases.Alias]:
+        """The names of which the phrase is another name (the generic of a brand)."""
+        return [alias for alias in self.names if alias.generic]
+
+    @property
+    def others(self) -> list[aliases.Alias]:
+        """The other names the phrase has (brands, codes)."""
+        return [alias for alias in self.names if not alias.generic]
+
+
 @dataclass
 class Reading:
     text: str
@@ -55,6 +75,8 @@ class Reading:
     boost: Q | None = None
     # (phrase, country): phrases naming a country, which also match the trials with a site there.
     countries: list[tuple[str, str]] = field(default_factory=list)
+    # Phrases naming an intervention the records also call otherwise, which find those names too.
+    also_called: list[AlsoCalled] = field(default_factory=list)
 
 
 def natural_name(name: str) -> str:
@@ -105,33 +127,73 @@ def _country_spans(terms: list[str]) -> list[tuple[int, int, str]]:
     return found
 
 
+def _runs(terms: list[tuple[str, bool]]) -> list[tuple[int, int]]:
+    """(start, end) of each run of wanted terms: phrases run between excluded ones ("-flu" excludes the word only)."""
+    found = []
+    start = 0
+    while start < len(terms):
+        end = start
+        while end < len(terms) and not terms[end][1]:
+            end += 1
+        if end > start:
+            found.append((start, end))
+        start = end + 1
+    return found
+
+
+def _names_q(backend, names: list[aliases.Alias]) -> Q:
+    found = Q()
+    for alias in names:
+        found |= backend.named_q(alias.phrase)
+    return found
+
+
 def read(text: str, backend, exact: bool = False) -> Reading:
-    """What ``text`` asks for on ``backend``, widened by the descriptors its phrases name unless ``exact``."""
+    """What ``text`` asks for on ``backend``: unless ``exact``, widened by the descriptors and names it names."""
     plain = Reading(text=text, q=backend.text_q(text), rank_text=text, exact=exact)
     if exact:
         return plain
+    alternatives = parse_query(text, strict=False)
+    # Other names (brand ↔ generic) of every phrase, in one query.
+    named = aliases.lookup(
+        aliases.phrase_keys(
+            [term for term, _ in terms[start:end]] for terms in alternatives for start, end in _runs(terms)
+        )
+    )
     combined = Q()
     added: list[Added] = []
+    also: list[AlsoCalled] = []
     countries: list[tuple[str, str]] = []
-    for terms in parse_query(text, strict=False):
+    for terms in alternatives:
         covered: set[int] = set()
         group = Q()
-        # Phrases run between excluded terms: "-flu" excludes the word only.
-        start = 0
-        while start < len(terms):
-            end = start
-            while end < len(terms) and not terms[end][1]:
-                end += 1
-            for first, last, descriptor in spans([term for term, _ in terms[start:end]]):
+        for start, end in _runs(terms):
+            words = [term for term, _ in terms[start:end]]
+            other_names = {(first, last): names for first, last, names in aliases.spans(words, named)}
+            for first, last, descriptor in spans(words):
                 phrase_terms = terms[start + first : start + last]
                 covered.update(range(start + first, start + last))
-                added.append(Added(" ".join(term for term, _ in phrase_terms), descriptor))
-                group &= (
+                phrase = " ".join(term for term, _ in phrase_terms)
+                added.append(Added(phrase, descriptor))
+                clause = (
                     backend.text_q(_as_text(phrase_terms))
                     | descriptor_q(descriptor.ui, backend.has_facet_tokens)
                     | backend.text_q(f'"{natural_name(descriptor.name)}"')
                 )
-            start = end + 1
+                # A brand MeSH lists as an entry term may have other names the records give it.
+                names = other_names.pop((first, last), None)
+                if names:
+                    also.append(AlsoCalled(phrase, names))
+                    clause |= _names_q(backend, names)
+                group &= clause
+            for (first, last), names in other_names.items():
+                positions = set(range(start + first, start + last))
+                if positions & covered:
+                    continue
+                covered.update(positions)
+                phrase_terms = terms[start + first : start + last]
+                also.append(AlsoCalled(" ".join(term for term, _ in phrase_terms), names))
+                group &= backend.text_q(_as_text(phrase_terms)) | _names_q(backend, names)
         rest = [term for position, term in enumerate(terms) if position not in covered]
         # A country's name also finds the trials with a site there ("UK", "South Korea").
         wanted = [term for term in rest if not term[1]]
@@ -143,15 +205,53 @@ def read(text: str, backend, exact: bool = False) -> Reading:
         if rest:
             group &= backend.text_q(_as_text(rest))
         combined |= group
-    if not added and not countries:
+    if not added and not countries and not also:
         return plain
-    names = " OR ".join(f'"{natural_name(item.descriptor.name)}"' for item in added)
+    names = [f'"{natural_name(item.descriptor.name)}"' for item in added]
+    names += [alias.quoted for item in also for alias in item.names]
     boost = Q()
     for item in added:
         boost |= descriptor_q(item.descriptor.ui, backend.has_facet_tokens)
-    if not added:
-        return Reading(text=text, q=combined, rank_text=text, countries=countries)
-    return Reading(text=text, q=combined, rank_text=f"{text} OR {names}", added=added, boost=boost, countries=countries)
+    return Reading(
+        text=text,
+        q=combined,
+        rank_text=" OR ".join([text, *names]),
+        added=added,
+        boost=boost if added else None,
+        countries=countries,
+        also_called=also,
+    )
+
+
+def area_q(text: str, term_q: Callable[[str], Q]) -> Q | None:
+    """``text`` as an API area matches it (``term_q``), each phrase naming an intervention widened by its other names.
+
+    None when no phrase does: the area then matches the text as it is.
+    """
+    alternatives = parse_query(text, strict=False)
+    named = aliases.lookup(
+        aliases.phrase_keys(
+            [term for term, _ in terms[start:end]] for terms in alternatives for start, end in _runs(terms)
+        )
+    )
+    if not named:
+        return None
+    combined = Q()
+    for terms in alternatives:
+        group = Q()
+        covered: set[int] = set()
+        for start, end in _runs(terms):
+            for first, last, names in aliases.spans([term for term, _ in terms[start:end]], named):
+                covered.update(range(start + first, start + last))
+                widened = term_q(_as_text(terms[start + first : start + last]))
+                for alias in names:
+                    widened |= term_q(alias.quoted)
+                group &= widened
+        rest = [term for position, term in enumerate(terms) if position not in covered]
+        if rest:
+            group &= term_q(_as_text(rest))
+        combined |= group
+    return combined
 
 
 def _closest(word: str, words: set[str]) -> str | None:

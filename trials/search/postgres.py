@@ -9,7 +9,7 @@ trigram matching for misspelled conditions.
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
 
 from ..models import Condition, Trial
@@ -18,16 +18,35 @@ from .base import CLOSE_MATCHES
 from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
 
 
+class HeadMatch(Func):
+    """Whether a query matches the words of weight A or B alone (``ts_filter``): titles, conditions, interventions."""
+
+    output_field = BooleanField()
+
+    def __init__(self, vector, query):
+        super().__init__(vector, query)
+
+    def as_sql(self, compiler, connection, **extra):
+        vector, vector_params = compiler.compile(self.source_expressions[0])
+        query, query_params = compiler.compile(self.source_expressions[1])
+        return f"(ts_filter({vector}, '{{a,b}}') @@ {query})", (*vector_params, *query_params)
+
+
 class PostgresBackend:
     config = "trialportal"
     # Filters match facet tokens (fields.TokenListField).
     has_facet_tokens = True
+    # What a match in the title, conditions or interventions (and one by descriptor) adds to a rank (see ``ranked``).
+    head_rank = 1.0
 
     def query(self, text: str) -> SearchQuery:
         return SearchQuery(text, search_type="websearch", config=self.config)
 
     def text_q(self, text: str) -> Q:
         return Q(search_vector=self.query(text))
+
+    def named_q(self, name: str) -> Q:
+        return self.text_q(f'"{name}"')
 
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         return queryset.filter(self.text_q(text))
@@ -41,11 +60,20 @@ class PostgresBackend:
         """
         query = self.query(text)
         first = matches.order_by().values("pk")[:candidates]
-        # Cover density rewards terms found together; normalization 32 scales into 0..1,
-        # so a trial filed under the descriptor the text names (``boost``, worth 1) comes first.
+        # Cover density rewards terms found together; normalization 32 scales into 0..1, so a match in
+        # the title, conditions or interventions (worth 1) and one by the descriptor the text names
+        # (``boost``, worth 2: the registry filed the trial under it, where the words may be apart)
+        # come before a match in the summary or description only, however often repeated.
         rank = SearchRank(F("search_vector"), query, cover_density=True, normalization=32)
+        rank = rank + Case(
+            When(HeadMatch(F("search_vector"), query), then=Value(self.head_rank)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
         if boost is not None:
-            rank = rank + Case(When(boost, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+            rank = rank + Case(
+                When(boost, then=Value(2 * self.head_rank)), default=Value(0.0), output_field=FloatField()
+            )
         return Trial.objects.filter(pk__in=first).annotate(rank=rank).order_by(F("rank").desc(), *Trial._meta.ordering)
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:

@@ -8,24 +8,48 @@ most, then the conditions), and difflib for misspelled conditions.
 from __future__ import annotations
 
 import difflib
+import functools
+import operator
 import re
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 
-from ..models import Condition, Trial
+from ..models import Condition, Intervention, Trial
 from .areas import condition_area, match, match_q
 from .base import CLOSE_MATCHES
 from .highlight import highlight, snippet
-from .query import wanted_terms
+from .query import parse_query, wanted_terms
+
+
+def _intervention_named(term: str) -> Q:
+    return Q(
+        Exists(
+            Intervention.objects.filter(Q(name__icontains=term) | Q(other_names__icontains=term), trial=OuterRef("pk"))
+        )
+    )
+
+
+def _head_q(term: str) -> Q:
+    return (
+        Q(brief_title__icontains=term) | Q(acronym__icontains=term) | condition_area(term) | _intervention_named(term)
+    )
 
 
 class SimpleBackend:
     """Term matching for databases without full-text search."""
 
     has_facet_tokens = False
+    # What a match in the title, conditions or interventions (and one by descriptor) adds to a rank:
+    # more than the words can score elsewhere, so a match in the summary or description only comes after.
+    head_rank = 1000
 
     def text_q(self, text: str) -> Q:
         return match_q(text, "term", strict=False)
+
+    def named_q(self, name: str) -> Q:
+        # Where an intervention's name is written: its title or its interventions (not every text: a
+        # brand's generic and its other names add one EXISTS each, not one per area).
+        return Q(brief_title__icontains=name) | Q(official_title__icontains=name) | _intervention_named(name)
 
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         return match(queryset, text, "term", strict=False)
@@ -39,9 +63,7 @@ class SimpleBackend:
         terms = wanted_terms(text)
         if not terms:
             return matched.annotate(rank=Value(0.0))
-        # A trial filed under the descriptor the text names outranks any that only write the words.
-        filed = Case(When(boost, then=100), default=0, output_field=IntegerField()) if boost is not None else 0
-        # Rank: a term in the title counts most, then conditions, then anything else.
+        # Rank: a term in the title counts most, then conditions and interventions' names.
         score = sum(
             (
                 Case(
@@ -50,10 +72,22 @@ class SimpleBackend:
                     output_field=IntegerField(),
                 )
                 + Case(When(condition_area(term), then=2), default=0, output_field=IntegerField())
+                + Case(When(_intervention_named(term), then=2), default=0, output_field=IntegerField())
             )
             for term in terms
         )
-        return matched.annotate(rank=score + filed)
+        # Above any such sum: a trial where all the words of an alternative are in the title, conditions
+        # or interventions (not the summary or description only), and one filed under the descriptor the text names.
+        head = Q(pk__in=[])
+        for alternative in parse_query(text, strict=False):
+            wanted = [term for term, negated in alternative if not negated]
+            if wanted:
+                head |= functools.reduce(operator.and_, (_head_q(term) for term in wanted))
+        score += Case(When(head, then=self.head_rank), default=0, output_field=IntegerField())
+        if boost is not None:
+            # Worth more: the registry filed the trial under it, where the words may be apart.
+            score += Case(When(boost, then=2 * self.head_rank), default=0, output_field=IntegerField())
+        return matched.annotate(rank=score)
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:
         terms = wanted_terms(text)

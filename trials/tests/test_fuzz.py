@@ -2,6 +2,7 @@
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +12,7 @@ from trials.api.advanced import PIECES
 from trials.api.aggregations import AGG_FILTERS
 from trials.ctgov import StudyError, study_to_record
 from trials.ctgov.records import RecordError
+from trials.importers import import_paths
 from trials.importers.page import DocumentError, parse_page
 from trials.importers.writer import save_record
 from trials.models import Site, Trial
@@ -262,3 +264,29 @@ def test_the_history_tab_and_api_survive_any_version_numbers(client, seed_trial,
     for value in [*(value for _, value in params), digits]:
         response = client.get("/api/v2/studies/NCT04133233/history", {"version": value})
         assert response.status_code in (200, 400, 404), value
+
+
+BRAND_WORDS = st.sampled_from(
+    ["Keytruda", "KEYTRUDA®", "keytruda's", "pembrolizumab", "Lenvima", "lenvatinib", "-Keytruda", '"Keytruda"',
+     "ALUNBRIG", "Lorlatinib 100 mg", "OR", "NOT"]
+)  # fmt: skip
+
+
+@pytest.fixture
+def brand_records(db):
+    report = import_paths([Path(__file__).parent / "data" / "brands"])
+    assert report.ok, report.failures
+
+
+@FUZZ
+@given(
+    words=st.lists(st.one_of(BRAND_WORDS, EVERYDAY_WORDS, HOSTILE), min_size=1, max_size=8),
+    area=st.sampled_from(["query.term", "query.intr", "query.patient", "query.cond"]),
+)
+def test_brand_names_among_anything_never_break_search(client, brand_records, words, area):
+    text = " ".join(words)
+    response = client.get("/trials/", {"q": text})
+    assert_safe(response, words)
+    assert response.status_code in (200, 400)
+    response = client.get("/api/v2/studies", {area: text, "fields": "NCTId"})
+    assert response.status_code in (200, 400), response.content[:500]
