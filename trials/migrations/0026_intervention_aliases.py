@@ -22,7 +22,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trials", "0024_mesh_facet_tokens"),
+        ("trials", "0025_nct_id_aliases"),
     ]
 
     operations = [
