@@ -120,7 +120,7 @@ def test_a_staff_edit_of_other_names_rebuilds_the_trials_rows(records):
 
 
 def test_the_migration_fills_the_table_from_the_stored_interventions(records):
-    migration = importlib.import_module("trials.migrations.0025_intervention_aliases")
+    migration = importlib.import_module("trials.migrations.0026_intervention_aliases")
     before = sorted(InterventionAlias.objects.values_list("trial_id", "name_key", "alias_key"))
     InterventionAlias.objects.all().delete()
     migration.fill(apps, None)
