@@ -81,10 +81,12 @@ class Space:
         if not rows.size:
             return []
         scores = (self.vectors[rows] @ self.vectors[row].T).toarray().ravel()
+        # No list takes more than ``COVERAGE`` of them: only the best few are worth a tier.
+        best = np.argsort(-scores, kind="stable")[: 3 * COVERAGE]
         aspect = self.aspects.get(row)
         return [
             Match(other, score, [], match_tier(aspect, matrix_row(self.vectors, other)[0])[0])
-            for other, score in zip(rows.tolist(), scores.tolist(), strict=True)
+            for other, score in zip(rows[best].tolist(), scores[best].tolist(), strict=True)
         ]
 
     def sharing_main_condition(self, row: int) -> np.ndarray:
