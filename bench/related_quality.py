@@ -76,10 +76,37 @@ def engine_rankings(weights, min_score: float, populations: bool = True) -> dict
     nct_of = dict(Trial.objects.values_list("id", "nct_id"))
     rankings = {}
     for row, others, scores in space.neighbours(0, len(space.trial_ids)):
-        # As the lists are stored: by tier (what the trials share), then score.
-        ranked = sorted(space.matches(row, others, scores, min_score), key=lambda m: (m.tier, -m.score, m.other_id))
+        if min_score == related.MIN_SCORE:
+            # As the lists are stored: by tier (what the trials share), then score, filled when short.
+            ranked = space.chosen(row, others, scores, set(), set())
+        else:
+            ranked = sorted(space.matches(row, others, scores, min_score), key=lambda m: (m.tier, -m.score, m.other_id))
         rankings[nct_of[space.trial_ids[row]]] = [(nct_of[space.trial_ids[m.other_id]], m.score) for m in ranked]
     return rankings
+
+
+def coverage() -> None:
+    """How many trials list too few related ones, though their main condition is shared on file."""
+    space = related.load_space()
+    shown = {}
+    for row, others, scores in space.neighbours(0, len(space.trial_ids)):
+        shown[row] = len(space.chosen(row, others, scores, set(), set()))
+    # The main condition (``tiers.main_condition``, by name or MeSH term) of a trial is on file with five others.
+    shared = [row for row in range(len(space.trial_ids)) if len(space.sharing_main_condition(row)) >= related.COVERAGE]
+    total = len(space.trial_ids)
+    none = sum(1 for count in shown.values() if not count)
+    few = sum(1 for count in shown.values() if count < related.COVERAGE)
+    violating = [row for row in shared if shown.get(row, 0) < related.COVERAGE]
+    print(f"Coverage over {total} trials: {none} ({none / total:.1%}) list none, {few} ({few / total:.1%}) fewer")
+    print(
+        f"than {related.COVERAGE}; of the {len(shared)} whose main condition {related.COVERAGE} others share, "
+        f"{len(violating)} list fewer than {related.COVERAGE}"
+    )
+    nct_of = dict(Trial.objects.values_list("id", "nct_id"))
+    for row in violating[:10]:
+        names = [space.labels[term] for term in space.main_conditions[row].tolist() if term >= 0]
+        print(f"  {nct_of[space.trial_ids[row]]}: {shown.get(row, 0)} listed, main condition {' / '.join(names)}")
+    print()
 
 
 def baseline_rankings() -> dict[str, list[tuple[str, float]]]:
@@ -206,6 +233,8 @@ def main() -> None:
     compared = ("all signals (shipped)", "before population aspects", "TF-IDF baseline")
     strict = {name: rankings[name] for name in compared}
     report("Strict judgements, queries of two aspects", strict, strict_queries, strict_judged)
+
+    coverage()
 
     seed = rankings["all signals (shipped)"].get("NCT04133233", [])[: related.SHOWN]
     print(f"Seed NCT04133233: {len(seed)} more related trial(s) above the minimum score")

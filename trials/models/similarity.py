@@ -64,7 +64,7 @@ class SimilarTrial(models.Model):
     tier = models.PositiveSmallIntegerField(
         default=1,
         help_text="What it shares with the trial: 0 its main aspect and its population, 1 its main aspect, "
-        "2 neither (words, an intervention), 3 only its population (related.scoring.Tier). Ranks before the score.",
+        "2 neither (words, an intervention), 3 only its population (related.tiers.Tier). Ranks before the score.",
     )
 
     class Meta:

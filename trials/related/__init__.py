@@ -11,9 +11,10 @@
 from .full import load_space, rebuild
 from .incremental import REFRESH_LIMIT, after_import, pending, refresh
 from .lists import RelatedTrials, related_trials
-from .scoring import MIN_SCORE, OPEN_SHOWN, SHOWN, SIGNALS, words
+from .scoring import COVERAGE, MIN_SCORE, OPEN_SHOWN, SHOWN, SIGNALS, words
 
 __all__ = [
+    "COVERAGE",
     "MIN_SCORE",
     "OPEN_SHOWN",
     "REFRESH_LIMIT",

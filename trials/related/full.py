@@ -20,15 +20,18 @@ from .. import choices
 from ..models import RelatedTrial, SimilarTrial, Trial
 from .scoring import (
     CANDIDATES,
+    COVERAGE,
+    FILL_CANDIDATES,
     MIN_SCORE,
     Features,
     Match,
     Vectorizer,
     choose,
     explain,
+    shortfall,
 )
 from .store import clear, condition_mesh_names, insert, load_features, matrix_row, save_keys, save_profiles, save_terms
-from .tiers import aspect_ids, aspects, match_tier
+from .tiers import aspect_ids, aspects, main_condition, match_tier
 
 
 @dataclass
@@ -43,6 +46,11 @@ class Space:
     key_matrix: object
     # Row → (main, population) term ids, for the trials with a population (``tiers.aspects``).
     aspects: dict[int, tuple[np.ndarray, np.ndarray]]
+    # Row → the term ids of its main condition's name and MeSH term (``tiers.main_condition``),
+    # -1 for none; and the trials of each condition name and term (a CSC matrix: column → rows),
+    # to fill short lists.
+    main_conditions: np.ndarray
+    conditions: object
 
     def neighbours(self, start: int, stop: int) -> Iterator[tuple[int, list[int], list[float]]]:
         """(row, candidate rows, exact scores) for the rows start..stop, from the key index."""
@@ -54,8 +62,9 @@ class Space:
             if len(others) > CANDIDATES:
                 others = others[np.argpartition(-approx, CANDIDATES)[:CANDIDATES]]
             others = [other for other in others.tolist() if other != row]
-            if others:
-                yield row, others, (self.vectors[others] @ self.vectors[row].T).toarray().ravel().tolist()
+            # A row without candidates still comes: its main condition may fill its list.
+            scores = (self.vectors[others] @ self.vectors[row].T).toarray().ravel().tolist() if others else []
+            yield row, others, scores
 
     def matches(self, row: int, others: list[int], scores: list[float], min_score: float = MIN_SCORE) -> list[Match]:
         """The candidates scoring at least ``min_score``, with their tiers."""
@@ -65,6 +74,46 @@ class Space:
                 tier, _ = match_tier(self.aspects.get(row), matrix_row(self.vectors, other)[0])
                 found.append(Match(other, score, [], tier))
         return found
+
+    def fillers(self, row: int) -> list[Match]:
+        """Trials sharing the row's main condition, scored, however low: ``choose`` lists the best of them."""
+        rows = self.sharing_main_condition(row)[:FILL_CANDIDATES]
+        if not rows.size:
+            return []
+        scores = (self.vectors[rows] @ self.vectors[row].T).toarray().ravel()
+        # No list takes more than ``COVERAGE`` of them: only the best few are worth a tier.
+        best = np.argsort(-scores, kind="stable")[: 3 * COVERAGE]
+        aspect = self.aspects.get(row)
+        return [
+            Match(other, score, [], match_tier(aspect, matrix_row(self.vectors, other)[0])[0])
+            for other, score in zip(rows[best].tolist(), scores[best].tolist(), strict=True)
+        ]
+
+    def sharing_main_condition(self, row: int) -> np.ndarray:
+        """The other rows with the row's main condition: by name, or by MeSH term when few share the name.
+
+        A MeSH term is often broader than the name ("Infections" for a urinary tract infection):
+        the name, when others use it, keeps the list closer to the trial.
+        """
+        rows = np.zeros(0, dtype=np.int32)
+        for term in self.main_conditions[row].tolist():
+            if term >= 0:
+                posting = self.conditions.indices[self.conditions.indptr[term] : self.conditions.indptr[term + 1]]
+                rows = np.union1d(rows, posting[posting != row])
+            if len(rows) >= COVERAGE:
+                break
+        return rows
+
+    def chosen(
+        self, row: int, others: list[int], scores: list[float], open_rows: set[int], listed: set[tuple[int, int]]
+    ) -> list[Match]:
+        """What the row's list stores (``scoring.choose``), filled from its main condition when short."""
+        matches = [match for match in self.matches(row, others, scores) if (row, match.other_id) not in listed]
+        chosen = choose(matches, open_rows)
+        if shortfall(chosen):
+            fillers = [match for match in self.fillers(row) if (row, match.other_id) not in listed]
+            chosen = choose(matches, open_rows, fillers)
+        return chosen
 
     def __post_init__(self):
         self.key_matrix_t = self.key_matrix.T.tocsr()
@@ -114,6 +163,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
     prefixes: dict[int, str] = {}
     counted, trial_ids = set(trial_ids), []
     trial_aspects = {}
+    main_conditions, condition_rows, condition_terms = array("i"), array("i"), array("i")
     for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations):
         if features.trial_id not in counted:
             continue  # saved since the first pass: the next refresh or rebuild takes it
@@ -124,6 +174,10 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
         ids = numbered(features, counting=False)
         for term_id, key in zip(ids, features.counts, strict=True):
             prefixes.setdefault(term_id, key[0])
+            if key.startswith(("c:", "m:")):
+                condition_rows.append(len(trial_ids) - 1)
+                condition_terms.append(term_id)
+        main_conditions.extend(term_ids[key] if key else -1 for key in main_condition(features.counts))
         vector_ids, vector_weights = vectorizer.vector(ids, list(features.counts.values()), prefixes)
         indices.extend(vector_ids.tolist())
         data.extend(vector_weights.tolist())
@@ -146,7 +200,24 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
         ),
         shape=shape,
     )
-    return Space(trial_ids, list(term_ids), labels, document_counts, vectors, key_matrix, trial_aspects)
+    conditions = sparse.csc_matrix(
+        (
+            np.ones(len(condition_rows), dtype=np.int8),
+            (np.frombuffer(condition_rows, np.int32), np.frombuffer(condition_terms, np.int32)),
+        ),
+        shape=shape,
+    )
+    return Space(
+        trial_ids,
+        list(term_ids),
+        labels,
+        document_counts,
+        vectors,
+        key_matrix,
+        trial_aspects,
+        np.frombuffer(main_conditions, np.int32).reshape(-1, 2),
+        conditions,
+    )
 
 
 def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) -> int:
@@ -172,9 +243,8 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) ->
             stop = min(start + chunk, total)
             rows = []
             for row, others, scores in space.neighbours(start, stop):
-                matches = [match for match in space.matches(row, others, scores) if (row, match.other_id) not in listed]
                 vector = matrix_row(space.vectors, row)
-                for match in choose(matches, open_rows):
+                for match in space.chosen(row, others, scores, open_rows, listed):
                     other = matrix_row(space.vectors, match.other_id)
                     _, population = match_tier(space.aspects.get(row), other[0])
                     match.score, match.reasons = explain(vector, other, key_of, label_of, match.tier, population)

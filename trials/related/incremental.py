@@ -283,7 +283,8 @@ def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labe
     rewrite, rows = [], []
     for trial_id, matches in offers.items():
         before = {match.other_id for match in stored[trial_id]}
-        chosen = choose(stored[trial_id] + matches, open_ids)
+        # Its stored trials below the minimum filled it from its main condition: they still may.
+        chosen = choose(stored[trial_id] + matches, open_ids, fillers=stored[trial_id])
         if {match.other_id for match in chosen} == before:
             continue
         for match in chosen:

@@ -37,6 +37,7 @@ def related_trials(trial: Trial) -> RelatedTrials:
             match_id=Subquery(match.values("id")),
             match_score=Subquery(match.values("score")),
             match_reasons=Subquery(match.values("reasons")),
+            match_tier=Subquery(match.values("tier")),
         )
         .only("id", "nct_id", "brief_title", "phases", *status.COLUMNS)
     )
@@ -47,12 +48,18 @@ def related_trials(trial: Trial) -> RelatedTrials:
         if other.match_id is not None:
             similar.append(
                 SimilarTrial(
-                    id=other.match_id, trial=trial, other=other, score=other.match_score, reasons=other.match_reasons
+                    id=other.match_id,
+                    trial=trial,
+                    other=other,
+                    score=other.match_score,
+                    reasons=other.match_reasons,
+                    tier=other.match_tier,
                 )
             )
     for item in listed:
         item.on_file = on_file.get(item.nct_id)
-    similar.sort(key=lambda item: (-item.score, item.other_id))
+    # As stored: what a trial shares with this one (``tiers.Tier``) ranks before its score.
+    similar.sort(key=lambda item: (item.tier, -item.score, item.other_id))
     recruiting = []
     # Open as shown: a lapsed "Recruiting" is no alternative for a patient.
     if trial.shown_status not in choices.OPEN_STATUSES:

@@ -90,6 +90,9 @@ def test_a_condition_studied_in_a_population_lists_that_condition_first_and_the_
         shown_diabetes = [index for index, nct_id in enumerate(ids) if nct_id in diabetes_only]
         assert len(shown_erectile) >= 3
         assert not shown_diabetes or min(shown_diabetes) > max(shown_erectile)
+        # The tab shows them in that order: by tier, then score.
+        shown = related.related_trials(Trial.objects.for_detail().get(nct_id=query)).more
+        assert [item.other.nct_id for item in shown] == ids[: related.SHOWN]
         for item in found:
             if item.other.nct_id in diabetes_only:
                 assert item.tier == scoring.Tier.POPULATION_ONLY
@@ -156,3 +159,22 @@ def test_compute_related_names_unknown_trials(registry):
         call_command("compute_related")
     call_command("compute_related", "nct00661596")
     assert similar_ids("NCT00661596")
+
+
+def test_a_trial_whose_main_condition_five_others_share_lists_five(registry):
+    space = related.load_space()
+    nct_of = {trial.id: nct_id for nct_id, trial in registry.items()}
+    counts = dict.fromkeys(registry, 0)
+    for nct_id in SimilarTrial.objects.values_list("trial__nct_id", flat=True):
+        counts[nct_id] += 1
+    shared = [
+        nct_of[space.trial_ids[row]]
+        for row in range(len(space.trial_ids))
+        if len(space.sharing_main_condition(row)) >= related.COVERAGE
+    ]
+    assert len(shared) > 40
+    assert {nct_id: counts[nct_id] for nct_id in shared if counts[nct_id] < related.COVERAGE} == {}
+    # A cluster-headache trial: a cluster-headache trial scoring under the minimum still fills its list.
+    filled = SimilarTrial.objects.get(trial__nct_id="NCT00203242", other__nct_id="NCT00205894")
+    assert filled.score < related.MIN_SCORE
+    assert filled.reasons[0] == "Same condition: Cluster Headache"

@@ -97,6 +97,19 @@ def test_a_trial_keeps_its_best_matches_above_the_threshold_and_its_best_open_on
     assert ids[scoring.SHOWN :] == [13, 14]
 
 
+def test_a_short_list_is_filled_with_trials_sharing_the_main_condition_however_they_score():
+    above = [Match(1, 0.5, [], scoring.Tier.MAIN), Match(2, 0.3, [], scoring.Tier.POPULATION_ONLY)]
+    fillers = [Match(other, 0.19 - other / 100, [], scoring.Tier.MAIN) for other in range(3, 9)]
+    fillers.append(Match(9, scoring.FILL_MIN_SCORE / 2, [], scoring.Tier.MAIN))  # shares next to nothing else
+    chosen = choose(above, open_ids=set(), fillers=fillers)
+    # Up to five sharing what the trial is about; the population-only match goes, as one now shares more.
+    assert [match.other_id for match in chosen] == [1, 3, 4, 5, 6]
+    assert scoring.shortfall(chosen) == 0
+    # A full list is left as it is.
+    full = [Match(other, 0.5, [], scoring.Tier.MAIN) for other in range(10, 16)]
+    assert [m.other_id for m in choose(full, set(), fillers)] == list(range(10, 16))
+
+
 def test_a_phase_reason_names_the_phases_truly():
     def reason(a: list[str], b: list[str]) -> list[str]:
         features = [
@@ -137,6 +150,27 @@ def test_what_a_title_names_after_the_turn_to_its_people_is_their_population_not
         ["number of cluster headache attacks per week"],
     )
     assert cpap == {"m:D020181"}
+    # The people may be named by their condition: the diabetes of "type II diabetics" is their population.
+    diabetics = scoring.population_of(
+        ["Efficacy of Linaclotide in Type II Diabetics With Chronic Constipation"],
+        [("c:chronic constipation", "Chronic Constipation"), ("m:D003920", "Diabetes Mellitus")],
+        ["Improvement in frequency of bowel movements"],
+    )
+    assert diabetics == {"m:D003920"}
+    # An outcome measured in "patients with diabetes" does not make diabetes what the trial studies.
+    dialysis = scoring.population_of(
+        ["Clinical Study of the Use of Amino Acid Peritoneal Dialysate in Diabetic Patients"],
+        [("c:peritoneal dialysis", "Peritoneal Dialysis"), ("c:diabetes", "Diabetes")],
+        ["Changes of HbA1c in peritoneal dialysis patients with diabetes after 90 days"],
+    )
+    assert dialysis == {"c:diabetes"}
+    # "Pre-diabetes" names diabetes.
+    prediabetes = scoring.population_of(
+        ["Treatment of Pre-diabetes in Patients With Cystic Fibrosis"],
+        [("c:cfrd", "Cystic Fibrosis Related Diabetes"), ("m:D003550", "Cystic Fibrosis")],
+        ["BMI"],
+    )
+    assert prediabetes == {"m:D003550"}
     # A title that names none of the conditions leaves them all the subject.
     assert scoring.population_of(["An Adaptive Design Study of MTX228"], [("c:t1d", "Type 1 Diabetes")], []) == set()
 
@@ -185,12 +219,17 @@ def test_a_match_on_the_population_alone_ranks_after_the_others_and_says_so():
     assert not any(reason.startswith("Same population") for reason in reasons[1])
     assert reasons[2][0] == "Same population only: Diabetes T1"
     assert not any(reason.startswith("Same condition") for reason in reasons[2])
-    # However it scores, a population-only match comes after the others.
+    # However it scores, a population-only match is not listed while a trial shares the main aspect...
     chosen = choose(
         [Match(4, 0.9, [], scoring.Tier.POPULATION_ONLY), Match(3, 0.3, [], scoring.Tier.MAIN), Match(2, 0.4, [], 0)],
         open_ids=set(),
     )
-    assert [match.other_id for match in chosen] == [2, 3, 4]
+    assert [match.other_id for match in chosen] == [2, 3]
+    # ...and comes after the others when none does.
+    chosen = choose(
+        [Match(4, 0.9, [], scoring.Tier.POPULATION_ONLY), Match(5, 0.3, [], scoring.Tier.OTHER)], open_ids=set()
+    )
+    assert [match.other_id for match in chosen] == [5, 4]
 
 
 def test_without_a_population_the_tiers_leave_the_ranking_to_the_score():
