@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trials", "0024_mesh_facet_tokens"),
+        ("trials", "0026_intervention_aliases"),
     ]
 
     operations = [
