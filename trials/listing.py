@@ -85,7 +85,10 @@ class CappedPaginator(Paginator):
             # (migration 0014), so the rows skipped to reach a deep page are
             # read from it alone; then the page's own rows.
             ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-            object_list = list(self.object_list.filter(pk__in=ids)) if ids else []
+            # By id alone, in that order: the ordering (a distance's join) need not run twice.
+            rows = self.object_list.model.objects.for_list().filter(pk__in=ids) if ids else []
+            by_id = {trial.pk: trial for trial in rows}
+            object_list = [by_id[pk] for pk in ids]
         else:
             object_list = list(self.object_list[bottom:top])
         if (self.estimated or self.capped) and number > 1 and not object_list:
