@@ -6,6 +6,10 @@ worth open. Past that, the page lists the countries and regions with their
 counts, each a link (``?country=…&region=…``) to the same page showing that
 group's sites: the page stays a few screens long and quick to render, and
 every site is one link away, without JavaScript.
+
+Reached from a search near a place (``?near=…&within=…``), the page lists
+first the sites within that distance, nearest first, each with how far it
+is (``sites_near``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from urllib.parse import urlencode
 
-from . import choices
+from . import choices, places
 from .models import Contact, Site
 
 # A trial with up to this many sites shows them all on its page.
@@ -23,12 +27,16 @@ SHOW_ALL = 60
 OPEN_SITES = 20
 # At most this many countries open by default; the rest show their counts only.
 OPEN_COUNTRIES = 3
+# Near a place, at most this many of the nearest sites are listed before the groups.
+NEAREST_SHOWN = 20
 
 
 @dataclass
 class SiteEntry:
     site: Site
     contacts: list[Contact]
+    # Near a place: how far the site is ("3.2 km").
+    distance: str = ""
 
 
 @dataclass
@@ -120,3 +128,35 @@ def grouped_sites(
         groups.selected = ", ".join(part for part in (region, country) if part)
         groups.found = any(part.shown for group in groups.countries for part in group.regions)
     return groups
+
+
+@dataclass
+class SitesNear:
+    """The sites within ``within`` of ``place``, nearest first, for a visitor who searched near it."""
+
+    place: str
+    within: str
+    entries: list[SiteEntry]
+    # Within the distance, past the ones listed.
+    more: int = 0
+    # The sites whose record gives no coordinates, which cannot be measured.
+    unplaced: int = 0
+
+
+def sites_near(
+    sites: list[Site], contacts: dict[int, list[Contact]], place: places.Place, circle: places.Circle, within: str
+) -> SitesNear:
+    """The trial's sites inside ``circle``, nearest first (the record's order among equals), with their distances.
+
+    Measured here, on the sites the page has read: a trial's own sites need no query.
+    """
+    measured = [
+        (places.haversine_km(circle.lat, circle.lon, site.latitude, site.longitude), site.position, site)
+        for site in sites
+        if site.latitude is not None and site.longitude is not None
+    ]
+    inside = sorted((entry for entry in measured if entry[0] <= circle.km), key=lambda entry: entry[:2])
+    entries = [
+        SiteEntry(site, contacts.get(site.pk, []), places.format_km(km)) for km, _, site in inside[:NEAREST_SHOWN]
+    ]
+    return SitesNear(place.label, within, entries, len(inside) - len(entries), len(sites) - len(measured))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from . import choices, glossary, history, listing, related, results_tab, search, structured_data
+from . import choices, glossary, history, listing, places, related, results_tab, search, structured_data
 from .api.aggregations import AGG_FILTERS
 from .api.views import json_response, study_response
 from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
 from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
-from .sites import grouped_sites
+from .sites import grouped_sites, sites_near
 from .sync import last_run, last_success
 
 
@@ -94,9 +94,18 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         # The print page has no links to follow: it shows every site.
         country, region = (None, None) if tab == "print" else (request.GET.get("country"), request.GET.get("region"))
         context["site_groups"] = grouped_sites(sites, trial.site_contacts, country, region, show_all=tab == "print")
+        if tab == "detail" and request.GET.get("near", "").strip():
+            # Reached from a search near a place: its sites there first, nearest first.
+            try:
+                place, circle, within = places.circle_around(request.GET["near"], request.GET.get("within", ""))
+            except (places.PlaceError, places.DistanceError) as error:
+                context["near_error"] = str(error)
+            else:
+                context["sites_near"] = sites_near(sites, trial.site_contacts, place, circle, within)
     if tab == "results":
         context["results"] = results_tab.present(trial, results_json(stored_rows(trial)))
-    status = 200
+    # A place asked for wrongly is said on the page, with a 400, as a wrong comparison is.
+    status = 400 if context.get("near_error") else 200
     if tab == "history":
         context.update(_history(request, trial))
         # A comparison asked for wrongly is the visitor's to correct: said on the page, with a 400.

@@ -47,6 +47,11 @@ def in_km(value: float, unit: str) -> float:
     return value * UNITS[unit]
 
 
+def format_km(km: float) -> str:
+    """A distance as a list row or a site shows it: 0.1 km, 9.4 km, 12 km, 1,204 km."""
+    return f"{km:.1f} km" if km < 10 else f"{km:,.0f} km"
+
+
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
     half = (

@@ -22,7 +22,8 @@ from django_cte import CTE, with_cte
 
 from .. import choices
 from ..models import Site
-from .distance import KM_PER_MILE, Circle, DistanceError, in_km, parse_distance
+from .distance import KM_PER_MILE, Circle, DistanceError, format_km, in_km, parse_distance
+from .gazetteer import Place, PlaceError, locate
 
 DEFAULT_WITHIN = "100km"
 MIN_WITHIN_KM = 1.0
@@ -43,6 +44,23 @@ def parse_within(text: str) -> tuple[float, str]:
             f"({MIN_WITHIN_KM / KM_PER_MILE:.1f} to {MAX_WITHIN_KM / KM_PER_MILE:,.0f} mi)"
         )
     return km, f"{value:g} {unit}"
+
+
+MAX_PLACE_LENGTH = 100
+
+
+def circle_around(near: str, within: str) -> tuple[Place, Circle, str]:
+    """The place ``near`` names and the circle ``within`` draws around it, and ``within`` as written.
+
+    ``PlaceError`` or ``DistanceError`` say what is wrong, as the list page's form does.
+    """
+    if len(near) > MAX_PLACE_LENGTH:
+        raise PlaceError(f"A place is at most {MAX_PLACE_LENGTH} characters.")
+    if "\x00" in near:
+        raise PlaceError("A place may not contain NUL characters.")
+    km, written = parse_within(within)
+    place = locate(near)
+    return place, Circle(place.lat, place.lon, km), written
 
 
 def near_trials(queryset: QuerySet, circle: Circle) -> QuerySet:
@@ -119,7 +137,7 @@ class NearestSite:
 
     @property
     def distance(self) -> str:
-        return f"{self.km:.1f} km" if self.km < 10 else f"{self.km:,.0f} km"
+        return format_km(self.km)
 
 
 def nearest_sites(circle: Circle, trial_ids: list[int]) -> dict[int, NearestSite]:
