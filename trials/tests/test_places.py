@@ -250,6 +250,14 @@ def test_the_api_orders_by_distance_with_geo_decay(client, records):
     assert set(api_ids(client, **geo, sort="EnrollmentCount")) == set(ids)
 
 
+def test_the_api_csv_lists_the_studies_by_distance_too(client, records):
+    geo = {"filter.geo": "distance(48.85341,2.3488,500km)"}
+    response = client.get("/api/v2/studies", {**geo, "format": "csv", "fields": "NCT Number", "countTotal": "true"})
+    assert response.status_code == 200
+    assert response.content.decode().splitlines()[1:] == api_ids(client, **geo)
+    assert response["x-total-count"] == "5"
+
+
 @pytest.mark.parametrize(
     ("params", "named"),
     [
