@@ -104,7 +104,10 @@ def order_by_distance(
     else:
         least = Min(half)
         chosen = F("least")
-    key = F("km")
+    # The haversine orders as the distance does: the distance itself only where geoDecay bends it.
+    key = F("chosen")
+    if offset_km or flat_beyond_km is not None:
+        key = circle.km_from_half(key)
     if offset_km:
         key = Greatest(key - Value(offset_km), Value(0.0))
     if flat_beyond_km is not None:
@@ -114,14 +117,17 @@ def order_by_distance(
         .order_by()
         .values("trial_id")
         .annotate(least=least)
-        .annotate(km=circle.km_from_half(chosen))
+        .annotate(chosen=chosen)
         .annotate(rank=key)
         # Sorted here, the join reads trials in this order and stops when a page is full.
         .order_by("rank", "trial_id"),
         name="nearest_site",
     )
     trials = with_cte(nearest, select=nearest.join(queryset, pk=nearest.col.trial_id))
-    return trials.annotate(**{NEAREST_KM: nearest.col.km}).order_by(nearest.col.rank.asc(), nearest.col.trial_id.asc())
+    # Measured for the rows read only, not for every trial in the circle.
+    return trials.annotate(**{NEAREST_KM: circle.km_from_half(nearest.col.chosen)}).order_by(
+        nearest.col.rank.asc(), nearest.col.trial_id.asc()
+    )
 
 
 @dataclass(frozen=True)
