@@ -205,9 +205,16 @@ class TrialFilter(django_filters.FilterSet):
             if name == self.skip or name == "sort":
                 continue
             queryset = self.filters[name].filter(queryset, value)
-        # Unordered, for counting; ``qs`` is the same trials in the order asked for.
+        sort = self.form.cleaned_data.get("sort")
+        if self.circle and sort in (None, "", "distance"):
+            # Unordered, for counting; ``qs`` is the same trials in the order asked for, where
+            # ordering by distance is itself the filter (``places.order_by_distance``).
+            self.matches = places.near_trials(queryset, self.circle).order_by()
+            return places.order_by_distance(queryset, self.circle)
+        if self.circle:
+            queryset = places.near_trials(queryset, self.circle)
         self.matches = queryset.order_by()
-        return self.sort_by(queryset, "sort", self.form.cleaned_data.get("sort"))
+        return self.sort_by(queryset, "sort", sort)
 
     @property
     def ranked_by_relevance(self) -> bool:
@@ -342,7 +349,8 @@ class TrialFilter(django_filters.FilterSet):
         return queryset.filter(Exists(sites.filter(city__iexact=city) if city else sites))
 
     def filter_near(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return places.near_trials(queryset, self.circle) if self.circle else queryset
+        # Applied last, by ``filter_queryset``: as a join that orders by distance, or a plain filter.
+        return queryset
 
     def filter_age(self, queryset: QuerySet, name: str, value) -> QuerySet:
         if value is None:
@@ -373,8 +381,6 @@ class TrialFilter(django_filters.FilterSet):
 
     def sort_by(self, queryset: QuerySet, name: str, value: str | None) -> QuerySet:
         text = self.form.cleaned_data.get("q", "").strip()
-        if self.circle and value in (None, "", "distance"):
-            return places.order_by_distance(queryset, self.circle)
         if value == "distance":
             value = None  # no place to measure from
         if value in (None, "", "relevance"):

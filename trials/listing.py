@@ -85,7 +85,10 @@ class CappedPaginator(Paginator):
             # (migration 0014), so the rows skipped to reach a deep page are
             # read from it alone; then the page's own rows.
             ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-            object_list = list(self.object_list.filter(pk__in=ids)) if ids else []
+            # By id alone, in that order: the ordering (a distance's join) need not run twice.
+            rows = self.object_list.model.objects.for_list().filter(pk__in=ids) if ids else []
+            by_id = {trial.pk: trial for trial in rows}
+            object_list = [by_id[pk] for pk in ids]
         else:
             object_list = list(self.object_list[bottom:top])
         if (self.estimated or self.capped) and number > 1 and not object_list:
@@ -136,9 +139,12 @@ def _names_by_trial(children, name: str, ids: list[int]) -> dict[int, list[str]]
 
 
 def list_rows(
-    trials: list[Trial], snippets: dict[int, str] | None = None, circle: places.Circle | None = None
+    trials: list[Trial], snippets: dict[int, str] | None = None, circle: places.Circle | None = None, near: str = ""
 ) -> list[ListRow]:
-    """Rows for trials from ``for_list()``: four queries (five near a place), whatever the number of trials."""
+    """Rows for trials from ``for_list()``: four queries (five near a place), whatever the number of trials.
+
+    ``near``: the place's query string, carried by the links so the trial lists its sites there first.
+    """
     ids = [trial.pk for trial in trials]
     nearest = places.nearest_sites(circle, ids) if circle and ids else {}
     conditions = _names_by_trial(TrialCondition.objects.filter(trial_id__any_of=ids), "condition__name", ids)
@@ -170,7 +176,7 @@ def list_rows(
             ListRow(
                 trial=trial,
                 # Every detail URL is the same but for the NCT ID: reversed once.
-                url=detail.replace("NCT00000000", trial.nct_id),
+                url=detail.replace("NCT00000000", trial.nct_id) + near,
                 status=status.shown_status(trial, today),
                 status_label=status.status_label(trial, today),
                 phases=trial.phase_display,
@@ -334,7 +340,11 @@ def search_trials(
     if results.text and trials:
         wanted = results.reading.rank_text if results.reading else results.text
         results.snippets = search.backend().headlines([trial.pk for trial in trials], wanted)
-    page.object_list = list_rows(trials, results.snippets, filterset.circle)
+    near = ""
+    if filterset.circle:
+        near = "?" + urlencode({"near": results.place.query or results.place.label, "within": results.within})
+        near += "#sites-near"
+    page.object_list = list_rows(trials, results.snippets, filterset.circle, near)
     results.page = page
 
     if results.count_exact and results.count <= COUNT_LIMIT:

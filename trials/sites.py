@@ -12,6 +12,10 @@ is one link away, without JavaScript.
 
 The filter is GET parameters of the trial's page (``SiteFilter.PARAMETERS``):
 a country, a region within it, a site's recruitment status and a text.
+
+Reached from a search near a place (``?near=…&within=…``), the page lists
+first the sites within that distance, nearest first, each with how far it
+is (``sites_near``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from urllib.parse import urlencode
 from django.db import connections
 from django.db.models import Q
 
-from . import choices
+from . import choices, places
 from .models import Contact, Site, Trial
 
 # Up to this many sites (after the filter), the page shows them all.
@@ -174,10 +178,16 @@ class SiteFilter:
         return "; ".join(parts)
 
 
+# Near a place, at most this many of the nearest sites are listed before the groups.
+NEAREST_SHOWN = 20
+
+
 @dataclass
 class SiteEntry:
     site: SiteRow
     contacts: list[Contact] = field(default_factory=list)
+    # Near a place: how far the site is ("3.2 km").
+    distance: str = ""
 
 
 @dataclass
@@ -319,3 +329,31 @@ def with_contacts(groups: SiteGroups, trial: Trial) -> list[Contact]:
         elif contact.site_id in entries:
             entries[contact.site_id].contacts.append(contact)
     return central
+
+
+@dataclass
+class SitesNear:
+    """The sites within ``within`` of ``place``, nearest first, for a visitor who searched near it."""
+
+    place: str
+    within: str
+    entries: list[SiteEntry]
+    # Within the distance, past the ones listed.
+    more: int = 0
+    # The sites whose record gives no coordinates, which cannot be measured.
+    unplaced: int = 0
+
+
+def sites_near(rows: list[SiteRow], place: places.Place, circle: places.Circle, within: str) -> SitesNear:
+    """The trial's sites inside ``circle``, nearest first (the record's order among equals), with their distances.
+
+    Measured here, on the sites the page has read: a trial's own sites need no query.
+    """
+    measured = [
+        (places.haversine_km(circle.lat, circle.lon, row.latitude, row.longitude), position, row)
+        for position, row in enumerate(rows)
+        if row.latitude is not None and row.longitude is not None
+    ]
+    inside = sorted((entry for entry in measured if entry[0] <= circle.km), key=lambda entry: entry[:2])
+    entries = [SiteEntry(row, distance=places.format_km(km)) for km, _, row in inside[:NEAREST_SHOWN]]
+    return SitesNear(place.label, within, entries, len(inside) - len(entries), len(rows) - len(measured))

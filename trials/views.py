@@ -6,7 +6,19 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from . import choices, glossary, history, listing, related, results_tab, search, sites, structured_data, world_map
+from . import (
+    choices,
+    glossary,
+    history,
+    listing,
+    places,
+    related,
+    results_tab,
+    search,
+    sites,
+    structured_data,
+    world_map,
+)
 from .api.aggregations import AGG_FILTERS
 from .api.views import json_response, study_response
 from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
@@ -115,6 +127,15 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         context["central_contacts"] = sites.with_contacts(groups, trial)
         context["site_groups"] = groups
         context["site_map"] = world_map.site_map(groups.matching, "site-map-caption") if tab == "detail" else None
+        if tab == "detail" and request.GET.get("near", "").strip():
+            # Reached from a search near a place: its sites there first, nearest first.
+            try:
+                place, circle, within = places.circle_around(request.GET["near"], request.GET.get("within", ""))
+            except (places.PlaceError, places.DistanceError) as error:
+                # A place asked for wrongly is said on the page, with a 400, as a wrong site filter is.
+                context["near_error"], status = str(error), 400
+            else:
+                context["sites_near"] = sites.sites_near(site_rows, place, circle, within)
     if tab == "results":
         context["results"] = results_tab.present(trial, results_json(stored_rows(trial)))
     if tab == "history":

@@ -136,14 +136,15 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
                 except (AdvancedError, FilterError) as error:
                     raise BadRequest(name, str(error)) from None
     circles = [geo_circle(request, name) for name in GEO_PARAMETERS]
-    for circle in circles:
-        if circle:
-            trials = places.near_trials(trials, circle)
     order = ordering(request)
     origin = circles[0]
-    if origin and len(order) == 1:
-        # Ranked by relevance, which ``geoDecay`` (or its default) makes fall with the distance
-        # from filter.geo's point to a study's closest site.
+    # Ranked by relevance, which ``geoDecay`` (or its default) makes fall with the distance
+    # from filter.geo's point to a study's closest site; that ordering is filter.geo's filter too.
+    by_distance = origin is not None and len(order) == 1
+    for circle in circles[1:] if by_distance else circles:
+        if circle:
+            trials = places.near_trials(trials, circle)
+    if by_distance:
         return places.order_by_distance(trials, origin, False, offset_km, flat_beyond_km)
     return trials.order_by(*order)
 
@@ -168,7 +169,8 @@ def studies(request: HttpRequest) -> HttpResponse:
     page = page[:size]
     total = _total(request, selected) if count_total and not token else None
     if output == "csv":
-        trials = Trial.objects.filter(pk__in=page).for_detail().order_by(*selected.query.order_by)
+        by_id = {trial.pk: trial for trial in Trial.objects.filter(pk__in=page).for_detail()}
+        trials = [by_id[pk] for pk in page]
         text = csv_text(trials, header=not token, columns=selection)
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         if next_token:

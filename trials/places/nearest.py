@@ -4,23 +4,34 @@ A trial's nearest site is its nearest *recruiting* site when it has one
 within the circle (that is where a patient can take part), otherwise its
 nearest site; trials are ordered by that site's distance. The same rule
 picks the site a list row names.
+
+Ordering reads each site in the circle once: the sites in the circle are
+grouped by trial with that nearest distance, sorted, and joined to the
+filtered trials (a common table expression, ``django_cte``), so a page reads
+trials in distance order until it has its 25, whatever the number of trials
+in a dense city.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, F, FloatField, IntegerField, Min, OuterRef, QuerySet, Value, When
 from django.db.models.functions import Greatest, Least
+from django_cte import CTE, with_cte
 
 from .. import choices
 from ..models import Site
-from .distance import KM_PER_MILE, Circle, DistanceError, in_km, parse_distance
+from .distance import KM_PER_MILE, Circle, DistanceError, format_km, in_km, parse_distance
+from .gazetteer import Place, PlaceError, locate
 
 DEFAULT_WITHIN = "100km"
 MIN_WITHIN_KM = 1.0
 MAX_WITHIN_KM = 5000.0
 NEAREST_KM = "nearest_site_km"
+# Added to a site's ``Circle.half`` (0 to 1) when it does not recruit: a trial's least sum is its
+# nearest recruiting site when it has one, else its nearest site; the remainder is that site's.
+NOT_RECRUITING = 2.0
 
 
 def parse_within(text: str) -> tuple[float, str]:
@@ -35,13 +46,26 @@ def parse_within(text: str) -> tuple[float, str]:
     return km, f"{value:g} {unit}"
 
 
-def _sites_within(circle: Circle):
-    return Site.objects.filter(circle.within(), trial=OuterRef("pk"))
+MAX_PLACE_LENGTH = 100
+
+
+def circle_around(near: str, within: str) -> tuple[Place, Circle, str]:
+    """The place ``near`` names and the circle ``within`` draws around it, and ``within`` as written.
+
+    ``PlaceError`` or ``DistanceError`` say what is wrong, as the list page's form does.
+    """
+    if len(near) > MAX_PLACE_LENGTH:
+        raise PlaceError(f"A place is at most {MAX_PLACE_LENGTH} characters.")
+    if "\x00" in near:
+        raise PlaceError("A place may not contain NUL characters.")
+    km, written = parse_within(within)
+    place = locate(near)
+    return place, Circle(place.lat, place.lon, km), written
 
 
 def near_trials(queryset: QuerySet, circle: Circle) -> QuerySet:
-    """The trials of ``queryset`` with a site within ``circle``."""
-    return queryset.filter(Exists(_sites_within(circle)))
+    """The trials of ``queryset`` with a site within ``circle`` (unordered: what counts read)."""
+    return queryset.filter(Exists(Site.objects.filter(circle.within(), trial=OuterRef("pk"))))
 
 
 def _recruiting_first():
@@ -57,24 +81,52 @@ def order_by_distance(
     offset_km: float = 0.0,
     flat_beyond_km: float | None = None,
 ) -> QuerySet:
-    """``queryset`` nearest first, then by NCT ID; ``NEAREST_KM`` holds each trial's nearest site's distance.
+    """The trials of ``queryset`` with a site within ``circle``, nearest first, then in the order filed.
 
+    ``NEAREST_KM`` holds each trial's nearest site's distance.
     ``recruiting_first``: a trial's nearest recruiting site counts before its
     other sites. Distances up to ``offset_km`` tie, and so do those past
-    ``offset_km + flat_beyond_km`` (the API's ``geoDecay``).
+    ``offset_km + flat_beyond_km`` (the API's ``geoDecay``). Ties go by id,
+    which the sites carry, rather than NCT ID, which only the trials do: a
+    dense city's thousands of trials at its centre need not all be read.
     """
-    sites = _sites_within(circle).annotate(km=circle.distance())
+    half = circle.half()
     if recruiting_first:
-        sites = sites.annotate(recruiting_first=_recruiting_first()).order_by("recruiting_first", "km")
+        penalty = Case(
+            When(status=choices.RecruitmentStatus.RECRUITING, then=Value(0.0)),
+            default=Value(NOT_RECRUITING),
+            output_field=FloatField(),
+        )
+        least = Min(half + penalty)
+        chosen = F("least") - Case(
+            When(least__gte=NOT_RECRUITING, then=Value(NOT_RECRUITING)), default=Value(0.0), output_field=FloatField()
+        )
     else:
-        sites = sites.order_by("km")
-    key = F(NEAREST_KM)
+        least = Min(half)
+        chosen = F("least")
+    # The haversine orders as the distance does: the distance itself only where geoDecay bends it.
+    key = F("chosen")
+    if offset_km or flat_beyond_km is not None:
+        key = circle.km_from_half(key)
     if offset_km:
         key = Greatest(key - Value(offset_km), Value(0.0))
     if flat_beyond_km is not None:
         key = Least(key, Value(flat_beyond_km))
-    return queryset.annotate(**{NEAREST_KM: Subquery(sites.values("km")[:1])}).order_by(
-        key.asc(nulls_last=True), "nct_id"
+    nearest = CTE(
+        Site.objects.filter(circle.within())
+        .order_by()
+        .values("trial_id")
+        .annotate(least=least)
+        .annotate(chosen=chosen)
+        .annotate(rank=key)
+        # Sorted here, the join reads trials in this order and stops when a page is full.
+        .order_by("rank", "trial_id"),
+        name="nearest_site",
+    )
+    trials = with_cte(nearest, select=nearest.join(queryset, pk=nearest.col.trial_id))
+    # Measured for the rows read only, not for every trial in the circle.
+    return trials.annotate(**{NEAREST_KM: circle.km_from_half(nearest.col.chosen)}).order_by(
+        nearest.col.rank.asc(), nearest.col.trial_id.asc()
     )
 
 
@@ -91,7 +143,7 @@ class NearestSite:
 
     @property
     def distance(self) -> str:
-        return f"{self.km:.1f} km" if self.km < 10 else f"{self.km:,.0f} km"
+        return format_km(self.km)
 
 
 def nearest_sites(circle: Circle, trial_ids: list[int]) -> dict[int, NearestSite]:

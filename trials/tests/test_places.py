@@ -250,6 +250,14 @@ def test_the_api_orders_by_distance_with_geo_decay(client, records):
     assert set(api_ids(client, **geo, sort="EnrollmentCount")) == set(ids)
 
 
+def test_the_api_csv_lists_the_studies_by_distance_too(client, records):
+    geo = {"filter.geo": "distance(48.85341,2.3488,500km)"}
+    response = client.get("/api/v2/studies", {**geo, "format": "csv", "fields": "NCT Number", "countTotal": "true"})
+    assert response.status_code == 200
+    assert response.content.decode().splitlines()[1:] == api_ids(client, **geo)
+    assert response["x-total-count"] == "5"
+
+
 @pytest.mark.parametrize(
     ("params", "named"),
     [
@@ -299,3 +307,74 @@ def test_where_the_registry_has_sites_settles_a_shared_name(records):
 def test_the_about_page_credits_geonames(client, db):
     html = client.get(reverse("trials:about_data")).content.decode()
     assert "GeoNames" in html and "CC BY 4.0" in html
+
+
+def sites_from_records(nct_id: str, lat: float, lon: float, km: float) -> list[tuple[str, str]]:
+    """The answer from the record itself: (facility, distance shown) of its sites within ``km``, nearest first."""
+    study = json.loads((PLACES / f"{nct_id}.json").read_text())["protocolSection"]
+    measured = sorted(
+        (places.haversine_km(lat, lon, site["geoPoint"]["lat"], site["geoPoint"]["lon"]), position, site["facility"])
+        for position, site in enumerate(study["contactsLocationsModule"]["locations"])
+        if "geoPoint" in site
+    )
+    return [(facility, places.format_km(distance)) for distance, _, facility in measured if distance <= km]
+
+
+def test_a_near_list_links_to_each_trial_with_its_sites_there_nearest_first(client, records):
+    _, html, trials = listed(client, near="Lyon", within="250km")
+    assert "NCT03955198" in trials
+    link = "/trials/NCT03955198/?near=Lyon%2C+France&amp;within=250+km#sites-near"
+    assert link in html
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    block = page.split('id="sites-near"')[1].split("</section>")[0]
+    assert "Sites within 250 km of Lyon, France" in block
+    shown = re.findall(r"<strong>([^<]+)</strong>, [^—]+ — ([\d.,]+ km)", block)
+    expected = sites_from_records("NCT03955198", *LYON, 250)
+    # Lyon Sud (0 km), then Dijon, Avignon and Auxerre; its four sites farther away are not listed here.
+    assert shown == expected and len(expected) == 4
+    assert expected[0] == ("Centre Hospitalier Universitaire Lyon Sud", "0.0 km")
+    # The farther sites are in the groups below, with every other.
+    groups = page.split('id="sites-near"')[1].split("</section>", 1)[1]
+    farther = sites_from_records("NCT03955198", *LYON, 20_000)[4:]
+    assert len(farther) == 4 and all(facility in groups for facility, _ in farther)
+
+
+def test_the_sites_near_a_place_cost_the_trial_page_no_query(client, records, django_assert_max_num_queries):
+    url = reverse("trials:detail", args=["NCT05997121"])
+    client.get(url)
+    with django_assert_max_num_queries(40) as plain:
+        client.get(url, {"unused": "1"})  # not from the shared cache
+    with django_assert_max_num_queries(40) as near:
+        response = client.get(url, {"near": "45.74906,4.84789", "within": "120km"})
+    assert len(near.captured_queries) <= len(plain.captured_queries) + 1  # the gazetteer's look-up at most
+    block = response.content.decode().split('id="sites-near"')[1].split("</section>")[0]
+    # Nearest first, whatever the status: the Lyon clinic (recruiting), then Geneva (not yet).
+    assert re.findall(r"<strong>([^<]+)</strong>", block) == ["Clinique Saint Charles", "Clinicque Générale Beaulieu"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"near": "Xqzvbw"}, "We do not know a place called"),
+        ({"near": "Lyon", "within": "-5km"}, "is not a distance"),
+        ({"near": "Lyon", "within": "99999mi"}, "out of range"),
+        ({"near": "L" * 101}, "at most 100 characters"),
+        ({"near": "Springfield"}, "Several places are called"),
+    ],
+)
+def test_a_trial_page_near_a_bad_place_is_a_400_that_says_why(client, records, params, message):
+    response = client.get(reverse("trials:detail", args=["NCT03955198"]), params)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html and "Centre Georges-Francois Leclerc" in html  # the sites, by country
+    # Control characters are refused before any page is made.
+    response = client.get(reverse("trials:detail", args=["NCT03955198"]), {**params, "near": "Lyon\x00"})
+    assert response.status_code == 400 and b"may not contain NUL" in response.content
+
+
+def test_a_trial_page_says_when_no_site_is_near(client, records):
+    response = client.get(reverse("trials:detail", args=["NCT00179517"]), {"near": "Lyon", "within": "50km"})
+    assert response.status_code == 200
+    assert "None of this trial's sites lies within 50 km of Lyon, France" in response.content.decode()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from trials.importers import import_paths
 
-from .conftest import VIEWPORTS, axe_violations, screenshot
+from .conftest import SCREENSHOTS, VIEWPORTS, axe_violations, screenshot
 from .data import TEST_DATA
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,3 +48,19 @@ def test_an_ambiguous_place_offers_links_to_each_choice(new_page, width):
     assert axe_violations(page) == []
     page.get_by_role("link", name="Springfield, Illinois, United States").click()
     expect(page.locator(".place-notice")).to_contain_text("Springfield, Illinois, United States")
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_a_row_leads_to_the_trials_sites_near_the_place_nearest_first(new_page, width):
+    load_places()
+    page = new_page(VIEWPORTS[width], bypass_csp=True)
+    page.goto("/trials/?near=Lyon&within=250km")
+    page.locator("article.trial-card").first.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(r"/trials/NCT03955198/\?near=.*#sites-near$"))
+    near = page.locator("#sites-near")
+    expect(near.get_by_role("heading")).to_have_text("Sites within 250 km of Lyon, France")
+    expect(near.locator("li.site").first).to_contain_text("Lyon — 0.0 km")
+    screenshot(page, f"trial-sites-near-{width}")
+    near.screenshot(path=str(SCREENSHOTS / f"trial-sites-near-list-{width}.png"))
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
