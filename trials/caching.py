@@ -7,16 +7,19 @@ status" by the calendar, and pages say how long ago it was verified), and,
 for the Related tab, a fingerprint of its computed lists and of the trials
 they show. Reading the version is one small query made before the page is
 built: a conditional GET that matches it is a 304 at that price, and a
-rendered page is kept in the shared cache (``CACHES``: local memory, or
-Redis with ``CACHE_URL``) under that version, so no node ever serves a page
-older than the record. The release (``TRIALPORTAL_RELEASE``, by default a
+visitor's rendered page is kept in the shared cache (``CACHES``: local
+memory, or Redis with ``CACHE_URL``) under that version, so no node ever
+serves a page older than the record. ``SharedPageCacheMiddleware`` answers a
+kept page before sessions, CSRF, authentication and URL dispatch get to it:
+the version's query and a cache read are all it costs. The release (``TRIALPORTAL_RELEASE``, by default a
 digest of the code, templates and static files) is part of every version,
 so a deploy never serves the previous one's pages either.
 
 Public responses get ``Cache-Control: public`` with a lifetime per kind of
 page (``public_page``, ``public_list``); ``CacheHeadersMiddleware`` turns
 that into ``private, no-store`` for the admin, a signed-in user and any
-response that sets a cookie or depends on a stored session.
+response that sets a cookie or depends on a stored session; only what
+stays public is compressed (``PublicGZipMiddleware``).
 """
 
 from __future__ import annotations
@@ -31,11 +34,17 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.db import OperationalError
 from django.db.models import Count, Max, OuterRef, Subquery, Sum, Value
 from django.http import HttpRequest, HttpResponse
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
+
+from trialportal.db_router import public_replica, reading_from
 
 from . import status
 from .models import RelatedTrial, SimilarTrial, Trial
@@ -115,22 +124,23 @@ def trial_version(nct_id: str, kind: str) -> Version | None:
 
 
 def versioned(kind: str, cached_parameters: frozenset[str] = frozenset(), canonical_only: bool = True):
-    """A trial view answered by its version: a 304 when the client holds it, else a cached or fresh page.
+    """A trial view answered by its version: a 304 when the client holds it, else the page with its ETag.
 
-    The view takes ``(request, nct_id)``. A request whose query string holds
-    only ``cached_parameters`` is kept in the shared cache; any other is
-    rendered each time, so nobody can fill the cache with variants. With
-    ``canonical_only`` an NCT ID not written canonically goes to the view
-    (which redirects); otherwise it is read as the API reads it.
+    The view takes ``(request, nct_id)``. ``SharedPageCacheMiddleware`` keeps
+    the anonymous answers in the shared cache by version, when the query
+    string holds only ``cached_parameters``: any other is rendered each time,
+    so nobody can fill the cache with variants. With ``canonical_only`` an NCT
+    ID not written canonically goes to the view (which redirects); otherwise it
+    is read as the API reads it.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def answer(request: HttpRequest, nct_id: str, *args, **kwargs) -> HttpResponse:
-            canonical = nct_id_from_token(nct_id)
-            if request.method not in ("GET", "HEAD") or not canonical or (canonical_only and canonical != nct_id):
+            canonical = _canonical(nct_id, canonical_only)
+            if request.method not in ("GET", "HEAD") or not canonical:
                 return view(request, nct_id, *args, **kwargs)
-            version = trial_version(canonical, kind)
+            version = _request_version(request, canonical, kind)
             if version is None:
                 return view(request, nct_id, *args, **kwargs)
             last_modified = int(version.last_modified.timestamp())
@@ -138,40 +148,144 @@ def versioned(kind: str, cached_parameters: frozenset[str] = frozenset(), canoni
             since = None if kind == RELATED else last_modified
             response = get_conditional_response(request, etag=version.etag, last_modified=since)
             if response is None:
-                key = _cache_key(request, version, cached_parameters)
-                stored = _cache_call(cache.get, key) if key else None
-                if stored is not None:
-                    content_type, content = stored
-                    response = HttpResponse(content, content_type=content_type)
-                else:
-                    response = view(request, nct_id, *args, **kwargs)
-                    if key and response.status_code == 200 and not response.streaming and not response.cookies:
-                        kept = (response["Content-Type"], response.content)
-                        _cache_call(cache.set, key, kept, settings.SHARED_CACHE_SECONDS)
+                response = view(request, nct_id, *args, **kwargs)
             if response.status_code in (200, 304):
                 response["ETag"] = version.etag
                 response["Last-Modified"] = http_date(last_modified)
             return response
 
+        # Read by the middleware, which answers a kept page before the view is reached.
+        answer.versioned = Versioned(kind, cached_parameters, canonical_only)
         return answer
 
     return decorator
 
 
-def _cache_key(request: HttpRequest, version: Version, parameters: frozenset[str]) -> str | None:
-    """Where the page is kept; None when the query string holds more than the page reads.
+@dataclass(frozen=True)
+class Versioned:
+    kind: str
+    cached_parameters: frozenset[str]
+    canonical_only: bool
 
-    A request with the session cookie (an editor's) is rendered, never kept:
-    nothing rendered for a signed-in user reaches a visitor.
+
+def _canonical(nct_id: str, canonical_only: bool) -> str | None:
+    canonical = nct_id_from_token(nct_id)
+    return None if canonical_only and canonical != nct_id else canonical
+
+
+def _request_version(request: HttpRequest, nct_id: str, kind: str) -> Version | None:
+    """The version, read once per request: the middleware may have read it already."""
+    known = getattr(request, "_trial_version", None)
+    if known is not None and known[:2] == (nct_id, kind):
+        return known[2]
+    version = trial_version(nct_id, kind)
+    request._trial_version = (nct_id, kind, version)
+    return version
+
+
+class SharedPageCacheMiddleware:
+    """A visitor's trial page, kept by version in the shared cache, answered before the rest of the stack.
+
+    A kept page costs the version's query and a cache read: no session,
+    CSRF, authentication or template work. What is kept is the response as
+    the stack below made it (headers included, compressed when the client
+    takes gzip), so it is served exactly as rendered. Only a visitor's
+    ``GET`` or ``HEAD`` (no session cookie) of a ``versioned`` view whose
+    query string holds only the parameters the page reads is answered or
+    kept; a page rendered for them is kept only if it is public and sets no
+    cookie. It sits below the security middleware (HTTPS redirect, headers)
+    and whitenoise (static files), above compression.
     """
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return None
-    if not set(request.GET) <= parameters or any(len(request.GET.getlist(name)) > 1 for name in request.GET):
-        return None
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        versioned = getattr(match.func, "versioned", None)
+        canonical = versioned and _canonical(match.kwargs.get("nct_id", ""), versioned.canonical_only)
+        if not canonical or not _only(request, versioned.cached_parameters):
+            return self.get_response(request)
+        # One replica for the version and the page, so the page is never older than its version.
+        with reading_from(public_replica()):
+            return self._answer(request, canonical, versioned.kind)
+
+    def _answer(self, request: HttpRequest, nct_id: str, kind: str) -> HttpResponse:
+        try:
+            version = _request_version(request, nct_id, kind)
+            key = _cache_key(request, version) if version else None
+        except (OperationalError, DisallowedHost):
+            # The stack below answers: a 503 for the database, a 400 for the host.
+            return self.get_response(request)
+        stored = _cache_call(cache.get, key) if key else None
+        if stored is not None:
+            headers, content = stored
+            response = HttpResponse(content, headers=headers)
+            since = None if kind == RELATED else int(version.last_modified.timestamp())
+            return (
+                get_conditional_response(request, etag=version.etag, last_modified=since, response=response) or response
+            )
+        response = self.get_response(request)
+        if key and _keepable(response):
+            _cache_call(cache.set, key, (dict(response.items()), response.content), settings.SHARED_CACHE_SECONDS)
+        return response
+
+
+def _only(request: HttpRequest, parameters: frozenset[str]) -> bool:
+    """Whether the query string holds only ``parameters``, each once."""
+    return set(request.GET) <= parameters and all(len(values) == 1 for _, values in request.GET.lists())
+
+
+def _keepable(response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "public" in response.get("Cache-Control", "")
+    )
+
+
+def _cache_key(request: HttpRequest, version: Version) -> str:
+    """Where a page is kept: its version, the URL it was asked on, and whether it is compressed."""
     query = "&".join(f"{name}={request.GET[name]}" for name in sorted(request.GET))
     # The page's own URLs (canonical, JSON-LD) are built from the host it was asked on.
     where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
-    return "page:" + hashlib.sha256(f"{version.etag}|{where}".encode()).hexdigest()
+    encoding = "gzip" if _accepts_gzip(request) else "identity"
+    return "page:" + hashlib.sha256(f"{version.etag}|{where}|{encoding}".encode()).hexdigest()
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return bool(re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+class PublicGZipMiddleware(GZipMiddleware):
+    """Compresses public responses only, so compression can never leak a secret (BREACH).
+
+    BREACH guesses a secret from the compressed size of a page that reflects
+    what the attacker sends beside it. A public response (``Cache-Control:
+    public``, left so by ``CacheHeadersMiddleware``) holds no secret: no CSRF
+    token, no session, nothing of a signed-in user. The admin, forms with a
+    CSRF token and anything personal are sent uncompressed. Static files are
+    compressed ahead of time by whitenoise.
+    """
+
+    # Django pads every compressed body with up to 100 random bytes to blur
+    # its size; a public body has nothing to hide, so it is sent as small as it packs.
+    max_random_bytes = 0
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            "public" not in response.get("Cache-Control", "")
+            or response.cookies
+            or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        ):
+            return response
+        return super().process_response(request, response)
 
 
 def _cache_call(method, *args):
