@@ -188,6 +188,11 @@ for database in DATABASES.values():
 # a second costs a rendering, not the page.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 SHARED_CACHE_SECONDS = int(os.environ.get("SHARED_CACHE_SECONDS", str(24 * 3600)))
+# A visitor's lists, searches, feeds and API lists can be kept too, for this
+# many seconds whatever an import changes meanwhile: as long as a proxy may
+# keep them (HTTP_CACHE_LIST_SECONDS) for a portal without one. Off (0) by
+# default, so a list shows an import at once; production sets 60.
+SHARED_CACHE_LIST_SECONDS = int(os.environ.get("SHARED_CACHE_LIST_SECONDS", "0"))
 if not CACHE_URL:
     CACHES = {
         "default": {

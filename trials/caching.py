@@ -28,6 +28,7 @@ import datetime
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import http_date, quote_etag
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
 from trialportal.db_router import public_replica, reading_from
 
@@ -207,6 +208,8 @@ class SharedPageCacheMiddleware:
             match = resolve(request.path_info)
         except Resolver404:
             return self.get_response(request)
+        if getattr(match.func, "kept_briefly", False) and settings.SHARED_CACHE_LIST_SECONDS > 0:
+            return self._answer_briefly(request)
         versioned = getattr(match.func, "versioned", None)
         canonical = versioned and _canonical(match.kwargs.get("nct_id", ""), versioned.canonical_only)
         if not canonical or not _only(request, versioned.cached_parameters):
@@ -214,6 +217,33 @@ class SharedPageCacheMiddleware:
         # One replica for the version and the page, so the page is never older than its version.
         with reading_from(public_replica()):
             return self._answer(request, canonical, versioned.kind)
+
+    def _answer_briefly(self, request: HttpRequest) -> HttpResponse:
+        """A list, search, feed or API list: kept as long as a proxy may keep it, whatever changes meanwhile."""
+        query = request.META.get("QUERY_STRING", "")
+        try:
+            where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
+        except DisallowedHost:
+            return self.get_response(request)
+        if len(query) > MAX_KEPT_QUERY:
+            return self.get_response(request)
+        encoding = "gzip" if _accepts_gzip(request) else "identity"
+        key = "list:" + hashlib.sha256(f"{release()}|{where}|{encoding}".encode()).hexdigest()
+        stored = _cache_call(cache.get, key)
+        if stored is not None:
+            headers, content, kept_at = stored
+            response = HttpResponse(content, headers=headers)
+            # A proxy counts its max-age from when the list was rendered, not from now.
+            response["Age"] = str(max(0, int(time.time() - kept_at)))
+            # The feed answers If-Modified-Since and If-None-Match: so does its kept copy.
+            modified = response.get("Last-Modified")
+            since = parse_http_date_safe(modified) if modified else None
+            return get_conditional_response(request, etag=response.get("ETag"), last_modified=since, response=response)
+        response = self.get_response(request)
+        if _keepable(response) and len(response.content) <= MAX_KEPT_LIST_BYTES:
+            kept = (dict(response.items()), response.content, time.time())
+            _cache_call(cache.set, key, kept, settings.SHARED_CACHE_LIST_SECONDS)
+        return response
 
     def _answer(self, request: HttpRequest, nct_id: str, kind: str) -> HttpResponse:
         try:
@@ -227,13 +257,16 @@ class SharedPageCacheMiddleware:
             headers, content = stored
             response = HttpResponse(content, headers=headers)
             since = None if kind == RELATED else int(version.last_modified.timestamp())
-            return (
-                get_conditional_response(request, etag=version.etag, last_modified=since, response=response) or response
-            )
+            return get_conditional_response(request, etag=version.etag, last_modified=since, response=response)
         response = self.get_response(request)
         if key and _keepable(response):
             _cache_call(cache.set, key, (dict(response.items()), response.content), settings.SHARED_CACHE_SECONDS)
         return response
+
+
+# Lists kept briefly: a query string or a body past these is rendered each time (exports are megabytes).
+MAX_KEPT_QUERY = 1000
+MAX_KEPT_LIST_BYTES = 2 * 1024 * 1024
 
 
 def _only(request: HttpRequest, parameters: frozenset[str]) -> bool:
@@ -297,7 +330,7 @@ def _cache_call(method, *args):
         return None
 
 
-def _public(seconds: Callable[[], int]):
+def _public(seconds: Callable[[], int], kept_briefly: bool = False):
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def answer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -311,6 +344,8 @@ def _public(seconds: Callable[[], int]):
                 )
             return response
 
+        # Read by the middleware: a visitor's answer may be kept for SHARED_CACHE_LIST_SECONDS.
+        answer.kept_briefly = kept_briefly
         return answer
 
     return decorator
@@ -319,7 +354,7 @@ def _public(seconds: Callable[[], int]):
 # A trial's pages, its records and the portal's fixed pages.
 public_page = _public(lambda: settings.HTTP_CACHE_PAGE_SECONDS)
 # Lists, searches, feeds and API lists: they change with every import.
-public_list = _public(lambda: settings.HTTP_CACHE_LIST_SECONDS)
+public_list = _public(lambda: settings.HTTP_CACHE_LIST_SECONDS, kept_briefly=True)
 
 
 class CacheHeadersMiddleware:

@@ -195,3 +195,34 @@ def test_a_page_asked_on_another_host_or_for_a_trial_not_on_file_is_not_kept(
     for _ in range(2):
         with django_assert_num_queries(2):
             assert client.get(missing).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/", "/trials/?q=spine", "/api/v2/studies?pageSize=5", "/trials/feed/"])
+def test_lists_are_kept_for_their_lifetime_only_when_asked_to(
+    client, shared_cache, document, settings, url, django_assert_num_queries, django_assert_max_num_queries
+):
+    # Off by default: a list shows an import at once.
+    client.get(url)
+    with django_assert_max_num_queries(100) as captured:
+        client.get(url)
+    assert len(captured) >= 1
+    settings.SHARED_CACHE_LIST_SECONDS = 60
+    rendered = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert rendered.status_code == 200 and rendered["Content-Encoding"] == "gzip"
+    with django_assert_num_queries(0):
+        kept = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert kept.content == rendered.content and kept["Cache-Control"] == rendered["Cache-Control"]
+    assert 0 <= int(kept["Age"]) <= 60
+    # A signed-in editor's lists are their own, never the kept copy.
+    editor = Client()
+    editor.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    with django_assert_max_num_queries(100) as captured:
+        assert editor.get(url).status_code == 200
+    assert len(captured) >= 1
+
+
+def test_a_kept_feed_still_answers_a_conditional_request(client, shared_cache, document, settings):
+    settings.SHARED_CACHE_LIST_SECONDS = 60
+    feed = client.get("/trials/feed/")
+    assert client.get("/trials/feed/", HTTP_IF_NONE_MATCH=feed["ETag"]).status_code == 304
+    assert client.get("/trials/feed/", HTTP_IF_MODIFIED_SINCE=feed["Last-Modified"]).status_code == 304
