@@ -128,19 +128,25 @@ def warm(urls: list[str], connections: int) -> float:
     return time.monotonic() - started
 
 
-def ask_each(urls: list[str], errors: list[str]) -> None:
+def ask_each(urls: list[str], errors: list[str], attempts: int = 3) -> None:
+    """Asks each URL until it answers 200; a cold search may outlive the time limit (503) and warms the next try."""
     connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
     for url in urls:
-        try:
-            connection.request("GET", url)
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                errors.append(f"{response.status} {url}")
-        except (OSError, http.client.HTTPException) as error:
-            errors.append(f"{type(error).__name__} {url}")
-            connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        for attempt in range(attempts):
+            try:
+                connection.request("GET", url)
+                response = connection.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException) as error:
+                status = type(error).__name__
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+            else:
+                status = response.status
+            if status == 200:
+                break
+            if attempt == attempts - 1:
+                errors.append(f"{status} {url}")
 
 
 def main() -> None:
