@@ -1,6 +1,6 @@
 """Requests per second per core, page by page, as ratios to a bare WSGI app measured in the same run.
 
-    .venv/bin/python bench/serve.py [--rounds 5] [--seconds 4] [--root PATH ...]
+    .venv/bin/python bench/serve.py [--rounds 5] [--seconds 4] [--root PATH ...] [--port 8770]
 
 Uses DATABASE_URL, or the ``trialportal_bench`` database, as ``load.py``
 does; it needs the shared records (``manage.py import_trials``, ``manage.py
@@ -12,7 +12,8 @@ of the project too (its pages get their own rows), so two versions are
 compared on the same database in the same run; the first two rows are
 measured again with gunicorn writing its access log. Rounds are interleaved (each
 round visits every row) and each row prints min / median / max req/s and the
-median of its per-round ratios to bare WSGI.
+median of its per-round ratios to bare WSGI; then the same per CPU second the
+worker used (``/proc``), which other work on a shared machine does not skew.
 """
 
 from __future__ import annotations
@@ -83,12 +84,15 @@ def start(app: str, root: Path, env: dict[str, str], port: int, access_log: str 
         command += ["--access-logfile", access_log]
     command += ["--bind", f"127.0.0.1:{port}", "--pythonpath", f"{root},{BENCH}", "--chdir", str(root), app]
     server = subprocess.Popen(command, cwd=root, env=env, stderr=subprocess.DEVNULL)
+    workers[port] = server.pid
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/")
             connection.getresponse().read()
+            # gunicorn's one worker is the master's child.
+            workers[port] = int(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()[0])
             return server
         except OSError:
             time.sleep(0.3)
@@ -116,22 +120,52 @@ def spread_script(env: dict[str, str], root: Path, folder: str) -> str:
     ).stdout.split()
     script = Path(folder) / "spread.lua"
     paths = ",".join(f'"/trials/{nct_id}/"' for nct_id in ids)
+    # Each run starts where the last one stopped (wrk's argument), so no page is asked twice
+    # while the list lasts: a page kept in the shared cache would not be a first render.
     script.write_text(
         f"local paths = {{{paths}}}\nlocal next = 0\n"
+        "init = function(args)\n  next = tonumber(args[1] or '0') % #paths\nend\n"
         "request = function()\n  next = next % #paths + 1\n  return wrk.format('GET', paths[next])\nend\n"
     )
     return str(script)
 
 
-def drive(port: int, path: str, seconds: int, script: str | None = None) -> float:
-    """Requests per second over ``seconds`` with two connections; any non-2xx answer stops the run."""
+# Requests each spread row has asked so far: where its next run starts.
+asked: dict[int, int] = {}
+
+
+# The worker of the server on each port: its CPU time is what a request costs the core.
+workers: dict[int, int] = {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system time of a process so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drive(port: int, path: str, seconds: int, script: str | None = None) -> tuple[float, float]:
+    """Requests per second over ``seconds`` with two connections, and per CPU second of the worker.
+
+    The second figure holds on a machine other work keeps busy, where the
+    worker waits for its core. Any non-2xx answer stops the run.
+    """
     command = ["taskset", "-c", "0", WRK, "-t1", "-c2", f"-d{seconds}s", "--timeout", "30s"]
     if script:
         command += ["-s", script]
-    output = subprocess.run([*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
+    command.append(f"http://127.0.0.1:{port}{path}")
+    if script:
+        command += ["--", str(asked.get(port, 0))]
+    used = cpu_seconds(workers[port])
+    output = subprocess.run(command, capture_output=True, text=True).stdout
+    used = cpu_seconds(workers[port]) - used
     if "Non-2xx" in output or "Socket errors" in output:
         sys.exit(f"{path} answered with errors:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    if script:
+        # wrk's connections may ask a few pages more than it counts: leave room.
+        asked[port] = asked.get(port, 0) + int(re.search(r"(\d+) requests in", output).group(1)) + 8
+    count = int(re.search(r"(\d+) requests in", output).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), count / max(used, 0.01)
 
 
 def main() -> None:
@@ -139,18 +173,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--root", action="append", type=Path, help="another checkout to serve too")
+    parser.add_argument("--port", type=int, default=8770, help="the first of the ports the servers listen on")
     options = parser.parse_args()
     roots = [ROOT, *(root.resolve() for root in options.root or ())]
     servers: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as folder:
         env = production_environment(str(Path(folder) / "static"))
         env["PYTHONPATH"] = str(BENCH)
+        # The list and search rows measure rendering, not a kept copy.
+        env["SHARED_CACHE_LIST_SECONDS"] = "0"
         # (label, port, path, wrk script): bare WSGI first, then each checkout's pages.
-        rows = [("bare WSGI 'ok'", 8770, "/", None)]
+        rows = [("bare WSGI 'ok'", options.port, "/", None)]
         try:
-            servers.append(start("serve:bare", ROOT, env, 8770))
+            servers.append(start("serve:bare", ROOT, env, options.port))
             for index, root in enumerate(roots):
-                port = 8771 + index
+                port = options.port + 1 + index
                 served = {**env, "DJANGO_STATIC_ROOT": str(Path(folder) / f"static{index}")}
                 subprocess.run(
                     [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=root, env=served, check=True
@@ -165,27 +202,31 @@ def main() -> None:
                     "serve:django_app()",
                     ROOT,
                     env | {"DJANGO_STATIC_ROOT": str(Path(folder) / "static0")},
-                    8780,
+                    options.port + 10,
                     str(Path(folder) / "access.log"),
                 )
             )
-            rows += [(f"{label}, access log on", 8780, path, None) for label, path in PAGES[:2]]
+            rows += [(f"{label}, access log on", options.port + 10, path, None) for label, path in PAGES[:2]]
             for _, port, path, script in rows:  # warm up: imports, first queries, the plan cache
                 drive(port, path, 1, script)
             figures: dict[str, list[float]] = {label: [] for label, *_ in rows}
+            per_cpu: dict[str, list[float]] = {label: [] for label, *_ in rows}
             for _ in range(options.rounds):
                 for label, port, path, script in rows:
-                    figures[label].append(drive(port, path, options.seconds, script))
+                    rate, rate_per_cpu = drive(port, path, options.seconds, script)
+                    figures[label].append(rate)
+                    per_cpu[label].append(rate_per_cpu)
         finally:
             for server in servers:
                 server.terminate()
                 server.wait(timeout=30)
-    baseline = figures[rows[0][0]]
     print(f"{options.rounds} interleaved rounds of {options.seconds} s; one sync worker on core 1, wrk on core 0")
-    print(f"{'':60} {'min':>8} {'median':>8} {'max':>8} {'x bare':>8}")
-    for label, values in figures.items():
-        ratio = statistics.median(value / base for value, base in zip(values, baseline, strict=True))
-        print(f"{label:60} {min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f} {ratio:8.4f}")
+    for title, table in (("requests/s", figures), ("requests per CPU second of the worker", per_cpu)):
+        baseline = table[rows[0][0]]
+        print(f"\n{title:60} {'min':>8} {'median':>8} {'max':>8} {'x bare':>8}")
+        for label, values in table.items():
+            ratio = statistics.median(value / base for value, base in zip(values, baseline, strict=True))
+            print(f"{label:60} {min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f} {ratio:8.4f}")
 
 
 if __name__ == "__main__":

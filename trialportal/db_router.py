@@ -32,6 +32,11 @@ def reading_from(alias: str | None) -> Iterator[None]:
         _reading.reset(token)
 
 
+def public_replica() -> str | None:
+    """The replica a visitor's request reads, for the whole request; None without replicas."""
+    return random.choice(settings.DATABASE_REPLICAS) if settings.DATABASE_REPLICAS else None
+
+
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints) -> str | None:
         return _reading.get()
@@ -54,9 +59,10 @@ class PrimaryForStaffMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not settings.DATABASE_REPLICAS or not self._public_read(request):
+        # A replica chosen earlier in the request (the shared page cache reads a trial's version) is kept.
+        if not settings.DATABASE_REPLICAS or _reading.get() is not None or not self._public_read(request):
             return self.get_response(request)
-        with reading_from(random.choice(settings.DATABASE_REPLICAS)):
+        with reading_from(public_replica()):
             return self.get_response(request)
 
     @staticmethod

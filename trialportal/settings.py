@@ -64,6 +64,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A visitor's kept trial page is answered here, before sessions, CSRF,
+    # authentication and the view; a page rendered below is kept as sent.
+    "trials.caching.SharedPageCacheMiddleware",
+    # Compresses public responses only (never one with a CSRF token or a session: BREACH).
+    "trials.caching.PublicGZipMiddleware",
     # Outside the session and CSRF middleware: it sees the cookies they set.
     "trials.caching.CacheHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -121,12 +126,17 @@ WSGI_APPLICATION = "trialportal.wsgi.application"
 # runserver answers each request in a new thread, whose kept connection
 # would stay open until PostgreSQL refuses any more ("too many clients").
 DB_CONN_MAX_AGE = 0 if sys.argv[1:2] == ["runserver"] else int(os.environ.get("DJANGO_CONN_MAX_AGE", "60"))
+# A kept connection is checked (a round trip to the database) before each
+# request uses it: a third of a cached page's time. Off, a connection the
+# database dropped (a restart, a failover) fails one request per worker with
+# a 503, and the next one reconnects.
+DB_HEALTH_CHECKS = env_bool("DJANGO_DB_HEALTH_CHECKS", False)
 
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=DB_CONN_MAX_AGE,
-        conn_health_checks=True,
+        conn_health_checks=DB_HEALTH_CHECKS,
     )
 }
 # Read replicas of the primary (``default``), e.g. PostgreSQL streaming
@@ -136,7 +146,7 @@ DATABASES = {
 DATABASE_REPLICAS = []
 for number, url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
     alias = f"replica{number}"
-    DATABASES[alias] = dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)
+    DATABASES[alias] = dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=DB_HEALTH_CHECKS)
     # Tests read the primary's test database through the replica's alias.
     DATABASES[alias]["TEST"] = {"MIRROR": "default"}
     DATABASE_REPLICAS.append(alias)
@@ -178,6 +188,11 @@ for database in DATABASES.values():
 # a second costs a rendering, not the page.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 SHARED_CACHE_SECONDS = int(os.environ.get("SHARED_CACHE_SECONDS", str(24 * 3600)))
+# A visitor's lists, searches, feeds and API lists can be kept too, for this
+# many seconds whatever an import changes meanwhile: as long as a proxy may
+# keep them (HTTP_CACHE_LIST_SECONDS) for a portal without one. Off (0) by
+# default, so a list shows an import at once; production sets 60.
+SHARED_CACHE_LIST_SECONDS = int(os.environ.get("SHARED_CACHE_LIST_SECONDS", "0"))
 if not CACHE_URL:
     CACHES = {
         "default": {

@@ -7,16 +7,19 @@ status" by the calendar, and pages say how long ago it was verified), and,
 for the Related tab, a fingerprint of its computed lists and of the trials
 they show. Reading the version is one small query made before the page is
 built: a conditional GET that matches it is a 304 at that price, and a
-rendered page is kept in the shared cache (``CACHES``: local memory, or
-Redis with ``CACHE_URL``) under that version, so no node ever serves a page
-older than the record. The release (``TRIALPORTAL_RELEASE``, by default a
+visitor's rendered page is kept in the shared cache (``CACHES``: local
+memory, or Redis with ``CACHE_URL``) under that version, so no node ever
+serves a page older than the record. ``SharedPageCacheMiddleware`` answers a
+kept page before sessions, CSRF, authentication and URL dispatch get to it:
+the version's query and a cache read are all it costs. The release (``TRIALPORTAL_RELEASE``, by default a
 digest of the code, templates and static files) is part of every version,
 so a deploy never serves the previous one's pages either.
 
 Public responses get ``Cache-Control: public`` with a lifetime per kind of
 page (``public_page``, ``public_list``); ``CacheHeadersMiddleware`` turns
 that into ``private, no-store`` for the admin, a signed-in user and any
-response that sets a cookie or depends on a stored session.
+response that sets a cookie or depends on a stored session; only what
+stays public is compressed (``PublicGZipMiddleware``).
 """
 
 from __future__ import annotations
@@ -25,17 +28,25 @@ import datetime
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, router
 from django.db.models import Count, Max, OuterRef, Subquery, Sum, Value
 from django.http import HttpRequest, HttpResponse
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import http_date, quote_etag
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
+
+from trialportal.db_router import public_replica, reading_from
 
 from . import status
 from .models import RelatedTrial, SimilarTrial, Trial
@@ -76,7 +87,35 @@ class Version:
 
 def trial_version(nct_id: str, kind: str) -> Version | None:
     """The version of a trial's page of ``kind``, in one query; None for a trial not on file."""
-    queryset = Trial.objects.filter(nct_id=nct_id)
+    alias = router.db_for_read(Trial) or DEFAULT_DB_ALIAS
+    sql, params = _version_statement(kind, alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [nct_id if param == _NCT_ID else param for param in params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    row = [_as_datetime(value) for value in row]
+    stamps = [value for value in row if isinstance(value, datetime.datetime)]
+    parts = [release(), kind, nct_id, *(str(value) for value in row)]
+    if kind != RECORD:
+        today = status.today()
+        parts.append(today.isoformat())
+        # The page changes at midnight too: "verified 3 months ago", a lapsing status.
+        stamps.append(timezone.make_aware(datetime.datetime.combine(today, datetime.time())))
+    return Version(
+        etag=quote_etag(hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]),
+        last_modified=max(stamps),
+    )
+
+
+# Stands for the NCT ID in the compiled statement.
+_NCT_ID = "NCT_ID_OF_THE_PAGE"
+
+
+@functools.cache
+def _version_statement(kind: str, alias: str) -> tuple[str, tuple]:
+    """The version's statement, compiled once: the ORM took longer to build it than the database to answer."""
+    queryset = Trial.objects.filter(nct_id=_NCT_ID).order_by()
     fields = ["updated_at"]
     if kind == RELATED:
         # Related lists are replaced row by row (new ids) or shrink (a smaller
@@ -98,20 +137,16 @@ def trial_version(nct_id: str, kind: str) -> Version | None:
             ),
         )
         fields += ["similar_count", "similar_last", "similar_scores", "similar_updated", "listed_updated"]
-    row = queryset.values_list(*fields).first()
-    if row is None:
-        return None
-    stamps = [value for value in row if isinstance(value, datetime.datetime)]
-    parts = [release(), kind, nct_id, *(str(value) for value in row)]
-    if kind != RECORD:
-        today = status.today()
-        parts.append(today.isoformat())
-        # The page changes at midnight too: "verified 3 months ago", a lapsing status.
-        stamps.append(timezone.make_aware(datetime.datetime.combine(today, datetime.time())))
-    return Version(
-        etag=quote_etag(hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]),
-        last_modified=max(stamps),
-    )
+    return queryset.values_list(*fields)[:1].query.get_compiler(using=alias).as_sql()
+
+
+def _as_datetime(value):
+    """A time as the ORM reads it: PostgreSQL gives an aware datetime, SQLite a naive one or text (in UTC)."""
+    if isinstance(value, str):
+        value = parse_datetime(value) or value
+    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+        return timezone.make_aware(value, datetime.UTC)
+    return value
 
 
 def versioned(
@@ -120,16 +155,17 @@ def versioned(
     canonical_only: bool = True,
     refuse: Callable[[HttpRequest], HttpResponse | None] | None = None,
 ):
-    """A trial view answered by its version: a 304 when the client holds it, else a cached or fresh page.
+    """A trial view answered by its version: a 304 when the client holds it, else the page with its ETag.
 
-    The view takes ``(request, nct_id)``. A request whose query string holds
-    only ``cached_parameters`` is kept in the shared cache; any other is
-    rendered each time, so nobody can fill the cache with variants. With
-    ``canonical_only`` an NCT ID not written canonically goes to the view
-    (which redirects); otherwise it is read as the API reads it. ``refuse``
-    checks the request's parameters first and answers a bad one (a 400)
-    before any version is read: a conditional request never turns a bad
-    request into a 304.
+    The view takes ``(request, nct_id)``. ``SharedPageCacheMiddleware`` keeps
+    the anonymous answers in the shared cache by version, when the query
+    string holds only ``cached_parameters``: any other is rendered each time,
+    so nobody can fill the cache with variants. With ``canonical_only`` an NCT
+    ID not written canonically goes to the view (which redirects); otherwise it
+    is read as the API reads it. ``refuse`` checks the request's parameters
+    first and answers a bad one (a 400) before any version is read: a
+    conditional request never turns a bad request into a 304 (a bad request
+    is never kept, so the middleware has no copy of it to answer).
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -137,10 +173,10 @@ def versioned(
         def answer(request: HttpRequest, nct_id: str, *args, **kwargs) -> HttpResponse:
             if refuse is not None and (refused := refuse(request)) is not None:
                 return refused
-            canonical = nct_id_from_token(nct_id)
-            if request.method not in ("GET", "HEAD") or not canonical or (canonical_only and canonical != nct_id):
+            canonical = _canonical(nct_id, canonical_only)
+            if request.method not in ("GET", "HEAD") or not canonical:
                 return view(request, nct_id, *args, **kwargs)
-            version = trial_version(canonical, kind)
+            version = _request_version(request, canonical, kind)
             if version is None:
                 return view(request, nct_id, *args, **kwargs)
             last_modified = int(version.last_modified.timestamp())
@@ -149,23 +185,14 @@ def versioned(
             etag = _representation_etag(request, version)
             response = get_conditional_response(request, etag=etag, last_modified=since)
             if response is None:
-                key = _cache_key(request, version, cached_parameters)
-                stored = _cache_call(cache.get, key) if key else None
-                if stored is not None:
-                    content_type, content, disposition = stored
-                    response = HttpResponse(content, content_type=content_type)
-                    if disposition:
-                        response["Content-Disposition"] = disposition
-                else:
-                    response = view(request, nct_id, *args, **kwargs)
-                    if key and response.status_code == 200 and not response.streaming and not response.cookies:
-                        kept = (response["Content-Type"], response.content, response.get("Content-Disposition"))
-                        _cache_call(cache.set, key, kept, settings.SHARED_CACHE_SECONDS)
+                response = view(request, nct_id, *args, **kwargs)
             if response.status_code in (200, 304):
                 response["ETag"] = etag
                 response["Last-Modified"] = http_date(last_modified)
             return response
 
+        # Read by the middleware, which answers a kept page before the view is reached.
+        answer.versioned = Versioned(kind, cached_parameters, canonical_only)
         return answer
 
     return decorator
@@ -179,20 +206,164 @@ def _representation_etag(request: HttpRequest, version: Version) -> str:
     return quote_etag(hashlib.sha256(f"{version.etag}|{query}".encode()).hexdigest()[:32])
 
 
-def _cache_key(request: HttpRequest, version: Version, parameters: frozenset[str]) -> str | None:
-    """Where the page is kept; None when the query string holds more than the page reads.
+@dataclass(frozen=True)
+class Versioned:
+    kind: str
+    cached_parameters: frozenset[str]
+    canonical_only: bool
 
-    A request with the session cookie (an editor's) is rendered, never kept:
-    nothing rendered for a signed-in user reaches a visitor.
+
+def _canonical(nct_id: str, canonical_only: bool) -> str | None:
+    canonical = nct_id_from_token(nct_id)
+    return None if canonical_only and canonical != nct_id else canonical
+
+
+def _request_version(request: HttpRequest, nct_id: str, kind: str) -> Version | None:
+    """The version, read once per request: the middleware may have read it already."""
+    known = getattr(request, "_trial_version", None)
+    if known is not None and known[:2] == (nct_id, kind):
+        return known[2]
+    version = trial_version(nct_id, kind)
+    request._trial_version = (nct_id, kind, version)
+    return version
+
+
+class SharedPageCacheMiddleware:
+    """A visitor's trial page, kept by version in the shared cache, answered before the rest of the stack.
+
+    A kept page costs the version's query and a cache read: no session,
+    CSRF, authentication or template work. What is kept is the response as
+    the stack below made it (headers included, compressed when the client
+    takes gzip), so it is served exactly as rendered. Only a visitor's
+    ``GET`` or ``HEAD`` (no session cookie) of a ``versioned`` view whose
+    query string holds only the parameters the page reads is answered or
+    kept; a page rendered for them is kept only if it is public and sets no
+    cookie. It sits below the security middleware (HTTPS redirect, headers)
+    and whitenoise (static files), above compression.
     """
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return None
-    if not set(request.GET) <= parameters or any(len(request.GET.getlist(name)) > 1 for name in request.GET):
-        return None
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        if getattr(match.func, "kept_briefly", False) and settings.SHARED_CACHE_LIST_SECONDS > 0:
+            return self._answer_briefly(request)
+        versioned = getattr(match.func, "versioned", None)
+        canonical = versioned and _canonical(match.kwargs.get("nct_id", ""), versioned.canonical_only)
+        if not canonical or not _only(request, versioned.cached_parameters):
+            return self.get_response(request)
+        # One replica for the version and the page, so the page is never older than its version.
+        with reading_from(public_replica()):
+            return self._answer(request, canonical, versioned.kind)
+
+    def _answer_briefly(self, request: HttpRequest) -> HttpResponse:
+        """A list, search, feed or API list: kept as long as a proxy may keep it, whatever changes meanwhile."""
+        query = request.META.get("QUERY_STRING", "")
+        try:
+            where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
+        except DisallowedHost:
+            return self.get_response(request)
+        if len(query) > MAX_KEPT_QUERY:
+            return self.get_response(request)
+        encoding = "gzip" if _accepts_gzip(request) else "identity"
+        key = "list:" + hashlib.sha256(f"{release()}|{where}|{encoding}".encode()).hexdigest()
+        stored = _cache_call(cache.get, key)
+        if stored is not None:
+            headers, content, kept_at = stored
+            response = HttpResponse(content, headers=headers)
+            # A proxy counts its max-age from when the list was rendered, not from now.
+            response["Age"] = str(max(0, int(time.time() - kept_at)))
+            # The feed answers If-Modified-Since and If-None-Match: so does its kept copy.
+            modified = response.get("Last-Modified")
+            since = parse_http_date_safe(modified) if modified else None
+            return get_conditional_response(request, etag=response.get("ETag"), last_modified=since, response=response)
+        response = self.get_response(request)
+        if _keepable(response) and len(response.content) <= MAX_KEPT_LIST_BYTES:
+            kept = (dict(response.items()), response.content, time.time())
+            _cache_call(cache.set, key, kept, settings.SHARED_CACHE_LIST_SECONDS)
+        return response
+
+    def _answer(self, request: HttpRequest, nct_id: str, kind: str) -> HttpResponse:
+        try:
+            version = _request_version(request, nct_id, kind)
+            key = _cache_key(request, version) if version else None
+        except (OperationalError, DisallowedHost):
+            # The stack below answers: a 503 for the database, a 400 for the host.
+            return self.get_response(request)
+        stored = _cache_call(cache.get, key) if key else None
+        if stored is not None:
+            headers, content = stored
+            response = HttpResponse(content, headers=headers)
+            since = None if kind == RELATED else int(version.last_modified.timestamp())
+            etag = _representation_etag(request, version)
+            return get_conditional_response(request, etag=etag, last_modified=since, response=response)
+        response = self.get_response(request)
+        if key and _keepable(response):
+            _cache_call(cache.set, key, (dict(response.items()), response.content), settings.SHARED_CACHE_SECONDS)
+        return response
+
+
+# Lists kept briefly: a query string or a body past these is rendered each time (exports are megabytes).
+MAX_KEPT_QUERY = 1000
+MAX_KEPT_LIST_BYTES = 2 * 1024 * 1024
+
+
+def _only(request: HttpRequest, parameters: frozenset[str]) -> bool:
+    """Whether the query string holds only ``parameters``, each once."""
+    return set(request.GET) <= parameters and all(len(values) == 1 for _, values in request.GET.lists())
+
+
+def _keepable(response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "public" in response.get("Cache-Control", "")
+    )
+
+
+def _cache_key(request: HttpRequest, version: Version) -> str:
+    """Where a page is kept: its version, the URL it was asked on, and whether it is compressed."""
     query = "&".join(f"{name}={request.GET[name]}" for name in sorted(request.GET))
     # The page's own URLs (canonical, JSON-LD) are built from the host it was asked on.
     where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
-    return "page:" + hashlib.sha256(f"{version.etag}|{where}".encode()).hexdigest()
+    encoding = "gzip" if _accepts_gzip(request) else "identity"
+    return "page:" + hashlib.sha256(f"{version.etag}|{where}|{encoding}".encode()).hexdigest()
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return bool(re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+class PublicGZipMiddleware(GZipMiddleware):
+    """Compresses public responses only, so compression can never leak a secret (BREACH).
+
+    BREACH guesses a secret from the compressed size of a page that reflects
+    what the attacker sends beside it. A public response (``Cache-Control:
+    public``, left so by ``CacheHeadersMiddleware``) holds no secret: no CSRF
+    token, no session, nothing of a signed-in user. The admin, forms with a
+    CSRF token and anything personal are sent uncompressed. Static files are
+    compressed ahead of time by whitenoise.
+    """
+
+    # Django pads every compressed body with up to 100 random bytes to blur
+    # its size; a public body has nothing to hide, so it is sent as small as it packs.
+    max_random_bytes = 0
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            "public" not in response.get("Cache-Control", "")
+            or response.cookies
+            or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        ):
+            return response
+        return super().process_response(request, response)
 
 
 def _cache_call(method, *args):
@@ -204,7 +375,7 @@ def _cache_call(method, *args):
         return None
 
 
-def _public(seconds: Callable[[], int]):
+def _public(seconds: Callable[[], int], kept_briefly: bool = False):
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def answer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -218,6 +389,8 @@ def _public(seconds: Callable[[], int]):
                 )
             return response
 
+        # Read by the middleware: a visitor's answer may be kept for SHARED_CACHE_LIST_SECONDS.
+        answer.kept_briefly = kept_briefly
         return answer
 
     return decorator
@@ -226,7 +399,7 @@ def _public(seconds: Callable[[], int]):
 # A trial's pages, its records and the portal's fixed pages.
 public_page = _public(lambda: settings.HTTP_CACHE_PAGE_SECONDS)
 # Lists, searches, feeds and API lists: they change with every import.
-public_list = _public(lambda: settings.HTTP_CACHE_LIST_SECONDS)
+public_list = _public(lambda: settings.HTTP_CACHE_LIST_SECONDS, kept_briefly=True)
 
 
 class CacheHeadersMiddleware:

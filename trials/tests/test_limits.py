@@ -207,6 +207,8 @@ def test_gunicorn_answers_head_without_a_body_and_without_a_warning(tmp_path):
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="1",
+        # Off by default (the proxy logs); on here, to read how the HEAD was logged.
+        GUNICORN_ACCESS_LOG="-",
     )
     with log.open("w") as output:
         server = subprocess.Popen(

@@ -1,5 +1,6 @@
 """Rendered pages kept in the shared cache (local memory and a real Redis) are never older than the record."""
 
+import gzip
 import json
 import socket
 
@@ -141,3 +142,89 @@ def test_an_editors_pages_are_rendered_and_never_kept(client, shared_cache, docu
     with django_assert_max_num_queries(100) as captured:
         client.get(url)
     assert len(captured) > 1
+
+
+def test_a_kept_page_is_answered_as_rendered_compressed_and_plain_kept_apart(
+    client, shared_cache, document, django_assert_num_queries, django_assert_max_num_queries
+):
+    url = reverse("trials:detail", args=[RECORD])
+    rendered = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    with django_assert_num_queries(1):
+        kept = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert kept["Content-Encoding"] == "gzip" and kept.content == rendered.content
+    assert TITLE in gzip.decompress(kept.content).decode()
+    # Every header the stack set comes back: the version, the lifetime, the security policy.
+    for header in ("ETag", "Last-Modified", "Cache-Control", "Vary", "Content-Security-Policy", "X-Frame-Options"):
+        assert kept[header] == rendered[header]
+    # A client that does not take gzip gets its own plain copy, rendered once.
+    with django_assert_max_num_queries(100) as captured:
+        plain = client.get(url)
+    assert len(captured) > 1 and not plain.has_header("Content-Encoding")
+    with django_assert_num_queries(1):
+        assert client.get(url).content == plain.content == gzip.decompress(kept.content)
+    # A client holding the version gets a 304 from the kept page, with its headers.
+    with django_assert_num_queries(1):
+        again = client.get(url, HTTP_IF_NONE_MATCH=kept["ETag"], HTTP_ACCEPT_ENCODING="gzip")
+    assert again.status_code == 304 and again.content == b""
+    assert again["ETag"] == kept["ETag"] and again["Cache-Control"] == kept["Cache-Control"]
+    with django_assert_num_queries(1):
+        head = client.head(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert head.status_code == 200 and head["Content-Length"] == kept["Content-Length"]
+
+
+def test_a_kept_compressed_page_is_new_after_a_model_save(client, shared_cache, document, django_assert_num_queries):
+    url = reverse("trials:detail", args=[RECORD])
+    client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    trial = Trial.objects.get(nct_id=RECORD)
+    trial.brief_title = "SPORT, saved and compressed"
+    trial.save()
+    client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    with django_assert_num_queries(1):
+        kept = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert "SPORT, saved and compressed" in gzip.decompress(kept.content).decode()
+
+
+def test_a_page_asked_on_another_host_or_for_a_trial_not_on_file_is_not_kept(
+    client, shared_cache, document, django_assert_num_queries
+):
+    # The page's canonical URL is built from the host: each host has its copy.
+    url = reverse("trials:detail", args=[RECORD])
+    assert b"http://localhost/" in client.get(url, HTTP_HOST="localhost").content
+    assert b"http://127.0.0.1/" in client.get(url, HTTP_HOST="127.0.0.1").content
+    assert client.get(url, HTTP_HOST="evil.example.org").status_code == 400
+    missing = reverse("trials:detail", args=["NCT99999999"])
+    # Its version, then the view's look-up: each time, as a 404 is never kept.
+    for _ in range(2):
+        with django_assert_num_queries(2):
+            assert client.get(missing).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/", "/trials/?q=spine", "/api/v2/studies?pageSize=5", "/trials/feed/"])
+def test_lists_are_kept_for_their_lifetime_only_when_asked_to(
+    client, shared_cache, document, settings, url, django_assert_num_queries, django_assert_max_num_queries
+):
+    # Off by default: a list shows an import at once.
+    client.get(url)
+    with django_assert_max_num_queries(100) as captured:
+        client.get(url)
+    assert len(captured) >= 1
+    settings.SHARED_CACHE_LIST_SECONDS = 60
+    rendered = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert rendered.status_code == 200 and rendered["Content-Encoding"] == "gzip"
+    with django_assert_num_queries(0):
+        kept = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert kept.content == rendered.content and kept["Cache-Control"] == rendered["Cache-Control"]
+    assert 0 <= int(kept["Age"]) <= 60
+    # A signed-in editor's lists are their own, never the kept copy.
+    editor = Client()
+    editor.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    with django_assert_max_num_queries(100) as captured:
+        assert editor.get(url).status_code == 200
+    assert len(captured) >= 1
+
+
+def test_a_kept_feed_still_answers_a_conditional_request(client, shared_cache, document, settings):
+    settings.SHARED_CACHE_LIST_SECONDS = 60
+    feed = client.get("/trials/feed/")
+    assert client.get("/trials/feed/", HTTP_IF_NONE_MATCH=feed["ETag"]).status_code == 304
+    assert client.get("/trials/feed/", HTTP_IF_MODIFIED_SINCE=feed["Last-Modified"]).status_code == 304
