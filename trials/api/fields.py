@@ -32,7 +32,7 @@ def _capitalised(key: str) -> str:
 
 
 def _singular(key: str) -> str:
-    """A list's key as one of its items: conditions → condition, meshes → mesh, browseLeaves → browseLeaf."""
+    """A list's key as one of its items: conditions → condition, meshes → mesh, nctIdAliases → nctIdAlias."""
     for plural, single in (
         ("ies", "y"),
         ("eaves", "eaf"),
@@ -40,6 +40,7 @@ def _singular(key: str) -> str:
         ("ches", "ch"),
         ("sses", "ss"),
         ("yses", "ysis"),
+        ("iases", "ias"),
     ):
         if key.endswith(plural):
             return key[: -len(plural)] + single
