@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -14,7 +15,7 @@ import pytest
 import redis
 from django.core.cache import cache
 
-from trials.importers import SEED_DOCUMENT, import_paths
+from trials.importers import SEED_DOCUMENT, ImportReport, import_paths
 from trials.models import Trial
 
 TEST_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "pages"
@@ -48,6 +49,24 @@ def seed_text() -> str:
 def ctgov_data() -> Path:
     """Real ClinicalTrials.gov API v2 records (see the README beside them)."""
     return CTGOV_DATA
+
+
+@pytest.fixture
+def ctgov_imported(db) -> ImportReport:
+    """Every real record imported; the import's report."""
+    report = import_paths([CTGOV_DATA])
+    assert report.ok, report.failures
+    return report
+
+
+@pytest.fixture
+def ctgov_protocols(ctgov_imported) -> dict[str, dict]:
+    """Every real record imported, and each one's protocol section read from its file, by NCT ID.
+
+    Tests check what the portal answers against these, read without the importer.
+    """
+    studies = [json.loads(path.read_text()) for path in sorted(CTGOV_DATA.glob("NCT*.json"))]
+    return {study["protocolSection"]["identificationModule"]["nctId"]: study["protocolSection"] for study in studies}
 
 
 @pytest.fixture(scope="session")

@@ -17,38 +17,17 @@ import re
 import shutil
 import statistics
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trialportal_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialportal.settings")
+import portal  # bench/ is the script's folder
 
-import django  # noqa: E402
+portal.setup()
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import OperationalError, connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 NCT_ID = "NCT04267848"
-RECORD = ROOT / "trials" / "tests" / "data" / "ctgov" / f"{NCT_ID}.json"
+RECORD = portal.ROOT / "trials" / "tests" / "data" / "ctgov" / f"{NCT_ID}.json"
 PATH = f"/trials/{NCT_ID}/"
 RENDERS = 20
-
-
-def _ensure_database() -> None:
-    try:
-        connection.ensure_connection()
-    except OperationalError:
-        import psycopg
-
-        name = settings.DATABASES["default"]["NAME"]
-        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def _heights(url: str) -> dict[str, int]:
@@ -70,20 +49,13 @@ def _heights(url: str) -> dict[str, int]:
 
 
 def main(runs: int) -> None:
-    _ensure_database()
-    call_command("migrate", verbosity=0)
-    call_command("import_trials", str(RECORD), verbosity=0)
+    portal.prepare([RECORD])
     client = Client(HTTP_HOST="localhost")
     html = client.get(PATH).content
     ld = re.search(rb'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     print(f"HTML: {len(html):,} bytes, {len(gzip.compress(html)):,} gzipped")
     print(f"JSON-LD: {len(ld.group(1)) if ld else 0:,} bytes")
-    rates = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        for _ in range(RENDERS):
-            client.get(PATH)
-        rates.append(RENDERS / (time.perf_counter() - start))
+    rates = [portal.rate(lambda: client.get(PATH), RENDERS) for _ in range(runs)]
     print(f"renders/s: min {min(rates):.1f}, median {statistics.median(rates):.1f}, max {max(rates):.1f}")
     if "--browser" in sys.argv:
         import threading
