@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from trials.models import SyncCheckpoint, Trial
 from trials.sync import Client, SyncAlreadyRunning, SyncRefused, sync, user_agent
-from trials.tests.portals import BASE_DIR, FaultyProxy, ScriptedSource, SourcePortal
+from trials.tests.portals import BASE_DIR, FaultyProxy, ScriptedSource, SourcePortal, database_url
 
 CTGOV_DATA = Path(__file__).resolve().parent / "data" / "ctgov"
 # The first 30 real records: results, observational studies, stopped trials among them.
@@ -326,12 +326,6 @@ def test_a_second_run_of_the_same_source_is_refused_while_the_first_goes_on(db, 
     assert SyncCheckpoint.objects.filter(source_url=source.url).count() == 1
 
 
-def database_url(settings_dict: dict) -> str:
-    """The URL of the database these tests use, for a process of its own."""
-    host, port = settings_dict["HOST"] or "127.0.0.1", settings_dict["PORT"] or 5432
-    return f"postgres://{settings_dict['USER']}@{host}:{port}/{settings_dict['NAME']}"
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL advisory locks")
 def test_a_sync_in_another_process_exits_non_zero_while_one_runs(db, quick):
     answers: list[subprocess.CompletedProcess] = []
@@ -343,7 +337,7 @@ def test_a_sync_in_another_process_exits_non_zero_while_one_runs(db, quick):
             subprocess.run(
                 [sys.executable, "manage.py", "sync_registry", "--from", source.url, "--no-progress"],
                 cwd=BASE_DIR,
-                env={**os.environ, "DATABASE_URL": database_url(connection.settings_dict)},
+                env={**os.environ, "DATABASE_URL": database_url()},
                 capture_output=True,
                 text=True,
                 timeout=120,
