@@ -2,8 +2,11 @@
 
 import json
 import random
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -262,3 +265,21 @@ def test_the_history_tab_and_api_survive_any_version_numbers(client, seed_trial,
     for value in [*(value for _, value in params), digits]:
         response = client.get("/api/v2/studies/NCT04133233/history", {"version": value})
         assert response.status_code in (200, 400, 404), value
+
+
+def test_a_filter_repeated_a_thousand_times_is_one_suggestion_on_a_page_of_ordinary_size(
+    client, seed_trial, django_assert_max_num_queries
+):
+    # A single-valued filter reads the last value; each distinct status once. Each
+    # value its own link, every link repeating them all, made a page of megabytes.
+    repeated = {"country": ["Atlantis"] * 900, "status": ["WITHDRAWN"] * 60 + ["SUSPENDED"] * 30}
+    with CaptureQueriesContext(connection) as once:
+        client.get("/trials/", {"country": "Atlantis", "status": ["WITHDRAWN", "SUSPENDED"]})
+    assert len(once) <= (23 if connection.vendor == "postgresql" else 11)  # the list page's ceiling
+    with django_assert_max_num_queries(len(once)):
+        response = client.get("/trials/", repeated)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No trials match" in html
+    assert re.findall(r"Remove ([^<]*)</a>", html) == ["Country: Atlantis", "Status: Withdrawn", "Status: Suspended"]
+    assert len(response.content) < 300_000
