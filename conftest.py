@@ -2,23 +2,58 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import redis
 from django.core.cache import cache
+from django.db import connections
 
-from trials.importers import SEED_DOCUMENT, import_paths
+from trials.db import without_statement_timeout
+from trials.importers import SEED_DOCUMENT, ImportReport, import_paths
 from trials.models import Trial
 
 TEST_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "pages"
 CTGOV_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "ctgov"
+
+
+@pytest.fixture(scope="session")
+def _database_setup_without_time_limit() -> Iterator[ExitStack]:
+    """The statement time limit lifted from the connections that create and migrate the test database."""
+    with ExitStack() as lifted:
+        lifted.enter_context(without_statement_timeout())
+        yield lifted
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(_database_setup_without_time_limit, django_db_setup, django_db_blocker) -> Iterator[None]:
+    """pytest-django's set-up and teardown of the test database, with no statement time limit.
+
+    The tests themselves run with the limit a serving process has: the
+    connections the set-up opened are closed, and the next ones carry it.
+    Dropping the database at the end is, again, without it: under load a
+    ``DROP DATABASE`` outlasts the 5 s a page may take.
+    """
+    _database_setup_without_time_limit.close()
+    _close_postgresql_connections()
+    yield
+    _database_setup_without_time_limit.enter_context(without_statement_timeout())
+    _close_postgresql_connections()
+
+
+def _close_postgresql_connections() -> None:
+    # SQLite's in-memory test database lives as long as its connection: it stays open.
+    for each in connections.all():
+        if each.vendor == "postgresql":
+            each.close()
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +83,24 @@ def seed_text() -> str:
 def ctgov_data() -> Path:
     """Real ClinicalTrials.gov API v2 records (see the README beside them)."""
     return CTGOV_DATA
+
+
+@pytest.fixture
+def ctgov_imported(db) -> ImportReport:
+    """Every real record imported; the import's report."""
+    report = import_paths([CTGOV_DATA])
+    assert report.ok, report.failures
+    return report
+
+
+@pytest.fixture
+def ctgov_protocols(ctgov_imported) -> dict[str, dict]:
+    """Every real record imported, and each one's protocol section read from its file, by NCT ID.
+
+    Tests check what the portal answers against these, read without the importer.
+    """
+    studies = [json.loads(path.read_text()) for path in sorted(CTGOV_DATA.glob("NCT*.json"))]
+    return {study["protocolSection"]["identificationModule"]["nctId"]: study["protocolSection"] for study in studies}
 
 
 @pytest.fixture(scope="session")

@@ -13,50 +13,23 @@ queries each way makes, and the median's ratio to the rendered page's.
 from __future__ import annotations
 
 import functools
-import os
 import statistics
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trialportal_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialportal.settings")
-# Production settings, served over plain HTTP to the test client.
-os.environ.setdefault("DJANGO_DEBUG", "0")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-key-" + "x" * 40)
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("DJANGO_STATIC_ROOT", tempfile.mkdtemp(prefix="trialportal-static-"))
+import portal  # bench/ is the script's folder
 
-import django  # noqa: E402
-
-django.setup()
+portal.setup(production=True)
 
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import OperationalError, connection  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from trials.importers import SEED_DOCUMENT  # noqa: E402
 
-RECORDS = [SEED_DOCUMENT, ROOT / "trials" / "tests" / "data" / "ctgov" / "NCT04267848.json"]
+RECORDS = [SEED_DOCUMENT, portal.ROOT / "trials" / "tests" / "data" / "ctgov" / "NCT04267848.json"]
 PAGES = {"seed summary": "/trials/NCT04133233/", "1,148-site summary": "/trials/NCT04267848/"}
 REQUESTS = 50
-
-
-def _ensure_database() -> None:
-    try:
-        connection.ensure_connection()
-    except OperationalError:
-        import psycopg
-
-        name = settings.DATABASES["default"]["NAME"]
-        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def _count(queries: list, execute, sql, params, many, context):
@@ -64,19 +37,8 @@ def _count(queries: list, execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
-def _rate(ask) -> float:
-    started = time.perf_counter()
-    for _ in range(REQUESTS):
-        ask()
-    return REQUESTS / (time.perf_counter() - started)
-
-
 def main(runs: int) -> None:
-    _ensure_database()
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
-    for record in RECORDS:
-        call_command("import_trials", str(record), "--no-progress", verbosity=0)
+    portal.prepare(RECORDS, static=True)
     client = Client(HTTP_HOST="localhost")
     backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     print(f"{connection.vendor}, shared cache {backend}; {runs} runs of {REQUESTS} requests, requests/s")
@@ -103,7 +65,7 @@ def _measure(client: Client, name: str, path: str, runs: int) -> None:
         queries = []
         with connection.execute_wrapper(functools.partial(_count, queries)):
             ask()
-        rates = [_rate(ask) for _ in range(runs)]
+        rates = [portal.rate(ask, REQUESTS) for _ in range(runs)]
         medians[way] = statistics.median(rates)
         print(
             f"{name:20} {way:22} min {min(rates):8.1f}  median {medians[way]:8.1f}  max {max(rates):8.1f}"

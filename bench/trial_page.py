@@ -19,41 +19,20 @@ import re
 import shutil
 import statistics
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trialportal_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialportal.settings")
+import portal  # bench/ is the script's folder
 
-import django  # noqa: E402
+portal.setup()
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import OperationalError, connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
 NCT_ID = "NCT04267848"
-RECORD = ROOT / "trials" / "tests" / "data" / "ctgov" / f"{NCT_ID}.json"
+RECORD = portal.ROOT / "trials" / "tests" / "data" / "ctgov" / f"{NCT_ID}.json"
 PATH = f"/trials/{NCT_ID}/"
 # The baseline in the same run: a one-site trial's summary, so a busy machine moves both figures alike.
 SMALL_ID = "NCT00007696"
 SMALL_RECORD = RECORD.with_name(f"{SMALL_ID}.json")
 RENDERS = 20
-
-
-def _ensure_database() -> None:
-    try:
-        connection.ensure_connection()
-    except OperationalError:
-        import psycopg
-
-        name = settings.DATABASES["default"]["NAME"]
-        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def _heights(url: str) -> dict[str, int]:
@@ -74,10 +53,12 @@ def _heights(url: str) -> dict[str, int]:
     return heights
 
 
+def _render(client: Client, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
 def main(runs: int) -> None:
-    _ensure_database()
-    call_command("migrate", verbosity=0)
-    call_command("import_trials", str(RECORD), str(SMALL_RECORD), verbosity=0)
+    portal.prepare([RECORD, SMALL_RECORD])
     client = Client(HTTP_HOST="localhost")
     html = client.get(PATH).content
     ld = re.search(rb'<script type="application/ld\+json">(.*?)</script>', html, re.S)
@@ -88,10 +69,7 @@ def main(runs: int) -> None:
     with override_settings(**({"CACHES": cache} if cache else {})):
         for _ in range(runs):
             for path, figures in rates.items():
-                start = time.perf_counter()
-                for _ in range(RENDERS):
-                    assert client.get(path).status_code == 200
-                figures.append(RENDERS / (time.perf_counter() - start))
+                figures.append(portal.rate(lambda path=path: _render(client, path), RENDERS))
     for path, figures in rates.items():
         print(
             f"{path} renders/s: min {min(figures):.1f}, median {statistics.median(figures):.1f}, max {max(figures):.1f}"

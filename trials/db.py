@@ -6,6 +6,8 @@ writer and the similarity index both save through it. ``within_time`` runs
 a statement that may give up after ``COUNT_TIMEOUT_MS``, and ``estimate``
 asks the planner how many rows a queryset returns: the list page counts and
 facets with them, rather than make a visitor wait for an exact figure.
+``without_statement_timeout`` lifts a serving process's time limit from the
+connections it opens for work that is no request (the test database's set-up).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from __future__ import annotations
 import json
 import math
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import OperationalError, connection, models, transaction
+from django.db.backends.signals import connection_created
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -300,6 +304,28 @@ def within_time(query: Callable[[], T]) -> T | None:
         if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
             return None
         raise
+
+
+def _no_statement_timeout(sender, connection, **kwargs) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+
+
+@contextmanager
+def without_statement_timeout() -> Iterator[None]:
+    """PostgreSQL connections opened inside have no statement time limit, whatever their startup options.
+
+    A process that serves requests opens its connections with a limit
+    (``PUBLIC_STATEMENT_TIMEOUT_MS``); creating, migrating and dropping the
+    test database is no request, and on a loaded machine outlasts it.
+    A connection opened before keeps its limit.
+    """
+    connection_created.connect(_no_statement_timeout)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(_no_statement_timeout)
 
 
 def estimate(queryset: QuerySet) -> int | None:

@@ -15,6 +15,7 @@ from django.db.models import Count
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django_filters import MultipleChoiceFilter
 
 from . import choices, places, search, status
 from .db import estimate, within_time
@@ -452,18 +453,24 @@ def _per_phase(counts: dict) -> dict[str, int]:
 
 
 def _loosen(data: QueryDict) -> list[tuple[str, str]]:
-    """(what to drop, the URL without it) for each filter in use."""
+    """(what to drop, the URL without it) for each filter in use.
+
+    Each value a filter reads, once: a single-valued filter reads the last
+    of a repeated parameter, and a parameter repeated a thousand times would
+    otherwise make a thousand links that each repeat it (megabytes of page).
+    """
     labels = {name: field.label for name, field in TrialFilter.base_filters.items()}
     suggestions = []
     for name, values in data.lists():
         if name in ("page", "sort", "exact") or name not in labels:
             continue
-        for value in values:
-            if value.strip():
-                display = value
-                if name == "status" and value in choices.OverallStatus.values:
-                    display = choices.OverallStatus(value).label
-                elif name == "phase" and value in choices.Phase.values:
-                    display = choices.Phase(value).label
-                suggestions.append((f"{labels[name]}: {display}", _without(data, name, value)))
+        several = isinstance(TrialFilter.base_filters[name], MultipleChoiceFilter)
+        filled = [value for value in values if value.strip()]
+        for value in dict.fromkeys(filled) if several else filled[-1:]:
+            display = value
+            if name == "status" and value in choices.OverallStatus.values:
+                display = choices.OverallStatus(value).label
+            elif name == "phase" and value in choices.Phase.values:
+                display = choices.Phase(value).label
+            suggestions.append((f"{labels[name]}: {display}", _without(data, name, value if several else None)))
     return suggestions

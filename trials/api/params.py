@@ -58,6 +58,8 @@ SORT_FIELDS = {
 FIELD_PATTERN = r"^[a-zA-Z][a-zA-Z0-9\-. ]*$"
 SORT_PATTERN = r"^(([a-zA-Z][a-zA-Z0-9\-. ]*)|(@relevance))(:(asc|desc))?$"
 MAX_SORT_OPTIONS = 2
+# How often one parameter may repeat: each repeated filter is one more search.
+MAX_REPEATS = 10
 # ``filter.geo`` / ``postFilter.geo``: ``distance(lat,lon,dist)``, as the spec spells it; miles when no unit is given.
 GEO_PARAMETERS = ("filter.geo", "postFilter.geo")
 GEO_PATTERN = r"^distance\(-?\d+(\.\d+)?,-?\d+(\.\d+)?,\d+(\.\d+)?(km|mi)?\)$"
@@ -106,9 +108,11 @@ class BadRequest(Exception):
 
 
 def check_parameters(request: HttpRequest, allowed: set[str]) -> None:
-    for name in request.GET:
+    for name, values in request.GET.lists():
         if name not in allowed:
             raise BadRequest(name, "unknown or unsupported parameter")
+        if len(values) > MAX_REPEATS:
+            raise BadRequest(name, f"given {len(values)} times; at most {MAX_REPEATS}")
     markup_format(request)
 
 

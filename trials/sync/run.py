@@ -23,6 +23,7 @@ from ..importers import import_documents
 from ..importers.writer import Outcome
 from ..models import SyncCheckpoint, VersionSource
 from .client import Client, SourceError
+from .lock import source_lock
 
 PAGE_SIZE = 1000
 MAX_URL_LENGTH = SyncCheckpoint._meta.get_field("source_url").max_length
@@ -106,9 +107,23 @@ def sync(
     the page's number of studies. A source that cannot give a page (after the
     client's retries) or answers garbage ends the run as failed at its
     checkpoint, and is not raised. The related lists of the trials that
-    changed are refreshed at the end, whatever the outcome.
+    changed are refreshed at the end, whatever the outcome. While another
+    run of the same source goes on, ``SyncAlreadyRunning`` is raised before
+    anything is read or written.
     """
     url = source_url(source)
+    with source_lock(url):
+        return _run(url, full, since, page_size, client, on_page)
+
+
+def _run(
+    url: str,
+    full: bool,
+    since: datetime.date | None,
+    page_size: int,
+    client: Client | None,
+    on_page: Callable[[SyncCheckpoint, int], None] | None,
+) -> SyncCheckpoint:
     checkpoint = plan(url, full=full, since=since)
     client = client or Client(url)
     resumed_requests = checkpoint.requests
@@ -140,7 +155,7 @@ def sync(
                         f"its page token expired: {error}",
                         resumed_requests + client.requests,
                     )
-                    return sync(source, full=full, since=since, page_size=page_size, client=client, on_page=on_page)
+                    return _run(url, full, since, page_size, client, on_page)
                 raise
             seen_here.add(page.next_page_token)
             if page.next_page_token and page.next_page_token in seen:

@@ -1,7 +1,7 @@
 """A ClinicalTrials.gov API v2 study written out as a trial page of the seed's format.
 
 The tests render real records this way to check that the page reader takes
-whatever the registry holds (``trials/importers/page.py``); the portal itself
+whatever the registry holds (``trials/importers/page/``); the portal itself
 never writes pages. Every fact is one line, in the order and with the section
 explanations of the seed document (``trials/seed/NCT04133233.txt``).
 """

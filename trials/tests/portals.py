@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import orjson
+from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -28,6 +29,12 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def database_url() -> str:
+    """The address of the database the tests use (PostgreSQL), for a process of its own."""
+    config = connection.settings_dict
+    return f"postgres://{config['USER']}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{config['NAME']}"
 
 
 class SourcePortal:

@@ -4,7 +4,7 @@ import threading
 import time
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.db import connection, transaction
 from django.forms import CheckboxInput
 from django.test import Client
@@ -138,11 +138,15 @@ def test_keywords_must_be_a_list_of_texts(client, staff_editor, seed_trial, chan
     assert Trial.objects.get(pk=seed_trial.pk).keywords == []
 
 
-def test_the_viewers_group_can_look_but_not_change_even_by_a_crafted_post(client, seed_trial, change_url, staff_editor):
-    from django.contrib.auth.models import Group
+def member_of(group: str, username: str) -> User:
+    """A staff user in one of the groups the migrations create."""
+    user = User.objects.create_user(username, password=f"a long {username} passphrase", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
 
-    viewer = User.objects.create_user("reader", password="a long reader passphrase", is_staff=True)
-    viewer.groups.add(Group.objects.get(name="Viewers"))
+
+def test_the_viewers_group_can_look_but_not_change_even_by_a_crafted_post(client, seed_trial, change_url, staff_editor):
+    viewer = member_of("Viewers", "reader")
     client.force_login(staff_editor)
     data = form_data(client.get(change_url))
     client.force_login(viewer)
@@ -154,10 +158,7 @@ def test_the_viewers_group_can_look_but_not_change_even_by_a_crafted_post(client
 
 
 def test_the_editors_group_can_change_trials(client, seed_trial, change_url, staff_editor):
-    from django.contrib.auth.models import Group
-
-    editor = User.objects.create_user("writer", password="a long writer passphrase", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
+    editor = member_of("Editors", "writer")
     client.force_login(staff_editor)
     data = form_data(client.get(change_url))
     client.force_login(editor)

@@ -13,23 +13,14 @@ from html import unescape
 import pytest
 
 from trials.api.aggregations import AGG_FILTERS
-from trials.importers import import_paths
+
+from .api_lists import listed
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def records(ctgov_data) -> dict[str, dict]:
-    report = import_paths([ctgov_data])
-    assert report.ok
-    studies = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("NCT*.json"))]
-    return {study["protocolSection"]["identificationModule"]["nctId"]: study["protocolSection"] for study in studies}
-
-
 def found(client, expression: str, parameter: str = "filter.advanced") -> set[str]:
-    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", parameter: expression})
-    assert response.status_code == 200, response.content
-    return {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
+    return listed(client, **{parameter: expression})
 
 
 def total(client, expression: str) -> int:
@@ -38,8 +29,8 @@ def total(client, expression: str) -> int:
     return response.json()["totalCount"]
 
 
-def where(records: dict[str, dict], test) -> set[str]:
-    return {nct_id for nct_id, protocol in records.items() if test(protocol)}
+def where(protocols: dict[str, dict], test) -> set[str]:
+    return {nct_id for nct_id, protocol in protocols.items() if test(protocol)}
 
 
 def last_update(protocol: dict) -> str:
@@ -58,30 +49,30 @@ def start(protocol: dict) -> str:
     return protocol["statusModule"].get("startDateStruct", {}).get("date", "")
 
 
-def test_a_registry_sync_range_finds_the_studies_updated_since_a_day(client, records):
-    dates = sorted(last_update(protocol) for protocol in records.values())
+def test_a_registry_sync_range_finds_the_studies_updated_since_a_day(client, ctgov_protocols):
+    dates = sorted(last_update(protocol) for protocol in ctgov_protocols.values())
     since = dates[len(dates) // 2]
-    expected = where(records, lambda protocol: last_update(protocol) >= since)
-    assert 0 < len(expected) < len(records)
+    expected = where(ctgov_protocols, lambda protocol: last_update(protocol) >= since)
+    assert 0 < len(expected) < len(ctgov_protocols)
     assert found(client, f"AREA[LastUpdatePostDate]RANGE[{since},MAX]") == expected
     assert total(client, f"AREA[LastUpdatePostDate]RANGE[{since}, MAX]") == len(expected)
 
 
-def test_a_range_up_to_a_month_includes_the_whole_month(client, records):
-    expected = where(records, lambda protocol: last_update(protocol)[:7] <= "2015-06")
-    assert 0 < len(expected) < len(records)
+def test_a_range_up_to_a_month_includes_the_whole_month(client, ctgov_protocols):
+    expected = where(ctgov_protocols, lambda protocol: last_update(protocol)[:7] <= "2015-06")
+    assert 0 < len(expected) < len(ctgov_protocols)
     assert found(client, "AREA[LastUpdatePostDate]RANGE[MIN, 2015-06]") == expected
 
 
-def test_a_year_names_the_studies_started_in_it(client, records):
-    expected = where(records, lambda protocol: start(protocol)[:4] == "2008")
+def test_a_year_names_the_studies_started_in_it(client, ctgov_protocols):
+    expected = where(ctgov_protocols, lambda protocol: start(protocol)[:4] == "2008")
     assert expected
     assert found(client, "AREA[StartDate]2008") == expected
 
 
-def test_and_or_not_and_parentheses_combine_pieces(client, records):
+def test_and_or_not_and_parentheses_combine_pieces(client, ctgov_protocols):
     expected = where(
-        records,
+        ctgov_protocols,
         lambda protocol: (
             status(protocol) == "COMPLETED"
             and ("PHASE2" in phases(protocol) or "PHASE3" in phases(protocol))
@@ -94,18 +85,18 @@ def test_and_or_not_and_parentheses_combine_pieces(client, records):
     assert found(client, expression, "postFilter.advanced") == expected
 
 
-def test_a_phase_is_one_of_the_codes_not_a_code_inside_another(client, records):
-    expected = where(records, lambda protocol: "PHASE1" in phases(protocol))
+def test_a_phase_is_one_of_the_codes_not_a_code_inside_another(client, ctgov_protocols):
+    expected = where(ctgov_protocols, lambda protocol: "PHASE1" in phases(protocol))
     assert found(client, "AREA[Phase]PHASE1") == expected
     assert found(client, "AREA[Phase]Phase1") == expected
 
 
-def test_a_quoted_phrase_is_matched_whole_in_a_piece(client, records):
+def test_a_quoted_phrase_is_matched_whole_in_a_piece(client, ctgov_protocols):
     def brief(protocol: dict) -> str:
         return protocol["identificationModule"]["briefTitle"].lower()
 
-    expected = where(records, lambda protocol: "erectile dysfunction" in brief(protocol))
-    both = where(records, lambda protocol: "erectile" in brief(protocol) and "dysfunction" in brief(protocol))
+    expected = where(ctgov_protocols, lambda protocol: "erectile dysfunction" in brief(protocol))
+    both = where(ctgov_protocols, lambda protocol: "erectile" in brief(protocol) and "dysfunction" in brief(protocol))
     assert expected
     assert found(client, 'AREA[BriefTitle]"erectile dysfunction"') == expected
     # The words in another order are not the phrase, but both words anywhere.
@@ -113,7 +104,7 @@ def test_a_quoted_phrase_is_matched_whole_in_a_piece(client, records):
     assert found(client, "AREA[BriefTitle](dysfunction erectile)") == both
 
 
-def test_an_age_range_compares_in_years(client, records):
+def test_an_age_range_compares_in_years(client, ctgov_protocols):
     def minimum(protocol: dict) -> str:
         return protocol.get("eligibilityModule", {}).get("minimumAge", "")
 
@@ -122,7 +113,7 @@ def test_an_age_range_compares_in_years(client, records):
         per_year = {"Year": 1, "Years": 1, "Month": 12, "Months": 12, "Week": 52, "Weeks": 52}
         return int(number) / per_year[unit] if number else None
 
-    expected = where(records, lambda protocol: years(protocol) is not None and years(protocol) <= 16)
+    expected = where(ctgov_protocols, lambda protocol: years(protocol) is not None and years(protocol) <= 16)
     assert len(expected) == 5  # 1 year, 3 and 5 years, 6 and 30 months
     assert found(client, "AREA[MinimumAge]RANGE[MIN, 16 years]") == expected
 
@@ -159,7 +150,7 @@ def sites(protocol: dict) -> list[dict]:
     return protocol.get("contactsLocationsModule", {}).get("locations", [])
 
 
-def test_search_location_asks_every_term_of_one_site(client, records):
+def test_search_location_asks_every_term_of_one_site(client, ctgov_protocols):
     def toronto_and_us(protocol: dict) -> bool:
         cities = {site.get("city") for site in sites(protocol)}
         countries = {site.get("country") for site in sites(protocol)}
@@ -168,14 +159,14 @@ def test_search_location_asks_every_term_of_one_site(client, records):
     def us_toronto(protocol: dict) -> bool:
         return any(site.get("city") == "Toronto" and site.get("country") == "United States" for site in sites(protocol))
 
-    apart = where(records, toronto_and_us)
-    assert apart and not where(records, us_toronto)
+    apart = where(ctgov_protocols, toronto_and_us)
+    assert apart and not where(ctgov_protocols, us_toronto)
     assert found(client, 'AREA[LocationCity]Toronto AND AREA[LocationCountry]"United States"') == apart
     assert (
         found(client, 'SEARCH[Location](AREA[LocationCity]Toronto AND AREA[LocationCountry]"United States")') == set()
     )
     canadian = where(
-        records,
+        ctgov_protocols,
         lambda protocol: any(
             site.get("city") == "Toronto" and site.get("country") == "Canada" for site in sites(protocol)
         ),
@@ -183,34 +174,35 @@ def test_search_location_asks_every_term_of_one_site(client, records):
     assert found(client, "SEARCH[Location](Toronto AND AREA[LocationCountry]Canada)") == canadian
 
 
-def test_missing_finds_the_studies_without_the_piece(client, records):
+def test_missing_finds_the_studies_without_the_piece(client, ctgov_protocols):
     assert found(client, "AREA[WhyStopped]MISSING") == where(
-        records, lambda protocol: not protocol["statusModule"].get("whyStopped")
+        ctgov_protocols, lambda protocol: not protocol["statusModule"].get("whyStopped")
     )
     assert found(client, "AREA[Keyword]MISSING") == where(
-        records, lambda protocol: not protocol.get("conditionsModule", {}).get("keywords")
+        ctgov_protocols, lambda protocol: not protocol.get("conditionsModule", {}).get("keywords")
     )
-    no_sites = where(records, lambda protocol: not sites(protocol))
+    no_sites = where(ctgov_protocols, lambda protocol: not sites(protocol))
     assert no_sites
     assert found(client, "AREA[LocationCity]MISSING") == no_sites
-    assert found(client, "NOT AREA[LocationCity]MISSING") == set(records) - no_sites
+    assert found(client, "NOT AREA[LocationCity]MISSING") == set(ctgov_protocols) - no_sites
 
 
-def test_a_bare_term_is_the_full_text_search(client, records):
+def test_a_bare_term_is_the_full_text_search(client, ctgov_protocols):
     response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", "query.term": "sildenafil"})
     by_query = {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
     assert by_query
     assert found(client, "sildenafil") == by_query
-    assert found(client, "NOT sildenafil") == set(records) - by_query
+    assert found(client, "NOT sildenafil") == set(ctgov_protocols) - by_query
 
 
-def test_concept_expansion_adds_the_descriptor_the_words_name(client, records):
+def test_concept_expansion_adds_the_descriptor_the_words_name(client, ctgov_protocols):
     def conditions(protocol: dict) -> str:
         return " ".join(protocol.get("conditionsModule", {}).get("conditions", [])).lower()
 
-    impotence = where(records, lambda protocol: "impotence" in conditions(protocol))
+    impotence = where(ctgov_protocols, lambda protocol: "impotence" in conditions(protocol))
     widened = where(
-        records, lambda protocol: "impotence" in conditions(protocol) or "erectile dysfunction" in conditions(protocol)
+        ctgov_protocols,
+        lambda protocol: "impotence" in conditions(protocol) or "erectile dysfunction" in conditions(protocol),
     )
     assert impotence < widened
     assert found(client, "AREA[Condition]impotence") == impotence
@@ -218,41 +210,41 @@ def test_concept_expansion_adds_the_descriptor_the_words_name(client, records):
     assert found(client, "EXPANSION[Concept]AREA[Condition]impotence") == widened
 
 
-def test_relaxation_and_lossy_loosen_a_phrase(client, records):
+def test_relaxation_and_lossy_loosen_a_phrase(client, ctgov_protocols):
     def brief(protocol: dict) -> str:
         return protocol["identificationModule"]["briefTitle"].lower()
 
-    both = where(records, lambda protocol: "erectile" in brief(protocol) and "dysfunction" in brief(protocol))
-    either = where(records, lambda protocol: "erectile" in brief(protocol) or "dysfunction" in brief(protocol))
+    both = where(ctgov_protocols, lambda protocol: "erectile" in brief(protocol) and "dysfunction" in brief(protocol))
+    either = where(ctgov_protocols, lambda protocol: "erectile" in brief(protocol) or "dysfunction" in brief(protocol))
     assert found(client, 'EXPANSION[Relaxation]AREA[BriefTitle]"dysfunction erectile"') == both
     assert found(client, 'EXPANSION[Lossy]AREA[BriefTitle]"dysfunction erectile"') == either
 
 
-def test_coverage_matches_a_whole_value_or_its_start(client, records):
+def test_coverage_matches_a_whole_value_or_its_start(client, ctgov_protocols):
     def sponsor(protocol: dict) -> str:
         return protocol["sponsorCollaboratorsModule"]["leadSponsor"]["name"]
 
     assert found(client, 'COVERAGE[FullMatch]AREA[LeadSponsorName]"Pfizer"') == where(
-        records, lambda protocol: sponsor(protocol).lower() == "pfizer"
+        ctgov_protocols, lambda protocol: sponsor(protocol).lower() == "pfizer"
     )
     assert found(client, "COVERAGE[StartsWith]AREA[LeadSponsorName]Univ") == where(
-        records, lambda protocol: sponsor(protocol).lower().startswith("univ")
+        ctgov_protocols, lambda protocol: sponsor(protocol).lower().startswith("univ")
     )
 
 
-def test_numbers_and_yes_no_pieces(client, records):
+def test_numbers_and_yes_no_pieces(client, ctgov_protocols):
     def enrollment(protocol: dict) -> int | None:
         return protocol.get("designModule", {}).get("enrollmentInfo", {}).get("count")
 
     assert found(client, "AREA[EnrollmentCount]RANGE[100, 500]") == where(
-        records, lambda protocol: enrollment(protocol) is not None and 100 <= enrollment(protocol) <= 500
+        ctgov_protocols, lambda protocol: enrollment(protocol) is not None and 100 <= enrollment(protocol) <= 500
     )
     assert found(client, "AREA[HealthyVolunteers]true") == where(
-        records, lambda protocol: protocol.get("eligibilityModule", {}).get("healthyVolunteers") is True
+        ctgov_protocols, lambda protocol: protocol.get("eligibilityModule", {}).get("healthyVolunteers") is True
     )
 
 
-def test_a_search_area_is_a_piece(client, records):
+def test_a_search_area_is_a_piece(client, ctgov_protocols):
     response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", "query.cond": "impotence"})
     by_query = {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
     assert by_query
@@ -275,38 +267,32 @@ def test_a_piece_used_wrongly_is_a_400_naming_it(client, db, expression, message
     assert response.content.decode().startswith(f"postFilter.advanced: {message}")
 
 
-def listed(client, **params) -> set[str]:
-    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", **params})
-    assert response.status_code == 200, response.content
-    return {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
-
-
-def test_agg_filters_tick_the_registry_search_pages_options(client, records, ctgov_data):
+def test_agg_filters_tick_the_registry_search_pages_options(client, ctgov_protocols, ctgov_data):
     study_results = {
         study["protocolSection"]["identificationModule"]["nctId"]: study.get("hasResults", False)
         for study in (json.loads(path.read_text()) for path in ctgov_data.glob("NCT*.json"))
     }
-    expected = where(records, lambda protocol: status(protocol) == "COMPLETED")
+    expected = where(ctgov_protocols, lambda protocol: status(protocol) == "COMPLETED")
     expected = {nct_id for nct_id in expected if study_results[nct_id]}
     assert expected
     assert listed(client, aggFilters="results:with,status:com") == expected
-    two_or_three = where(records, lambda protocol: {"PHASE2", "PHASE3"} & set(phases(protocol)))
+    two_or_three = where(ctgov_protocols, lambda protocol: {"PHASE2", "PHASE3"} & set(phases(protocol)))
     assert listed(client, aggFilters="phase:2 3") == two_or_three
     assert listed(client, aggFilters="phase:2|phase:3") == where(
-        records, lambda protocol: {"PHASE2", "PHASE3"} <= set(phases(protocol))
+        ctgov_protocols, lambda protocol: {"PHASE2", "PHASE3"} <= set(phases(protocol))
     )
 
 
-def test_agg_filters_sex_f_includes_trials_for_all(client, records):
+def test_agg_filters_sex_f_includes_trials_for_all(client, ctgov_protocols):
     def sex(protocol: dict) -> str:
         return protocol.get("eligibilityModule", {}).get("sex", "")
 
-    expected = where(records, lambda protocol: sex(protocol) in ("FEMALE", "ALL"))
-    assert expected and expected != set(records)
+    expected = where(ctgov_protocols, lambda protocol: sex(protocol) in ("FEMALE", "ALL"))
+    assert expected and expected != set(ctgov_protocols)
     assert listed(client, aggFilters="sex:f") == expected
 
 
-def test_filter_synonyms_keep_what_a_mesh_descriptor_finds(client, records, ctgov_data):
+def test_filter_synonyms_keep_what_a_mesh_descriptor_finds(client, ctgov_protocols, ctgov_data):
     meshes = {}
     for path in ctgov_data.glob("NCT*.json"):
         study = json.loads(path.read_text())
@@ -318,7 +304,7 @@ def test_filter_synonyms_keep_what_a_mesh_descriptor_finds(client, records, ctgo
 
     expected = {
         nct_id
-        for nct_id, protocol in records.items()
+        for nct_id, protocol in ctgov_protocols.items()
         if "erectile dysfunction" in conditions(protocol) or "D007172" in meshes[nct_id]
     }
     assert expected
@@ -356,7 +342,7 @@ def test_the_api_page_lists_every_agg_filter_and_its_examples_answer(client, see
         assert client.get(href).status_code == 200, href
 
 
-def test_the_total_of_a_condition_query_counts_the_agg_filters_too(client, records):
+def test_the_total_of_a_condition_query_counts_the_agg_filters_too(client, ctgov_protocols):
     params = {"query.cond": "erectile", "aggFilters": "status:com"}
     found_ids = listed(client, **params)
     assert 0 < len(found_ids) < len(listed(client, **{"query.cond": "erectile"}))

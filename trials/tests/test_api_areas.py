@@ -6,27 +6,11 @@ the importer or the search code.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from trials.importers import import_paths
+from .api_lists import listed
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def records(ctgov_data) -> dict[str, dict]:
-    report = import_paths([ctgov_data])
-    assert report.ok
-    studies = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("NCT*.json"))]
-    return {study["protocolSection"]["identificationModule"]["nctId"]: study["protocolSection"] for study in studies}
-
-
-def found(client, **params) -> set[str]:
-    response = client.get("/api/v2/studies", {"pageSize": 1000, "fields": "NCTId", **params})
-    assert response.status_code == 200, response.content
-    return {study["protocolSection"]["identificationModule"]["nctId"] for study in response.json()["studies"]}
 
 
 def titles(protocol: dict) -> list[str]:
@@ -48,9 +32,11 @@ def lead_sponsor(protocol: dict) -> list[str]:
     return [protocol.get("sponsorCollaboratorsModule", {}).get("leadSponsor", {}).get("name", "")]
 
 
-def containing(records: dict[str, dict], texts, term: str) -> set[str]:
+def containing(protocols: dict[str, dict], texts, term: str) -> set[str]:
     return {
-        nct_id for nct_id, protocol in records.items() if any(term.lower() in text.lower() for text in texts(protocol))
+        nct_id
+        for nct_id, protocol in protocols.items()
+        if any(term.lower() in text.lower() for text in texts(protocol))
     }
 
 
@@ -64,45 +50,45 @@ def containing(records: dict[str, dict], texts, term: str) -> set[str]:
         ("query.lead", lead_sponsor, "Pfizer"),
     ],
 )
-def test_an_area_finds_the_records_holding_the_term_in_its_pieces(client, records, param, texts, term):
-    expected = containing(records, texts, term)
+def test_an_area_finds_the_records_holding_the_term_in_its_pieces(client, ctgov_protocols, param, texts, term):
+    expected = containing(ctgov_protocols, texts, term)
     assert expected  # a term the records hold, so the test says something
-    assert found(client, **{param: term}) == expected
+    assert listed(client, **{param: term}) == expected
 
 
-def test_the_lead_sponsor_area_leaves_out_collaborators(client, records):
+def test_the_lead_sponsor_area_leaves_out_collaborators(client, ctgov_protocols):
     # A collaborator's name, on trials it does not lead.
     name = "National Cancer Institute"
     collaborating = {
         nct_id
-        for nct_id, protocol in records.items()
+        for nct_id, protocol in ctgov_protocols.items()
         for collaborator in protocol.get("sponsorCollaboratorsModule", {}).get("collaborators", [])
         if name in collaborator["name"]
-    } - containing(records, lead_sponsor, name)
+    } - containing(ctgov_protocols, lead_sponsor, name)
     assert collaborating
-    assert collaborating <= found(client, **{"query.spons": name})
-    assert not collaborating & found(client, **{"query.lead": name})
-    assert found(client, **{"query.lead": name}) == containing(records, lead_sponsor, name)
+    assert collaborating <= listed(client, **{"query.spons": name})
+    assert not collaborating & listed(client, **{"query.lead": name})
+    assert listed(client, **{"query.lead": name}) == containing(ctgov_protocols, lead_sponsor, name)
 
 
-def test_the_id_area_finds_an_organizations_study_id_and_an_nct_id(client, records):
+def test_the_id_area_finds_an_organizations_study_id_and_an_nct_id(client, ctgov_protocols):
     nct_id, protocol = next(
         (nct_id, protocol)
-        for nct_id, protocol in records.items()
+        for nct_id, protocol in ctgov_protocols.items()
         if protocol["identificationModule"].get("orgStudyIdInfo", {}).get("id")
     )
     org_study_id = protocol["identificationModule"]["orgStudyIdInfo"]["id"]
     holding = {
         other
-        for other, item in records.items()
+        for other, item in ctgov_protocols.items()
         if item["identificationModule"].get("orgStudyIdInfo", {}).get("id", "").lower() == org_study_id.lower()
         or any(
             secondary["id"].lower() == org_study_id.lower()
             for secondary in item["identificationModule"].get("secondaryIdInfos", [])
         )
     }
-    assert found(client, **{"query.id": f'"{org_study_id}"'}) == holding
-    assert found(client, **{"query.id": nct_id.lower()}) == {nct_id}
+    assert listed(client, **{"query.id": f'"{org_study_id}"'}) == holding
+    assert listed(client, **{"query.id": nct_id.lower()}) == {nct_id}
 
 
 def patient(protocol: dict) -> list[str]:
@@ -129,26 +115,26 @@ def patient(protocol: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("term", ["pregnan", "Taiwan", "erectile"])
-def test_the_patient_area_reaches_the_eligibility_criteria_and_the_places(client, records, term):
-    assert found(client, **{"query.patient": term}) == containing(records, patient, term)
+def test_the_patient_area_reaches_the_eligibility_criteria_and_the_places(client, ctgov_protocols, term):
+    assert listed(client, **{"query.patient": term}) == containing(ctgov_protocols, patient, term)
 
 
-def test_the_patient_area_finds_what_only_the_criteria_say(client, records):
+def test_the_patient_area_finds_what_only_the_criteria_say(client, ctgov_protocols):
     def eligibility(protocol: dict) -> list[str]:
         return [protocol.get("eligibilityModule", {}).get("eligibilityCriteria", "")]
 
-    criteria_only = containing(records, eligibility, "pregnan") - containing(records, titles, "pregnan")
+    criteria_only = containing(ctgov_protocols, eligibility, "pregnan") - containing(ctgov_protocols, titles, "pregnan")
     assert criteria_only
-    assert criteria_only <= found(client, **{"query.patient": "pregnan"})
-    assert not criteria_only & found(client, **{"query.titles": "pregnan"})
+    assert criteria_only <= listed(client, **{"query.patient": "pregnan"})
+    assert not criteria_only & listed(client, **{"query.titles": "pregnan"})
 
 
-def test_new_areas_take_the_query_grammar(client, records):
-    cancer = containing(records, titles, "cancer")
-    prostate = containing(records, titles, "prostate")
+def test_new_areas_take_the_query_grammar(client, ctgov_protocols):
+    cancer = containing(ctgov_protocols, titles, "cancer")
+    prostate = containing(ctgov_protocols, titles, "prostate")
     assert cancer & prostate and cancer - prostate
-    assert found(client, **{"query.titles": "cancer NOT prostate"}) == cancer - prostate
-    assert found(client, **{"query.titles": "cancer OR prostate"}) == cancer | prostate
+    assert listed(client, **{"query.titles": "cancer NOT prostate"}) == cancer - prostate
+    assert listed(client, **{"query.titles": "cancer OR prostate"}) == cancer | prostate
     response = client.get("/api/v2/studies", {"query.outc": '"unclosed'})
     assert response.status_code == 400
     assert "query.outc" in response.content.decode()

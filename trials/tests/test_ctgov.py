@@ -14,28 +14,19 @@ from trials.exports import trial_to_study
 from trials.importers import import_paths
 from trials.models import Trial
 
+from .ctgov_files import registry_study
+
 pytestmark = pytest.mark.django_db
 
 
-def load(ctgov_data, nct_id):
-    return json.loads((ctgov_data / f"{nct_id}.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def imported(ctgov_data):
-    report = import_paths([ctgov_data])
-    assert report.ok, report.failures
-    return report
-
-
-def test_all_real_records_import(imported, ctgov_data):
+def test_all_real_records_import(ctgov_imported, ctgov_data):
     files = sorted(ctgov_data.glob("*.json"))
     assert len(files) >= 50
-    assert imported.counts["created"] == len(files)
+    assert ctgov_imported.counts["created"] == len(files)
     assert Trial.objects.count() == len(files)
 
 
-def test_chosen_fields_match_their_json(imported, ctgov_data):
+def test_chosen_fields_match_their_json(ctgov_imported, ctgov_data):
     trial = Trial.objects.for_detail().get(nct_id="NCT00000410")
     assert trial.acronym == "SPORT"
     assert trial.start.isoformat() == "2000-03" and trial.start_date_precision == "MONTH"
@@ -50,13 +41,13 @@ def test_chosen_fields_match_their_json(imported, ctgov_data):
 
     biggest = Trial.objects.get(nct_id="NCT04267848")
     assert biggest.sites.count() == len(
-        load(ctgov_data, "NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
+        registry_study("NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
     )
     assert biggest.sites.count() > 1000
 
 
-def test_criteria_keep_the_registrys_markdown_and_split_into_items(imported, ctgov_data):
-    study = load(ctgov_data, "NCT00080808")
+def test_criteria_keep_the_registrys_markdown_and_split_into_items(ctgov_imported, ctgov_data):
+    study = registry_study("NCT00080808")
     text = study["protocolSection"]["eligibilityModule"]["eligibilityCriteria"]
     trial = Trial.objects.get(nct_id="NCT00080808")
     assert trial.eligibility_criteria == text
@@ -65,8 +56,8 @@ def test_criteria_keep_the_registrys_markdown_and_split_into_items(imported, ctg
     assert items and not any("\\>" in item or "\\<" in item for item in items)
 
 
-def test_same_named_interventions_keep_their_own_arms(imported, ctgov_data):
-    interventions = load(ctgov_data, "NCT00862888")["protocolSection"]["armsInterventionsModule"]["interventions"]
+def test_same_named_interventions_keep_their_own_arms(ctgov_imported, ctgov_data):
+    interventions = registry_study("NCT00862888")["protocolSection"]["armsInterventionsModule"]["interventions"]
     assert sum(1 for item in interventions if item["name"] == "Placebo") > 1
     stored = Trial.objects.get(nct_id="NCT00862888").interventions.all()
     linked = [
@@ -76,7 +67,7 @@ def test_same_named_interventions_keep_their_own_arms(imported, ctgov_data):
     assert linked == [item.get("armGroupLabels", []) for item in interventions]
 
 
-def test_every_record_exports_back_equal_on_every_covered_field(imported, ctgov_data):
+def test_every_record_exports_back_equal_on_every_covered_field(ctgov_imported, ctgov_data):
     trials = {trial.nct_id: trial for trial in Trial.objects.for_export()}
     differences = []
     for path in sorted(ctgov_data.glob("*.json")):
@@ -122,11 +113,11 @@ def test_covered_fields_include_the_whole_record():
         assert expected in COVERED_PATHS
 
 
-def test_reimporting_writes_nothing_and_says_so(imported, ctgov_data, django_assert_max_num_queries):
+def test_reimporting_writes_nothing_and_says_so(ctgov_imported, ctgov_data, django_assert_max_num_queries):
     stamp = Trial.objects.get(nct_id="NCT00000410").updated_at
     with django_assert_max_num_queries(3):
         again = import_paths([ctgov_data])
-    assert again.counts["unchanged"] == imported.counts["created"]
+    assert again.counts["unchanged"] == ctgov_imported.counts["created"]
     assert Trial.objects.get(nct_id="NCT00000410").updated_at == stamp
 
 
@@ -137,8 +128,8 @@ def test_a_batch_is_written_in_a_fixed_number_of_queries(ctgov_data, django_asse
     assert report.counts["created"] == len(files)
 
 
-def test_a_newer_record_updates_the_study_as_a_whole(imported, ctgov_data, tmp_path):
-    study = load(ctgov_data, "NCT00000410")
+def test_a_newer_record_updates_the_study_as_a_whole(ctgov_imported, ctgov_data, tmp_path):
+    study = registry_study("NCT00000410")
     trial = Trial.objects.get(nct_id="NCT00000410")
     study["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2024-01-02"
     study["protocolSection"]["contactsLocationsModule"]["locations"] = study["protocolSection"][
@@ -177,12 +168,12 @@ def test_a_search_page_and_a_bulk_zip_import(ctgov_data, tmp_path):
 
 
 def test_bad_input_is_reported_and_skipped_and_the_rest_lands(ctgov_data, tmp_path):
-    good = load(ctgov_data, "NCT00000410")
-    bad_status = load(ctgov_data, "NCT00007696")
+    good = registry_study("NCT00000410")
+    bad_status = registry_study("NCT00007696")
     bad_status["protocolSection"]["statusModule"]["overallStatus"] = "FINISHED"
-    bad_type = load(ctgov_data, "NCT00033839")
+    bad_type = registry_study("NCT00033839")
     bad_type["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = "many"
-    bad_site = load(ctgov_data, "NCT00057759")
+    bad_site = registry_study("NCT00057759")
     bad_site["protocolSection"]["contactsLocationsModule"]["locations"][0]["status"] = "OPEN"
     (tmp_path / "page.json").write_text(json.dumps({"studies": [good, bad_status, bad_type, bad_site]}))
     (tmp_path / "broken.json").write_text('{"protocolSection": {')
@@ -207,7 +198,7 @@ def test_import_command_exits_non_zero_on_failures(tmp_path, capsys):
         call_command("import_trials", str(tmp_path), "--since", "yesterday")
 
 
-def test_export_command_writes_json_zip_and_csv(imported, tmp_path, ctgov_data):
+def test_export_command_writes_json_zip_and_csv(ctgov_imported, tmp_path, ctgov_data):
     call_command("export_trials", str(tmp_path / "all.zip"))
     with zipfile.ZipFile(tmp_path / "all.zip") as archive:
         names = archive.namelist()
@@ -238,7 +229,7 @@ def test_worker_processes_import_the_same_as_one_process(ctgov_data, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_the_writer_thread_saves_every_batch_in_order(ctgov_data, tmp_path):
     # Small batches: several are in flight while the next ones are read.
-    bad = json.loads((ctgov_data / "NCT00000410.json").read_text(encoding="utf-8"))
+    bad = registry_study("NCT00000410")
     bad["protocolSection"]["identificationModule"]["nctId"] = "NCT00000411"
     bad["protocolSection"]["statusModule"]["overallStatus"] = "SLEEPING"
     (tmp_path / "bad.json").write_text(json.dumps(bad))

@@ -2,9 +2,12 @@
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -290,3 +293,21 @@ def test_brand_names_among_anything_never_break_search(client, brand_records, wo
     assert response.status_code in (200, 400)
     response = client.get("/api/v2/studies", {area: text, "fields": "NCTId"})
     assert response.status_code in (200, 400), response.content[:500]
+
+
+def test_a_filter_repeated_a_thousand_times_is_one_suggestion_on_a_page_of_ordinary_size(
+    client, seed_trial, django_assert_max_num_queries
+):
+    # A single-valued filter reads the last value; each distinct status once. Each
+    # value its own link, every link repeating them all, made a page of megabytes.
+    repeated = {"country": ["Atlantis"] * 900, "status": ["WITHDRAWN"] * 60 + ["SUSPENDED"] * 30}
+    with CaptureQueriesContext(connection) as once:
+        client.get("/trials/", {"country": "Atlantis", "status": ["WITHDRAWN", "SUSPENDED"]})
+    assert len(once) <= (23 if connection.vendor == "postgresql" else 11)  # the list page's ceiling
+    with django_assert_max_num_queries(len(once)):
+        response = client.get("/trials/", repeated)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No trials match" in html
+    assert re.findall(r"Remove ([^<]*)</a>", html) == ["Country: Atlantis", "Status: Withdrawn", "Status: Suspended"]
+    assert len(response.content) < 300_000

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+from trials.db import without_statement_timeout
+from trials.tests.portals import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
@@ -57,12 +60,6 @@ def test_a_hostile_or_list_on_the_list_page_and_its_exports_is_a_400(client, set
     assert client.get("/trials/", {"q": " OR ".join(f"a{n} b{n}" for n in range(10))}).status_code == 200
 
 
-def _database_url() -> str:
-    """The test database's address, for a process of its own."""
-    config = connection.settings_dict
-    return f"postgres://{config['USER']}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{config['NAME']}"
-
-
 def _statement_timeout(cursor) -> str:
     cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
     return cursor.fetchone()[0]
@@ -90,7 +87,7 @@ def test_the_webs_connections_carry_the_limit_and_management_commands_do_not(set
             cwd=ROOT,
             env={
                 **os.environ,
-                "DATABASE_URL": _database_url(),
+                "DATABASE_URL": database_url(),
                 "PUBLIC_STATEMENT_TIMEOUT_MS": "1234",
                 "DJANGO_SETTINGS_MODULE": "trialportal.settings",
             },
@@ -100,6 +97,27 @@ def test_the_webs_connections_carry_the_limit_and_management_commands_do_not(set
         )
         assert process.returncode == 0, process.stderr
         assert process.stdout.strip() == expected, arguments
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_connections_that_set_up_the_test_database_have_no_limit(settings):
+    # Creating, migrating and dropping the test database is no request: the suite's
+    # fixture opens those connections inside without_statement_timeout.
+    def limit() -> str:
+        opened = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with opened.cursor() as cursor:
+                return _statement_timeout(cursor)
+        finally:
+            opened.close()
+
+    with without_statement_timeout():
+        assert limit() == "0"
+    assert limit() == str(settings.PUBLIC_STATEMENT_TIMEOUT_MS) != "0"
+    # The tests' own connection, opened after the set-up, carries the limit.
+    with connection.cursor() as cursor:
+        assert _statement_timeout(cursor) == str(settings.PUBLIC_STATEMENT_TIMEOUT_MS)
 
 
 @postgres_only

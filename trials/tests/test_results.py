@@ -12,20 +12,11 @@ from trials import sites
 from trials.importers import import_paths
 from trials.models import AdverseEvent, Measurement, ResultMeasure, Trial
 
+from .ctgov_files import registry_study
+
 pytestmark = pytest.mark.django_db
 
 WITH_RESULTS = ["NCT04402008", "NCT00904748", "NCT00301262", "NCT00106392", "NCT00179517"]
-
-
-def load(ctgov_data, nct_id):
-    return json.loads((ctgov_data / f"{nct_id}.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def imported(ctgov_data):
-    report = import_paths([ctgov_data])
-    assert report.ok, report.failures
-    return report
 
 
 def page(client, name, nct_id, query=""):
@@ -48,7 +39,7 @@ def affected(number: int, at_risk: int) -> str:
     return f"{number}/{at_risk} ({100 * number / at_risk:.1f}%)" if at_risk else f"{number}/{at_risk}"
 
 
-def test_every_record_with_results_keeps_its_tables(imported, ctgov_data):
+def test_every_record_with_results_keeps_its_tables(ctgov_imported, ctgov_data):
     with_results = 0
     for path in sorted(ctgov_data.glob("*.json")):
         section = json.loads(path.read_text(encoding="utf-8")).get("resultsSection")
@@ -66,8 +57,8 @@ def test_every_record_with_results_keeps_its_tables(imported, ctgov_data):
 
 
 @pytest.mark.parametrize("nct_id", ["NCT04402008", "NCT00904748", "NCT00301262"])
-def test_the_export_gives_back_the_registrys_modules(client, imported, ctgov_data, nct_id):
-    original = load(ctgov_data, nct_id)
+def test_the_export_gives_back_the_registrys_modules(client, ctgov_imported, ctgov_data, nct_id):
+    original = registry_study(nct_id)
     exported = client.get(f"/api/v2/studies/{nct_id}").json()
     assert exported["resultsSection"] == original["resultsSection"]
     for module in ("outcomesModule", "oversightModule", "ipdSharingStatementModule", "contactsLocationsModule"):
@@ -75,7 +66,7 @@ def test_the_export_gives_back_the_registrys_modules(client, imported, ctgov_dat
     assert exported.get("documentSection") == original.get("documentSection")
 
 
-def test_every_results_tab_renders(client, imported):
+def test_every_results_tab_renders(client, ctgov_imported):
     for nct_id in Trial.objects.filter(has_results=True).values_list("nct_id", flat=True):
         page(client, "results", nct_id)
     # Its age groups were posted without a unit and without numbers.
@@ -85,8 +76,8 @@ def test_every_results_tab_renders(client, imported):
 
 
 @pytest.mark.parametrize("nct_id", WITH_RESULTS)
-def test_the_results_tab_shows_the_numbers_of_its_json(client, imported, ctgov_data, nct_id):
-    section = load(ctgov_data, nct_id)["resultsSection"]
+def test_the_results_tab_shows_the_numbers_of_its_json(client, ctgov_imported, ctgov_data, nct_id):
+    section = registry_study(nct_id)["resultsSection"]
     text = page(client, "results", nct_id)
     unescaped = html.unescape(text)
 
@@ -135,8 +126,8 @@ def test_the_results_tab_shows_the_numbers_of_its_json(client, imported, ctgov_d
         assert page_rows == json_rows
 
 
-def test_a_measure_with_more_than_four_groups_has_a_column_for_each(client, imported, ctgov_data):
-    section = load(ctgov_data, "NCT04402008")["resultsSection"]
+def test_a_measure_with_more_than_four_groups_has_a_column_for_each(client, ctgov_imported, ctgov_data):
+    section = registry_study("NCT04402008")["resultsSection"]
     groups = section["baselineCharacteristicsModule"]["groups"]
     assert len(groups) > 4
     shown = table(page(client, "results", "NCT04402008"), "baseline-1-caption")
@@ -145,8 +136,8 @@ def test_a_measure_with_more_than_four_groups_has_a_column_for_each(client, impo
     assert 'class="table-scroll"' in page(client, "results", "NCT04402008")
 
 
-def test_statistical_analyses_are_shown_with_their_p_values(client, imported, ctgov_data):
-    measures = load(ctgov_data, "NCT00106392")["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
+def test_statistical_analyses_are_shown_with_their_p_values(client, ctgov_imported, ctgov_data):
+    measures = registry_study("NCT00106392")["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
     analyses = [analysis for measure in measures for analysis in measure.get("analyses", [])]
     assert analyses
     text = page(client, "results", "NCT00106392")
@@ -164,7 +155,9 @@ def test_a_trial_without_results_says_so(client, seed_trial):
     assert 'aria-current="page">Results<' in text
 
 
-def test_the_results_tab_takes_one_query_for_a_small_and_a_large_record(client, imported, django_assert_num_queries):
+def test_the_results_tab_takes_one_query_for_a_small_and_a_large_record(
+    client, ctgov_imported, django_assert_num_queries
+):
     small, large = "NCT00142506", "NCT00301262"
     assert ResultMeasure.objects.filter(trial__nct_id=large).count() > 10 * max(
         1, ResultMeasure.objects.filter(trial__nct_id=small).count()
@@ -177,12 +170,12 @@ def test_the_results_tab_takes_one_query_for_a_small_and_a_large_record(client, 
 
 
 def test_a_results_module_of_the_wrong_type_is_rejected_and_nothing_is_saved(ctgov_data, tmp_path):
-    wrong_value = load(ctgov_data, "NCT04402008")
+    wrong_value = registry_study("NCT04402008")
     measurements = wrong_value["resultsSection"]["baselineCharacteristicsModule"]["measures"][0]["classes"][0]
     measurements["categories"][0]["measurements"][0]["value"] = 61.7
-    wrong_module = load(ctgov_data, "NCT00904748")
+    wrong_module = registry_study("NCT00904748")
     wrong_module["resultsSection"]["adverseEventsModule"] = ["not", "an", "object"]
-    wrong_code = load(ctgov_data, "NCT00106392")
+    wrong_code = registry_study("NCT00106392")
     wrong_code["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["reportingStatus"] = "MAYBE"
     (tmp_path / "page.json").write_text(json.dumps({"studies": [wrong_value, wrong_module, wrong_code]}))
 
@@ -195,8 +188,8 @@ def test_a_results_module_of_the_wrong_type_is_rejected_and_nothing_is_saved(ctg
     assert not Measurement.objects.exists() and not AdverseEvent.objects.exists()
 
 
-def test_changed_results_replace_the_old_ones(imported, ctgov_data, tmp_path):
-    study = load(ctgov_data, "NCT04402008")
+def test_changed_results_replace_the_old_ones(ctgov_imported, ctgov_data, tmp_path):
+    study = registry_study("NCT04402008")
     study["resultsSection"]["adverseEventsModule"]["seriousEvents"] = study["resultsSection"]["adverseEventsModule"][
         "seriousEvents"
     ][:1]
@@ -205,8 +198,8 @@ def test_changed_results_replace_the_old_ones(imported, ctgov_data, tmp_path):
     assert AdverseEvent.objects.filter(trial__nct_id="NCT04402008", seriousness="SERIOUS").count() == 1
 
 
-def test_the_summary_lists_contacts_with_links_central_first(client, imported, ctgov_data):
-    contacts = load(ctgov_data, "NCT03118986")["protocolSection"]["contactsLocationsModule"]
+def test_the_summary_lists_contacts_with_links_central_first(client, ctgov_imported, ctgov_data):
+    contacts = registry_study("NCT03118986")["protocolSection"]["contactsLocationsModule"]
     central = contacts["centralContacts"][0]
     site_contact = next(c for location in contacts["locations"] for c in location.get("contacts", []))
     text = html.unescape(page(client, "detail", "NCT03118986"))
@@ -216,8 +209,8 @@ def test_the_summary_lists_contacts_with_links_central_first(client, imported, c
     assert 'href="tel:4168137654;ext=201438"' in text and 'href="tel:8163026797"' in text
 
 
-def test_a_small_trial_lists_every_site_once_grouped_by_country(client, imported, ctgov_data):
-    locations = load(ctgov_data, "NCT00301262")["protocolSection"]["contactsLocationsModule"]["locations"]
+def test_a_small_trial_lists_every_site_once_grouped_by_country(client, ctgov_imported, ctgov_data):
+    locations = registry_study("NCT00301262")["protocolSection"]["contactsLocationsModule"]["locations"]
     text = html.unescape(page(client, "detail", "NCT00301262"))
     assert text.count('<li class="site">') == len(locations)
     summaries = r'<details class="site-country"[^>]*>\s*<summary><span class="group-name">(.*?)</span>'
@@ -226,10 +219,10 @@ def test_a_small_trial_lists_every_site_once_grouped_by_country(client, imported
 
 
 def big_trial_sites(ctgov_data):
-    return load(ctgov_data, "NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
+    return registry_study("NCT04267848")["protocolSection"]["contactsLocationsModule"]["locations"]
 
 
-def test_the_biggest_trial_lists_its_first_regions_and_counts_the_rest(client, imported, ctgov_data):
+def test_the_biggest_trial_lists_its_first_regions_and_counts_the_rest(client, ctgov_imported, ctgov_data):
     locations = big_trial_sites(ctgov_data)
     in_us = [location for location in locations if location["country"] == "United States"]
     recruiting = sum(location.get("status") == "RECRUITING" for location in in_us)
@@ -244,7 +237,7 @@ def test_the_biggest_trial_lists_its_first_regions_and_counts_the_rest(client, i
 
 
 def test_a_region_of_the_biggest_trial_lists_its_sites_with_their_contacts(
-    client, imported, ctgov_data, django_assert_num_queries
+    client, ctgov_imported, ctgov_data, django_assert_num_queries
 ):
     in_texas = [
         location
@@ -263,7 +256,7 @@ def test_a_region_of_the_biggest_trial_lists_its_sites_with_their_contacts(
     assert f"{len(in_texas)} of 1,148 sites in texas, united states" in text
 
 
-def test_the_sites_filter_by_status_and_text(client, imported, ctgov_data):
+def test_the_sites_filter_by_status_and_text(client, ctgov_imported, ctgov_data):
     locations = big_trial_sites(ctgov_data)
     in_anchorage = [location for location in locations if location.get("city") == "Anchorage"]
     recruiting = [location for location in in_anchorage if location.get("status") == "RECRUITING"]
@@ -277,13 +270,13 @@ def test_the_sites_filter_by_status_and_text(client, imported, ctgov_data):
     assert text.count('<li class="site">') == 1 and "Katmai Oncology Group" in text
 
 
-def test_a_country_the_trial_does_not_have_is_said_plainly(client, imported):
+def test_a_country_the_trial_does_not_have_is_said_plainly(client, ctgov_imported):
     text = page(client, "detail", "NCT04267848", "?site_country=Atlantis&site_region=<b>")
     assert "No site of this trial is in &lt;b&gt;, Atlantis." in text
     assert '<li class="site">' not in text
 
 
-def test_a_malformed_site_filter_is_a_400_that_says_why(client, imported):
+def test_a_malformed_site_filter_is_a_400_that_says_why(client, ctgov_imported):
     response = client.get(reverse("trials:detail", args=["NCT04267848"]) + "?site_status=OPEN")
     assert response.status_code == 400
     assert "“OPEN” is not a site status: use one of ACTIVE_NOT_RECRUITING" in html.unescape(response.content.decode())
@@ -292,7 +285,7 @@ def test_a_malformed_site_filter_is_a_400_that_says_why(client, imported):
     assert "The site search takes at most 200 characters." in response.content.decode()
 
 
-def test_the_map_draws_the_placed_sites_and_says_what_it_shows(client, imported, ctgov_data):
+def test_the_map_draws_the_placed_sites_and_says_what_it_shows(client, ctgov_imported, ctgov_data):
     locations = big_trial_sites(ctgov_data)
     placed = [location for location in locations if location.get("geoPoint")]
     recruiting = sum(location.get("status") == "RECRUITING" for location in placed)
@@ -306,14 +299,14 @@ def test_the_map_draws_the_placed_sites_and_says_what_it_shows(client, imported,
     assert "Map of 8 sites matching “anchorage”" in text
 
 
-def test_the_biggest_trial_summary_is_light(client, imported):
+def test_the_biggest_trial_summary_is_light(client, ctgov_imported):
     text = page(client, "detail", "NCT04267848")
     assert len(text.encode()) <= 200_000
     ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S).group(1)
     assert len(ld.encode()) <= 50_000
 
 
-def test_the_print_page_lists_every_site_one_line_each(client, imported, ctgov_data):
+def test_the_print_page_lists_every_site_one_line_each(client, ctgov_imported, ctgov_data):
     locations = big_trial_sites(ctgov_data)
     text = page(client, "print", "NCT04267848")
     lines = re.findall(r'<ul class="site-lines">(.*?)</ul>', text, re.S)
@@ -322,29 +315,29 @@ def test_the_print_page_lists_every_site_one_line_each(client, imported, ctgov_d
     assert '<h4 class="site-print-region">Texas <span class="count">(' in text
 
 
-def test_why_stopped_comes_first_on_a_stopped_trial(client, imported, ctgov_data):
-    reason = load(ctgov_data, "NCT04402008")["protocolSection"]["statusModule"]["whyStopped"]
+def test_why_stopped_comes_first_on_a_stopped_trial(client, ctgov_imported, ctgov_data):
+    reason = registry_study("NCT04402008")["protocolSection"]["statusModule"]["whyStopped"]
     text = html.unescape(page(client, "detail", "NCT04402008"))
     assert text.index(reason) < text.index('id="summary-heading"')
 
 
-def test_design_lists_primary_and_secondary_outcome_measures(client, imported, ctgov_data):
-    outcomes = load(ctgov_data, "NCT04402008")["protocolSection"]["outcomesModule"]
+def test_design_lists_primary_and_secondary_outcome_measures(client, ctgov_imported, ctgov_data):
+    outcomes = registry_study("NCT04402008")["protocolSection"]["outcomesModule"]
     text = html.unescape(page(client, "design", "NCT04402008"))
     assert "Primary outcome measure" in text and "Secondary outcome measure" in text
     for outcome in outcomes["primaryOutcomes"] + outcomes["secondaryOutcomes"]:
         assert outcome["measure"] in text and outcome["timeFrame"] in text
 
 
-def test_documents_link_to_the_registrys_files(client, imported, ctgov_data):
-    documents = load(ctgov_data, "NCT04402008")["documentSection"]["largeDocumentModule"]["largeDocs"]
+def test_documents_link_to_the_registrys_files(client, ctgov_imported, ctgov_data):
+    documents = registry_study("NCT04402008")["documentSection"]["largeDocumentModule"]["largeDocs"]
     text = page(client, "detail", "NCT04402008")
     for document in documents:
         assert f'href="https://cdn.clinicaltrials.gov/large-docs/08/NCT04402008/{document["filename"]}"' in text
 
 
-def test_oversight_and_ipd_sharing_are_under_more_information(client, imported, ctgov_data):
-    protocol = load(ctgov_data, "NCT04402008")["protocolSection"]
+def test_oversight_and_ipd_sharing_are_under_more_information(client, ctgov_imported, ctgov_data):
+    protocol = registry_study("NCT04402008")["protocolSection"]
     text = html.unescape(page(client, "detail", "NCT04402008"))
     more = text[text.index('id="more-info-heading"') :]
     assert "Data monitoring committee" in more
@@ -354,7 +347,7 @@ def test_oversight_and_ipd_sharing_are_under_more_information(client, imported, 
     assert protocol["oversightModule"]["oversightHasDmc"] is not None
 
 
-def test_results_are_read_only_in_the_admin(client, imported):
+def test_results_are_read_only_in_the_admin(client, ctgov_imported):
     admin = User.objects.create_superuser("admin", "admin@example.org", "a long admin passphrase")
     client.force_login(admin)
     trial = Trial.objects.get(nct_id="NCT04402008")
@@ -383,7 +376,7 @@ def test_every_results_model_is_read_by_one_relation_of_the_trial():
             assert results.RESULT_MODELS.index(parent) < results.RESULT_MODELS.index(model)
 
 
-def test_a_lapsed_trials_sites_are_not_shown_as_recruiting(client, imported):
+def test_a_lapsed_trials_sites_are_not_shown_as_recruiting(client, ctgov_imported):
     # Reports "Recruiting", last verified May 2023, completion passed: shown as "Unknown status".
     assert Trial.objects.get(nct_id="NCT05375201").status_lapsed
     text = html.unescape(page(client, "detail", "NCT05375201"))

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from trials.models import SyncCheckpoint, Trial
-from trials.sync import Client, SyncRefused, sync, user_agent
-from trials.tests.portals import FaultyProxy, ScriptedSource, SourcePortal
+from trials.sync import Client, SyncAlreadyRunning, SyncRefused, sync, user_agent
+from trials.tests.portals import BASE_DIR, FaultyProxy, ScriptedSource, SourcePortal, database_url
 
 CTGOV_DATA = Path(__file__).resolve().parent / "data" / "ctgov"
 # The first 30 real records: results, observational studies, stopped trials among them.
@@ -288,3 +292,71 @@ def test_the_last_sync_is_on_the_version_endpoint_and_the_about_page(db, client,
     page_text = client.get("/about/data/").content.decode()
     assert f"The last sync from <code>{source.url}</code> (full)" in page_text
     assert "succeeded" in page_text and "30 new, 0 updated, 0 unchanged, 0 failed" in page_text
+
+
+SECOND_PAGE = (200, page(record(SOURCE_IDS[1])), "application/json")
+
+
+def test_a_second_run_of_the_same_source_is_refused_while_the_first_goes_on(db, quick):
+    refusals: list[str] = []
+    with (
+        ScriptedSource([FIRST_PAGE, SECOND_PAGE]) as source,
+        ScriptedSource([(200, page(record(SOURCE_IDS[2])), "application/json")]) as other,
+    ):
+
+        def start_another(checkpoint, studies):
+            if checkpoint.pages > 1:
+                return
+            with pytest.raises(SyncAlreadyRunning) as refused:
+                sync(source.url)
+            refusals.append(str(refused.value))
+            with pytest.raises(CommandError, match="Another sync of .* is running"):
+                call_command("sync_registry", "--from", source.url, "--no-progress")
+            # Another source is another lock.
+            assert sync(other.url).outcome == SyncCheckpoint.Outcome.SUCCEEDED
+
+        first = sync(source.url, on_page=start_another)
+
+    assert refusals == [
+        f"Another sync of {source.url} is running (since {first.started_at:%Y-%m-%d %H:%M:%S} UTC): "
+        "this one stops without writing anything. Run it again when that one has ended."
+    ]
+    # The refused runs left the first one's checkpoint alone and added none of their own.
+    assert (first.outcome, first.pages, first.created) == ("succeeded", 2, 2)
+    assert SyncCheckpoint.objects.filter(source_url=source.url).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL advisory locks")
+def test_a_sync_in_another_process_exits_non_zero_while_one_runs(db, quick):
+    answers: list[subprocess.CompletedProcess] = []
+
+    def start_another_process(checkpoint, studies):
+        if checkpoint.pages > 1:
+            return
+        answers.append(
+            subprocess.run(
+                [sys.executable, "manage.py", "sync_registry", "--from", source.url, "--no-progress"],
+                cwd=BASE_DIR,
+                env={**os.environ, "DATABASE_URL": database_url()},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        )
+
+    with ScriptedSource([FIRST_PAGE, SECOND_PAGE]) as source:
+        first = sync(source.url, on_page=start_another_process)
+        requests = len(source.requests)
+
+    (answer,) = answers
+    assert answer.returncode == 1
+    assert f"Another sync of {source.url} is running" in answer.stderr
+    assert "stops without writing anything" in answer.stderr
+    assert answer.stdout == ""
+    # The other process asked the source nothing; the first run went on to its end.
+    assert requests == 2
+    assert (first.outcome, first.pages, first.created) == ("succeeded", 2, 2)
+    # The lock went with the run: the next one may start.
+    with ScriptedSource([SECOND_PAGE]) as source_again:
+        SyncCheckpoint.objects.update(source_url=source_again.url)
+        assert sync(source_again.url).outcome == SyncCheckpoint.Outcome.SUCCEEDED

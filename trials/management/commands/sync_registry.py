@@ -7,7 +7,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from trials.sync import PAGE_SIZE, SyncRefused, summary, sync
+from trials.sync import PAGE_SIZE, SyncAlreadyRunning, SyncRefused, summary, sync
 
 
 def iso_date(value: str) -> datetime.date:
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         with bar:
             try:
                 checkpoint = sync(source, full=full, since=since, page_size=page_size, on_page=on_page)
-            except SyncRefused as error:
+            except (SyncRefused, SyncAlreadyRunning) as error:
                 raise CommandError(str(error)) from None
         if checkpoint.message:
             self.stderr.write(checkpoint.message)
