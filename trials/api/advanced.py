@@ -120,13 +120,19 @@ def _pieces() -> dict[str, Piece]:
     """Lower-cased piece name → piece; a name that would mean two places is left out, as ``fields`` does."""
     named: dict[str, list[Piece]] = {}
     lists: set[str] = set()
+    # A list's own key (Conditions, NCTIdAliases), which ``fields`` takes too.
+    plurals: dict[str, Piece] = {}
     for path, piece in _candidates():
         parts = path.split(".")
         name = piece_name(parts)
         named.setdefault(name, []).append(Piece(name, piece.kind, piece.model, piece.lookup, piece.where))
         if piece.kind in ("json", "codes") or piece.model is models.TrialCondition:
             lists.add(name)
+        if (plural := piece_name(parts, plural=True)) != name:
+            plurals[plural.lower()] = Piece(plural, piece.kind, piece.model, piece.lookup, piece.where)
     pieces = {name.lower(): found[0] for name, found in named.items() if len(found) == 1}
+    for key, piece in plurals.items():
+        pieces.setdefault(key, piece)
     # The registry names a list by its singular: Phase, Condition, Keyword, StdAge.
     for name, found in named.items():
         singular = name.removesuffix("s")

@@ -90,17 +90,19 @@ class Space:
         ]
 
     def sharing_main_condition(self, row: int) -> np.ndarray:
-        """The other rows with the row's main condition, by its name.
+        """The other rows with the row's main condition: by name, or by MeSH term when few share the name.
 
-        Not by its MeSH term: a term is often broader than the name ("Infections" for a
-        urinary tract infection), and lists filled from it were less often on topic
-        (``bench/related_quality.py``: topic precision 0.907 with the term, 0.924 without).
+        A MeSH term is often broader than the name ("Infections" for a urinary tract infection):
+        the name, when others use it, keeps the list closer to the trial.
         """
-        name = self.main_conditions[row].tolist()[0]
-        if name < 0:
-            return np.zeros(0, dtype=np.int32)
-        posting = self.conditions.indices[self.conditions.indptr[name] : self.conditions.indptr[name + 1]]
-        return posting[posting != row]
+        rows = np.zeros(0, dtype=np.int32)
+        for term in self.main_conditions[row].tolist():
+            if term >= 0:
+                posting = self.conditions.indices[self.conditions.indptr[term] : self.conditions.indptr[term + 1]]
+                rows = np.union1d(rows, posting[posting != row])
+            if len(rows) >= COVERAGE:
+                break
+        return rows
 
     def chosen(
         self, row: int, others: list[int], scores: list[float], open_rows: set[int], listed: set[tuple[int, int]]
