@@ -66,7 +66,11 @@ class Part:
     def q(self, term: str) -> Q:
         if self.model is Trial:
             return _any(Q(**{lookup: term}) for lookup in self.lookups)
-        return _any(Q(_exists(self.model, **self.where, **{lookup: term})) for lookup in self.lookups)
+        # One EXISTS over all the lookups, not one each: PostgreSQL turns a lone EXISTS into a
+        # semi-join that can start from the child table's indexes, while EXISTS OR EXISTS runs
+        # a subquery per trial (2 s for a rare intervention at 600,000 trials).
+        matching = _any(Q(**{lookup: term}) for lookup in self.lookups)
+        return Q(Exists(self.model.objects.filter(matching, trial=OuterRef("pk"), **self.where)))
 
     def describe(self) -> dict[str, Any]:
         """The part as the registry's ``SearchPart``."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 from django.contrib.auth.models import Group, Permission, User
+from django.db.models import Q
 
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import Trial
@@ -24,10 +26,14 @@ class Site:
 
 
 def ensure_staff_groups() -> None:
-    """The groups migration 0005 makes, which a transactional test's flush removes."""
+    """The groups migrations 0005 and 0008 make, which a transactional test's flush removes.
+
+    Editors change the protocol; posted results they only view (0008's ``RESULTS``).
+    """
     permissions = Permission.objects.filter(content_type__app_label="trials")
+    results = import_module("trials.migrations.0008_whole_record").RESULTS
     editors, _ = Group.objects.get_or_create(name="Editors")
-    editors.permissions.set(permissions)
+    editors.permissions.set(permissions.exclude(Q(content_type__model__in=results) & ~Q(codename__startswith="view_")))
     viewers, _ = Group.objects.get_or_create(name="Viewers")
     viewers.permissions.set(permissions.filter(codename__startswith="view_"))
 
