@@ -16,6 +16,7 @@ names.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,7 @@ OFFERED_TYPES = ("ENUM", "STRING", *_KIND_TYPES.values())
 DATE_FORMAT = "yyyy-MM-dd"
 # Names can number hundreds of thousands: the most held are listed, ``uniqueValuesCount`` says how many there are.
 TOP_VALUES = 100
+CHUNK = 5000
 
 
 def _stats_type(leaf: Leaf) -> str:
@@ -98,7 +100,8 @@ LIST_ELEMENTS: dict[str, ListElement] = {
     for element in (
         ListElement(RECORD_LISTS[0].path, models.TrialCondition, F("condition__name")),
         ListElement(f"{ARMS}.interventions.name", models.Intervention, F("name")),
-        ListElement(ARM_INTERVENTION_NAMES, models.ArmGroupIntervention, ARM_INTERVENTION_NAME, "arm_group__trial"),
+        # An arm and the interventions it gives belong to one trial: the intervention's, joined already.
+        ListElement(ARM_INTERVENTION_NAMES, models.ArmGroupIntervention, ARM_INTERVENTION_NAME, "intervention__trial"),
     )
 }
 # Everything with value statistics, in the mapping's order.
@@ -161,15 +164,28 @@ def _code_list_stats(item: dict[str, Any], leaf: Leaf) -> dict[str, Any]:
 
 
 def _list_element_stats(item: dict[str, Any], element: ListElement) -> dict[str, Any]:
-    """Three queries: the most held values (each study once per value), how many values, the studies holding none."""
-    rows = element.model.objects.order_by().annotate(found=element.value).exclude(found="")
-    top = list(
-        rows.values_list("found")
+    """Two queries: the studies holding each value (a study once per value), and the studies holding none.
+
+    The values' counts are read as a stream, keeping only the most held, so memory stays bounded however many
+    names there are; ties are broken by the name in Python, the same on every database.
+    """
+    grouped = (
+        element.model.objects.order_by()
+        .annotate(found=element.value)
+        .exclude(found="")
+        .values_list("found")
         .annotate(n=Count(element.trial, distinct=True))
-        .order_by("-n", "found")
-        .values_list("found", "n")[:TOP_VALUES]
+        .values_list("found", "n")
     )
-    unique = rows.aggregate(unique=Count("found", distinct=True))["unique"]
+    unique = 0
+
+    def counted():
+        nonlocal unique
+        for pair in grouped.iterator(chunk_size=CHUNK):
+            unique += 1
+            yield pair
+
+    top = heapq.nsmallest(TOP_VALUES, counted(), key=lambda pair: (-pair[1], pair[0]))
     holding = element.model.objects.filter(**{element.trial: OuterRef("pk")})
     missing = Trial.objects.filter(~Exists(holding)).count()
     return _values(item, top, unique, missing)
