@@ -17,6 +17,7 @@ names.
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -286,22 +287,23 @@ def _sizes(path: str) -> dict[int, int]:
                 sizes[len(codes)] = sizes.get(len(codes), 0) + n
         return sizes
     if path == ARM_INTERVENTION_NAMES:
-        # Each arm's names as the export writes them (one name twice is named once); a study once per length.
+        # Each arm's names as the export writes them (one name twice is named once), read in trial order: a study
+        # counts once for each length its arms' lists have, and only one study's lengths are held at a time.
         per_arm = (
-            models.ArmGroupIntervention.objects.filter(arm_group=OuterRef("pk"))
-            .order_by()
-            .values("arm_group")
+            models.ArmGroupIntervention.objects.order_by()
+            .values_list("intervention__trial", "arm_group")
             .annotate(n=Count(ARM_INTERVENTION_NAME, distinct=True))
-            .values("n")
+            .order_by("intervention__trial")
+            .values_list("intervention__trial", "n")
         )
-        return dict(
-            models.ArmGroup.objects.order_by()
-            .annotate(size=Coalesce(Subquery(per_arm, output_field=IntegerField()), 0))
-            .filter(size__gt=0)
-            .values_list("size")
-            .annotate(studies=Count("trial", distinct=True))
-            .values_list("size", "studies")
-        )
+        sizes, current, held = {}, None, set()
+        for trial, n in itertools.chain(per_arm.iterator(chunk_size=CHUNK), [(None, None)]):
+            if trial != current:
+                for size in held:
+                    sizes[size] = sizes.get(size, 0) + 1
+                current, held = trial, set()
+            held.add(n)
+        return sizes
     model, fixed = LIST_SOURCES[path]
     per_trial = (
         model.objects.filter(trial=OuterRef("pk"), **fixed)
@@ -323,7 +325,7 @@ def _sizes(path: str) -> dict[int, int]:
 def list_sizes(paths: list[str]) -> list[dict[str, Any]]:
     """The registry's ``ListSizes`` of each list: how many studies hold it with each length (empty lists left out).
 
-    One query per list: each trial's (or arm's) count as a subquery, grouped by that count.
+    One query per list: each trial's count as a subquery, grouped by that count; an arm's names counted per arm.
     """
     answer = []
     for path in paths:
