@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from collections import Counter
 
 import pytest
 
@@ -443,7 +444,8 @@ def test_field_value_stats_agree_with_the_records_on_file(client, on_file, ctgov
     [
         ({"fields": "NoSuchPiece"}, "NoSuchPiece"),
         ({"fields": "BriefTitle"}, "BriefTitle"),
-        ({"types": "STRING"}, "STRING"),
+        ({"fields": "BriefSummary"}, "BriefSummary"),
+        ({"fields": "InterventionDescription"}, "InterventionDescription"),
         ({"types": "COLOUR"}, "COLOUR"),
         ({"fields": ""}, "fields"),
     ],
@@ -477,6 +479,88 @@ def test_list_sizes_agree_with_the_records_on_file(client, on_file, ctgov_data, 
     assert len(client.get("/api/v2/stats/field/sizes").json()) > 10
     refused = client.get("/api/v2/stats/field/sizes", {"fields": "BriefTitle"})
     assert refused.status_code == 400 and "BriefTitle" in refused.content.decode()
+
+
+def _protocols(client, ctgov_data, seed_trial) -> list[dict]:
+    """Each study's protocol: the record files as they are, and the seed trial as the export writes it."""
+    documents = [json.loads(path.read_text()) for path in sorted(ctgov_data.glob("*.json"))]
+    seed = client.get(f"/api/v2/studies/{seed_trial.nct_id}").json()
+    return [document["protocolSection"] for document in [*documents, seed] if "protocolSection" in document]
+
+
+def _held(protocols: list[dict], values) -> tuple[Counter, int]:
+    """The studies holding each value (a study once per value), and the studies holding none."""
+    counts: Counter = Counter()
+    missing = 0
+    for protocol in protocols:
+        held = set(values(protocol))
+        counts.update(held)
+        missing += not held
+    return counts, missing
+
+
+def test_list_element_stats_count_the_studies_holding_each_value(
+    client, on_file, ctgov_data, seed_trial, django_assert_num_queries
+):
+    """Counted from the record files themselves, not through the database."""
+    from trials.api.stats import TOP_VALUES
+
+    protocols = _protocols(client, ctgov_data, seed_trial)
+    arms = "protocolSection.armsInterventionsModule.armGroups.interventionNames"
+    expected = {
+        "Phase": _held(protocols, lambda p: p.get("designModule", {}).get("phases", [])),
+        "Condition": _held(protocols, lambda p: p.get("conditionsModule", {}).get("conditions", [])),
+        "InterventionName": _held(
+            protocols, lambda p: [i["name"] for i in p.get("armsInterventionsModule", {}).get("interventions", [])]
+        ),
+        "ArmGroupInterventionName": _held(
+            protocols,
+            lambda p: [
+                name
+                for arm in p.get("armsInterventionsModule", {}).get("armGroups", [])
+                for name in arm.get("interventionNames", [])
+            ],
+        ),
+    }
+    # Two queries for each list of names (the values' counts, the studies with none), one for Phase.
+    with django_assert_num_queries(7):
+        response = client.get("/api/v2/stats/field/values", {"fields": f"Phase|Condition|InterventionName|{arms}"})
+    assert response.status_code == 200
+    body = {item["piece"]: item for item in response.json()}
+    assert list(body) == ["Phase", "Condition", "ArmGroupInterventionName", "InterventionName"]
+    assert body["Phase"]["type"] == "ENUM" and body["Condition"]["type"] == "STRING"
+    assert body["ArmGroupInterventionName"]["field"] == arms
+    for piece, (counts, missing) in expected.items():
+        item = body[piece]
+        assert (item["missingStudiesCount"], item["uniqueValuesCount"]) == (missing, len(counts)), piece
+        top = {value["value"]: value["studiesCount"] for value in item["topValues"]}
+        assert len(top) == min(len(counts), TOP_VALUES)
+        assert all(counts[value] == n for value, n in top.items()), piece
+        assert sorted(top.values(), reverse=True) == sorted(counts.values(), reverse=True)[: len(top)]
+    assert set(expected["Phase"][0]) <= {"EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA"}
+    assert any(n > 1 for n in expected["Condition"][0].values())  # the data does count a value across studies
+    names = client.get("/api/v2/stats/field/values", {"types": "STRING"}).json()
+    assert [item["piece"] for item in names] == ["Condition", "ArmGroupInterventionName", "InterventionName"]
+
+
+def test_sizes_of_lists_of_values_agree_with_the_records_on_file(client, on_file, ctgov_data, seed_trial):
+    protocols = _protocols(client, ctgov_data, seed_trial)
+    phases = Counter(len(p.get("designModule", {}).get("phases", [])) for p in protocols)
+    del phases[0]
+    arm_sizes: Counter = Counter()
+    for protocol in protocols:
+        arms = protocol.get("armsInterventionsModule", {}).get("armGroups", [])
+        arm_sizes.update({len(arm["interventionNames"]) for arm in arms if arm.get("interventionNames")})
+    arms = "protocolSection.armsInterventionsModule.armGroups.interventionNames"
+    response = client.get("/api/v2/stats/field/sizes", {"fields": f"Phase|{arms}"})
+    assert response.status_code == 200
+    body = {item["piece"]: item for item in response.json()}
+    for piece, counts in (("Phase", phases), ("ArmGroupInterventionName", arm_sizes)):
+        item = body[piece]
+        assert {size["size"]: size["studiesCount"] for size in item["topSizes"]} == dict(counts), piece
+        assert (item["minSize"], item["maxSize"], item["uniqueSizesCount"]) == (min(counts), max(counts), len(counts))
+    assert max(phases) == 2 and max(arm_sizes) > 1
+    assert body["ArmGroupInterventionName"]["field"] == arms
 
 
 def test_query_parameters_take_essie_expressions(client, on_file, ctgov_data):

@@ -49,18 +49,6 @@ DIFFERENCES = {
 # The data is loaded once for the module (``api_server``); the mark has the test database set up.
 pytestmark = pytest.mark.django_db
 
-_NOT_SUMMARISED = "value statistics of a trial's lists' elements are not offered here (see the /api/ page)"
-_NO_SIZES = "sizes of lists of values held on the trial row are not offered here (see the /api/ page)"
-_ARM_INTERVENTIONS = "protocolSection.armsInterventionsModule.armGroups.interventionNames"
-DIFFERENCES.update(
-    {
-        ("/stats/field/values", "fields", "Phase"): _NOT_SUMMARISED,
-        ("/stats/field/values", "fields", "Condition|InterventionName"): _NOT_SUMMARISED,
-        ("/stats/field/values", "fields", _ARM_INTERVENTIONS): _NOT_SUMMARISED,
-        ("/stats/field/sizes", "fields", "Phase"): _NO_SIZES,
-        ("/stats/field/sizes", "fields", _ARM_INTERVENTIONS): _NO_SIZES,
-    }
-)
 # Formats the spec offers without listing their content type for the operation: (path, format) → content type.
 UNLISTED_CONTENT_TYPES = {
     ("/studies", "csv"): "text/csv",

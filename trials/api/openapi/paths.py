@@ -163,7 +163,10 @@ def paths() -> dict:
                 "operationId": "fieldValuesStats",
                 "summary": "Field Values",
                 "description": "The studies on file counted by value, for the enumerations and yes/no elements "
-                "of the trial record; other types get a 400 saying they are not summarised here.",
+                "of the trial record and the elements of its lists (Phase, Condition, InterventionName, an arm's "
+                "interventionNames: a study once per value, names listing the 100 held by most studies); the least, "
+                "greatest and mean of numbers, the earliest and latest of dates. Free text gets a 400 saying it is "
+                "not summarised here.",
                 "parameters": field_values_parameters(),
                 "responses": {
                     "200": {
@@ -185,9 +188,9 @@ def paths() -> dict:
             "get": {
                 "operationId": "listFieldSizesStats",
                 "summary": "List Field Sizes",
-                "description": "The studies on file counted by the length of each list held (conditions, "
-                "locations, arms, interventions, outcomes, references, MeSH terms...); studies without "
-                "the list are not counted.",
+                "description": "The studies on file counted by the length of each list held (phases, conditions, "
+                "locations, arms, an arm's intervention names, interventions, outcomes, references, MeSH terms...); "
+                "studies without the list are not counted.",
                 "parameters": field_sizes_parameters(),
                 "responses": {
                     "200": {
