@@ -19,11 +19,13 @@ LAPSING = ("RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION", "ACTIV
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    statuses = ", ".join(f"'{code}'" for code in LAPSING)
+    # Written as PostgreSQL prints it back, so that a bulk import, which drops indexes and
+    # rebuilds them from their printed definitions, leaves the same definition.
+    statuses = ", ".join(f"'{code}'::text" for code in LAPSING)
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {INDEX} ON trials_trial (overall_status) INCLUDE (status_verified_date, "
         "completion_date, completion_date_precision, primary_completion_date, primary_completion_date_precision) "
-        f"WHERE overall_status IN ({statuses})"
+        f"WHERE overall_status::text = ANY (ARRAY[{statuses}])"
     )
 
 
