@@ -37,6 +37,7 @@ from .history import TrialVersion, VersionSource
 from .imports import (
     DeferredStatement,
 )
+from .queries import LIST_COLUMNS, RESULT_RELATIONS, TrialQuerySet, has_phase
 from .results import (
     AdverseEvent,
     AdverseEventCount,
@@ -60,13 +61,9 @@ from .similarity import (
 )
 from .sync import SyncCheckpoint
 from .trial import (
-    LIST_COLUMNS,
     NCT_ID_PATTERN,
-    RESULT_RELATIONS,
     Condition,
     Trial,
-    TrialQuerySet,
-    has_phase,
     validate_nct_id,
     validate_string_list,
 )

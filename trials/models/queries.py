@@ -1,0 +1,229 @@
+"""How trials are read: the querysets of pages, lists and exports, and the packed loading of their children.
+
+A trial page reads the trial and every child table it shows in one query
+(``with_rows``: the children packed as JSON rows, ``db.PackedRows``), so a
+page's query count does not grow with the record.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.apps import apps
+from django.db import connections, models
+from django.db.models import Q
+from django.db.models.functions import Cast
+from django.db.models.query import ModelIterable
+
+from .. import choices, status
+from ..db import PackedRows
+
+
+def has_phase(phase: str) -> Q:
+    """Trials whose phases include ``phase``, with LIKE (far cheaper than a regex per row).
+
+    Codes never contain one another, but for PHASE1 inside EARLY_PHASE1: that one
+    must start the list or follow a comma.
+    """
+    if phase == "PHASE1":
+        return Q(phases__startswith="PHASE1") | Q(phases__contains=",PHASE1")
+    return Q(phases__contains=phase)
+
+
+class TrialQuerySet(models.QuerySet):
+    def recruiting(self) -> TrialQuerySet:
+        # Not those whose status lapsed into "Unknown status" (``status``): a patient cannot count on them.
+        return self.filter(overall_status__in=choices.OPEN_STATUSES).exclude(status.lapsed())
+
+    def aliased_as(self, nct_id: str) -> TrialQuerySet:
+        """The trial that lists ``nct_id`` among its ``nctIdAliases``, the IDs of registrations merged into it.
+
+        On PostgreSQL a containment on the aliases' GIN index (migration 0025);
+        elsewhere, a match on the stored JSON text, quotes included, so that an
+        alias never matches part of another. Unordered: an ORDER BY would let
+        the planner walk a sort index past every trial instead.
+        """
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(nct_id_aliases__contains=[nct_id]).order_by()
+        text = Cast("nct_id_aliases", models.TextField())
+        return self.alias(aliases_text=text).filter(aliases_text__contains=f'"{nct_id}"').order_by()
+
+    def merged_into(self, nct_id: str) -> str | None:
+        """The NCT ID of the trial the registry merged ``nct_id`` into, or None."""
+        found = self.aliased_as(nct_id).values_list("nct_id", flat=True)[:1]
+        return found[0] if found else None
+
+    def with_phase(self, phase: str) -> TrialQuerySet:
+        return self.filter(has_phase(phase))
+
+    def for_list(self) -> TrialQuerySet:
+        """The columns a list row shows; ``listing.list_rows`` reads its conditions, interventions and sponsor.
+
+        Only those columns: the long texts would be read from their TOAST
+        tables and decompressed for nothing.
+        """
+        return self.only(*LIST_COLUMNS)
+
+    def with_rows(self, *relations: str) -> TrialQuerySet:
+        """The trials with these children read in their own query, where ``prefetch_related`` would put them.
+
+        Each relation (``sites``, or ``arm_groups__intervention_links``) comes
+        back as one JSON column (``db.PackedRows``) and is made into instances,
+        so ``trial.sites.all()`` and the templates read no more: a page costs
+        one query however large its record.
+        """
+        clone = self.annotate(**{_PACKED_PREFIX + relation: _packed(relation).expression() for relation in relations})
+        clone._iterable_class = PackedIterable
+        return clone
+
+    def for_detail(self) -> TrialQuerySet:
+        """Everything a trial's tabs show, in the trial's own query."""
+        return self.with_rows(*DETAIL_RELATIONS)
+
+    def for_page(self) -> TrialQuerySet:
+        """What a trial's tabs show but its sites and their contacts, which a page reads as light rows
+        (``trials.sites``): a thousand-site trial costs it tuples, not two thousand instances."""
+        return self.with_rows(*(relation for relation in DETAIL_RELATIONS if relation not in PAGE_APART))
+
+    def for_structured_data(self) -> TrialQuerySet:
+        """What every tab's JSON-LD reads (``structured_data.medical_trial``) but the sites, read apart."""
+        return self.with_rows("trial_conditions", "sponsors", "interventions", "arm_groups")
+
+    def with_results(self) -> TrialQuerySet:
+        """Posted results: every results table, however many groups and measures."""
+        return self.with_rows(*RESULT_RELATIONS.values())
+
+    def for_export(self) -> TrialQuerySet:
+        """A trial with everything its record holds: the tabs' children and the results."""
+        return self.for_detail().with_results()
+
+
+# The children a trial's tabs show.
+DETAIL_RELATIONS = (
+    "trial_conditions",
+    "sponsors",
+    "officials",
+    "references",
+    "identifiers",
+    "related_trials",
+    "mesh_terms",
+    "outcome_measures",
+    "documents",
+    "contacts",
+    "sites",
+    "interventions",
+    "arm_groups",
+    "arm_groups__intervention_links",
+)
+# What ``for_page`` leaves to ``trials.sites``.
+PAGE_APART = ("sites", "contacts")
+_PACKED_PREFIX = "packed_rows_"
+
+
+@cache
+def _packed(relation: str) -> PackedRows:
+    """How ``with_rows`` reads a relation: every column, and the condition's name with a trial's conditions."""
+    trial = apps.get_model("trials", "Trial")
+    if relation == "arm_groups__intervention_links":
+        model = trial._meta.get_field("arm_groups").related_model
+        link = model._meta.get_field("intervention_links").related_model
+        return PackedRows(link, "arm_group__trial", _attnames(link))
+    model = trial._meta.get_field(relation).related_model
+    extra = ("condition__name",) if relation == "trial_conditions" else ()
+    return PackedRows(model, "trial", (*_attnames(model), *extra))
+
+
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+class PackedIterable(ModelIterable):
+    """Trials from ``with_rows``: each packed relation unpacked into the prefetch cache."""
+
+    def __iter__(self):
+        names = [name for name in self.queryset.query.annotations if name.startswith(_PACKED_PREFIX)]
+        # Arms and interventions before the links between them.
+        relations = sorted((name.removeprefix(_PACKED_PREFIX) for name in names), key=lambda name: "__" in name)
+        db = self.queryset.db
+        for trial in super().__iter__():
+            prefetched = trial.__dict__.setdefault("_prefetched_objects_cache", {})
+            for relation in relations:
+                text = trial.__dict__.pop(_PACKED_PREFIX + relation)
+                packed = _packed(relation)
+                if relation == "arm_groups__intervention_links":
+                    _link_arms(prefetched, packed, packed.rows(text), db)
+                    continue
+                field = self.queryset.model._meta.get_field(relation).field
+                width = len(packed.columns) - (relation == "trial_conditions")
+                items = []
+                for row in packed.rows(text):
+                    item = packed.model.from_db(db, packed.columns[:width], row[:width])
+                    field.set_cached_value(item, trial)
+                    if relation == "trial_conditions":
+                        condition = apps.get_model("trials", "Condition").from_db(
+                            db, ("id", "name"), (item.condition_id, row[width])
+                        )
+                        item._meta.get_field("condition").set_cached_value(item, condition)
+                    items.append(item)
+                _prefetch(trial, relation, items)
+            if "contacts" in prefetched and "sites" in prefetched:
+                sites = {site.pk: site for site in prefetched["sites"]}
+                for contact in prefetched["contacts"]:
+                    if contact.site_id is not None:
+                        contact._meta.get_field("site").set_cached_value(contact, sites[contact.site_id])
+            yield trial
+
+
+def _link_arms(prefetched: dict, packed: PackedRows, rows: list[tuple], db: str) -> None:
+    """Each arm's interventions given (``arm.intervention_links``), each link naming its intervention."""
+    arms = {arm.pk: arm for arm in prefetched["arm_groups"]}
+    interventions = {item.pk: item for item in prefetched.get("interventions", ())}
+    links: dict[int, list] = {pk: [] for pk in arms}
+    arm_field, intervention_field = (packed.model._meta.get_field(name) for name in ("arm_group", "intervention"))
+    for row in rows:
+        link = packed.model.from_db(db, packed.columns, row)
+        arm = arms[link.arm_group_id]
+        arm_field.set_cached_value(link, arm)
+        if link.intervention_id in interventions:
+            intervention_field.set_cached_value(link, interventions[link.intervention_id])
+        links[arm.pk].append(link)
+    for pk, arm in arms.items():
+        _prefetch(arm, "intervention_links", links[pk])
+
+
+def _prefetch(instance: models.Model, relation: str, items: list) -> None:
+    """Put ``items`` where ``prefetch_related`` would: a queryset of ``relation`` whose rows are already read."""
+    rows = getattr(instance, relation).get_queryset()
+    rows._result_cache, rows._prefetch_done = items, True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = rows
+
+
+# The trial columns a list row (``includes/trial_row.html``) shows.
+LIST_COLUMNS = (
+    "nct_id",
+    "brief_title",
+    *status.COLUMNS,
+    "phases",
+    "study_type",
+    "minimum_age",
+    "maximum_age",
+    "sex",
+    "last_update_posted_date",
+)
+
+# Results model → the trial's relation to its rows (every result row points at its trial).
+RESULT_RELATIONS: dict[str, str] = {
+    "ResultGroup": "result_groups",
+    "FlowPeriod": "flow_periods",
+    "FlowStep": "flow_steps",
+    "FlowCount": "flow_counts",
+    "ResultDenom": "result_denoms",
+    "DenomCount": "denom_counts",
+    "ResultMeasure": "result_measures",
+    "MeasureClass": "measure_classes",
+    "MeasureCategory": "measure_categories",
+    "Measurement": "measurements",
+    "OutcomeAnalysis": "outcome_analyses",
+    "AdverseEvent": "adverse_events",
+    "AdverseEventCount": "adverse_event_counts",
+}
