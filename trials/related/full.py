@@ -18,17 +18,15 @@ from django.db import connection, transaction
 
 from .. import choices
 from ..models import RelatedTrial, SimilarTrial, Trial
+from .choice import Match, choose, shortfall
 from .scoring import (
     CANDIDATES,
     COVERAGE,
     FILL_CANDIDATES,
     MIN_SCORE,
     Features,
-    Match,
     Vectorizer,
-    choose,
     explain,
-    shortfall,
 )
 from .store import clear, condition_mesh_names, insert, load_features, matrix_row, save_keys, save_profiles, save_terms
 from .tiers import aspect_ids, aspects, main_condition, match_tier
@@ -107,7 +105,7 @@ class Space:
     def chosen(
         self, row: int, others: list[int], scores: list[float], open_rows: set[int], listed: set[tuple[int, int]]
     ) -> list[Match]:
-        """What the row's list stores (``scoring.choose``), filled from its main condition when short."""
+        """What the row's list stores (``choice.choose``), filled from its main condition when short."""
         matches = [match for match in self.matches(row, others, scores) if (row, match.other_id) not in listed]
         chosen = choose(matches, open_rows)
         if shortfall(chosen):

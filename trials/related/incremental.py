@@ -18,14 +18,13 @@ from django.db.models.functions import Greatest
 from .. import choices
 from ..models import RelatedTrial, SimilarityKey, SimilarityProfile, SimilarityTerm, SimilarTrial, Trial
 from . import full
+from .choice import Match, choose
 from .scoring import (
     CANDIDATES,
     MIN_SCORE,
     Features,
-    Match,
     Vectorizer,
     aligned,
-    choose,
     explain,
 )
 from .store import TOTAL_KEY, insert, load_features, trial_total

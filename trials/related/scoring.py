@@ -461,14 +461,6 @@ class Vectorizer:
         return max(KEY_MIN_DOCUMENTS, int(self.total * KEY_MAX_SHARE))
 
 
-@dataclass
-class Match:
-    other_id: int
-    score: float
-    reasons: list[str]
-    tier: int = Tier.MAIN
-
-
 def explain(
     a: tuple[np.ndarray, np.ndarray],
     b: tuple[np.ndarray, np.ndarray],
@@ -555,46 +547,6 @@ def _distinct_labels(labels: Iterable[str]) -> list[str]:
     for label in labels:
         seen.setdefault(normalize(label), label)
     return list(seen.values())
-
-
-def ranked(matches: Iterable[Match]) -> list[Match]:
-    """Matches by tier, then score: a trial sharing only the population only when none shares the main aspect.
-
-    Sharing the population alone is not enough to be listed unless nothing
-    better exists (and then the reason says so): an erectile-dysfunction
-    trial in men with diabetes lists no diabetes-only trial while a single
-    erectile-dysfunction one is on file.
-    """
-    found = sorted(matches, key=lambda m: (m.tier, -m.score, m.other_id))
-    if any(match.tier in (Tier.BOTH, Tier.MAIN) for match in found):
-        found = [match for match in found if match.tier != Tier.POPULATION_ONLY]
-    return found
-
-
-def choose(matches: list[Match], open_ids: set[int], fillers: Iterable[Match] = ()) -> list[Match]:
-    """What a trial stores: its best ``SHOWN`` matches, and its best open ones besides.
-
-    ``fillers`` share the trial's main condition: below ``MIN_SCORE`` they
-    are still listed, best first, while fewer than ``COVERAGE`` trials share
-    what the trial is about (``shortfall``).
-    """
-    best = ranked(match for match in matches if match.score >= MIN_SCORE)
-    short = shortfall(best)
-    if short and fillers:
-        taken = {match.other_id for match in best}
-        extra = sorted(
-            (m for m in fillers if m.other_id not in taken and m.score >= FILL_MIN_SCORE),
-            key=lambda m: (-m.score, m.other_id),
-        )
-        best = ranked(best + extra[:short])
-    kept = best[:SHOWN]
-    open_kept = [match for match in best if match.other_id in open_ids][:OPEN_SHOWN]
-    return kept + [match for match in open_kept if match not in kept]
-
-
-def shortfall(chosen: Iterable[Match]) -> int:
-    """How many more trials a list needs to reach ``COVERAGE`` (trials sharing only the population do not count)."""
-    return max(0, COVERAGE - sum(1 for match in chosen if match.tier != Tier.POPULATION_ONLY))
 
 
 def aligned(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

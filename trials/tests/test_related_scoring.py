@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from trials.related import scoring, tiers
-from trials.related.scoring import Match, Vectorizer, choose, explain, extract, mesh_key, words
+from trials.related import choice, scoring, tiers
+from trials.related.choice import Match, choose
+from trials.related.scoring import Vectorizer, explain, extract, mesh_key, words
 
 BLANK_TRIAL = {
     "id": 0,
@@ -104,7 +105,7 @@ def test_a_short_list_is_filled_with_trials_sharing_the_main_condition_however_t
     chosen = choose(above, open_ids=set(), fillers=fillers)
     # Up to five sharing what the trial is about; the population-only match goes, as one now shares more.
     assert [match.other_id for match in chosen] == [1, 3, 4, 5, 6]
-    assert scoring.shortfall(chosen) == 0
+    assert choice.shortfall(chosen) == 0
     # A full list is left as it is.
     full = [Match(other, 0.5, [], scoring.Tier.MAIN) for other in range(10, 16)]
     assert [m.other_id for m in choose(full, set(), fillers)] == list(range(10, 16))
