@@ -23,11 +23,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Q
+from django.http import QueryDict
 
 from . import choices, places
 from .models import Contact, Site, Trial
@@ -73,6 +75,23 @@ class SiteRow(NamedTuple):
         return self.status == RECRUITING and not self.lapsed
 
 
+class ContactRow(NamedTuple):
+    """A contact as the page reads it: a central contact, or a listed site's."""
+
+    id: int
+    site_id: int | None
+    name: str
+    role: str
+    phone: str
+    phone_ext: str
+    email: str
+
+    def get_role_display(self) -> str:
+        """As ``Contact.get_role_display``, which the contact card calls."""
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+ROLE_LABELS = dict(choices.ContactRole.choices)
 STATUS_CODES = frozenset(choices.RecruitmentStatus.values)
 RECRUITING = choices.RecruitmentStatus.RECRUITING.value
 
@@ -83,14 +102,23 @@ def site_rows(trial: Trial) -> list[SiteRow]:
     Not through the ORM's iterator, nor packed as JSON in the trial's query: for a thousand
     rows either costs several times the query itself.
     """
-    columns = SiteRow._fields[:-1]
-    query = Site.objects.filter(trial_id=trial.pk).order_by("position", "id").values_list(*columns)
-    sql, params = query.query.sql_with_params()
+    db = router.db_for_read(Site) or DEFAULT_DB_ALIAS
+    sql = _site_rows_sql(db)
     # A lapsed trial's sites are not counted or drawn as recruiting, as the trial is not shown so.
     lapsed = trial.status_lapsed
-    with connections[query.db].cursor() as cursor:
-        cursor.execute(sql, params)
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [trial.pk])
         return [SiteRow(*values, lapsed=lapsed) for values in cursor.fetchall()]
+
+
+@cache
+def _site_rows_sql(db: str) -> str:
+    """The query of ``site_rows`` on ``db``, the trial its one parameter, compiled once: compiling costs
+    as much as reading a thousand rows."""
+    query = Site.objects.using(db).filter(trial_id=0).order_by("position", "id")
+    sql, params = query.values_list(*SiteRow._fields[:-1]).query.sql_with_params()
+    assert params == (0,), params
+    return sql
 
 
 # How sites are ordered by default: by place, so that groups come alphabetically (no country last).
@@ -178,6 +206,25 @@ class SiteFilter:
         return "; ".join(parts)
 
 
+# The site filter's former parameters, and what they are called now.
+FORMER_PARAMETERS = {"country": "site_country", "region": "site_region"}
+
+
+def renamed_filter(query: QueryDict) -> str:
+    """The query string with the site filter's former names renamed (the other parameters kept, in their order);
+    "" when it uses none. A current name given too wins over its former one."""
+    if not any(name in query for name in FORMER_PARAMETERS):
+        return ""
+    pairs = []
+    for name, values in query.lists():
+        new = FORMER_PARAMETERS.get(name)
+        if new is None:
+            pairs.extend((name, value) for value in values)
+        elif new not in query:
+            pairs.extend((new, value) for value in values)
+    return urlencode(pairs)
+
+
 # Near a place, at most this many of the nearest sites are listed before the groups.
 NEAREST_SHOWN = 20
 
@@ -185,7 +232,7 @@ NEAREST_SHOWN = 20
 @dataclass
 class SiteEntry:
     site: SiteRow
-    contacts: list[Contact] = field(default_factory=list)
+    contacts: list[ContactRow] = field(default_factory=list)
     # Near a place: how far the site is ("3.2 km").
     distance: str = ""
 
@@ -281,6 +328,11 @@ def grouped_sites(
     for index, (name, in_country) in enumerate(_grouped(matching, lambda row: row.country)):
         country = _counted(name, in_country)
         country.query = site_filter.query(country=name, region=None)
+        # Past the first screen, a big trial's country is its counts and a link to its sites.
+        country.shown = all_shown or site_filter.active or index < OPEN_COUNTRIES or budget < OPEN_SITES or not name
+        if not country.shown:
+            groups.countries.append(country)
+            continue
         for region_name, in_region in _grouped(in_country, lambda row: row.state):
             region = _counted(region_name, in_region)
             region.query = site_filter.query(country=name, region=region_name)
@@ -309,8 +361,8 @@ def _city(row: SiteRow) -> str:
     return row.city
 
 
-def with_contacts(groups: SiteGroups, trial: Trial) -> list[Contact]:
-    """The trial's central contacts, and each listed site's contacts put with it: one query."""
+def with_contacts(groups: SiteGroups, trial: Trial) -> list[ContactRow]:
+    """The trial's central contacts, and each listed site's contacts put with it: one query, of plain rows."""
     entries = {
         entry.site.id: entry
         for country in groups.countries
@@ -323,7 +375,7 @@ def with_contacts(groups: SiteGroups, trial: Trial) -> list[Contact]:
         # Not every site is listed: the central contacts and the listed sites', not a thousand others.
         contacts = contacts.filter(Q(site__isnull=True) | Q(site_id__in=list(entries)))
     central = []
-    for contact in contacts:
+    for contact in map(ContactRow._make, contacts.values_list(*ContactRow._fields)):
         if contact.site_id is None:
             central.append(contact)
         elif contact.site_id in entries:

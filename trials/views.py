@@ -84,6 +84,9 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     canonical = nct_id.upper()
     if nct_id != canonical:
         return redirect(f"trials:{tab}", nct_id=canonical, permanent=True)
+    if renamed := sites.renamed_filter(request.GET):
+        # The site filter's former names (?country=, ?region=) move for good to the current ones.
+        return HttpResponsePermanentRedirect(f"{request.path}?{renamed}")
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
     # Either way the sites come apart, as light rows (``trials.sites``).
     queryset = Trial.objects.for_structured_data().with_results() if tab == "results" else Trial.objects.for_page()

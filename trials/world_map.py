@@ -6,6 +6,11 @@ as the ``world-atlas`` npm package redistributes them in TopoJSON
 path data on an equirectangular grid, one unit a degree (x = longitude + 180,
 y = 90 − latitude), kept in ``OUTLINES_PATH``; ``site_map`` crops that world
 to the sites and marks each place once, recruiting sites apart and on top.
+
+A few sites far from all the others (Hawaii and Guam among a thousand in the
+contiguous United States) would zoom the map out to half the world and shrink
+the rest to a blot: the map is cropped to the main group and says, in its
+caption, where the sites beyond its edges are (``SiteMap.outside``).
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import math
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.utils.html import format_html
@@ -35,6 +42,12 @@ MARGIN = 0.08
 SCALE = 10
 # The drawing's width in its own units: points on the same unit are one mark.
 GRID = 640
+# A site is far from the main group when it lies this many times farther from the sites' middle than
+# three in four of them do, and at least FAR_DEGREES away; at most a tenth of the sites are left out so,
+# and only when the map without them is at most half as wide.
+FAR_FACTOR = 3.0
+FAR_DEGREES = 20.0
+FAR_SHARE = 0.1
 
 
 def _ring(arcs: list[list[tuple[float, float]]], indexes: list[int]) -> list[tuple[float, float]]:
@@ -137,9 +150,15 @@ def outlines(left: float, top: float, width: float, height: float) -> str:
 @dataclass
 class SiteMap:
     svg: SafeString
-    placed: int  # sites with coordinates, drawn
+    placed: int  # sites with coordinates
     unplaced: int  # sites the registry gives no coordinates for
-    recruiting: int  # recruiting sites among those drawn
+    recruiting: int  # recruiting sites among those placed
+    # Sites with coordinates beyond the map's edges, by place: ("Hawaii, United States", 21), most first.
+    outside: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def outside_count(self) -> int:
+        return sum(count for _, count in self.outside)
 
 
 def _view(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
@@ -153,6 +172,28 @@ def _view(points: list[tuple[float, float]]) -> tuple[float, float, float, float
     return left, top, width, height
 
 
+def _far(points: list[tuple[float, float]]) -> list[bool]:
+    """Which points lie far from the main group (``FAR_FACTOR``…); none when the map would not shrink by half."""
+    count = len(points)
+    if count < 5:
+        return [False] * count
+    middle_x = sorted(x for x, _ in points)[count // 2]
+    middle_y = sorted(y for _, y in points)[count // 2]
+    distances = [math.hypot(x - middle_x, y - middle_y) for x, y in points]
+    threshold = max(sorted(distances)[count * 3 // 4] * FAR_FACTOR, FAR_DEGREES)
+    far = [distance > threshold for distance in distances]
+    if not any(far):
+        return far
+    kept = [point for point, out in zip(points, far, strict=True) if not out]
+    if not kept or count - len(kept) > max(1, int(count * FAR_SHARE)) or _view(kept)[2] > _view(points)[2] / 2:
+        return [False] * count
+    return far
+
+
+def _place(site) -> str:
+    return ", ".join(part for part in (site.state, site.country) if part) or "a place not named"
+
+
 def _marks(points: Iterable[tuple[float, float]], left: float, top: float, unit: float) -> str:
     """One zero-length stroke per grid cell: a round dot, however many sites share the cell."""
     cells = dict.fromkeys((round((x - left) / unit), round((y - top) / unit)) for x, y in points)
@@ -160,21 +201,29 @@ def _marks(points: Iterable[tuple[float, float]], left: float, top: float, unit:
 
 
 def site_map(sites: Iterable, label_id: str) -> SiteMap | None:
-    """The sites (``sites.SiteRow``: ``latitude``, ``longitude``, ``recruiting``) on the world's outlines.
-
-    None when no site has coordinates.
+    """The sites (``sites.SiteRow``: ``latitude``, ``longitude``, ``recruiting``, ``state``, ``country``) on the
+    world's outlines, cropped to their main group (``_far``). None when no site has coordinates.
 
     The SVG is labelled by the element ``label_id`` (the figure's caption), which says what it shows.
     """
-    recruiting, others, unplaced = [], [], 0
+    placed, points, unplaced = [], [], 0
     for site in sites:
         if site.latitude is None or site.longitude is None:
             unplaced += 1
             continue
-        point = (site.longitude + 180.0, 90.0 - site.latitude)
-        (recruiting if site.recruiting else others).append(point)
-    if not recruiting and not others:
+        placed.append(site)
+        points.append((site.longitude + 180.0, 90.0 - site.latitude))
+    if not placed:
         return None
+    far = _far(points)
+    recruiting, others, outside, recruiting_count = [], [], Counter(), 0
+    for site, point, out in zip(placed, points, far, strict=True):
+        drawn = recruiting if site.recruiting else others
+        recruiting_count += drawn is recruiting
+        if out:
+            outside[_place(site)] += 1
+        else:
+            drawn.append(point)
     left, top, width, height = _view(recruiting + others)
     unit = width / GRID
     # The outlines stay on their grid, scaled into the drawing's units; the marks are drawn in those units.
@@ -192,4 +241,10 @@ def site_map(sites: Iterable, label_id: str) -> SiteMap | None:
         mark_safe(_marks(others, left, top, unit)),  # numbers only
         mark_safe(_marks(recruiting, left, top, unit)),
     )
-    return SiteMap(svg=svg, placed=len(recruiting) + len(others), unplaced=unplaced, recruiting=len(recruiting))
+    return SiteMap(
+        svg=svg,
+        placed=len(placed),
+        unplaced=unplaced,
+        recruiting=recruiting_count,
+        outside=sorted(outside.items(), key=lambda item: (-item[1], item[0])),
+    )
