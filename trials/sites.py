@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -108,7 +109,11 @@ def site_rows(trial: Trial) -> list[SiteRow]:
     lapsed = trial.status_lapsed
     with connections[db].cursor() as cursor:
         cursor.execute(sql, [trial.pk])
-        return [SiteRow(*values, lapsed=lapsed) for values in cursor.fetchall()]
+        # tuple.__new__: a namedtuple's own constructor, with a keyword, costs a third of the rows' reading.
+        return [_new_row(SiteRow, (*values, lapsed)) for values in cursor.fetchall()]
+
+
+_new_row = tuple.__new__
 
 
 @cache
@@ -126,12 +131,19 @@ def by_place(row: SiteRow) -> tuple:
     return (not row.country, row.country, row.state, row.city, row.facility)
 
 
+_PLACE = attrgetter("country", "state", "city", "facility")
+
+
 def ordered(rows: Iterable[SiteRow], ordering: Callable[[SiteRow], Any] | None = None) -> list[SiteRow]:
     """The sites in the page's order: ``ordering`` is a sort key (nearest first, say), by place without one.
 
     Groups come in the order of their first site, so the first country holds the first site.
     """
-    return sorted(rows, key=ordering or by_place)
+    if ordering is not None:
+        return sorted(rows, key=ordering)
+    # As ``by_place``, with a key that costs no Python call per site.
+    placed = sorted(rows, key=_PLACE)
+    return [row for row in placed if row.country] + [row for row in placed if not row.country]
 
 
 @dataclass(frozen=True)
@@ -275,6 +287,11 @@ class SiteGroups:
     recruiting_total: int = 0
 
 
+_COUNTRY = attrgetter("country")
+_STATUS = attrgetter("status")
+_STATE = attrgetter("state")
+
+
 def _grouped(rows: list[SiteRow], key: Callable[[SiteRow], str]) -> list[tuple[str, list[SiteRow]]]:
     """Rows by ``key`` in the order of each group's first row (the page's order)."""
     groups: dict[str, list[SiteRow]] = {}
@@ -286,7 +303,7 @@ def _grouped(rows: list[SiteRow], key: Callable[[SiteRow], str]) -> list[tuple[s
 def _recruiting(rows: list[SiteRow]) -> int:
     if rows and rows[0].lapsed:
         return 0
-    return sum(1 for row in rows if row.status == RECRUITING)
+    return list(map(_STATUS, rows)).count(RECRUITING)
 
 
 def _counted(name: str, rows: list[SiteRow]) -> Group:
@@ -308,8 +325,9 @@ def grouped_sites(
     if site_filter.active:
         matching = [row for row in matching if site_filter.matches(row)]
     all_shown = show_all or len(matching) <= SHOW_ALL or site_filter.region is not None
-    countries = Counter(row.country for row in rows if row.country)
-    statuses = Counter(row.status for row in rows if row.status)
+    countries = Counter(map(_COUNTRY, rows))
+    statuses = Counter(map(_STATUS, rows))
+    del countries[""], statuses[""]
     groups = SiteGroups(
         countries=[],
         count=len(matching),
@@ -325,7 +343,7 @@ def grouped_sites(
         ],
     )
     budget = 0  # sites listed so far, when not all are
-    for index, (name, in_country) in enumerate(_grouped(matching, lambda row: row.country)):
+    for index, (name, in_country) in enumerate(_grouped(matching, _COUNTRY)):
         country = _counted(name, in_country)
         country.query = site_filter.query(country=name, region=None)
         # Past the first screen, a big trial's country is its counts and a link to its sites.
@@ -333,7 +351,7 @@ def grouped_sites(
         if not country.shown:
             groups.countries.append(country)
             continue
-        for region_name, in_region in _grouped(in_country, lambda row: row.state):
+        for region_name, in_region in _grouped(in_country, _STATE):
             region = _counted(region_name, in_region)
             region.query = site_filter.query(country=name, region=region_name)
             if all_shown:

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from trials import sites, world_map
+from trials.importers import import_paths
 from trials.sites import SiteFilter, SiteRow
+from trials.templatetags import site_tags
 
 
 def row(pk, city, state, country, status="RECRUITING", latitude=None, longitude=None, facility="Clinic"):
@@ -81,3 +83,94 @@ def test_the_committed_outlines_are_what_the_vendored_atlas_converts_to(tmp_path
     assert target.read_bytes() == world_map.OUTLINES_PATH.read_bytes()
     names = [name for name, _, _ in json.loads(gzip.decompress(target.read_bytes()))["countries"]]
     assert "France" in names and "Antarctica" not in names
+
+
+# The contiguous United States, then Honolulu twice (as far as the mainland's sites are spread), and Guam.
+MAINLAND = [(40.7, -74.0), (41.9, -87.6), (29.8, -95.4), (34.1, -118.2), (47.6, -122.3), (39.7, -105.0)] * 4
+FAR = [("Honolulu", "Hawaii", "United States", 21.3, -157.9)] * 2 + [("Tamuning", "", "Guam", 13.5, 144.8)]
+
+
+def test_the_map_crops_to_the_main_group_and_names_the_places_beyond_it():
+    mainland = [
+        row(n, "City", "State", "United States", latitude=lat, longitude=lon) for n, (lat, lon) in enumerate(MAINLAND)
+    ]
+    far = [row(100 + n, *place[:3], latitude=place[3], longitude=place[4]) for n, place in enumerate(FAR)]
+    drawn = world_map.site_map(mainland + far, "caption")
+    assert drawn.outside == [("Guam", 1)] and drawn.outside_count == 1
+    assert (drawn.placed, drawn.recruiting) == (27, 27)
+    # The view (size, scale and outlines) is the main group's alone, Hawaii with it.
+    alone = world_map.site_map(mainland + far[:2], "caption")
+    assert drawn.svg.split('<path class="mark')[0] == alone.svg.split('<path class="mark')[0]
+    assert drawn.svg.count("h0") == alone.svg.count("h0")
+
+
+def test_groups_of_sites_far_apart_are_all_drawn():
+    # Half in the United States, half in Europe: no main group, the map shows both.
+    europe = [(48.9, 2.4), (52.5, 13.4), (41.9, 12.5), (40.4, -3.7), (51.5, -0.1), (59.3, 18.1)] * 4
+    rows = [row(n, "City", "", "X", latitude=lat, longitude=lon) for n, (lat, lon) in enumerate(MAINLAND + europe)]
+    assert world_map.site_map(rows, "caption").outside == []
+    # One far site among four is not few enough to leave out.
+    few = [row(n, "City", "", "X", latitude=lat, longitude=lon) for n, (lat, lon) in enumerate(MAINLAND[:3])]
+    assert world_map.site_map([*few, row(9, *FAR[2][:3], latitude=13.5, longitude=144.8)], "c").outside == []
+
+
+def test_past_the_first_screen_a_country_is_its_counts_and_a_link_to_its_sites():
+    many = [row(n, f"City {n}", f"Region {n % 3}", f"Country {n // 15:02d}") for n in range(150)]
+    groups = sites.grouped_sites(many)
+    shown = [country.name for country in groups.countries if country.shown]
+    # The first three countries are split into regions; the first screen's sites are listed among them.
+    assert shown == ["Country 00", "Country 01", "Country 02"] and 0 < groups.shown <= sites.SHOW_ALL
+    later = groups.countries[3]
+    assert (later.regions, later.open, later.count, later.query) == ([], False, 15, "site_country=Country+03")
+    html = site_tags.site_groups(groups)
+    assert (
+        '<details class="site-country"><summary><span class="group-name">Country 03</span> — 15 sites, 15 recruiting'
+        '</summary>\n<p class="site-link"><a href="?site_country=Country+03#locations-heading">'
+        "List all 15 sites in Country 03</a> — 15 sites, 15 recruiting</p>\n</details>"
+    ) in html
+    # Filtered to that country, its sites are listed.
+    only = sites.grouped_sites(many, SiteFilter.from_query({"site_country": "Country 03"}))
+    assert only.all_shown and only.shown == 15
+
+
+def test_a_sites_contacts_are_written_linked_and_escaped():
+    contact = sites.ContactRow(1, 1, "Dr <A>", "PRINCIPAL_INVESTIGATOR", "(816) 302-6797", "12", "a&b@x.org")
+    assert contact.get_role_display() == "Principal Investigator"
+    groups = sites.grouped_sites([row(1, "Lyon", "", "France")])
+    groups.countries[0].regions[0].cities[0].sites[0].contacts.append(contact)
+    html = site_tags.site_groups(groups)
+    assert (
+        '<ul class="contacts"><li><strong>Dr &lt;A&gt;</strong>, Principal Investigator<br>'
+        '<a href="tel:8163026797;ext=12">(816) 302-6797</a> ext. 12<br><a href="mailto:a&amp;b@x.org">a&amp;b@x.org</a>'
+        "</li></ul>"
+    ) in html
+    assert "Dr &lt;A&gt;</strong>, Principal Investigator, <a href" in site_tags.site_lines(groups)
+
+
+@pytest.mark.parametrize(
+    ("query", "target"),
+    [
+        ("country=France", "site_country=France"),
+        (
+            "country=United+States&region=Texas&site_status=RECRUITING",
+            "site_country=United+States&site_region=Texas&site_status=RECRUITING",
+        ),
+        ("site_country=Spain&country=France", "site_country=Spain"),
+    ],
+)
+def test_the_former_site_filter_names_move_for_good_to_the_current_ones(client, seed_trial, query, target):
+    response = client.get(f"/trials/NCT04133233/?{query}")
+    assert response.status_code == 301
+    assert response["Location"] == f"/trials/NCT04133233/?{target}"
+
+
+def test_the_1148_site_record_lists_a_screen_of_sites_and_maps_the_mainland(
+    db, client, ctgov_data, django_assert_num_queries
+):
+    assert import_paths([ctgov_data / "NCT04267848.json"]).ok
+    with django_assert_num_queries(4):
+        html = client.get("/trials/NCT04267848/").content.decode()
+    assert "Map of 1,144 sites" in html
+    assert "31 sites lie beyond its edges: 21 in Hawaii, United States; 9 in Alaska, United States; 1 in Guam." in html
+    assert 0 < html.count('<li class="site">') <= sites.SHOW_ALL
+    assert len(html.encode()) < 80_000
