@@ -67,8 +67,9 @@ def _cities(cities) -> str:
     return "".join(parts)
 
 
-def _link(query: str, text: str, group) -> str:
-    return f'<p class="site-link"><a href="?{escape(query)}#locations-heading">{text}</a> — {site_counts(group)}</p>'
+def _link(query: str, text: str, counts: str = "") -> str:
+    after = f" — {counts}" if counts else ""
+    return f'<p class="site-link"><a href="?{escape(query)}#locations-heading">{text}</a>{after}</p>'
 
 
 @register.simple_tag
@@ -86,12 +87,13 @@ def site_groups(groups) -> SafeString:
         )
         if not country.shown:
             every = "the site" if country.count == 1 else f"all {country.count:,} sites"
-            parts.append(_link(country.query, f"List {every} in {name}", country))
+            # Its summary already counts them.
+            parts.append(_link(country.query, f"List {every} in {name}"))
         for region in country.regions:
             if not region.shown:
                 where = country.name or "no given country"
                 text = escape(region.name) if region.name else f"The sites in {escape(where)}"
-                parts.append(_link(region.query, text, region))
+                parts.append(_link(region.query, text, site_counts(region)))
             elif region.name:
                 parts.append(
                     f'<details class="site-region"{" open" if region.open else ""}>'
