@@ -182,12 +182,11 @@ def _far(points: list[tuple[float, float]]) -> list[bool]:
     distances = [math.hypot(x - middle_x, y - middle_y) for x, y in points]
     threshold = max(sorted(distances)[count * 3 // 4] * FAR_FACTOR, FAR_DEGREES)
     far = [distance > threshold for distance in distances]
-    if not any(far):
-        return far
-    kept = [point for point, out in zip(points, far, strict=True) if not out]
-    if not kept or count - len(kept) > max(1, int(count * FAR_SHARE)) or _view(kept)[2] > _view(points)[2] / 2:
+    leaving = far.count(True)
+    if not leaving or leaving > max(1, int(count * FAR_SHARE)):
         return [False] * count
-    return far
+    kept = [point for point, out in zip(points, far, strict=True) if not out]
+    return far if _view(kept)[2] <= _view(points)[2] / 2 else [False] * count
 
 
 def _place(site) -> str:
@@ -196,7 +195,8 @@ def _place(site) -> str:
 
 def _marks(points: Iterable[tuple[float, float]], left: float, top: float, unit: float) -> str:
     """One zero-length stroke per grid cell: a round dot, however many sites share the cell."""
-    cells = dict.fromkeys((round((x - left) / unit), round((y - top) / unit)) for x, y in points)
+    # A city's sites mostly share its coordinates: each point is placed once.
+    cells = dict.fromkeys((round((x - left) / unit), round((y - top) / unit)) for x, y in dict.fromkeys(points))
     return "".join(f"M{x} {y}h0" for x, y in cells)
 
 
