@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Q
@@ -353,7 +353,12 @@ def grouped_sites(
             continue
         for region_name, in_region in _grouped(in_country, _STATE):
             region = _counted(region_name, in_region)
-            region.query = site_filter.query(country=name, region=region_name)
+            # Without a filter, as ``SiteFilter.query`` writes it, without its cost per region.
+            region.query = (
+                site_filter.query(country=name, region=region_name)
+                if site_filter.active or not name
+                else f"{country.query}&site_region={quote_plus(region_name)}"
+            )
             if all_shown:
                 region.shown = True
             elif budget < OPEN_SITES and budget + region.count <= SHOW_ALL:
