@@ -26,6 +26,7 @@ from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
 from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
+from .models.queries import PAGE_RELATIONS, PAGE_ROWS
 from .sync import last_run, last_success
 from .templatetags.trial_tags import trial_links
 
@@ -88,9 +89,8 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         return redirect(f"trials:{tab}", nct_id=canonical, permanent=True)
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
     # Either way the sites come apart, as light rows (``trials.sites``).
-    queryset = Trial.objects.for_structured_data().with_results() if tab == "results" else Trial.objects.for_page()
     try:
-        trial = queryset.get(nct_id=canonical)
+        trial = Trial.objects.one_with_rows(canonical, PAGE_ROWS.get(tab, PAGE_RELATIONS))
     except Trial.DoesNotExist:
         return _merged_or_missing(request, canonical, f"trials:{tab}")
     site_rows = sites.site_rows(trial)
