@@ -19,13 +19,16 @@ from . import (
     structured_data,
     world_map,
 )
+from . import status as status_rule
 from .api.aggregations import AGG_FILTERS
 from .api.views import json_response, study_response
 from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
 from .ctgov.results import results_json
 from .exports import csv_text, export_studies, stored_rows
 from .models import Trial
+from .models.queries import PAGE_RELATIONS, PAGE_ROWS
 from .sync import last_run, last_success
+from .templatetags.trial_tags import trial_links
 
 
 @public_list
@@ -89,19 +92,27 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         return HttpResponsePermanentRedirect(f"{request.path}?{renamed}")
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
     # Either way the sites come apart, as light rows (``trials.sites``).
-    queryset = Trial.objects.for_structured_data().with_results() if tab == "results" else Trial.objects.for_page()
     try:
-        trial = queryset.get(nct_id=canonical)
+        trial = Trial.objects.one_with_rows(canonical, PAGE_ROWS.get(tab, PAGE_RELATIONS))
     except Trial.DoesNotExist:
         return _merged_or_missing(request, canonical, f"trials:{tab}")
     site_rows = sites.site_rows(trial)
+    # Worked out once for the page: the templates read them many times over.
+    day = status_rule.today()
+    shown_status = status_rule.shown_status(trial, day)
+    links = trial_links(trial.nct_id)
+    origin = f"{request.scheme}://{request.get_host()}"
     context = {
         "trial": trial,
         "tab": tab,
+        "links": links,
+        "origin": origin,
         "plain_language": choices.PLAIN_LANGUAGE,
         # The status shown (``trials.status``): a lapsed open status is explained as unknown.
-        "status_shown": choices.OverallStatus(trial.shown_status).label,
-        "status_plain": choices.STATUS_PLAIN_LANGUAGE.get(trial.shown_status, ""),
+        "status_code": shown_status,
+        "status_label": status_rule.status_label(trial, day),
+        "status_shown": choices.OverallStatus(shown_status).label,
+        "status_plain": choices.STATUS_PLAIN_LANGUAGE.get(shown_status, ""),
         "phase_plain": [
             (
                 code,
@@ -112,7 +123,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
             if code in choices.PHASE_PLAIN_LANGUAGE
         ],
         "structured_data": structured_data.json_ld(
-            structured_data.medical_trial(trial, request.build_absolute_uri(trial.get_absolute_url()), site_rows)
+            structured_data.medical_trial(trial, origin + links.detail, site_rows)
         ),
     }
     status = 200

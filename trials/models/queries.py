@@ -7,6 +7,8 @@ page's query count does not grow with the record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 
 from django.apps import apps
@@ -76,6 +78,31 @@ class TrialQuerySet(models.QuerySet):
         clone._iterable_class = PackedIterable
         return clone
 
+    def one_with_rows(self, nct_id: str, relations: tuple[str, ...]) -> models.Model:
+        """``with_rows(*relations).get(nct_id=nct_id)``, its statement built and compiled once per process.
+
+        A trial page's query carries a dozen packed relations: the ORM took
+        about as long to build and compile it as the database to answer it.
+        Raises ``DoesNotExist`` as ``get`` does.
+        """
+        statement = _one_statement(relations, self.db)
+        connection = connections[self.db]
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, [nct_id if param == _NCT_ID else param for param in statement.params])
+            rows = cursor.fetchall()
+        if not rows:
+            raise self.model.DoesNotExist(f"No trial {nct_id}.")
+        row = list(rows[0])  # NCT IDs are unique
+        # The values as the ORM gives them (dates on SQLite, JSON, code lists): each column's converters.
+        for index, expression in enumerate(statement.expressions):
+            for convert in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
+                row[index] = convert(row[index], expression, connection)
+        trial = self.model.from_db(self.db, statement.columns, row[: len(statement.columns)])
+        for name, index in statement.annotations.items():
+            trial.__dict__[name] = row[index]
+        _unpack(trial, relations, self.db)
+        return trial
+
     def for_detail(self) -> TrialQuerySet:
         """Everything a trial's tabs show, in the trial's own query."""
         return self.with_rows(*DETAIL_RELATIONS)
@@ -83,11 +110,11 @@ class TrialQuerySet(models.QuerySet):
     def for_page(self) -> TrialQuerySet:
         """What a trial's tabs show but its sites and their contacts, which a page reads as light rows
         (``trials.sites``): a thousand-site trial costs it tuples, not two thousand instances."""
-        return self.with_rows(*(relation for relation in DETAIL_RELATIONS if relation not in PAGE_APART))
+        return self.with_rows(*PAGE_RELATIONS)
 
     def for_structured_data(self) -> TrialQuerySet:
         """What every tab's JSON-LD reads (``structured_data.medical_trial``) but the sites, read apart."""
-        return self.with_rows("trial_conditions", "sponsors", "interventions", "arm_groups")
+        return self.with_rows(*STRUCTURED_DATA_RELATIONS)
 
     def with_results(self) -> TrialQuerySet:
         """Posted results: every results table, however many groups and measures."""
@@ -115,8 +142,42 @@ DETAIL_RELATIONS = (
     "arm_groups",
     "arm_groups__intervention_links",
 )
+# Stands for the NCT ID in a statement compiled once.
+_NCT_ID = "NCT_ID_OF_THE_PAGE"
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    params: tuple
+    # The model's columns (the first of each row), the annotations' positions and every column's expression.
+    columns: tuple[str, ...]
+    annotations: dict[str, int]
+    expressions: tuple
+
+
+@cache
+def _one_statement(relations: tuple[str, ...], alias: str) -> _Statement:
+    """``one_with_rows``' statement, compiled as ``ModelIterable`` compiles it."""
+    trial = apps.get_model("trials", "Trial")
+    queryset = trial._default_manager.using(alias).with_rows(*relations).filter(nct_id=_NCT_ID).order_by()
+    compiler = queryset.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    fields = compiler.klass_info["select_fields"]
+    columns = tuple(column[0].target.attname for column in compiler.select[fields[0] : fields[-1] + 1])
+    return _Statement(
+        sql,
+        tuple(params),
+        columns,
+        dict(compiler.annotation_col_map),
+        tuple(column[0] for column in compiler.select),
+    )
+
+
 # What ``for_page`` leaves to ``trials.sites``.
 PAGE_APART = ("sites", "contacts")
+PAGE_RELATIONS = tuple(relation for relation in DETAIL_RELATIONS if relation not in PAGE_APART)
+STRUCTURED_DATA_RELATIONS = ("trial_conditions", "sponsors", "interventions", "arm_groups")
 _PACKED_PREFIX = "packed_rows_"
 
 
@@ -142,36 +203,40 @@ class PackedIterable(ModelIterable):
 
     def __iter__(self):
         names = [name for name in self.queryset.query.annotations if name.startswith(_PACKED_PREFIX)]
-        # Arms and interventions before the links between them.
-        relations = sorted((name.removeprefix(_PACKED_PREFIX) for name in names), key=lambda name: "__" in name)
-        db = self.queryset.db
+        relations = [name.removeprefix(_PACKED_PREFIX) for name in names]
         for trial in super().__iter__():
-            prefetched = trial.__dict__.setdefault("_prefetched_objects_cache", {})
-            for relation in relations:
-                text = trial.__dict__.pop(_PACKED_PREFIX + relation)
-                packed = _packed(relation)
-                if relation == "arm_groups__intervention_links":
-                    _link_arms(prefetched, packed, packed.rows(text), db)
-                    continue
-                field = self.queryset.model._meta.get_field(relation).field
-                width = len(packed.columns) - (relation == "trial_conditions")
-                items = []
-                for row in packed.rows(text):
-                    item = packed.model.from_db(db, packed.columns[:width], row[:width])
-                    field.set_cached_value(item, trial)
-                    if relation == "trial_conditions":
-                        condition = apps.get_model("trials", "Condition").from_db(
-                            db, ("id", "name"), (item.condition_id, row[width])
-                        )
-                        item._meta.get_field("condition").set_cached_value(item, condition)
-                    items.append(item)
-                _prefetch(trial, relation, items)
-            if "contacts" in prefetched and "sites" in prefetched:
-                sites = {site.pk: site for site in prefetched["sites"]}
-                for contact in prefetched["contacts"]:
-                    if contact.site_id is not None:
-                        contact._meta.get_field("site").set_cached_value(contact, sites[contact.site_id])
+            _unpack(trial, relations, self.queryset.db)
             yield trial
+
+
+def _unpack(trial: models.Model, relations: Iterable[str], db: str) -> None:
+    """The packed columns of ``relations`` on ``trial`` made into instances, where ``prefetch_related`` puts them."""
+    prefetched = trial.__dict__.setdefault("_prefetched_objects_cache", {})
+    # Arms and interventions before the links between them.
+    for relation in sorted(relations, key=lambda name: "__" in name):
+        text = trial.__dict__.pop(_PACKED_PREFIX + relation)
+        packed = _packed(relation)
+        if relation == "arm_groups__intervention_links":
+            _link_arms(prefetched, packed, packed.rows(text), db)
+            continue
+        field = type(trial)._meta.get_field(relation).field
+        width = len(packed.columns) - (relation == "trial_conditions")
+        items = []
+        for row in packed.rows(text):
+            item = packed.model.from_db(db, packed.columns[:width], row[:width])
+            field.set_cached_value(item, trial)
+            if relation == "trial_conditions":
+                condition = apps.get_model("trials", "Condition").from_db(
+                    db, ("id", "name"), (item.condition_id, row[width])
+                )
+                item._meta.get_field("condition").set_cached_value(item, condition)
+            items.append(item)
+        _prefetch(trial, relation, items)
+    if "contacts" in prefetched and "sites" in prefetched:
+        sites = {site.pk: site for site in prefetched["sites"]}
+        for contact in prefetched["contacts"]:
+            if contact.site_id is not None:
+                contact._meta.get_field("site").set_cached_value(contact, sites[contact.site_id])
 
 
 def _link_arms(prefetched: dict, packed: PackedRows, rows: list[tuple], db: str) -> None:
@@ -227,3 +292,6 @@ RESULT_RELATIONS: dict[str, str] = {
     "AdverseEvent": "adverse_events",
     "AdverseEventCount": "adverse_event_counts",
 }
+
+# What a trial's tabs read in the trial's query: the Results tab its tables and what its JSON-LD needs.
+PAGE_ROWS = {"results": (*STRUCTURED_DATA_RELATIONS, *RESULT_RELATIONS.values())}
