@@ -10,33 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-EXPLANATIONS = {
-    "Basic Information": "Get a concise snapshot of the trial, including recruitment status, study phase, "
-    "enrollment targets, and key timeline milestones.",
-    "Brief Summary": "Review the sponsor-provided synopsis that highlights what the study is about and why it is "
-    "being conducted.",
-    "Detailed Description": "Dive into the extended narrative that explains the scientific background, objectives, "
-    "and procedures in greater depth.",
-    "Conditions": "See the medical conditions and disease areas that this research is targeting or investigating.",
-    "Study Design": "Understand how the trial is structured, including allocation methods, masking strategies, "
-    "primary purpose, and other design elements.",
-    "Study Groups": "Review each arm or cohort in the study, along with the interventions and objectives "
-    "associated with them.",
-    "Interventions": "Learn about the drugs, procedures, or behavioral strategies being tested and how they are "
-    "applied within this trial.",
-    "Other Intervention Names": "Discover alternative or legacy names that may be used to describe the listed "
-    "interventions across different sources.",
-    "Eligibility Criteria": "Check the participation requirements, including inclusion and exclusion rules, age "
-    "limits, and whether healthy volunteers are accepted.",
-    "Sponsors": "Meet the organizations funding or collaborating on the study and learn about their roles.",
-    "Responsible Party": "Identify the individual or organization who holds primary responsibility for the study "
-    "information submitted to regulators.",
-    "Principal Investigators": "Learn about the lead researchers overseeing the trial and their institutional "
-    "affiliations.",
-    "Locations": "Explore where the study is taking place and check the recruitment status at each participating site.",
-    "References": "Explore related publications, articles, or registry entries linked to this study.",
-    "Other Identifiers": "Review additional registry numbers or institutional identifiers associated with this trial.",
-}
+from trials.importers.page.layout import EXPLANATIONS
+
 INTERVENTION_TYPES = {
     "DRUG": "Drug",
     "DEVICE": "Device",

@@ -15,11 +15,15 @@ from trials.importers import import_paths
 from trials.importers.page import PageParser
 from trials.models import Trial
 
-from .page_text import lines_of, one_line, render_page
+from .page_text import INTERVENTION_TYPES, lines_of, one_line, render_page
 
-RECORDS = sorted((Path(__file__).resolve().parent / "data" / "ctgov").glob("NCT*.json"))
-# An arm names its interventions with their type ("Drug: X") in the JSON, by name on a page.
-_TYPED = re.compile(r"^[A-Z][A-Za-z ]+: ")
+DATA = Path(__file__).resolve().parent / "data"
+# The records the other tests use, and real records whose free text holds a line that looks like a
+# heading or an age (``data/page-headings``): each once refused the whole trial.
+RECORDS = sorted([*(DATA / "ctgov").glob("NCT*.json"), *(DATA / "page-headings").glob("NCT*.json")])
+# An arm names its interventions with their type ("Drug: X") in the JSON, by name on a page;
+# a name may itself hold a colon ("Arm A: Transoral ...").
+_TYPED = re.compile("^(" + "|".join(map(re.escape, INTERVENTION_TYPES.values())) + "): ")
 FIELDS = (
     "brief_title",
     "official_title",
@@ -133,3 +137,38 @@ def test_every_rendered_page_imports(tmp_path):
     assert Trial.objects.count() == len(RECORDS)
     # NCT00080808: four interventions, one flat list of other names, kept with the trial.
     assert Trial.objects.get(nct_id="NCT00080808").other_intervention_names
+
+
+def _page_of(nct_id: str) -> str:
+    return render_page(json.loads((DATA / "page-headings" / f"{nct_id}.json").read_text(encoding="utf-8")))
+
+
+def test_a_heading_inside_free_text_is_text():
+    # NCT02683044's description has a paragraph titled "Interventions": it stays in the description,
+    # and the Interventions section is the one with its explanation under it.
+    parser = PageParser(_page_of("NCT02683044"))
+    record = parser.parse()
+    assert "Interventions" in lines_of(record.fields["detailed_description"])
+    assert [i.name for i in record.interventions] == ["Low-Intensity Extracorporeal Shock Wave Therapy (Li-ESWT)"]
+    assert parser.warnings == []
+
+
+def test_a_criterion_that_reads_like_an_age_stays_a_criterion():
+    # NCT04282811's criteria end "Exclusion Criteria: None", just above the ages "18 Years" and "N/A".
+    record = PageParser(_page_of("NCT04282811")).parse()
+    assert (record.fields["minimum_age"], record.fields["maximum_age"]) == ("18 Years", "")
+    assert record.fields["eligibility_criteria"].rstrip().endswith("None")
+
+
+def test_a_heading_the_page_does_not_explain_twice_is_read_once_with_a_warning():
+    text = _page_of("NCT02683044").replace(
+        "Learn about the drugs, procedures, or behavioral strategies being tested and how they are applied "
+        "within this trial.\n",
+        "",
+    )
+    parser = PageParser(text)
+    record = parser.parse()
+    assert record.nct_id == "NCT02683044"
+    assert parser.warnings == [
+        "Interventions: the heading appears 2 times; the first is read as the section, the others as text"
+    ]

@@ -35,13 +35,12 @@ def read_eligibility(record: TrialRecord, lines: list[str]) -> None:
             record.fields["sex"] = code
         elif label in {"minimum age", "maximum age"}:
             labelled_ages[label] = value
-        elif not label and is_age(value):
+        elif not label and is_age(value) and len(ages) < 2:
+            # Two ages at most (minimum, maximum): a third is the criteria's last line ("None").
             ages.insert(0, value)
         else:
             break
         facts.pop()
-    if len(ages) > 2:
-        raise DocumentError("Eligibility Criteria", f"{len(ages)} ages, expected a minimum and a maximum")
     minimum = labelled_ages.get("minimum age", ages[0] if ages else "")
     maximum = labelled_ages.get("maximum age", ages[1] if len(ages) > 1 else "")
     for field, value in (("minimum_age", minimum), ("maximum_age", maximum)):

@@ -22,7 +22,7 @@ class PageParser:
         self.warnings: list[str] = []
 
     def parse(self) -> TrialRecord:
-        header, sections = split_sections(self.text)
+        header, sections, self.warnings = split_sections(self.text)
         record = read_header(header)
         record.fields["has_results"] = has_results(sections.get("Study Results", []))
         for heading, read in self._readers().items():
