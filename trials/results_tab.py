@@ -15,7 +15,7 @@ _DECIMAL = re.compile(r"(-?)(\d+)(\.\d+)?")
 
 
 def _number(value) -> str:
-    """``1062`` → ``1,062``, ``-1234.50`` → ``-1,234.50``: separators, the registry's decimals kept; other text as is."""
+    """``1062`` → ``1,062``, ``-1234.50`` → ``-1,234.50``: the registry's decimals kept; other text as is."""
     text = "" if value is None else str(value)
     match = _DECIMAL.fullmatch(text.strip())
     if not match:

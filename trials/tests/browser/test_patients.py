@@ -73,7 +73,9 @@ def test_an_age_is_given_with_its_unit_and_answered_with_it(page):
     expect(results).to_have_text(["✓ You meet this: age 30 days is within the trial's ages (30 days or older)."])
     page.get_by_label("Age given in").select_option("weeks")
     page.get_by_label("Your age", exact=True).fill("2")
-    expect(results).to_have_text(["✗ You do not meet this: the youngest participants are 30 days old; you are 2 weeks old."])
+    expect(results).to_have_text(
+        ["✗ You do not meet this: the youngest participants are 30 days old; you are 2 weeks old."]
+    )
     page.get_by_label("Age given in").select_option("months")
     page.get_by_label("Your age", exact=True).fill("1")
     expect(results).to_have_text(["✓ You meet this: age 1 month is within the trial's ages (30 days or older)."])
@@ -94,7 +96,8 @@ def test_a_closed_trial_says_first_it_no_longer_enrols_and_tells_no_one_they_mee
     )
     expect(panel).not_to_contain_text("You meet this")
     # The notice comes before the checker, on screen as in the document.
-    assert panel.locator(".take-part-closed").bounding_box()["y"] < panel.locator(".take-part-results").bounding_box()["y"]
+    notice, results = panel.locator(".take-part-closed"), panel.locator(".take-part-results")
+    assert notice.bounding_box()["y"] < results.bounding_box()["y"]
 
 
 def test_a_trial_for_one_sex_says_so(page):
