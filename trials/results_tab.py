@@ -24,6 +24,10 @@ def _number(value) -> str:
     return f"{sign}{int(whole):,}{fraction or ''}"
 
 
+# A statistical analysis's numbers (its p-value is left as written: "<0.001").
+_ANALYSIS_NUMBERS = ("paramValue", "dispersionValue", "ciLowerLimit", "ciUpperLimit")
+
+
 def _labels(*enums) -> dict[str, str]:
     return {code: label for enum in enums for code, label in enum.choices}
 
@@ -156,6 +160,8 @@ def present(trial, section: dict) -> dict:
         table["analysis_rows"] = [
             {
                 **analysis,
+                # The estimate and its interval with separators, like the measure's own numbers.
+                **{key: _number(analysis[key]) for key in _ANALYSIS_NUMBERS if key in analysis},
                 "group_titles": [titles.get(group_id, group_id) for group_id in analysis.get("groupIds", [])],
                 "sides": sides.get(analysis.get("ciNumSides", ""), ""),
                 "non_inferiority": sides.get(analysis.get("nonInferiorityType", ""), ""),

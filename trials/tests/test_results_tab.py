@@ -56,6 +56,15 @@ def test_counts_and_numbers_have_thousands_separators(section):
     results = present(None, section)
     assert results["baseline"]["denom_rows"][0]["cells"] == ["521", "541", "1,062"]
     assert _number("-1234.50") == "-1,234.50"
+    analysis = {"paramValue": "-1234.5", "ciLowerLimit": "-2000", "ciUpperLimit": "12", "pValue": "<0.001"}
+    analysed = {"outcomeMeasuresModule": {"outcomeMeasures": [{"title": "T", "analyses": [analysis]}]}}
+    row = present(None, analysed)["outcomes"][0]["analysis_rows"][0]
+    assert (row["paramValue"], row["ciLowerLimit"], row["ciUpperLimit"], row["pValue"]) == (
+        "-1,234.5",
+        "-2,000",
+        "12",
+        "<0.001",
+    )
     assert _number("NA") == "NA"
 
 
