@@ -81,6 +81,10 @@
       }
     };
 
+    if (closed) {
+      form.querySelector("p").textContent = "The trial no longer enrols, but you can see which of its basic limits "
+        + "you would have met. What you enter stays on this page: nothing is sent or saved.";
+    }
     form.hidden = false;
     panel.querySelector(".take-part-no-script").hidden = true;
     form.addEventListener("submit", function (event) { event.preventDefault(); });
