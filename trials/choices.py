@@ -302,7 +302,7 @@ PHASE_PLAIN_LANGUAGE: dict[str, str] = {
     "PHASE2": "A test in a larger group of people with the condition, to see whether the treatment works and is safe.",
     "PHASE3": "A test in large groups, against usual care, to confirm the treatment works and watch for side effects.",
     "PHASE4": "A study after the treatment is approved, to learn more about its long-term benefits and risks.",
-    "NA": "No phase: phases apply to drug studies, and this study does not test a drug (a device or a behaviour, say).",
+    "NA": "Phases apply to drug studies, and this study does not test a drug (a device or a behaviour, say).",
 }
 
 

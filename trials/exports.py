@@ -13,7 +13,7 @@ import datetime
 import io
 from collections.abc import Iterable
 
-from . import choices, models
+from . import choices, models, status
 from .ctgov.elements import ObjectWriter, set_path
 from .ctgov.mapping import CHILD_LISTS, PARTIAL_DATES, RECORD_LISTS, TRIAL_ELEMENTS
 from .ctgov.results import PARENT_KEYS, RESULT_COLUMNS, RESULT_MODELS, results_json
@@ -84,9 +84,19 @@ CSV_COLUMNS = (
 )
 
 
-def csv_text(trials: Iterable[Trial], header: bool = True, columns: list[str] | None = None) -> str:
-    """Trials (from ``for_detail()``) as CSV, one row each; ``columns`` names some of ``CSV_COLUMNS``."""
-    chosen = [(name, value) for name, value in CSV_COLUMNS if columns is None or name in columns]
+def csv_text(
+    trials: Iterable[Trial], header: bool = True, columns: list[str] | None = None, shown_status: bool = False
+) -> str:
+    """Trials (from ``for_detail()``) as CSV, one row each; ``columns`` names some of ``CSV_COLUMNS``.
+
+    The API gives the registry's status as reported; the list page's own download
+    (``shown_status``) gives the status the list shows, a lapsed one as ``UNKNOWN``.
+    """
+    chosen = [
+        (name, status.shown_status if shown_status and name == "Study Status" else value)
+        for name, value in CSV_COLUMNS
+        if columns is None or name in columns
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if header:

@@ -7,7 +7,25 @@ the registry's list as its anchor.
 
 from __future__ import annotations
 
+import re
+
 from . import choices
+
+_DECIMAL = re.compile(r"(-?)(\d+)(\.\d+)?")
+
+
+def _number(value) -> str:
+    """``1062`` → ``1,062``, ``-1234.50`` → ``-1,234.50``: the registry's decimals kept; other text as is."""
+    text = "" if value is None else str(value)
+    match = _DECIMAL.fullmatch(text.strip())
+    if not match:
+        return text
+    sign, whole, fraction = match.groups()
+    return f"{sign}{int(whole):,}{fraction or ''}"
+
+
+# A statistical analysis's numbers (its p-value is left as written: "<0.001").
+_ANALYSIS_NUMBERS = ("paramValue", "dispersionValue", "ciLowerLimit", "ciUpperLimit")
 
 
 def _labels(*enums) -> dict[str, str]:
@@ -18,11 +36,12 @@ def _cell(measurement: dict | None) -> str:
     """A measurement as the registry's pages write it: ``12.5 (3.1)``, ``40 (18 to 65)``."""
     if not measurement:
         return ""
-    text = measurement.get("value", "")
+    text = _number(measurement.get("value", ""))
     if measurement.get("spread"):
-        text += f" ({measurement['spread']})"
+        text += f" ({_number(measurement['spread'])})"
     elif measurement.get("lowerLimit") or measurement.get("upperLimit"):
-        text += f" ({measurement.get('lowerLimit', '')} to {measurement.get('upperLimit', '')})"
+        lower, upper = _number(measurement.get("lowerLimit", "")), _number(measurement.get("upperLimit", ""))
+        text += f" ({lower} to {upper})"
     if measurement.get("comment"):
         text += f" [{measurement['comment']}]"
     return text
@@ -32,7 +51,7 @@ def _affected(affected, at_risk) -> str:
     """``3/40 (7.5%)``: affected of at risk, and the share when there is one."""
     if affected in (None, ""):
         return ""
-    text = f"{affected}/{at_risk}" if at_risk not in (None, "") else f"{affected}"
+    text = f"{_number(affected)}/{_number(at_risk)}" if at_risk not in (None, "") else _number(affected)
     try:
         share = 100 * int(affected) / int(at_risk)
     except (TypeError, ValueError, ZeroDivisionError):
@@ -54,7 +73,7 @@ def _denom_rows(denoms: list[dict], groups: list[dict]) -> list[dict]:
     return [
         {
             "units": denom.get("units", ""),
-            "cells": _by_group(denom.get("counts", []), groups, lambda c: (c or {}).get("value", "")),
+            "cells": _by_group(denom.get("counts", []), groups, lambda c: _number((c or {}).get("value", ""))),
         }
         for denom in denoms
     ]
@@ -108,7 +127,7 @@ def present(trial, section: dict) -> dict:
                 {
                     "type": step.get("type", ""),
                     "cells": _by_group(
-                        step.get("achievements", []), flow_groups, lambda c: (c or {}).get("numSubjects", "")
+                        step.get("achievements", []), flow_groups, lambda c: _number((c or {}).get("numSubjects", ""))
                     ),
                 }
                 for step in period.get("milestones", [])
@@ -117,7 +136,7 @@ def present(trial, section: dict) -> dict:
                 {
                     "type": reason.get("type", ""),
                     "cells": _by_group(
-                        reason.get("reasons", []), flow_groups, lambda c: (c or {}).get("numSubjects", "")
+                        reason.get("reasons", []), flow_groups, lambda c: _number((c or {}).get("numSubjects", ""))
                     ),
                 }
                 for reason in period.get("dropWithdraws", [])
@@ -141,6 +160,8 @@ def present(trial, section: dict) -> dict:
         table["analysis_rows"] = [
             {
                 **analysis,
+                # The estimate and its interval with separators, like the measure's own numbers.
+                **{key: _number(analysis[key]) for key in _ANALYSIS_NUMBERS if key in analysis},
                 "group_titles": [titles.get(group_id, group_id) for group_id in analysis.get("groupIds", [])],
                 "sides": sides.get(analysis.get("ciNumSides", ""), ""),
                 "non_inferiority": sides.get(analysis.get("nonInferiorityType", ""), ""),

@@ -65,7 +65,7 @@ def trial_export(request: HttpRequest, output: str) -> HttpResponse:
         return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
     trials = results.export_trials
     if output == "csv":
-        response = HttpResponse(csv_text(trials), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(csv_text(trials, shown_status=True), content_type="text/csv; charset=utf-8")
     else:
         response = json_response(
             {"totalCount": results.count, "studies": export_studies([trial.pk for trial in trials])}

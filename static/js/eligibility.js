@@ -21,12 +21,21 @@
     // Ages in months or days are rounded on the way to years: a hair's difference is no difference.
     var EPSILON = 1e-9;
 
+    // A trial that no longer enrols says so first (the notice above the form); what it took is
+    // then past: nobody is told they "meet" a trial they cannot join.
+    var closed = panel.querySelector(".take-part-closed") !== null;
+    var verdicts = closed
+      ? { yes: "✓ You would have met this: ", no: "✗ You would not have met this: ", unknown: "? Not known: " }
+      : { yes: "✓ You meet this: ", no: "✗ You do not meet this: ", unknown: "? Not known: " };
+    // The registry writes "30 Days", "1 Year": in a sentence the unit is lower case, as the visitor's own.
+    var ageText = function (text) { return text.toLowerCase(); };
+
     var line = function (verdict, text) {
       var item = document.createElement("li");
       item.className = "verdict-" + verdict;
       var label = document.createElement("strong");
       // The verdict is written out; the colour and mark only repeat it.
-      label.textContent = { yes: "✓ You meet this: ", no: "✗ You do not meet this: ", unknown: "? Not known: " }[verdict];
+      label.textContent = verdicts[verdict];
       item.appendChild(label);
       item.appendChild(document.createTextNode(text));
       results.appendChild(item);
@@ -40,15 +49,16 @@
       var max = data.maxAge === "" ? null : Number(data.maxAge);
       if (!isNaN(years)) {
         var yours = given + " " + unitNames[unit.value][given === 1 ? 0 : 1];
+        var minText = ageText(data.minAgeText), maxText = ageText(data.maxAgeText);
         if (min !== null && years < min - EPSILON) {
-          line("no", "the youngest participants are " + data.minAgeText + "; you are " + yours + ".");
+          line("no", "the youngest participants are " + minText + " old; you are " + yours + " old.");
         } else if (max !== null && years > max + EPSILON) {
-          line("no", "the oldest participants are " + data.maxAgeText + "; you are " + yours + ".");
+          line("no", "the oldest participants are " + maxText + " old; you are " + yours + " old.");
         } else {
-          var range = min !== null && max !== null ? data.minAgeText + " to " + data.maxAgeText
-            : min !== null ? data.minAgeText + " and older"
-            : max !== null ? "up to " + data.maxAgeText : "any age";
-          line("yes", "age " + yours + " is within " + range + ".");
+          var range = min !== null && max !== null ? minText + " to " + maxText
+            : min !== null ? minText + " or older"
+            : max !== null ? "up to " + maxText : "any age";
+          line("yes", "age " + yours + " is within the trial's ages (" + range + ").");
         }
       }
       if (sex.value) {
@@ -71,6 +81,10 @@
       }
     };
 
+    if (closed) {
+      form.querySelector("p").textContent = "The trial no longer enrols, but you can see which of its basic limits "
+        + "you would have met. What you enter stays on this page: nothing is sent or saved.";
+    }
     form.hidden = false;
     panel.querySelector(".take-part-no-script").hidden = true;
     form.addEventListener("submit", function (event) { event.preventDefault(); });

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from trials.importers import import_paths
-from trials.results_tab import present
+from trials.results_tab import _number, present
 
 # 43 outcome measures, the primary ones 1st and 41st to 43rd; enrollment by country; lab values by day.
 MANY_OUTCOMES = "NCT04280705"
@@ -50,6 +50,22 @@ def test_adverse_events_give_the_share_affected_to_one_decimal(section):
     assert events["totals"][0] == ("All-cause mortality", ["77/521 (14.8%)", "59/541 (10.9%)"])
     first = events["tables"][0]["rows"][0]
     assert (first["term"], first["cells"]) == ("Coagulopathy", ["0/516 (0.0%)", "1/532 (0.2%)"])
+
+
+def test_counts_and_numbers_have_thousands_separators(section):
+    results = present(None, section)
+    assert results["baseline"]["denom_rows"][0]["cells"] == ["521", "541", "1,062"]
+    assert _number("-1234.50") == "-1,234.50"
+    analysis = {"paramValue": "-1234.5", "ciLowerLimit": "-2000", "ciUpperLimit": "12", "pValue": "<0.001"}
+    analysed = {"outcomeMeasuresModule": {"outcomeMeasures": [{"title": "T", "analyses": [analysis]}]}}
+    row = present(None, analysed)["outcomes"][0]["analysis_rows"][0]
+    assert (row["paramValue"], row["ciLowerLimit"], row["ciUpperLimit"], row["pValue"]) == (
+        "-1,234.5",
+        "-2,000",
+        "12",
+        "<0.001",
+    )
+    assert _number("NA") == "NA"
 
 
 def test_no_one_at_risk_gives_a_count_without_a_share():

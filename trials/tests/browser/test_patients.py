@@ -18,8 +18,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ELIGIBILITY = "/trials/NCT04133233/eligibility/"
 
 
+def load_open_site():
+    """The site, its seed trial recruiting (the seed itself no longer enrols): the checker speaks in the present."""
+    site = load_site()
+    Trial.objects.filter(pk=site.trial.pk).update(overall_status="RECRUITING", status_verified_date="")
+    site.trial.refresh_from_db()
+    return site
+
+
 def test_could_i_take_part_answers_in_the_page_without_a_request(page):
-    load_site()
+    load_open_site()
     page.goto(ELIGIBILITY)
     page.wait_for_load_state("networkidle")
     requests = []
@@ -30,7 +38,7 @@ def test_could_i_take_part_answers_in_the_page_without_a_request(page):
     page.get_by_label("Your sex").select_option("FEMALE")
     expect(results).to_have_text(
         [
-            "✓ You meet this: age 40 years is within 18 Years to 65 Years.",
+            "✓ You meet this: age 40 years is within the trial's ages (18 years to 65 years).",
             "✓ You meet this: the trial takes participants of all sexes.",
         ]
     )
@@ -38,7 +46,7 @@ def test_could_i_take_part_answers_in_the_page_without_a_request(page):
     page.get_by_label("Do you have the condition studied?").select_option("no")
     expect(results).to_have_text(
         [
-            "✗ You do not meet this: the oldest participants are 65 Years; you are 70 years.",
+            "✗ You do not meet this: the oldest participants are 65 years old; you are 70 years old.",
             "✓ You meet this: the trial takes participants of all sexes.",
             "✗ You do not meet this: the trial does not accept healthy volunteers: participants have the condition "
             "studied.",
@@ -48,29 +56,53 @@ def test_could_i_take_part_answers_in_the_page_without_a_request(page):
     page.locator(".take-part").screenshot(path=str(SCREENSHOTS / "take-part-answers.png"))
     page.get_by_label("Your age", exact=True).fill("17")
     expect(results.first).to_have_text(
-        "✗ You do not meet this: the youngest participants are 18 Years; you are 17 years."
+        "✗ You do not meet this: the youngest participants are 18 years old; you are 17 years old."
     )
     assert requests == []
 
 
 def test_an_age_is_given_with_its_unit_and_answered_with_it(page):
-    load_site()
-    Trial.objects.filter(nct_id="NCT04133233").update(minimum_age="30 Days", minimum_age_years=30 / 365.25)
+    load_open_site()
+    Trial.objects.filter(nct_id="NCT04133233").update(
+        minimum_age="30 Days", minimum_age_years=30 / 365.25, maximum_age="", maximum_age_years=None
+    )
     page.goto(ELIGIBILITY)
     results = page.locator(".take-part-results li")
     page.get_by_label("Age given in").select_option("days")
     page.get_by_label("Your age", exact=True).fill("30")
-    expect(results).to_have_text(["✓ You meet this: age 30 days is within 30 Days to 65 Years."])
+    expect(results).to_have_text(["✓ You meet this: age 30 days is within the trial's ages (30 days or older)."])
     page.get_by_label("Age given in").select_option("weeks")
     page.get_by_label("Your age", exact=True).fill("2")
-    expect(results).to_have_text(["✗ You do not meet this: the youngest participants are 30 Days; you are 2 weeks."])
+    expect(results).to_have_text(
+        ["✗ You do not meet this: the youngest participants are 30 days old; you are 2 weeks old."]
+    )
     page.get_by_label("Age given in").select_option("months")
     page.get_by_label("Your age", exact=True).fill("1")
-    expect(results).to_have_text(["✓ You meet this: age 1 month is within 30 Days to 65 Years."])
+    expect(results).to_have_text(["✓ You meet this: age 1 month is within the trial's ages (30 days or older)."])
+
+
+def test_a_closed_trial_says_first_it_no_longer_enrols_and_tells_no_one_they_meet_it(page):
+    Trial.objects.filter(pk=load_site().trial.pk).update(overall_status="COMPLETED")
+    page.goto(ELIGIBILITY)
+    panel = page.locator(".take-part")
+    expect(panel.locator(".take-part-closed")).to_contain_text("This trial is not taking new participants")
+    page.get_by_label("Your age", exact=True).fill("40")
+    page.get_by_label("Your sex").select_option("FEMALE")
+    expect(panel.locator(".take-part-results li")).to_have_text(
+        [
+            "✓ You would have met this: age 40 years is within the trial's ages (18 years to 65 years).",
+            "✓ You would have met this: the trial takes participants of all sexes.",
+        ]
+    )
+    expect(panel.locator(".take-part-form > p").first).to_contain_text("you would have met")
+    assert "meet" not in panel.inner_text().replace("would have met", "").replace("would not have met", "")
+    # The notice comes before the checker, on screen as in the document.
+    notice, results = panel.locator(".take-part-closed"), panel.locator(".take-part-results")
+    assert notice.bounding_box()["y"] < results.bounding_box()["y"]
 
 
 def test_a_trial_for_one_sex_says_so(page):
-    site = load_site()
+    site = load_open_site()
     site.trial.sex = "MALE"
     site.trial.save(update_fields=["sex"])
     page.goto(ELIGIBILITY)

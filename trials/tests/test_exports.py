@@ -1,0 +1,43 @@
+"""The list page's CSV download shows a trial's status as the list does; the API keeps the registry's."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+
+from trials import status
+from trials.importers import import_paths
+
+pytestmark = pytest.mark.django_db
+
+# Reports "Recruiting", verified May 2023, completing 2024-12-31: lapses on 1 June 2025.
+STALE = "NCT05375201"
+
+
+def statuses(response) -> dict[str, str]:
+    assert response.status_code == 200
+    return {row["NCT Number"]: row["Study Status"] for row in csv.DictReader(io.StringIO(response.content.decode()))}
+
+
+@pytest.fixture
+def stale(ctgov_data, monkeypatch):
+    assert import_paths([ctgov_data / f"{STALE}.json"]).ok
+    return lambda day: monkeypatch.setattr(status, "today", lambda: day)
+
+
+def test_the_list_download_gives_the_status_the_list_shows(client, stale):
+    stale(datetime.date(2025, 6, 1))
+    assert statuses(client.get(reverse("trials:export_csv"))) == {STALE: "UNKNOWN"}
+    assert "Unknown status" in client.get(reverse("trials:list")).content.decode()
+    stale(datetime.date(2025, 5, 31))
+    assert statuses(client.get(reverse("trials:export_csv"))) == {STALE: "RECRUITING"}
+
+
+def test_the_api_csv_keeps_the_status_the_registry_reports(client, stale):
+    stale(datetime.date(2025, 6, 1))
+    response = client.get(f"/api/v2/studies/{STALE}", {"format": "csv"})
+    assert statuses(response) == {STALE: "RECRUITING"}
