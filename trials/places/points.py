@@ -61,14 +61,27 @@ def _within(circle: Circle) -> tuple[list[float], list[float], list[float]]:
     return [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
 
 
-# The circle's points, each with its ``Circle.half``, as a relation of three columns.
-_POINTS_SQL = "unnest(%s::float8[], %s::float8[], %s::float8[]) AS point(latitude, longitude, half)"
+def _points_sql(circle: Circle) -> tuple[str, list[float]]:
+    """The circle's points, each with its ``Circle.half``, as a relation ``point`` of three columns.
+
+    Written out row by row, so that the planner knows how many there are
+    (``estimate`` tells a dense city's tens of thousands of trials from a few).
+    """
+    latitudes, longitudes, halves = within(circle)
+    if not latitudes:  # no point inside: a relation of no rows
+        return "(SELECT NULL::float8, NULL::float8, NULL::float8 WHERE false) AS point(latitude, longitude, half)", []
+    rows = ", ".join(["(%s::float8, %s::float8, %s::float8)"] * len(latitudes))
+    params = [value for row in zip(latitudes, longitudes, halves, strict=True) for value in row]
+    return f"(VALUES {rows}) AS point(latitude, longitude, half)", params
+
+
 _SITES_SQL = "trials_site site ON site.latitude = point.latitude AND site.longitude = point.longitude"
 
 
 def trial_ids(circle: Circle) -> tuple[str, list]:
     """SQL for the ids of the trials with a site inside ``circle`` (with repeats), and its parameters."""
-    return f"SELECT site.trial_id FROM {_POINTS_SQL} JOIN {_SITES_SQL}", list(within(circle))
+    points, params = _points_sql(circle)
+    return f"SELECT site.trial_id FROM {points} JOIN {_SITES_SQL}", params
 
 
 def nearest(
@@ -80,6 +93,7 @@ def nearest(
     first: ``not_recruiting`` is added to the others' while choosing), and
     ``rank`` what orders by it, bent by ``offset_km`` and ``flat_beyond_km``.
     """
+    points, points_params = _points_sql(circle)
     least = "MIN(point.half)"
     if recruiting_first:
         least = f"MIN(point.half + CASE WHEN site.status = '{RECRUITING}' THEN 0.0 ELSE {not_recruiting!r} END)"
@@ -94,7 +108,7 @@ def nearest(
     sql = (
         f"SELECT trial_id, chosen, {rank} AS rank FROM ("
         f"SELECT trial_id, {chosen} AS chosen FROM ("
-        f"SELECT site.trial_id, {least} AS least FROM {_POINTS_SQL} JOIN {_SITES_SQL} GROUP BY site.trial_id"
+        f"SELECT site.trial_id, {least} AS least FROM {points} JOIN {_SITES_SQL} GROUP BY site.trial_id"
         ") grouped) measured ORDER BY rank, trial_id"
     )
-    return sql, [*params, *within(circle)]
+    return sql, [*params, *points_params]
