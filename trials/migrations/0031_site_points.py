@@ -1,12 +1,14 @@
 """Each point where the registry has sites, once, with how many sites it has (PostgreSQL).
 
 The registry places a site at its city's point, so the sites share few
-points: at 600,000 trials some seven million sites stand on a few thousand
-points, tens of thousands of them on New York's alone. A distance search
-measures the points in its circle (``places.points``), then reads the
-sites of each point, nearest point first, from the sites' point index, and
-stops when a page is full; no longer does it measure and group every site
-in the circle.
+points: at 600,000 trials some seven million sites stand on 1,419 points,
+a hundred thousand of them on New York's. A distance search measures the
+points in its circle (``places.points``), not the sites, then reads the
+sites of those points from an index on (latitude, longitude, trial) that
+holds their status too, so neither the distance nor the nearest-site rule
+reads a table row. Statistics on the two coordinates together tell the
+planner how many sites stand on a point, so that a dense city's trials are
+estimated, not counted.
 
 Statement triggers keep the table exact whatever writes the sites: the
 importers' COPY, the writer replacing a trial's children, the admin, a

@@ -9,7 +9,9 @@ Ordering reads each site in the circle once: the sites in the circle are
 grouped by trial with that nearest distance, sorted, and joined to the
 filtered trials (a common table expression, ``django_cte``), so a page reads
 trials in distance order until it has its 25, whatever the number of trials
-in a dense city.
+in a dense city. On PostgreSQL the circle's points are measured instead of
+its sites, and the sites read by point from an index (``points``); SQLite
+measures the sites in the circle's bounding box.
 """
 
 from __future__ import annotations
