@@ -90,7 +90,8 @@ class TrialFilterForm(forms.Form):
             self.add_error("near", found.message)
             return
         self.place = found
-        self.circle = places.Circle(found.lat, found.lon, km)
+        # One circle for the request's filtersets: it keeps the points it measured (``places.points``).
+        self.circle = resolved.setdefault(("circle", near, km), places.Circle(found.lat, found.lon, km))
 
     def clean_q(self) -> str:
         text = self.cleaned_data.get("q", "")

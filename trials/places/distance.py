@@ -98,24 +98,31 @@ class Circle:
     lon: float
     km: float
 
-    def box(self, prefix: str = "") -> Q:
-        """The circle's bounding box on the ``latitude`` and ``longitude`` fields (under ``prefix``)."""
+    def spans(self) -> list[tuple[float, float, float, float]]:
+        """The circle's bounding box as (south, north, west, east) spans: two across the antimeridian."""
         lat_delta = math.degrees(self.km / EARTH_RADIUS_KM)
         south, north = max(self.lat - lat_delta, -90.0), min(self.lat + lat_delta, 90.0)
         if south <= -90 or north >= 90:
-            return _span(prefix, south, north, -180.0, 180.0)  # a pole inside: every longitude
+            return [(south, north, -180.0, 180.0)]  # a pole inside: every longitude
         # The widest longitude span is at the latitude farthest from the equator.
         widest = math.cos(math.radians(max(abs(south), abs(north))))
         ratio = math.sin(self.km / EARTH_RADIUS_KM) / widest
         if ratio >= 1:
-            return _span(prefix, south, north, -180.0, 180.0)
+            return [(south, north, -180.0, 180.0)]
         lon_delta = math.degrees(math.asin(ratio))
         west, east = self.lon - lon_delta, self.lon + lon_delta
         if west < -180:  # across the antimeridian: two boxes
-            return _span(prefix, south, north, west + 360, 180.0) | _span(prefix, south, north, -180.0, east)
+            return [(south, north, west + 360, 180.0), (south, north, -180.0, east)]
         if east > 180:
-            return _span(prefix, south, north, west, 180.0) | _span(prefix, south, north, -180.0, east - 360)
-        return _span(prefix, south, north, west, east)
+            return [(south, north, west, 180.0), (south, north, -180.0, east - 360)]
+        return [(south, north, west, east)]
+
+    def box(self, prefix: str = "") -> Q:
+        """The circle's bounding box on the ``latitude`` and ``longitude`` fields (under ``prefix``)."""
+        found = Q()
+        for south, north, west, east in self.spans():
+            found |= _span(prefix, south, north, west, east)
+        return found
 
     def half(self, prefix: str = "") -> Func:
         """The haversine of the central angle to the point: 0 at the centre, 1 at the antipode.

@@ -9,7 +9,9 @@ Ordering reads each site in the circle once: the sites in the circle are
 grouped by trial with that nearest distance, sorted, and joined to the
 filtered trials (a common table expression, ``django_cte``), so a page reads
 trials in distance order until it has its 25, whatever the number of trials
-in a dense city.
+in a dense city. On PostgreSQL the circle's points are measured instead of
+its sites, and the sites read by point from an index (``points``); SQLite
+measures the sites in the circle's bounding box.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Case, Exists, F, FloatField, IntegerField, Min, OuterRef, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest, Least
 from django_cte import CTE, with_cte
+from django_cte.raw import raw_cte_sql
 
 from .. import choices
 from ..models import Site
-from .distance import KM_PER_MILE, Circle, DistanceError, format_km, in_km, parse_distance
+from . import points
+from .distance import KM_PER_MILE, Circle, DistanceError, format_km, haversine_km, in_km, parse_distance
 from .gazetteer import Place, PlaceError, locate
 
 DEFAULT_WITHIN = "100km"
@@ -65,13 +70,9 @@ def circle_around(near: str, within: str) -> tuple[Place, Circle, str]:
 
 def near_trials(queryset: QuerySet, circle: Circle) -> QuerySet:
     """The trials of ``queryset`` with a site within ``circle`` (unordered: what counts read)."""
+    if points.used():
+        return queryset.filter(pk__in=RawSQL(*points.trial_ids(circle)))
     return queryset.filter(Exists(Site.objects.filter(circle.within(), trial=OuterRef("pk"))))
-
-
-def _recruiting_first():
-    return Case(
-        When(status=choices.RecruitmentStatus.RECRUITING, then=Value(0)), default=Value(1), output_field=IntegerField()
-    )
 
 
 def order_by_distance(
@@ -90,6 +91,11 @@ def order_by_distance(
     which the sites carry, rather than NCT ID, which only the trials do: a
     dense city's thousands of trials at its centre need not all be read.
     """
+    if points.used():
+        sql, params = points.nearest(circle, recruiting_first, NOT_RECRUITING, offset_km, flat_beyond_km)
+        fields = {"trial_id": IntegerField(), "chosen": FloatField(), "rank": FloatField()}
+        nearest = CTE(raw_cte_sql(sql, params, fields), name="nearest_site")
+        return _joined(queryset, circle, nearest)
     half = circle.half()
     if recruiting_first:
         penalty = Case(
@@ -123,6 +129,11 @@ def order_by_distance(
         .order_by("rank", "trial_id"),
         name="nearest_site",
     )
+    return _joined(queryset, circle, nearest)
+
+
+def _joined(queryset: QuerySet, circle: Circle, nearest: CTE) -> QuerySet:
+    """The trials of ``queryset`` in ``nearest``'s order, with their nearest site's distance."""
     trials = with_cte(nearest, select=nearest.join(queryset, pk=nearest.col.trial_id))
     # Measured for the rows read only, not for every trial in the circle.
     return trials.annotate(**{NEAREST_KM: circle.km_from_half(nearest.col.chosen)}).order_by(
@@ -147,14 +158,22 @@ class NearestSite:
 
 
 def nearest_sites(circle: Circle, trial_ids: list[int]) -> dict[int, NearestSite]:
-    """Trial id → its nearest site within ``circle`` (recruiting first): one query for a page of trials."""
+    """Trial id → its nearest site within ``circle`` (recruiting first): one query for a page of trials.
+
+    The page's trials' sites are read by trial and measured here: a page has
+    a few hundred, where the circle of a dense city has millions.
+    """
     rows = (
-        Site.objects.filter(circle.within(), trial_id__in=trial_ids)
-        .annotate(km=circle.distance(), recruiting_first=_recruiting_first())
-        .order_by("trial_id", "recruiting_first", "km", "id")
-        .values_list("trial_id", "facility", "city", "km")
+        Site.objects.filter(trial_id__in=trial_ids, latitude__isnull=False, longitude__isnull=False)
+        .order_by()
+        .values_list("trial_id", "id", "facility", "city", "status", "latitude", "longitude")
     )
-    nearest: dict[int, NearestSite] = {}
-    for trial_id, facility, city, km in rows:
-        nearest.setdefault(trial_id, NearestSite(facility, city, km))
-    return nearest
+    best: dict[int, tuple] = {}
+    for trial_id, site_id, facility, city, status, lat, lon in rows:
+        km = haversine_km(circle.lat, circle.lon, lat, lon)
+        if km > circle.km:
+            continue
+        key = (status != choices.RecruitmentStatus.RECRUITING, km, site_id)
+        if trial_id not in best or key < best[trial_id][0]:
+            best[trial_id] = (key, NearestSite(facility, city, km))
+    return {trial_id: site for trial_id, (_, site) in best.items()}

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.urls import reverse
 
 from trials import places, search
 from trials.importers import import_paths
-from trials.models import Site
+from trials.models import Site, Trial
 
 pytestmark = pytest.mark.django_db
 
@@ -378,3 +379,53 @@ def test_a_trial_page_says_when_no_site_is_near(client, records):
     response = client.get(reverse("trials:detail", args=["NCT00179517"]), {"near": "Lyon", "within": "50km"})
     assert response.status_code == 200
     assert "None of this trial's sites lies within 50 km of Lyon, France" in response.content.decode()
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL table")
+
+
+def site_points() -> list[tuple[float, float, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT latitude, longitude, sites FROM trials_site_point ORDER BY 1, 2")
+        return cursor.fetchall()
+
+
+def points_of_sites() -> list[tuple[float, float, int]]:
+    """The answer from the sites themselves: each point once, with its number of sites."""
+    grouped = (
+        Site.objects.filter(latitude__isnull=False, longitude__isnull=False)
+        .values_list("latitude", "longitude")
+        .annotate(sites=Count("id"))
+        .order_by("latitude", "longitude")
+    )
+    return list(grouped)
+
+
+@postgresql_only
+def test_the_sites_points_stay_exact_through_imports_edits_and_deletions(records):
+    assert site_points() == points_of_sites() and len(site_points()) > 10
+    report = import_paths([PLACES])  # the same records again: every trial's children rewritten
+    assert report.ok and site_points() == points_of_sites()
+    site = Site.objects.filter(latitude__isnull=False).first()
+    site.latitude, site.longitude = 35.6895, 139.69171  # moved to Tokyo, as an editor would
+    site.save()
+    assert (35.6895, 139.69171, 1) in site_points() and site_points() == points_of_sites()
+    Site.objects.filter(trial=site.trial).update(latitude=None)
+    assert not [point for point in site_points() if point[:2] == (35.6895, 139.69171)]
+    assert site_points() == points_of_sites()
+    Trial.objects.filter(nct_id__in=["NCT03955198", "NCT05997121"]).delete()
+    assert site_points() == points_of_sites()
+    Site.objects.all().delete()
+    assert site_points() == []
+    Trial.objects.all().delete()
+    report = import_paths([PLACES], bulk=True)  # COPY, with the sites' indexes built afterwards
+    assert report.ok and site_points() == points_of_sites() and len(site_points()) > 10
+
+
+def test_a_site_moved_by_an_edit_is_found_at_its_new_place(client, records):
+    site = Site.objects.filter(trial__nct_id="NCT00179517", latitude__isnull=False).first()
+    site.latitude, site.longitude = 35.6895, 139.69171
+    site.save()
+    _, html, trials = listed(client, near="35.6895,139.69171", within="10km")
+    assert trials == ["NCT00179517"]
+    assert f"{site.facility}, {site.city} — 0.0 km" in html
