@@ -100,12 +100,12 @@ def backend() -> PostgresBackend | SimpleBackend:
     return PostgresBackend() if connection.vendor == "postgresql" else SimpleBackend()
 
 
-# What the API's areas widen a text by, as the list page does (``expand.read``): the text box's areas
+# What the API's areas widen a text by, as the list page does (``expand.read``): the text box's area
 # by everything, the conditions by descriptors, the interventions by descriptors and other names
-# (brand <-> generic), the locations by countries' other names.
+# (brand <-> generic), the locations by countries' other names; the patient's terms by other names.
 AREA_WIDENINGS: dict[str, frozenset[str]] = {
     "term": WIDENINGS,
-    "patient": WIDENINGS,
+    "patient": frozenset({NAMES}),
     "cond": frozenset({DESCRIPTORS}),
     "intr": frozenset({DESCRIPTORS, NAMES}),
     "locn": frozenset({COUNTRIES}),
