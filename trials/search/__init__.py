@@ -86,6 +86,7 @@ __all__ = [
     "insert_trials_with_vectors",
     "match",
     "match_area",
+    "widened_area_q",
     "nct_id_from_token",
     "only_nct_ids",
     "parse_query",
@@ -114,12 +115,10 @@ AREA_WIDENINGS: dict[str, frozenset[str]] = {
 CORRECTED_AREAS = ("term", "patient", "cond", "intr")
 
 
-def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
-    """The API's per-area query: full-text search for ``term`` where the backend has it.
+def widened_area_q(text: str, area: str) -> Q:
+    """What the API's area ``area`` asks of a trial for ``text``, widened as ``AREA_WIDENINGS`` says.
 
-    Widened as the list page widens a search (``AREA_WIDENINGS``), and, when
-    that finds nothing, with the misspelled words corrected as the list page
-    corrects them.
+    Full-text search for ``term`` where the backend has it.
     """
     chosen = backend()
     if area == "term" and isinstance(chosen, PostgresBackend):
@@ -129,14 +128,19 @@ def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
         def term_q(text: str) -> Q:
             return match_q(text, area, strict=False, tokens=chosen.has_facet_tokens)
 
-    def area_text_q(text: str) -> Q:
-        widen = AREA_WIDENINGS.get(area)
-        widened = area_q(text, term_q, widen, chosen.has_facet_tokens) if widen else None
-        return widened if widened is not None else term_q(text)
+    widen = AREA_WIDENINGS.get(area)
+    widened = area_q(text, term_q, widen, chosen.has_facet_tokens) if widen else None
+    return widened if widened is not None else term_q(text)
 
-    matched = queryset.filter(area_text_q(text))
+
+def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
+    """The API's per-area query (``widened_area_q``), its misspelled words corrected when it finds nothing.
+
+    Corrected as the list page corrects a search (``correct``).
+    """
+    matched = queryset.filter(widened_area_q(text, area))
     if area in CORRECTED_AREAS and not matched.exists():
-        found = correct(text, chosen)
+        found = correct(text, backend())
         if found:
-            return queryset.filter(area_text_q(found[0]))
+            return queryset.filter(widened_area_q(found[0], area))
     return matched

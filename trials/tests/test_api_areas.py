@@ -252,3 +252,11 @@ def test_a_widened_area_takes_a_fixed_number_of_queries(client, words, django_as
     with django_assert_max_num_queries(10):
         response = client.get("/api/v2/studies", {"query.cond": "heart attack", "query.intr": "Keytruda"})
     assert response.status_code == 200
+
+
+def test_an_expressions_area_is_widened_in_every_expansion_but_term(client, words):
+    assert "NCT00711542" in listed(client, **{"query.cond": 'AREA[ConditionSearch]"heart attack"'})
+    assert "NCT00711542" in listed(client, **{"filter.advanced": 'AREA[ConditionSearch]"heart attack"'})
+    # Term: the words as written, which the registry of 64 conditions has and the trial does not.
+    term = listed(client, **{"filter.advanced": 'EXPANSION[Term]AREA[ConditionSearch]"heart attack"'})
+    assert "NCT03840928" in term and "NCT00711542" not in term
