@@ -21,7 +21,7 @@ RANK_CANDIDATES = 200
 # A trial listing more conditions than this (a registry, a cohort of dozens of diseases) is about none
 # of them in particular: a match among its conditions, or by a descriptor, earns no more than one in
 # its summary, so the trials about the condition come first.
-MANY_CONDITIONS = 15
+MANY_CONDITIONS = 20
 
 
 def focused_q() -> Q:
