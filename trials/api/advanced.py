@@ -144,6 +144,8 @@ def _pieces() -> dict[str, Piece]:
 
 
 PIECES: dict[str, Piece] = _pieces()
+# The areas whose bare terms are widened as their query.* parameter is (conditions, interventions, locations).
+_WIDENED_AREAS = {area.name: area.key for area in SEARCH_AREAS if area.key in ("cond", "intr", "locn")}
 # What a bare term inside ``SEARCH[Location](...)`` searches on the site row.
 _LOCATION_TEXT = ("LocationFacility", "LocationCity", "LocationState", "LocationZip", "LocationCountry")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -348,6 +350,10 @@ class _Builder:
             if scope.expansion == "Concept":
                 return search.read(quoted, self.backend).q
             return self.backend.text_q(quoted)
+        if piece.kind == "area" and scope.expansion != "Term" and piece.name in _WIDENED_AREAS:
+            # Synonyms are in every expansion but Term: the area widened as its query.* parameter is.
+            text = f'"{node.text}"' if node.phrase else node.text
+            return search.widened_area_q(text, _WIDENED_AREAS[piece.name])
         if piece.kind == "area":
             return _any([piece.build(text, self.tokens) for text in _concept(node.text, scope)])
         return _any(

@@ -25,7 +25,19 @@ from django.db.models import Q, QuerySet
 from . import aliases, vocabulary
 from .areas import AREAS, count_condition_area, match, match_q
 from .base import CLOSE_MATCHES, RANK_CANDIDATES, Backend
-from .expand import Added, AlsoCalled, Reading, area_q, correct, descriptor_q, read
+from .expand import (
+    COUNTRIES,
+    DESCRIPTORS,
+    NAMES,
+    WIDENINGS,
+    Added,
+    AlsoCalled,
+    Reading,
+    area_q,
+    correct,
+    descriptor_q,
+    read,
+)
 from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
 from .index import (
     DESCRIPTION_LIMIT,
@@ -46,7 +58,7 @@ __all__ = [
     "aliases",
     "Added",
     "AlsoCalled",
-    "ALIASED_AREAS",
+    "AREA_WIDENINGS",
     "area_q",
     "Reading",
     "correct",
@@ -74,6 +86,7 @@ __all__ = [
     "insert_trials_with_vectors",
     "match",
     "match_area",
+    "widened_area_q",
     "nct_id_from_token",
     "only_nct_ids",
     "parse_query",
@@ -88,12 +101,25 @@ def backend() -> PostgresBackend | SimpleBackend:
     return PostgresBackend() if connection.vendor == "postgresql" else SimpleBackend()
 
 
-# The API's areas that search interventions: a phrase naming one also finds the other names the records give it.
-ALIASED_AREAS = ("term", "intr", "patient")
+# What the API's areas widen a text by, as the list page does (``expand.read``): the text box's area
+# by everything, the conditions by descriptors, the interventions by descriptors and other names
+# (brand <-> generic), the locations by countries' other names; the patient's terms by other names.
+AREA_WIDENINGS: dict[str, frozenset[str]] = {
+    "term": WIDENINGS,
+    "patient": frozenset({NAMES}),
+    "cond": frozenset({DESCRIPTORS}),
+    "intr": frozenset({DESCRIPTORS, NAMES}),
+    "locn": frozenset({COUNTRIES}),
+}
+# The areas whose misspelled words are corrected when the text as typed finds nothing.
+CORRECTED_AREAS = ("term", "patient", "cond", "intr")
 
 
-def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
-    """The API's per-area query: full-text search for ``term`` where the backend has it."""
+def widened_area_q(text: str, area: str) -> Q:
+    """What the API's area ``area`` asks of a trial for ``text``, widened as ``AREA_WIDENINGS`` says.
+
+    Full-text search for ``term`` where the backend has it.
+    """
     chosen = backend()
     if area == "term" and isinstance(chosen, PostgresBackend):
         term_q = chosen.text_q
@@ -102,5 +128,19 @@ def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
         def term_q(text: str) -> Q:
             return match_q(text, area, strict=False, tokens=chosen.has_facet_tokens)
 
-    widened = area_q(text, term_q) if area in ALIASED_AREAS else None
-    return queryset.filter(widened if widened is not None else term_q(text))
+    widen = AREA_WIDENINGS.get(area)
+    widened = area_q(text, term_q, widen, chosen.has_facet_tokens) if widen else None
+    return widened if widened is not None else term_q(text)
+
+
+def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
+    """The API's per-area query (``widened_area_q``), its misspelled words corrected when it finds nothing.
+
+    Corrected as the list page corrects a search (``correct``).
+    """
+    matched = queryset.filter(widened_area_q(text, area))
+    if area in CORRECTED_AREAS and not matched.exists():
+        found = correct(text, backend())
+        if found:
+            return queryset.filter(widened_area_q(found[0], area))
+    return matched

@@ -26,6 +26,7 @@ from .. import facets
 from ..models import Condition, Identifier, Intervention, OutcomeMeasure, Site, Sponsor, Trial, TrialCondition
 from .index import MAX_TOKENS
 from .query import nct_id_from_token, parse_query
+from .vocabulary import lookup
 
 
 def _any(alternatives: Iterable[Q]) -> Q:
@@ -229,13 +230,18 @@ def count_condition_area(text: str) -> int | None:
 
     Only for one plain term (None otherwise): the trials of the conditions
     named like it, read from the (condition, trial) index without the trials.
+    Not for a term the search widens (one naming a descriptor) or corrects
+    (one no condition is named like): None then too.
     """
     alternatives = parse_query(text)
     if len(alternatives) != 1 or len(alternatives[0]) != 1 or alternatives[0][0][1]:
         return None
     term = alternatives[0][0][0]
+    if lookup(term) is not None:
+        return None
     matching = Condition.objects.filter(name__icontains=term)
     # count(DISTINCT ...) sorts the trial ids it reads; a DISTINCT subquery hashed them, three times slower.
-    return TrialCondition.objects.filter(condition__in=matching).aggregate(trials=Count("trial", distinct=True))[
+    trials = TrialCondition.objects.filter(condition__in=matching).aggregate(trials=Count("trial", distinct=True))[
         "trials"
     ]
+    return trials or None

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from ..models import TrialCondition
 
 # How many close condition names a misspelled word suggests, at most.
 CLOSE_MATCHES = 5
 # How many matches relevance ranking reads, at most (see PostgresBackend.ranked);
 # the list page pages through that many.
 RANK_CANDIDATES = 200
+# A trial listing more conditions than this (a registry, a cohort of dozens of diseases) is about none
+# of them in particular: a match among its conditions, or by a descriptor, earns no more than one in
+# its summary, so the trials about the condition come first.
+MANY_CONDITIONS = 20
+
+
+def focused_q() -> Q:
+    """The trials that list at most ``MANY_CONDITIONS`` conditions (one probe of the trial's index each)."""
+    return ~Q(Exists(TrialCondition.objects.filter(trial=OuterRef("pk"), position__gte=MANY_CONDITIONS)))
 
 
 class Backend(Protocol):

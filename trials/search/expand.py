@@ -31,6 +31,10 @@ CORRECTION_MIN_LENGTH = 4
 # Longest country name looked up in a text, in words ("Lao People's Democratic Republic").
 COUNTRY_MAX_WORDS = 4
 _LETTERS = re.compile(r"[^\W\d_]+")
+# What ``read`` widens a text by: the descriptors its phrases name (MeSH and our own words), the other
+# names the records give an intervention (brand <-> generic), and the countries it names.
+DESCRIPTORS, NAMES, COUNTRIES = "descriptors", "names", "countries"
+WIDENINGS = frozenset({DESCRIPTORS, NAMES, COUNTRIES})
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,12 @@ class Reading:
 
 
 def natural_name(name: str) -> str:
-    """MeSH's inverted names as written in text: "Lupus Erythematosus, Systemic" → "Systemic Lupus Erythematosus"."""
+    """MeSH's inverted names as written in text: "Lupus Erythematosus, Systemic" → "Systemic Lupus Erythematosus".
+
+    The qualifier "Human" is dropped: it tells people's disease from animals' in MeSH, and every record
+    is about people, who write "influenza", not "human influenza".
+    """
+    name = name.removesuffix(", Human")
     head, comma, tail = name.partition(", ")
     return f"{tail} {head}" if comma and ", " not in tail else name
 
@@ -148,17 +157,21 @@ def _names_q(backend, names: list[aliases.Alias]) -> Q:
     return found
 
 
-def read(text: str, backend, exact: bool = False) -> Reading:
-    """What ``text`` asks for on ``backend``: unless ``exact``, widened by the descriptors and names it names."""
+def read(text: str, backend, exact: bool = False, widen: frozenset[str] = WIDENINGS) -> Reading:
+    """What ``text`` asks for on ``backend``: unless ``exact``, widened by what it names (``widen``)."""
     plain = Reading(text=text, q=backend.text_q(text), rank_text=text, exact=exact)
     if exact:
         return plain
     alternatives = parse_query(text, strict=False)
     # Other names (brand ↔ generic) of every phrase, in one query.
-    named = aliases.lookup(
-        aliases.phrase_keys(
-            [term for term, _ in terms[start:end]] for terms in alternatives for start, end in _runs(terms)
+    named = (
+        aliases.lookup(
+            aliases.phrase_keys(
+                [term for term, _ in terms[start:end]] for terms in alternatives for start, end in _runs(terms)
+            )
         )
+        if NAMES in widen
+        else {}
     )
     combined = Q()
     added: list[Added] = []
@@ -170,7 +183,7 @@ def read(text: str, backend, exact: bool = False) -> Reading:
         for start, end in _runs(terms):
             words = [term for term, _ in terms[start:end]]
             other_names = {(first, last): names for first, last, names in aliases.spans(words, named)}
-            for first, last, descriptor in spans(words):
+            for first, last, descriptor in spans(words) if DESCRIPTORS in widen else ():
                 phrase_terms = terms[start + first : start + last]
                 covered.update(range(start + first, start + last))
                 phrase = " ".join(term for term, _ in phrase_terms)
@@ -197,7 +210,7 @@ def read(text: str, backend, exact: bool = False) -> Reading:
         rest = [term for position, term in enumerate(terms) if position not in covered]
         # A country's name also finds the trials with a site there ("UK", "South Korea").
         wanted = [term for term in rest if not term[1]]
-        for first, last, code in _country_spans([term for term, _ in wanted]):
+        for first, last, code in _country_spans([term for term, _ in wanted]) if COUNTRIES in widen else ():
             phrase_terms = wanted[first:last]
             countries.append((" ".join(term for term, _ in phrase_terms), country_label(code)))
             group &= backend.text_q(_as_text(phrase_terms)) | _country_q(code, backend)
@@ -223,35 +236,24 @@ def read(text: str, backend, exact: bool = False) -> Reading:
     )
 
 
-def area_q(text: str, term_q: Callable[[str], Q]) -> Q | None:
-    """``text`` as an API area matches it (``term_q``), each phrase naming an intervention widened by its other names.
+class _Area:
+    """An API area as ``read`` sees a backend: how it matches a term, and whether trials carry facet tokens."""
 
-    None when no phrase does: the area then matches the text as it is.
+    def __init__(self, term_q: Callable[[str], Q], tokens: bool):
+        self.text_q = term_q
+        self.has_facet_tokens = tokens
+
+    def named_q(self, name: str) -> Q:
+        return self.text_q(f'"{name}"')
+
+
+def area_q(text: str, term_q: Callable[[str], Q], widen: frozenset[str], tokens: bool = False) -> Q | None:
+    """``text`` as an API area matches it (``term_q``), widened as the list page widens a search (``read``).
+
+    None when nothing widens it: the area then matches the text as it is.
     """
-    alternatives = parse_query(text, strict=False)
-    named = aliases.lookup(
-        aliases.phrase_keys(
-            [term for term, _ in terms[start:end]] for terms in alternatives for start, end in _runs(terms)
-        )
-    )
-    if not named:
-        return None
-    combined = Q()
-    for terms in alternatives:
-        group = Q()
-        covered: set[int] = set()
-        for start, end in _runs(terms):
-            for first, last, names in aliases.spans([term for term, _ in terms[start:end]], named):
-                covered.update(range(start + first, start + last))
-                widened = term_q(_as_text(terms[start + first : start + last]))
-                for alias in names:
-                    widened |= term_q(alias.quoted)
-                group &= widened
-        rest = [term for position, term in enumerate(terms) if position not in covered]
-        if rest:
-            group &= term_q(_as_text(rest))
-        combined |= group
-    return combined
+    reading = read(text, _Area(term_q, tokens), widen=widen)
+    return reading.q if reading.added or reading.countries or reading.also_called else None
 
 
 def _closest(word: str, words: set[str]) -> str | None:

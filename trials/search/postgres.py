@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 
 from ..models import Condition, Trial
 from . import index
-from .base import CLOSE_MATCHES
+from .base import CLOSE_MATCHES, focused_q
 from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
 
 
@@ -65,14 +65,16 @@ class PostgresBackend:
         # (``boost``, worth 2: the registry filed the trial under it, where the words may be apart)
         # come before a match in the summary or description only, however often repeated.
         rank = SearchRank(F("search_vector"), query, cover_density=True, normalization=32)
+        # Neither counts for a trial of dozens of conditions (``focused_q``).
+        focused = focused_q()
         rank = rank + Case(
-            When(HeadMatch(F("search_vector"), query), then=Value(self.head_rank)),
+            When(Q(HeadMatch(F("search_vector"), query)) & focused, then=Value(self.head_rank)),
             default=Value(0.0),
             output_field=FloatField(),
         )
         if boost is not None:
             rank = rank + Case(
-                When(boost, then=Value(2 * self.head_rank)), default=Value(0.0), output_field=FloatField()
+                When(boost & focused, then=Value(2 * self.head_rank)), default=Value(0.0), output_field=FloatField()
             )
         return Trial.objects.filter(pk__in=first).annotate(rank=rank).order_by(F("rank").desc(), *Trial._meta.ordering)
 

@@ -16,7 +16,7 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySe
 
 from ..models import Condition, Intervention, Trial
 from .areas import condition_area, match, match_q
-from .base import CLOSE_MATCHES
+from .base import CLOSE_MATCHES, focused_q
 from .highlight import highlight, snippet
 from .query import parse_query, wanted_terms
 
@@ -83,10 +83,12 @@ class SimpleBackend:
             wanted = [term for term, negated in alternative if not negated]
             if wanted:
                 head |= functools.reduce(operator.and_, (_head_q(term) for term in wanted))
-        score += Case(When(head, then=self.head_rank), default=0, output_field=IntegerField())
+        # Neither counts for a trial of dozens of conditions (``focused_q``).
+        focused = focused_q()
+        score += Case(When(head & focused, then=self.head_rank), default=0, output_field=IntegerField())
         if boost is not None:
             # Worth more: the registry filed the trial under it, where the words may be apart.
-            score += Case(When(boost, then=2 * self.head_rank), default=0, output_field=IntegerField())
+            score += Case(When(boost & focused, then=2 * self.head_rank), default=0, output_field=IntegerField())
         return matched.annotate(rank=score)
 
     def headlines(self, trial_ids: list[int], text: str) -> dict[int, str]:

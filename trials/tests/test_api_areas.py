@@ -1,4 +1,5 @@
-"""/api/v2 search areas: query.titles, query.outc, query.lead, query.id, query.patient and /studies/search-areas.
+"""/api/v2 search areas: query.titles, query.outc, query.lead, query.id, query.patient and /studies/search-areas;
+query.cond, query.term, query.intr and query.locn widened by everyday words and country names as the list page is.
 
 Each area's answer is checked against the record files, read here without
 the importer or the search code.
@@ -6,7 +7,12 @@ the importer or the search code.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from trials import search
+from trials.importers import import_paths
 
 from .api_lists import listed
 
@@ -186,3 +192,71 @@ def test_the_openapi_document_lists_the_areas(client, db):
     assert spec["paths"]["/studies/search-areas"]["get"]["operationId"] == "searchAreas"
     page = client.get("/api/").content.decode()
     assert 'href="/api/v2/studies/search-areas"' in page and "query.patient" in page
+
+
+WORDS = Path(__file__).parent / "data" / "words"
+
+
+@pytest.fixture
+def words():
+    report = import_paths([WORDS])
+    assert report.ok, report.failures
+
+
+@pytest.mark.parametrize(
+    ("param", "text", "nct_id"),
+    [
+        # Filed under the descriptor (or one below it), never writing the words.
+        ("query.cond", "heart attack", "NCT00711542"),
+        ("query.cond", "alzheimers", "NCT04855630"),
+        ("query.cond", "bowel cancer", "NCT06252142"),
+        ("query.term", "heart attack", "NCT00711542"),
+        ("query.term", "bowel cancer", "NCT06252142"),
+    ],
+)
+def test_an_area_widens_everyday_words_as_the_list_page_does(client, words, monkeypatch, param, text, nct_id):
+    found = listed(client, **{param: text})
+    assert nct_id in found
+    response = client.get("/api/v2/studies", {param: text, "countTotal": "true", "fields": "NCTId"})
+    assert response.json()["totalCount"] == len(found)
+    monkeypatch.setattr(search, "AREA_WIDENINGS", {})
+    assert nct_id not in listed(client, **{param: text})
+
+
+def test_a_misspelled_condition_is_corrected_when_it_finds_nothing(client, words):
+    found = listed(client, **{"query.cond": "diabetis"})
+    assert "NCT06784375" in found
+    assert found == listed(client, **{"query.cond": "diabetes"})
+    response = client.get("/api/v2/studies", {"query.cond": "diabetis", "countTotal": "true", "fields": "NCTId"})
+    assert response.json()["totalCount"] == len(found)
+
+
+def test_the_location_area_knows_a_countrys_other_names(client, ctgov_protocols, monkeypatch):
+    in_netherlands = {
+        nct_id
+        for nct_id, protocol in ctgov_protocols.items()
+        for site in protocol.get("contactsLocationsModule", {}).get("locations", [])
+        if site.get("country") == "Netherlands"
+    }
+    assert in_netherlands
+    assert (
+        listed(client, **{"query.locn": "Holland"}) == in_netherlands == listed(client, **{"query.locn": "Netherlands"})
+    )
+    monkeypatch.setattr(search, "AREA_WIDENINGS", {})
+    assert listed(client, **{"query.locn": "Holland"}) == set()
+
+
+def test_a_widened_area_takes_a_fixed_number_of_queries(client, words, django_assert_max_num_queries):
+    # Conditions are matched through their index (a query per phrase), the names read once,
+    # whether the text finds anything checked once (for a correction).
+    with django_assert_max_num_queries(10):
+        response = client.get("/api/v2/studies", {"query.cond": "heart attack", "query.intr": "Keytruda"})
+    assert response.status_code == 200
+
+
+def test_an_expressions_area_is_widened_in_every_expansion_but_term(client, words):
+    assert "NCT00711542" in listed(client, **{"query.cond": 'AREA[ConditionSearch]"heart attack"'})
+    assert "NCT00711542" in listed(client, **{"filter.advanced": 'AREA[ConditionSearch]"heart attack"'})
+    # Term: the words as written, which the registry of 64 conditions has and the trial does not.
+    term = listed(client, **{"filter.advanced": 'EXPANSION[Term]AREA[ConditionSearch]"heart attack"'})
+    assert "NCT03840928" in term and "NCT00711542" not in term

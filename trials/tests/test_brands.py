@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.urls import reverse
 
 from trials import search
@@ -130,3 +131,91 @@ def test_the_migration_fills_the_table_from_the_stored_interventions(records):
 def test_the_names_of_every_phrase_are_read_in_one_query(records, django_assert_num_queries):
     with django_assert_num_queries(1):
         search.read("keytruda lung cancer", search.backend())
+
+
+GUARDS = Path(__file__).parent / "data" / "aliases"
+# Lists "Pembrolizumab" as another name of adagrasib, beside pembrolizumab's own entry.
+COMBINATION = "NCT04613596"
+# Gives fludarabine the other name "Flu"; "Fludara" in the other.
+FLU_AS_FLUDARABINE, FLUDARA = "NCT01949129", "NCT05589896"
+INFLUENZA_VACCINE = "NCT02967393"
+
+
+@pytest.fixture
+def guarded():
+    report = import_paths([BRANDS, GUARDS])
+    assert report.ok, report.failures
+
+
+def test_rows_leave_out_names_a_record_with_several_interventions_does_not_attribute_plainly():
+    rows = aliases.rows(
+        [
+            ("Adagrasib", ["Pembrolizumab"]),  # the name of another of its interventions
+            ("Pembrolizumab", []),
+            ("Drug A", ["XY-101"]),  # listed under two interventions
+            ("Drug B", ["XY-101", "Brandol"]),
+        ]
+    )
+    assert [(row["name"], row["alias"]) for row in rows] == [("Drug B", "Brandol")]
+
+
+def test_the_vocabulary_disputes_an_abbreviation_or_another_drugs_name():
+    # "Flu" names influenza: an abbreviation never stands against the vocabulary's word.
+    assert not aliases.agreed("fludarabine", "flu", 50)
+    # MeSH lists the brand as the generic's entry term, or lists one name and not the other.
+    assert aliases.agreed("paclitaxel", "taxol", 1)
+    assert aliases.agreed("pembrolizumab", "keytruda", 1)
+    # Two descriptors of their own: one record is not enough to say they are one intervention.
+    assert not aliases.agreed("vitamin d", "cholecalciferol", 1)
+    assert aliases.agreed("vitamin d", "cholecalciferol", 2)
+
+
+def test_the_import_drops_a_combinations_partner_listed_as_an_other_name(guarded):
+    assert not InterventionAlias.objects.filter(trial__nct_id=COMBINATION, alias_key="pembrolizumab").exists()
+    assert aliases.lookup({"pembrolizumab"})["pembrolizumab"] == [aliases.Alias("Keytruda", False, 1)]
+
+
+def test_one_record_does_not_make_an_established_name_another_drugs_other_name(guarded):
+    # Stored as the database held it before import guarded it: the look-up still leaves it out,
+    # once two records give pembrolizumab as an intervention's own name.
+    trial_ids = dict(Intervention.objects.values_list("trial__nct_id", "trial_id"))
+    InterventionAlias.objects.create(
+        trial_id=trial_ids[COMBINATION],
+        name="Adagrasib",
+        name_key="adagrasib",
+        alias="Pembrolizumab",
+        alias_key="pembrolizumab",
+    )
+    assert "Adagrasib" in [alias.name for alias in aliases.lookup({"pembrolizumab"})["pembrolizumab"]]
+    InterventionAlias.objects.create(
+        trial_id=trial_ids[GENERIC_ONLY],
+        name="Pembrolizumab",
+        name_key="pembrolizumab",
+        alias="MK-3475",
+        alias_key="mk 3475",
+    )
+    assert [alias.name for alias in aliases.lookup({"pembrolizumab"})["pembrolizumab"]] == ["Keytruda", "MK-3475"]
+    # Read from the other side, adagrasib's only other name is the pair itself: nothing disputes it.
+    assert "Pembrolizumab" in [alias.name for alias in aliases.lookup({"adagrasib"})["adagrasib"]]
+
+
+def test_pembrolizumab_is_not_said_to_be_the_generic_of_adagrasib(client, guarded):
+    html, trials = listed(client, q="pembrolizumab")
+    assert "<strong>Keytruda</strong>" in html
+    assert "<strong>Adagrasib</strong>" not in html
+    assert COMBINATION in trials
+
+
+def test_flu_finds_influenza_not_fludarabines_trials(client, guarded):
+    assert search.read("flu", search.backend()).also_called == []
+    html, trials = listed(client, q="flu")
+    assert trials[0] == INFLUENZA_VACCINE
+    assert "<strong>Fludarabine</strong>" not in html
+    if connection.vendor == "postgresql":
+        # By words: the record that writes "Flu"; not the brand's trial through fludarabine (on SQLite
+        # every text holding "flu" matches, "Fludara" among them).
+        assert FLUDARA not in trials
+    # The brand still finds the generic's trials.
+    html, trials = listed(client, q="Fludara")
+    assert {FLUDARA, FLU_AS_FLUDARABINE} <= set(trials)
+    assert "<strong>Fludarabine</strong>: generic of" in html

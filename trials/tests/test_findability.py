@@ -1,8 +1,13 @@
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
+
+from trials import search
+from trials.importers import import_paths
+from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +73,24 @@ def test_the_feed_is_valid_xml_whatever_a_trial_holds(client, seed_trial):
         assert entry.find(f"{ATOM}summary").text.startswith("Completed. Bell and vertical tab\tkept")
     trials = client.get("/sitemap-trials.xml").content
     assert ET.fromstring(trials).find("{http://www.sitemaps.org/schemas/sitemap/0.9}url") is not None
+
+
+WORDS = Path(__file__).parent / "data" / "words"
+# A registry listing "Heart Attack" among its 64 conditions, and a trial of myocardial infarction.
+REGISTRY, INFARCTION = "NCT03840928", "NCT00711542"
+
+
+def test_a_trial_of_dozens_of_conditions_ranks_below_one_about_the_condition(client):
+    report = import_paths([WORDS])
+    assert report.ok, report.failures
+    html = client.get(reverse("trials:list"), {"q": "heart attack"}).content.decode()
+    assert re.findall(r'<span class="nct">(NCT\d{8})</span>', html) == [INFARCTION, REGISTRY]
+    backend = search.backend()
+    reading = search.read("heart attack", backend)
+    ranks = dict(
+        backend.ranked(Trial.objects.filter(reading.q), reading.rank_text, 10, reading.boost).values_list(
+            "nct_id", "rank"
+        )
+    )
+    # The registry's match among its conditions and by descriptor earns no more than a match in a summary.
+    assert ranks[REGISTRY] < backend.head_rank <= ranks[INFARCTION]
