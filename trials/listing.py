@@ -78,23 +78,47 @@ class CappedPaginator(Paginator):
         return limit + 1
 
     def page(self, number):
-        number = self.validate_number(number)
+        number = _page_number(number)
         bottom = (number - 1) * self.per_page
+        rows = None
+        if bottom < self.page_limit:
+            top = min(bottom + self.per_page, self.page_limit)
+            rows = self._rows(bottom, top)
+            if len(rows) < top - bottom and (rows or number == 1):
+                # A page that is not full is the last: the matches are those before it and on it,
+                # known without counting (a count under load may give up, and "nothing found" must not).
+                self.__dict__["total"] = bottom + len(rows)
+        number = self.validate_number(number)
         top = min(bottom + self.per_page, self.count)
-        if self.ids_first:
-            # The page's ids first: the sort index holds the filtered columns
-            # (migration 0014), so the rows skipped to reach a deep page are
-            # read from it alone; then the page's own rows.
-            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-            # By id alone, in that order: the ordering (a distance's join) need not run twice.
-            rows = self.object_list.model.objects.for_list().filter(pk__in=ids) if ids else []
-            by_id = {trial.pk: trial for trial in rows}
-            object_list = [by_id[pk] for pk in ids]
-        else:
-            object_list = list(self.object_list[bottom:top])
+        object_list = rows[: max(0, top - bottom)] if rows is not None else []
         if (self.estimated or self.capped) and number > 1 and not object_list:
             raise EmptyPage("That page contains no results")
         return self._get_page(object_list, number, self)
+
+    def _rows(self, bottom: int, top: int) -> list:
+        if not self.ids_first:
+            return list(self.object_list[bottom:top])
+        # The page's ids first: the sort index holds the filtered columns
+        # (migration 0014), so the rows skipped to reach a deep page are
+        # read from it alone; then the page's own rows.
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        # By id alone, in that order: the ordering (a distance's join) need not run twice.
+        rows = self.object_list.model.objects.for_list().filter(pk__in=ids) if ids else []
+        by_id = {trial.pk: trial for trial in rows}
+        return [by_id[pk] for pk in ids]
+
+
+def _page_number(number) -> int:
+    """``number`` as a page number (Paginator.validate_number's first checks, which need no count)."""
+    try:
+        if isinstance(number, float) and not number.is_integer():
+            raise ValueError
+        number = int(number)
+    except (TypeError, ValueError):
+        raise PageNotAnInteger("That page number is not an integer") from None
+    if number < 1:
+        raise EmptyPage("That page number is less than 1")
+    return number
 
 
 @dataclass
@@ -348,7 +372,10 @@ def search_trials(
     page.object_list = list_rows(trials, results.snippets, filterset.circle, near)
     results.page = page
 
-    if results.count_exact and results.count <= COUNT_LIMIT:
+    if results.count_exact and not results.count and not (data.getlist("status") or data.getlist("phase")):
+        # Nothing matches, and each facet counts the same trials: none, uncounted.
+        results.status_counts, results.phase_counts = {}, {}
+    elif results.count_exact and results.count <= COUNT_LIMIT:
         results.status_counts, results.phase_counts = _facets(data, filterset.resolved)
     if filterset.condition_matches is not None:
         results.close_conditions = filterset.condition_matches

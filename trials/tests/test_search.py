@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from trials import db, listing, status
@@ -115,6 +116,24 @@ def test_a_misspelled_condition_finds_the_close_match(client, registry):
     _, html, found = search(client, condition="diabetis")
     assert found
     assert "Diabetes" in re.search(r'<p class="notice">(.*?)</p>', html, re.S).group(1)
+
+
+def test_a_misspelling_is_corrected_when_counting_gives_up(client, registry, monkeypatch):
+    # Under load a count may give up (``within_time`` answers None): an empty first page still
+    # says that nothing matched, so the misspelled word is corrected.
+    monkeypatch.setattr(listing, "within_time", lambda query: None)
+    response, html, found = search(client, q="diabetis")
+    assert response.status_code == 200
+    assert found
+    assert "Showing results for <strong>diabetes</strong>" in html
+
+
+def test_a_first_page_that_is_not_full_is_the_count(client, registry):
+    with CaptureQueriesContext(connection) as queries:
+        _, html, found = search(client, q="erenumab")
+    assert 0 < len(found) < listing.TRIALS_PER_PAGE
+    assert f'<h2 id="results-heading">{len(found)} trial' in html
+    assert not [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
 
 
 def test_an_empty_result_suggests_what_to_loosen(client, registry):
