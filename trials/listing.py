@@ -7,6 +7,7 @@ query per facet.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -312,6 +313,12 @@ def _without(data: QueryDict, name: str, value: str | None = None) -> str:
 def search_trials(
     data: QueryDict, page_number: str | None, export: bool = False, limit: int = 0, correct: bool = True
 ) -> Results:
+    # A text's matches are read through the index (``search.index_scans``): the page, the count, the facets.
+    with search.index_scans() if data.get("q", "").strip() else nullcontext():
+        return _search_trials(data, page_number, export, limit, correct)
+
+
+def _search_trials(data: QueryDict, page_number: str | None, export: bool, limit: int, correct: bool) -> Results:
     filterset = TrialFilter(data, queryset=Trial.objects.all(), resolved={})
     results = Results(filterset=filterset, text=data.get("q", "").strip())
     results.query_string = _without(data, "page")
@@ -406,7 +413,7 @@ def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Re
     text, corrections = found
     changed = data.copy()
     changed["q"] = text
-    other = search_trials(changed, page_number, correct=False)
+    other = _search_trials(changed, page_number, False, 0, correct=False)
     if other.errors or other.count <= results.count:
         return None
     other.corrected_from = results.text

@@ -12,6 +12,7 @@ from django.urls import reverse
 from trials import db, listing, status
 from trials.importers import import_paths
 from trials.models import Trial
+from trials.search import index_scans
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +135,21 @@ def test_a_first_page_that_is_not_full_is_the_count(client, registry):
     assert 0 < len(found) < listing.TRIALS_PER_PAGE
     assert f'<h2 id="results-heading">{len(found)} trial' in html
     assert not [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
+
+
+@postgres_only
+def test_a_texts_matches_are_read_through_the_index_and_the_setting_restored(db):
+    def seqscan() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_seqscan")
+            return cursor.fetchone()[0]
+
+    with index_scans():
+        assert seqscan() == "off"
+        with index_scans():
+            assert seqscan() == "off"
+        assert seqscan() == "off"
+    assert seqscan() == "on"
 
 
 def test_an_empty_result_suggests_what_to_loosen(client, registry):
