@@ -7,6 +7,8 @@ query per facet.
 
 from __future__ import annotations
 
+import math
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -38,7 +40,10 @@ PAGE_LIMIT = 10_000
 # and its closest condition word would hide them).
 CORRECT_BELOW = 1
 # Whether a text's matches are read through the index (``search_trials``).
-INDEX_SCAN_FACTOR = 200
+INDEX_SCAN_FACTOR = 20
+# The planner's count of the trials, for that choice, is asked again after this many seconds.
+TRIALS_ESTIMATE_SECONDS = 600
+_trials_estimate: tuple[float, int] = (-math.inf, 0)
 UNKNOWN = object()
 
 
@@ -365,9 +370,9 @@ def search_trials(
     expected = estimate(filterset.matches.values("pk")) if results.text else UNKNOWN
     # Reading the table in order until a page of matches (or RANK_CANDIDATES) reads about trials / expected
     # rows; the index's bitmap of them all costs about ``expected``: it is the quicker while expected² is
-    # below trials × INDEX_SCAN_FACTOR (at 600,000 trials about 11,000 matches; measured 250 ms against 65
+    # below trials × INDEX_SCAN_FACTOR (at 600,000 trials about 3,500 matches; measured 250 ms against 65
     # for 43,000 matches, the other way round for 3,600 of 50,000).
-    few = isinstance(expected, int) and expected**2 < INDEX_SCAN_FACTOR * (estimate(Trial.objects.all()) or 0)
+    few = isinstance(expected, int) and expected**2 < INDEX_SCAN_FACTOR * _trials_on_file()
     scans = search.index_scans if few else nullcontext
     paginator = CappedPaginator(
         queryset.for_list(),
@@ -428,6 +433,16 @@ def search_trials(
                 {name for word in words[:3] for name in search.backend().close_conditions(word)}
             )[: search.CLOSE_MATCHES]
     return results
+
+
+def _trials_on_file() -> int:
+    """How many trials the planner thinks are on file, asked once every ``TRIALS_ESTIMATE_SECONDS``."""
+    global _trials_estimate
+    asked, rows = _trials_estimate
+    if time.monotonic() - asked > TRIALS_ESTIMATE_SECONDS:
+        rows = estimate(Trial.objects.all()) or 0
+        _trials_estimate = (time.monotonic(), rows)
+    return rows
 
 
 def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Results | None:
