@@ -227,7 +227,11 @@ class TrialFilter(django_filters.FilterSet):
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value.strip():
             return queryset
-        self.reading = search.read(value, search.backend(), exact=bool(self.form.cleaned_data.get("exact")))
+        exact = bool(self.form.cleaned_data.get("exact"))
+        # Read once a request: the facets' filtersets read the same text (``resolved`` is shared).
+        if ("q", value, exact) not in self.resolved:
+            self.resolved["q", value, exact] = search.read(value, search.backend(), exact=exact)
+        self.reading = self.resolved["q", value, exact]
         return queryset.filter(self.reading.q)
 
     def keep(self, queryset: QuerySet, name: str, value) -> QuerySet:

@@ -50,7 +50,7 @@ from .index import (
     search_documents,
     trial_documents,
 )
-from .postgres import PostgresBackend
+from .postgres import PostgresBackend, index_scans
 from .query import QuerySyntaxError, check_size, nct_id_from_token, only_nct_ids, parse_query, wanted_terms
 from .simple import SimpleBackend
 
@@ -83,6 +83,7 @@ __all__ = [
     "check_size",
     "count_condition_area",
     "highlight",
+    "index_scans",
     "insert_trials_with_vectors",
     "match",
     "match_area",

@@ -22,7 +22,7 @@ from ..models import MeshTerm, Site
 from ..places import country_label, country_names, named_in_text
 from . import aliases
 from .query import parse_query
-from .vocabulary import Descriptor, key, known_words, lookup, spans
+from .vocabulary import Descriptor, close_words, key, lookup, spans
 
 # A word this close to a word of the index (difflib's ratio) is read as its misspelling.
 CORRECTION_CUTOFF = 0.75
@@ -281,7 +281,7 @@ def correct(text: str, backend) -> tuple[str, list[tuple[str, str]]] | None:
             if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or lookup(word):
                 continue
             words = {found for name in backend.close_conditions(word) for found in _LETTERS.findall(name.casefold())}
-            words.update(difflib.get_close_matches(word, known_words(), n=3, cutoff=CORRECTION_CUTOFF))
+            words.update(close_words(word, n=3, cutoff=CORRECTION_CUTOFF))
             if any(key(found) == key(word) for found in words):
                 continue
             best = _closest(word, words)

@@ -8,7 +8,11 @@ trigram matching for misspelled conditions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
+from django.db import DatabaseError, connection
 from django.db.models import BooleanField, Case, F, FloatField, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
 
@@ -16,6 +20,30 @@ from ..models import Condition, Trial
 from . import index
 from .base import CLOSE_MATCHES, focused_q
 from .highlight import SNIPPET_START, SNIPPET_STOP, highlight
+
+
+@contextmanager
+def index_scans() -> Iterator[None]:
+    """Within: PostgreSQL finds a text's matches through the GIN index, not by reading the table in order.
+
+    The planner prices ``@@`` on a stored vector like a comparison, while each
+    test unpacks a vector of kilobytes: for the first matches of a text that
+    a few percent of trials match, it would read thousands of rows in order.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', false)")
+        previous = cursor.fetchone()[0]
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('enable_seqscan', %s, false)", [previous])
+        except DatabaseError:
+            pass  # in a failed transaction, whose rollback undoes the setting
 
 
 class HeadMatch(Func):

@@ -16,8 +16,10 @@ No database here: ``expand.py`` turns what is found into matches.
 from __future__ import annotations
 
 import csv
+import difflib
 import gzip
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,6 +34,9 @@ MAX_PHRASE_WORDS = 6
 # Shorter keys are abbreviations too ambiguous to expand on their own ("ms", "ad").
 MIN_KEY_LENGTH = 3
 MESH_SOURCE = "MeSH"
+# How many known words sharing the most letter pairs with a word difflib compares it with: comparing
+# it with all of them (about 11,000) took 60-260 ms a word, and a close word shares most of its pairs.
+CLOSE_CANDIDATES = 300
 
 _WORD = re.compile(r"[^\W_]+")
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -91,6 +96,34 @@ def known_words() -> tuple[str, ...]:
     """The words of the descriptors' preferred names and of our own words, for correcting misspellings."""
     phrases = [*mesh_names().values(), *(phrase for phrase, _, _ in _lay_rows())]
     return tuple(sorted({word for phrase in phrases for word in _LETTERS.findall(phrase.casefold()) if len(word) > 3}))
+
+
+def _letter_pairs(word: str) -> set[str]:
+    padded = f" {word} "
+    return {padded[at : at + 2] for at in range(len(padded) - 1)}
+
+
+@cache
+def _pair_index() -> dict[str, tuple[int, ...]]:
+    """Letter pair → the positions in ``known_words()`` of the words holding it."""
+    index: dict[str, list[int]] = {}
+    for position, word in enumerate(known_words()):
+        for pair in _letter_pairs(word):
+            index.setdefault(pair, []).append(position)
+    return {pair: tuple(positions) for pair, positions in index.items()}
+
+
+def close_words(word: str, n: int, cutoff: float) -> list[str]:
+    """The known words closest to ``word``, as ``difflib.get_close_matches`` finds them among all of them.
+
+    Compared only with the ``CLOSE_CANDIDATES`` words that share the most letter pairs with it.
+    """
+    words, index = known_words(), _pair_index()
+    shared: Counter[int] = Counter()
+    for pair in _letter_pairs(word):
+        shared.update(index.get(pair, ()))
+    candidates = [words[position] for position, _ in shared.most_common(CLOSE_CANDIDATES)]
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
 
 
 def lay_terms() -> list[tuple[str, Descriptor]]:

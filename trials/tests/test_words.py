@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import re
 from pathlib import Path
@@ -128,6 +129,14 @@ def test_a_correction_prefers_a_word_that_names_a_descriptor():
     # "diabetics" is closer in letters, "diabetes" names Diabetes Mellitus.
     assert expand._closest("diabetis", {"diabetic", "diabetics", "diabetes"}) == "diabetes"
     assert expand._closest("zzyzx", {"diabetes"}) is None
+
+
+@pytest.mark.parametrize("word", ["diabetis", "alzhimers", "astma", "hypertensoin", "parkinsns", "metformine"])
+def test_close_words_are_difflibs_closest_of_all_known_words(word):
+    # Compared with the words sharing most letter pairs only, it finds what comparing with every word finds.
+    everything = difflib.get_close_matches(word, vocabulary.known_words(), n=3, cutoff=expand.CORRECTION_CUTOFF)
+    assert everything
+    assert vocabulary.close_words(word, n=3, cutoff=expand.CORRECTION_CUTOFF) == everything
 
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="facet tokens are PostgreSQL's")
