@@ -16,19 +16,32 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 
 from .. import choices
-from ..models import RelatedTrial, SimilarityKey, SimilarityProfile, SimilarityTerm, SimilarTrial, Trial
+from ..models import (
+    Condition,
+    MeshTerm,
+    RelatedTrial,
+    SimilarityKey,
+    SimilarityProfile,
+    SimilarityTerm,
+    SimilarTrial,
+    Trial,
+    TrialCondition,
+)
 from . import full
-from .choice import Match, choose
+from .choice import Match, choose, shortfall
 from .scoring import (
     CANDIDATES,
+    COVERAGE,
+    FILL_CANDIDATES,
     MIN_SCORE,
     Features,
     Vectorizer,
     aligned,
     explain,
+    mesh_key,
 )
 from .store import TOTAL_KEY, insert, load_features, trial_total
-from .tiers import aspect_ids, aspects, match_tier
+from .tiers import Tier, aspect_ids, aspects, main_condition, match_tier
 
 # Past this many changed trials (or a tenth of the registry), an import rebuilds instead.
 REFRESH_LIMIT = 2000
@@ -74,7 +87,7 @@ def refresh(trial_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        _forget(ids)
+        held = _forget(ids)
         features = list(load_features(ids))
         terms = _terms_for(features)
         total = trial_total()
@@ -111,6 +124,7 @@ def refresh(trial_ids: Iterable[int]) -> int:
         keys = {term_id: key for term_id, (key, _, _) in terms.items()}
         labels = {term_id: label for term_id, (_, _, label) in terms.items()}
 
+        features_of = {item.trial_id: item for item in features}
         rows, offers = [], defaultdict(list)
         for trial_id, vector in vectors.items():
             matches = []
@@ -121,19 +135,117 @@ def refresh(trial_ids: Iterable[int]) -> int:
                 if score >= MIN_SCORE:
                     tier, _ = match_tier(trial_aspects.get(trial_id), others[other][0])
                     matches.append(Match(other, score, [], tier))
-                    if other not in vectors and (other, trial_id) not in listed:
+                    if other not in vectors and (other, trial_id) not in listed and (other, trial_id) not in held:
                         offers[other].append(Match(trial_id, score, []))
-            for match in choose(matches, open_ids):
+            chosen = choose(matches, open_ids)
+            if shortfall(chosen):
+                # As the rebuild does: trials sharing its main condition fill the list, however they score.
+                fillers = _fillers(trial_id, vector, features_of[trial_id], trial_aspects.get(trial_id), listed)
+                others.update(fillers[1])
+                open_ids |= fillers[2]
+                chosen = choose(matches, open_ids, fillers[0])
+            for match in chosen:
                 tier, population = match_tier(trial_aspects.get(trial_id), others[match.other_id][0])
                 match.score, match.reasons = explain(vector, others[match.other_id], keys, labels, tier, population)
                 rows.append(_row_of(trial_id, match))
         insert(SimilarTrial, rows)
-        _take_offers(offers, vectors, keys, labels, open_ids)
+        # The lists that held a changed trial are offered it back, however it now scores: it may have filled them.
+        # So are the short lists whose main condition it now shares, as the rebuild would fill them.
+        held = held | (_short_lists_sharing(features_of) - listed)
+        holders = _stored_vectors({holder for holder, _ in held})
+        for holder, trial_id in held:
+            if holder in holders:
+                offers[holder].append(Match(trial_id, float(np.dot(*aligned(holders[holder], vectors[trial_id]))), []))
+        _take_offers(offers, vectors, keys, labels, open_ids, held)
     return len(vectors)
 
 
-def _forget(ids: set[int]) -> None:
-    """Drop what is stored of these trials, taking their features out of the document counts."""
+def _fillers(
+    trial_id: int, vector: tuple[np.ndarray, np.ndarray], item: Features, aspect, listed: set[tuple[int, int]]
+) -> tuple[list[Match], dict, set[int]]:
+    """Trials sharing the trial's main condition, scored, as ``full.Space.fillers`` finds them.
+
+    By the condition's name, or by its MeSH term as well when fewer than
+    ``COVERAGE`` share the name; the first ``FILL_CANDIDATES`` on file, the
+    best ``3 * COVERAGE`` of them tiered. Returns the matches, the vectors
+    read and which of those trials are open.
+    """
+    name_key, mesh = main_condition(item.counts)
+    rows: set[int] = set()
+    if name_key:
+        names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
+        rows |= set(
+            TrialCondition.objects.filter(condition__in=names)
+            .exclude(trial_id=trial_id)
+            .order_by("trial_id")
+            .values_list("trial_id", flat=True)[:FILL_CANDIDATES]
+        )
+    if mesh and len(rows) < COVERAGE:
+        sharing = _mesh_trials(mesh[2:]).exclude(trial_id=trial_id)
+        rows |= set(sharing.values_list("trial_id", flat=True)[:FILL_CANDIDATES])
+    rows = sorted(other for other in rows if (trial_id, other) not in listed)[:FILL_CANDIDATES]
+    stored = _stored_vectors(set(rows))
+    scored = sorted(
+        ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows if other in stored),
+        key=lambda pair: (-pair[0], pair[1]),
+    )[: 3 * COVERAGE]
+    found = [Match(other, score, [], match_tier(aspect, stored[other][0])[0]) for score, other in scored]
+    open_ids = set(
+        Trial.objects.filter(id__in=[m.other_id for m in found], overall_status__in=choices.OPEN_STATUSES).values_list(
+            "id", flat=True
+        )
+    )
+    return found, {m.other_id: stored[m.other_id] for m in found}, open_ids
+
+
+def _short_lists_sharing(features_of: dict[int, Features]) -> set[tuple[int, int]]:
+    """(trial, changed trial) where the trial's main condition is one the changed trial names, and its list is short.
+
+    Only for a condition held by fewer than ``FILL_CANDIDATES`` trials: past
+    that, the rebuild fills from the first on file, and a changed trial is
+    never among them.
+    """
+    pairs = set()
+    for trial_id, item in features_of.items():
+        firsts = set()
+        for key in [key for key in item.counts if key.startswith("c:")]:
+            sharing = TrialCondition.objects.filter(condition__name__iexact=item.labels[key]).exclude(trial_id=trial_id)
+            if sharing.count() < FILL_CANDIDATES:
+                firsts |= set(sharing.filter(position=0).values_list("trial_id", flat=True))
+        for key in [key for key in item.counts if key.startswith("m:")]:
+            # A list filled by its main condition's MeSH term: the trial's first condition term.
+            sharing = _mesh_trials(key[2:]).exclude(trial_id=trial_id)
+            if sharing.count() < FILL_CANDIDATES:
+                ids = set(sharing.values_list("trial_id", flat=True))
+                first = {}
+                for other, mesh_id in _mesh_trials(None).filter(trial_id__in=ids).values_list("trial_id", "mesh_id"):
+                    first.setdefault(other, mesh_key(mesh_id))
+                firsts |= {other for other, mesh_id in first.items() if mesh_id == key[2:]}
+        firsts -= set(features_of)
+        kept = Counter(
+            SimilarTrial.objects.filter(trial_id__in=firsts)
+            .exclude(tier=Tier.POPULATION_ONLY)
+            .values_list("trial_id", flat=True)
+        )
+        pairs |= {(first, trial_id) for first in firsts if kept[first] < COVERAGE}
+    return pairs
+
+
+def _mesh_trials(mesh_id: str | None):
+    """The condition MeSH terms (not ancestors) of this id, in the order the records give them."""
+    terms = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, is_ancestor=False)
+    if mesh_id:
+        # The registry spells a MeSH id with six digits or nine.
+        number = mesh_id.removeprefix("D")
+        terms = terms.filter(mesh_id__in=[f"D{number}", f"D{number:0>9}"])
+    return terms.order_by("trial_id", "position", "id")
+
+
+def _forget(ids: set[int]) -> set[tuple[int, int]]:
+    """Drop what is stored of these trials, taking their features out of the document counts.
+
+    Returns (trial, changed trial) of the other trials' lists that held them.
+    """
     removed: Counter = Counter()
     profiles = 0
     for packed in SimilarityProfile.objects.filter(trial_id__in=ids).values_list("term_ids", flat=True):
@@ -143,9 +255,13 @@ def _forget(ids: set[int]) -> None:
     if total_id and profiles:
         removed[total_id] += profiles
     _move_counts({term_id: -count for term_id, count in removed.items()})
+    held = set(
+        SimilarTrial.objects.filter(other_id__in=ids).exclude(trial_id__in=ids).values_list("trial_id", "other_id")
+    )
     SimilarTrial.objects.filter(Q(trial_id__in=ids) | Q(other_id__in=ids)).delete()
     SimilarityKey.objects.filter(trial_id__in=ids).delete()
     SimilarityProfile.objects.filter(trial_id__in=ids).delete()
+    return held
 
 
 def _move_counts(changes: dict[int, int]) -> None:
@@ -250,8 +366,19 @@ def _row_of(trial_id: int, match: Match) -> dict:
     }
 
 
-def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labels: dict, open_ids: set[int]) -> None:
-    """Put changed trials into other trials' lists where they now score high enough."""
+def _take_offers(
+    offers: dict[int, list[Match]],
+    vectors: dict,
+    keys: dict,
+    labels: dict,
+    open_ids: set[int],
+    held: set[tuple[int, int]] = frozenset(),
+) -> None:
+    """Put changed trials into other trials' lists where they now score high enough.
+
+    A changed trial a list ``held`` may stay in it as it was kept, below the
+    minimum score too: it filled the list from its main condition.
+    """
     if not offers:
         return
     stored = defaultdict(list)
@@ -283,7 +410,8 @@ def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labe
     for trial_id, matches in offers.items():
         before = {match.other_id for match in stored[trial_id]}
         # Its stored trials below the minimum filled it from its main condition: they still may.
-        chosen = choose(stored[trial_id] + matches, open_ids, fillers=stored[trial_id])
+        refill = [match for match in matches if (trial_id, match.other_id) in held]
+        chosen = choose(stored[trial_id] + matches, open_ids, fillers=stored[trial_id] + refill)
         if {match.other_id for match in chosen} == before:
             continue
         for match in chosen:
