@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Greatest
 
 from .. import choices
@@ -31,6 +31,7 @@ from . import full
 from .choice import Match, choose, shortfall
 from .scoring import (
     CANDIDATES,
+    CATCH_ALL_CONDITIONS,
     COVERAGE,
     FILL_CANDIDATES,
     MIN_SCORE,
@@ -38,10 +39,11 @@ from .scoring import (
     Vectorizer,
     aligned,
     explain,
+    main_condition,
     mesh_key,
 )
 from .store import TOTAL_KEY, insert, load_features, trial_total
-from .tiers import Tier, aspect_ids, aspects, main_condition, match_tier
+from .tiers import Tier, aspect_ids, aspects, match_tier
 
 # Past this many changed trials (or a tenth of the registry), an import rebuilds instead.
 REFRESH_LIMIT = 2000
@@ -170,7 +172,7 @@ def _fillers(
     best ``3 * COVERAGE`` of them tiered. Returns the matches, the vectors
     read and which of those trials are open.
     """
-    name_key, mesh = main_condition(item.counts)
+    name_key, mesh = main_condition(item.counts, item.labels)
     rows: set[int] = set()
     if name_key:
         names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
@@ -183,7 +185,9 @@ def _fillers(
     if mesh and len(rows) < COVERAGE:
         sharing = _mesh_trials(mesh[2:]).exclude(trial_id=trial_id)
         rows |= set(sharing.values_list("trial_id", flat=True)[:FILL_CANDIDATES])
-    rows = sorted(other for other in rows if (trial_id, other) not in listed)[:FILL_CANDIDATES]
+    rows = sorted(other for other in rows if (trial_id, other) not in listed)
+    catch_alls = _catch_alls(rows)
+    rows = [other for other in rows if other not in catch_alls][:FILL_CANDIDATES]
     stored = _stored_vectors(set(rows))
     scored = sorted(
         ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows if other in stored),
@@ -207,6 +211,8 @@ def _short_lists_sharing(features_of: dict[int, Features]) -> set[tuple[int, int
     """
     pairs = set()
     for trial_id, item in features_of.items():
+        if sum(1 for key in item.counts if key.startswith("c:")) > CATCH_ALL_CONDITIONS:
+            continue
         firsts = set()
         for key in [key for key in item.counts if key.startswith("c:")]:
             sharing = TrialCondition.objects.filter(condition__name__iexact=item.labels[key]).exclude(trial_id=trial_id)
@@ -229,6 +235,17 @@ def _short_lists_sharing(features_of: dict[int, Features]) -> set[tuple[int, int
         )
         pairs |= {(first, trial_id) for first in firsts if kept[first] < COVERAGE}
     return pairs
+
+
+def _catch_alls(trial_ids: Iterable[int]) -> set[int]:
+    """The trials naming more than ``CATCH_ALL_CONDITIONS`` conditions: they fill no list."""
+    return set(
+        TrialCondition.objects.filter(trial_id__in=list(trial_ids))
+        .values("trial_id")
+        .annotate(count=Count("id"))
+        .filter(count__gt=CATCH_ALL_CONDITIONS)
+        .values_list("trial_id", flat=True)
+    )
 
 
 def _mesh_trials(mesh_id: str | None):
