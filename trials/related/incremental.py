@@ -216,12 +216,12 @@ def _short_lists_sharing(features_of: dict[int, Features]) -> set[tuple[int, int
         firsts = set()
         for key in [key for key in item.counts if key.startswith("c:")]:
             sharing = TrialCondition.objects.filter(condition__name__iexact=item.labels[key]).exclude(trial_id=trial_id)
-            if sharing.count() < FILL_CANDIDATES:
+            if sharing.values("trial_id")[:FILL_CANDIDATES].count() < FILL_CANDIDATES:
                 firsts |= set(sharing.filter(position=0).values_list("trial_id", flat=True))
         for key in [key for key in item.counts if key.startswith("m:")]:
             # A list filled by its main condition's MeSH term: the trial's first condition term.
             sharing = _mesh_trials(key[2:]).exclude(trial_id=trial_id)
-            if sharing.count() < FILL_CANDIDATES:
+            if sharing.values("trial_id")[:FILL_CANDIDATES].count() < FILL_CANDIDATES:
                 ids = set(sharing.values_list("trial_id", flat=True))
                 first = {}
                 for other, mesh_id in _mesh_trials(None).filter(trial_id__in=ids).values_list("trial_id", "mesh_id"):
