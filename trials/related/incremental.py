@@ -156,7 +156,7 @@ def refresh(trial_ids: Iterable[int]) -> int:
         held = held | (_short_lists_sharing(features_of) - listed)
         holders = _stored_vectors({holder for holder, _ in held})
         for holder, trial_id in held:
-            if holder in holders:
+            if holder in holders and all(match.other_id != trial_id for match in offers[holder]):
                 offers[holder].append(Match(trial_id, float(np.dot(*aligned(holders[holder], vectors[trial_id]))), []))
         _take_offers(offers, vectors, keys, labels, open_ids, held)
     return len(vectors)
