@@ -153,7 +153,8 @@ def refresh(trial_ids: Iterable[int]) -> int:
         insert(SimilarTrial, rows)
         # The lists that held a changed trial are offered it back, however it now scores: it may have filled them.
         # So are the short lists whose main condition it now shares, as the rebuild would fill them.
-        held = held | (_short_lists_sharing(features_of) - listed)
+        counts = {key: count for key, count, _ in terms.values()}
+        held = held | (_short_lists_sharing(features_of, counts) - listed)
         holders = _stored_vectors({holder for holder, _ in held})
         for holder, trial_id in held:
             if holder in holders and all(match.other_id != trial_id for match in offers[holder]):
@@ -202,39 +203,52 @@ def _fillers(
     return found, {m.other_id: stored[m.other_id] for m in found}, open_ids
 
 
-def _short_lists_sharing(features_of: dict[int, Features]) -> set[tuple[int, int]]:
+def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int]) -> set[tuple[int, int]]:
     """(trial, changed trial) where the trial's main condition is one the changed trial names, and its list is short.
 
-    Only for a condition held by fewer than ``FILL_CANDIDATES`` trials: past
-    that, the rebuild fills from the first on file, and a changed trial is
-    never among them.
+    Only for a condition fewer than ``FILL_CANDIDATES`` trials hold (``counts``,
+    by feature key): past that, the rebuild fills from the first on file, and
+    a changed trial is never among them. A handful of queries for all the
+    changed trials.
     """
-    pairs = set()
+    names, terms = defaultdict(set), defaultdict(set)
     for trial_id, item in features_of.items():
+        keys = [key for key in item.counts if key[:2] in ("c:", "m:") and counts.get(key, 0) <= FILL_CANDIDATES]
         if sum(1 for key in item.counts if key.startswith("c:")) > CATCH_ALL_CONDITIONS:
             continue
-        firsts = set()
-        for key in [key for key in item.counts if key.startswith("c:")]:
-            sharing = TrialCondition.objects.filter(condition__name__iexact=item.labels[key]).exclude(trial_id=trial_id)
-            if sharing.values("trial_id")[:FILL_CANDIDATES].count() < FILL_CANDIDATES:
-                firsts |= set(sharing.filter(position=0).values_list("trial_id", flat=True))
-        for key in [key for key in item.counts if key.startswith("m:")]:
-            # A list filled by its main condition's MeSH term: the trial's first condition term.
-            sharing = _mesh_trials(key[2:]).exclude(trial_id=trial_id)
-            if sharing.values("trial_id")[:FILL_CANDIDATES].count() < FILL_CANDIDATES:
-                ids = set(sharing.values_list("trial_id", flat=True))
-                first = {}
-                for other, mesh_id in _mesh_trials(None).filter(trial_id__in=ids).values_list("trial_id", "mesh_id"):
-                    first.setdefault(other, mesh_key(mesh_id))
-                firsts |= {other for other, mesh_id in first.items() if mesh_id == key[2:]}
-        firsts -= set(features_of)
-        kept = Counter(
-            SimilarTrial.objects.filter(trial_id__in=firsts)
-            .exclude(tier=Tier.POPULATION_ONLY)
-            .values_list("trial_id", flat=True)
-        )
-        pairs |= {(first, trial_id) for first in firsts if kept[first] < COVERAGE}
-    return pairs
+        for key in keys:
+            if key.startswith("c:"):
+                names[item.labels[key]].add(trial_id)
+            else:
+                terms[key[2:]].add(trial_id)
+    firsts: dict[int, set[int]] = defaultdict(set)
+    for other, name in TrialCondition.objects.filter(condition__name__in=list(names), position=0).values_list(
+        "trial_id", "condition__name"
+    ):
+        firsts[other] |= names[name]
+    if terms:
+        spellings = [spelling for key in terms for spelling in _spellings(key)]
+        holders = set(_mesh_trials(None).filter(mesh_id__in=spellings).values_list("trial_id", flat=True))
+        # A list filled by its main condition's MeSH term: the trial's first condition term.
+        first = {}
+        for other, mesh_id in _mesh_trials(None).filter(trial_id__in=holders).values_list("trial_id", "mesh_id"):
+            first.setdefault(other, mesh_key(mesh_id))
+        for other, mesh_id in first.items():
+            firsts[other] |= terms.get(mesh_id, set())
+    for changed in features_of:
+        firsts.pop(changed, None)
+    kept = Counter(
+        SimilarTrial.objects.filter(trial_id__in=list(firsts))
+        .exclude(tier=Tier.POPULATION_ONLY)
+        .values_list("trial_id", flat=True)
+    )
+    return {
+        (other, trial_id)
+        for other, changed in firsts.items()
+        if kept[other] < COVERAGE
+        for trial_id in changed
+        if trial_id != other
+    }
 
 
 def _catch_alls(trial_ids: Iterable[int]) -> set[int]:
@@ -248,13 +262,17 @@ def _catch_alls(trial_ids: Iterable[int]) -> set[int]:
     )
 
 
+def _spellings(mesh_id: str) -> list[str]:
+    """The registry spells a MeSH id with six digits or nine."""
+    number = mesh_id.removeprefix("D")
+    return [f"D{number}", f"D{number:0>9}"]
+
+
 def _mesh_trials(mesh_id: str | None):
     """The condition MeSH terms (not ancestors) of this id, in the order the records give them."""
     terms = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, is_ancestor=False)
     if mesh_id:
-        # The registry spells a MeSH id with six digits or nine.
-        number = mesh_id.removeprefix("D")
-        terms = terms.filter(mesh_id__in=[f"D{number}", f"D{number:0>9}"])
+        terms = terms.filter(mesh_id__in=_spellings(mesh_id))
     return terms.order_by("trial_id", "position", "id")
 
 
