@@ -45,6 +45,8 @@ from .scoring import (
 from .store import TOTAL_KEY, insert, load_features, trial_total
 from .tiers import Tier, aspect_ids, aspects, match_tier
 
+# A changed trial is offered to the short lists of the conditions it names held by this many trials at most.
+SHORT_CONDITION = 3 * COVERAGE
 # Past this many changed trials (or a tenth of the registry), an import rebuilds instead.
 REFRESH_LIMIT = 2000
 
@@ -206,14 +208,14 @@ def _fillers(
 def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int]) -> set[tuple[int, int]]:
     """(trial, changed trial) where the trial's main condition is one the changed trial names, and its list is short.
 
-    Only for a condition fewer than ``FILL_CANDIDATES`` trials hold (``counts``,
-    by feature key): past that, the rebuild fills from the first on file, and
-    a changed trial is never among them. A handful of queries for all the
+    Only for a condition few trials hold (``SHORT_CONDITION``, ``counts`` by
+    feature key): a list is short when few share its main condition, and
+    the many sharing a common one fill it. A handful of queries for all the
     changed trials.
     """
     names, terms = defaultdict(set), defaultdict(set)
     for trial_id, item in features_of.items():
-        keys = [key for key in item.counts if key[:2] in ("c:", "m:") and counts.get(key, 0) <= FILL_CANDIDATES]
+        keys = [key for key in item.counts if key[:2] in ("c:", "m:") and counts.get(key, 0) <= SHORT_CONDITION]
         if sum(1 for key in item.counts if key.startswith("c:")) > CATCH_ALL_CONDITIONS:
             continue
         for key in keys:
