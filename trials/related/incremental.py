@@ -244,13 +244,19 @@ def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int
         .exclude(tier=Tier.POPULATION_ONLY)
         .values_list("trial_id", flat=True)
     )
-    return {
-        (other, trial_id)
-        for other, changed in firsts.items()
-        if kept[other] < COVERAGE
-        for trial_id in changed
-        if trial_id != other
-    }
+    short = [other for other in firsts if kept[other] < COVERAGE]
+    # Their main condition as the rebuild reads it: by name, or by MeSH term when few share the name.
+    mains = {item.trial_id: main_condition(item.counts, item.labels) for item in load_features(short)}
+    names = {name for name, _ in mains.values() if name}
+    shared = dict(SimilarityTerm.objects.filter(key__in=list(names)).values_list("key", "document_count"))
+    pairs = set()
+    for other, (name, mesh) in mains.items():
+        for trial_id in firsts[other]:
+            keys = features_of[trial_id].counts
+            by_mesh = mesh and mesh in keys and (not name or shared.get(name, 0) <= COVERAGE)
+            if (name and name in keys) or by_mesh:
+                pairs.add((other, trial_id))
+    return pairs
 
 
 def _catch_alls(trial_ids: Iterable[int]) -> set[int]:
