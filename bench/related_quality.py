@@ -19,6 +19,11 @@ whose subject combines two aspects (a condition in a population, a
 treatment for a complication) and counts a candidate only if it shares the
 query's main aspect (its ``aspect`` column). On the strict set the engine
 is also scored as it was before population aspects (``populations=False``).
+A strict query that no trial on file shares the main aspect of (a row
+without a candidate, judged "none on file", after searching every record)
+has no right answer to rank: its precision is not averaged in; instead the
+report says whether its list is empty or holds only trials marked as
+sharing the population alone, as the Related tab then says.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from scipy import sparse  # noqa: E402
 from trials import related  # noqa: E402
 from trials.importers import SEED_DOCUMENT, import_paths  # noqa: E402
 from trials.models import Intervention, MeshTerm, Trial, TrialCondition  # noqa: E402
+from trials.related.tiers import Tier  # noqa: E402
 
 RECORDS = Path(os.environ.get("RECORDS_DIR", ROOT.parent / "shared" / "data" / "ctgov" / "v2"))
 JUDGMENTS = ROOT / "bench" / "data" / "related_judgments.tsv"
@@ -71,7 +77,7 @@ def load_registry() -> None:
         import_paths([RECORDS, SEED_DOCUMENT])
 
 
-def engine_rankings(weights, min_score: float, populations: bool = True) -> dict[str, list[tuple[str, float]]]:
+def engine_rankings(weights, min_score: float, populations: bool = True) -> dict[str, list[tuple[str, float, int]]]:
     space = related.load_space(weights, populations=populations)
     nct_of = dict(Trial.objects.values_list("id", "nct_id"))
     rankings = {}
@@ -81,7 +87,9 @@ def engine_rankings(weights, min_score: float, populations: bool = True) -> dict
             ranked = space.chosen(row, others, scores, set(), set())
         else:
             ranked = sorted(space.matches(row, others, scores, min_score), key=lambda m: (m.tier, -m.score, m.other_id))
-        rankings[nct_of[space.trial_ids[row]]] = [(nct_of[space.trial_ids[m.other_id]], m.score) for m in ranked]
+        rankings[nct_of[space.trial_ids[row]]] = [
+            (nct_of[space.trial_ids[m.other_id]], m.score, m.tier) for m in ranked
+        ]
     return rankings
 
 
@@ -146,7 +154,7 @@ def baseline_rankings() -> dict[str, list[tuple[str, float]]]:
     rankings = {}
     for row, trial_id in enumerate(ids):
         best = np.argsort(-scores[row])[:20]
-        rankings[nct_of[trial_id]] = [(nct_of[ids[other]], float(scores[row, other])) for other in best]
+        rankings[nct_of[trial_id]] = [(nct_of[ids[other]], float(scores[row, other]), 1) for other in best]
     return rankings
 
 
@@ -159,6 +167,16 @@ def read_judgments(path: Path = JUDGMENTS) -> tuple[list[str], dict[tuple[str, s
             if line["candidate"]:
                 judged[(line["query"], line["candidate"])] = line["relevant"].strip().lower() == "yes"
     return queries, judged
+
+
+def unanswerable(path: Path = STRICT_JUDGMENTS) -> set[str]:
+    """Queries no trial on file shares the main aspect of (a row without a candidate, judged "none on file")."""
+    with path.open(encoding="utf-8") as handle:
+        return {
+            line["query"]
+            for line in csv.DictReader(handle, delimiter="\t")
+            if not line["candidate"] and line["relevant"].strip().lower() == "none on file"
+        }
 
 
 def summary(nct_id: str) -> str:
@@ -179,7 +197,7 @@ def report(title: str, rankings: dict, queries: list[str], judged: dict[tuple[st
     for name, ranking in rankings.items():
         precisions, relevant, shown, empty, unjudged = [], 0, 0, 0, 0
         for query in queries:
-            top = [candidate for candidate, _ in ranking.get(query, [])[:SHOWN]]
+            top = [item[0] for item in ranking.get(query, [])[:SHOWN]]
             if not top:
                 empty += 1
                 continue
@@ -216,7 +234,7 @@ def main() -> None:
             for judged_queries, judged_pairs, depth in ((queries, judged, SHOWN), (strict_queries, strict_judged, 10))
             for ranking in rankings.values()
             for query in judged_queries
-            for candidate, _ in ranking.get(query, [])[:depth]
+            for candidate, *_ in ranking.get(query, [])[:depth]
             if (query, candidate) not in judged_pairs
         }
         with options.pool.open("w", encoding="utf-8") as out:
@@ -232,13 +250,23 @@ def main() -> None:
     report("Topic judgements", rankings, queries, judged)
     compared = ("all signals (shipped)", "before population aspects", "TF-IDF baseline")
     strict = {name: rankings[name] for name in compared}
-    report("Strict judgements, queries of two aspects", strict, strict_queries, strict_judged)
+    none_on_file = unanswerable()
+    answerable = [query for query in strict_queries if query not in none_on_file]
+    report("Strict judgements, queries of two aspects", strict, answerable, strict_judged)
+    # Where nothing on file shares the main aspect, the right list is empty or says it shares only the population.
+    print(f"Strict: {len(none_on_file)} queries with no trial on file sharing the main aspect; lists there")
+    for name, ranking in strict.items():
+        honest = sum(
+            all(tier == Tier.POPULATION_ONLY for _, _, tier in ranking.get(query, [])[:SHOWN]) for query in none_on_file
+        )
+        print(f"  {name:34} {honest} of {len(none_on_file)} empty or marked 'Same population only'")
+    print()
 
     coverage()
 
     seed = rankings["all signals (shipped)"].get("NCT04133233", [])[: related.SHOWN]
     print(f"Seed NCT04133233: {len(seed)} more related trial(s) above the minimum score")
-    for nct_id, score in seed:
+    for nct_id, score, _ in seed:
         trial = Trial.objects.get(nct_id=nct_id)
         topic = " ".join([trial.brief_title, *trial.condition_names, *trial.keywords])
         on_topic = "on topic" if SEED_TOPICS.search(topic) else "OFF TOPIC"

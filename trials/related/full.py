@@ -21,15 +21,17 @@ from ..models import RelatedTrial, SimilarTrial, Trial
 from .choice import Match, choose, shortfall
 from .scoring import (
     CANDIDATES,
+    CATCH_ALL_CONDITIONS,
     COVERAGE,
     FILL_CANDIDATES,
     MIN_SCORE,
     Features,
     Vectorizer,
     explain,
+    main_condition,
 )
 from .store import clear, condition_mesh_names, insert, load_features, matrix_row, save_keys, save_profiles, save_terms
-from .tiers import aspect_ids, aspects, main_condition, match_tier
+from .tiers import aspect_ids, aspects, match_tier
 
 
 @dataclass
@@ -170,12 +172,14 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
             trial_aspects[len(trial_ids)] = aspect_ids(found, term_ids.get)
         trial_ids.append(features.trial_id)
         ids = numbered(features, counting=False)
+        catch_all = sum(1 for key in features.counts if key.startswith("c:")) > CATCH_ALL_CONDITIONS
         for term_id, key in zip(ids, features.counts, strict=True):
             prefixes.setdefault(term_id, key[0])
-            if key.startswith(("c:", "m:")):
+            if key.startswith(("c:", "m:")) and not catch_all:
                 condition_rows.append(len(trial_ids) - 1)
                 condition_terms.append(term_id)
-        main_conditions.extend(term_ids[key] if key else -1 for key in main_condition(features.counts))
+        main = main_condition(features.counts, features.labels)
+        main_conditions.extend(term_ids[key] if key else -1 for key in main)
         vector_ids, vector_weights = vectorizer.vector(ids, list(features.counts.values()), prefixes)
         indices.extend(vector_ids.tolist())
         data.extend(vector_weights.tolist())

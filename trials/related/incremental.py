@@ -12,24 +12,41 @@ from collections.abc import Iterable
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Greatest
 
 from .. import choices
-from ..models import RelatedTrial, SimilarityKey, SimilarityProfile, SimilarityTerm, SimilarTrial, Trial
+from ..models import (
+    Condition,
+    MeshTerm,
+    RelatedTrial,
+    SimilarityKey,
+    SimilarityProfile,
+    SimilarityTerm,
+    SimilarTrial,
+    Trial,
+    TrialCondition,
+)
 from . import full
-from .choice import Match, choose
+from .choice import Match, choose, shortfall
 from .scoring import (
     CANDIDATES,
+    CATCH_ALL_CONDITIONS,
+    COVERAGE,
+    FILL_CANDIDATES,
     MIN_SCORE,
     Features,
     Vectorizer,
     aligned,
     explain,
+    main_condition,
+    mesh_key,
 )
 from .store import TOTAL_KEY, insert, load_features, trial_total
-from .tiers import aspect_ids, aspects, match_tier
+from .tiers import Tier, aspect_ids, aspects, match_tier
 
+# A changed trial is offered to the short lists of the conditions it names held by this many trials at most.
+SHORT_CONDITION = 3 * COVERAGE
 # Past this many changed trials (or a tenth of the registry), an import rebuilds instead.
 REFRESH_LIMIT = 2000
 
@@ -74,7 +91,7 @@ def refresh(trial_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        _forget(ids)
+        held = _forget(ids)
         features = list(load_features(ids))
         terms = _terms_for(features)
         total = trial_total()
@@ -111,6 +128,7 @@ def refresh(trial_ids: Iterable[int]) -> int:
         keys = {term_id: key for term_id, (key, _, _) in terms.items()}
         labels = {term_id: label for term_id, (_, _, label) in terms.items()}
 
+        features_of = {item.trial_id: item for item in features}
         rows, offers = [], defaultdict(list)
         for trial_id, vector in vectors.items():
             matches = []
@@ -121,19 +139,156 @@ def refresh(trial_ids: Iterable[int]) -> int:
                 if score >= MIN_SCORE:
                     tier, _ = match_tier(trial_aspects.get(trial_id), others[other][0])
                     matches.append(Match(other, score, [], tier))
-                    if other not in vectors and (other, trial_id) not in listed:
+                    if other not in vectors and (other, trial_id) not in listed and (other, trial_id) not in held:
                         offers[other].append(Match(trial_id, score, []))
-            for match in choose(matches, open_ids):
+            chosen = choose(matches, open_ids)
+            if shortfall(chosen):
+                # As the rebuild does: trials sharing its main condition fill the list, however they score.
+                fillers = _fillers(trial_id, vector, features_of[trial_id], trial_aspects.get(trial_id), listed)
+                others.update(fillers[1])
+                open_ids |= fillers[2]
+                chosen = choose(matches, open_ids, fillers[0])
+            for match in chosen:
                 tier, population = match_tier(trial_aspects.get(trial_id), others[match.other_id][0])
                 match.score, match.reasons = explain(vector, others[match.other_id], keys, labels, tier, population)
                 rows.append(_row_of(trial_id, match))
         insert(SimilarTrial, rows)
-        _take_offers(offers, vectors, keys, labels, open_ids)
+        # The lists that held a changed trial are offered it back, however it now scores: it may have filled them.
+        # So are the short lists whose main condition it now shares, as the rebuild would fill them.
+        counts = {key: count for key, count, _ in terms.values()}
+        held = held | (_short_lists_sharing(features_of, counts) - listed)
+        holders = _stored_vectors({holder for holder, _ in held})
+        for holder, trial_id in held:
+            if holder in holders and all(match.other_id != trial_id for match in offers[holder]):
+                offers[holder].append(Match(trial_id, float(np.dot(*aligned(holders[holder], vectors[trial_id]))), []))
+        _take_offers(offers, vectors, keys, labels, open_ids, held)
     return len(vectors)
 
 
-def _forget(ids: set[int]) -> None:
-    """Drop what is stored of these trials, taking their features out of the document counts."""
+def _fillers(
+    trial_id: int, vector: tuple[np.ndarray, np.ndarray], item: Features, aspect, listed: set[tuple[int, int]]
+) -> tuple[list[Match], dict, set[int]]:
+    """Trials sharing the trial's main condition, scored, as ``full.Space.fillers`` finds them.
+
+    By the condition's name, or by its MeSH term as well when fewer than
+    ``COVERAGE`` share the name; the first ``FILL_CANDIDATES`` on file, the
+    best ``3 * COVERAGE`` of them tiered. Returns the matches, the vectors
+    read and which of those trials are open.
+    """
+    name_key, mesh = main_condition(item.counts, item.labels)
+    rows: set[int] = set()
+    if name_key:
+        names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
+        rows |= set(
+            TrialCondition.objects.filter(condition__in=names)
+            .exclude(trial_id=trial_id)
+            .order_by("trial_id")
+            .values_list("trial_id", flat=True)[:FILL_CANDIDATES]
+        )
+    if mesh and len(rows) < COVERAGE:
+        sharing = _mesh_trials(mesh[2:]).exclude(trial_id=trial_id)
+        rows |= set(sharing.values_list("trial_id", flat=True)[:FILL_CANDIDATES])
+    rows = sorted(other for other in rows if (trial_id, other) not in listed)
+    catch_alls = _catch_alls(rows)
+    rows = [other for other in rows if other not in catch_alls][:FILL_CANDIDATES]
+    stored = _stored_vectors(set(rows))
+    scored = sorted(
+        ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows if other in stored),
+        key=lambda pair: (-pair[0], pair[1]),
+    )[: 3 * COVERAGE]
+    found = [Match(other, score, [], match_tier(aspect, stored[other][0])[0]) for score, other in scored]
+    open_ids = set(
+        Trial.objects.filter(id__in=[m.other_id for m in found], overall_status__in=choices.OPEN_STATUSES).values_list(
+            "id", flat=True
+        )
+    )
+    return found, {m.other_id: stored[m.other_id] for m in found}, open_ids
+
+
+def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int]) -> set[tuple[int, int]]:
+    """(trial, changed trial) where the trial's main condition is one the changed trial names, and its list is short.
+
+    Only for a condition few trials hold (``SHORT_CONDITION``, ``counts`` by
+    feature key): a list is short when few share its main condition, and
+    the many sharing a common one fill it. A handful of queries for all the
+    changed trials.
+    """
+    names, terms = defaultdict(set), defaultdict(set)
+    for trial_id, item in features_of.items():
+        keys = [key for key in item.counts if key[:2] in ("c:", "m:") and counts.get(key, 0) <= SHORT_CONDITION]
+        if sum(1 for key in item.counts if key.startswith("c:")) > CATCH_ALL_CONDITIONS:
+            continue
+        for key in keys:
+            if key.startswith("c:"):
+                names[item.labels[key]].add(trial_id)
+            else:
+                terms[key[2:]].add(trial_id)
+    firsts: dict[int, set[int]] = defaultdict(set)
+    for other, name in TrialCondition.objects.filter(condition__name__in=list(names), position=0).values_list(
+        "trial_id", "condition__name"
+    ):
+        firsts[other] |= names[name]
+    if terms:
+        spellings = [spelling for key in terms for spelling in _spellings(key)]
+        holders = set(_mesh_trials(None).filter(mesh_id__in=spellings).values_list("trial_id", flat=True))
+        # A list filled by its main condition's MeSH term: the trial's first condition term.
+        first = {}
+        for other, mesh_id in _mesh_trials(None).filter(trial_id__in=holders).values_list("trial_id", "mesh_id"):
+            first.setdefault(other, mesh_key(mesh_id))
+        for other, mesh_id in first.items():
+            firsts[other] |= terms.get(mesh_id, set())
+    for changed in features_of:
+        firsts.pop(changed, None)
+    kept = Counter(
+        SimilarTrial.objects.filter(trial_id__in=list(firsts))
+        .exclude(tier=Tier.POPULATION_ONLY)
+        .values_list("trial_id", flat=True)
+    )
+    short = [other for other in firsts if kept[other] < COVERAGE]
+    # Their main condition as the rebuild reads it: by name, or by MeSH term when few share the name.
+    mains = {item.trial_id: main_condition(item.counts, item.labels) for item in load_features(short)}
+    names = {name for name, _ in mains.values() if name}
+    shared = dict(SimilarityTerm.objects.filter(key__in=list(names)).values_list("key", "document_count"))
+    pairs = set()
+    for other, (name, mesh) in mains.items():
+        for trial_id in firsts[other]:
+            keys = features_of[trial_id].counts
+            by_mesh = mesh and mesh in keys and (not name or shared.get(name, 0) <= COVERAGE)
+            if (name and name in keys) or by_mesh:
+                pairs.add((other, trial_id))
+    return pairs
+
+
+def _catch_alls(trial_ids: Iterable[int]) -> set[int]:
+    """The trials naming more than ``CATCH_ALL_CONDITIONS`` conditions: they fill no list."""
+    return set(
+        TrialCondition.objects.filter(trial_id__in=list(trial_ids))
+        .values("trial_id")
+        .annotate(count=Count("id"))
+        .filter(count__gt=CATCH_ALL_CONDITIONS)
+        .values_list("trial_id", flat=True)
+    )
+
+
+def _spellings(mesh_id: str) -> list[str]:
+    """The registry spells a MeSH id with six digits or nine."""
+    number = mesh_id.removeprefix("D")
+    return [f"D{number}", f"D{number:0>9}"]
+
+
+def _mesh_trials(mesh_id: str | None):
+    """The condition MeSH terms (not ancestors) of this id, in the order the records give them."""
+    terms = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, is_ancestor=False)
+    if mesh_id:
+        terms = terms.filter(mesh_id__in=_spellings(mesh_id))
+    return terms.order_by("trial_id", "position", "id")
+
+
+def _forget(ids: set[int]) -> set[tuple[int, int]]:
+    """Drop what is stored of these trials, taking their features out of the document counts.
+
+    Returns (trial, changed trial) of the other trials' lists that held them.
+    """
     removed: Counter = Counter()
     profiles = 0
     for packed in SimilarityProfile.objects.filter(trial_id__in=ids).values_list("term_ids", flat=True):
@@ -143,9 +298,13 @@ def _forget(ids: set[int]) -> None:
     if total_id and profiles:
         removed[total_id] += profiles
     _move_counts({term_id: -count for term_id, count in removed.items()})
+    held = set(
+        SimilarTrial.objects.filter(other_id__in=ids).exclude(trial_id__in=ids).values_list("trial_id", "other_id")
+    )
     SimilarTrial.objects.filter(Q(trial_id__in=ids) | Q(other_id__in=ids)).delete()
     SimilarityKey.objects.filter(trial_id__in=ids).delete()
     SimilarityProfile.objects.filter(trial_id__in=ids).delete()
+    return held
 
 
 def _move_counts(changes: dict[int, int]) -> None:
@@ -250,8 +409,19 @@ def _row_of(trial_id: int, match: Match) -> dict:
     }
 
 
-def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labels: dict, open_ids: set[int]) -> None:
-    """Put changed trials into other trials' lists where they now score high enough."""
+def _take_offers(
+    offers: dict[int, list[Match]],
+    vectors: dict,
+    keys: dict,
+    labels: dict,
+    open_ids: set[int],
+    held: set[tuple[int, int]] = frozenset(),
+) -> None:
+    """Put changed trials into other trials' lists where they now score high enough.
+
+    A changed trial a list ``held`` may stay in it as it was kept, below the
+    minimum score too: it filled the list from its main condition.
+    """
     if not offers:
         return
     stored = defaultdict(list)
@@ -283,7 +453,8 @@ def _take_offers(offers: dict[int, list[Match]], vectors: dict, keys: dict, labe
     for trial_id, matches in offers.items():
         before = {match.other_id for match in stored[trial_id]}
         # Its stored trials below the minimum filled it from its main condition: they still may.
-        chosen = choose(stored[trial_id] + matches, open_ids, fillers=stored[trial_id])
+        refill = [match for match in matches if (trial_id, match.other_id) in held]
+        chosen = choose(stored[trial_id] + matches, open_ids, fillers=stored[trial_id] + refill)
         if {match.other_id for match in chosen} == before:
             continue
         for match in chosen:

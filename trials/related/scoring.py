@@ -74,6 +74,9 @@ FILL_CANDIDATES = 500
 # Measured: 0.05 keeps topic precision@5 at 0.92 and leaves 4 of 1,162 trials short; 0 leaves
 # none short at 0.90; 0.1 leaves 11 at 0.93.
 FILL_MIN_SCORE = 0.05
+# A registry or cohort naming more conditions than this (55, 64, 343 among the shared records) has no main
+# one, and fills no other trial's list: it studies none of them.
+CATCH_ALL_CONDITIONS = 40
 OPEN_SHOWN = 5  # "Recruiting now", for a trial that no longer recruits
 # A key more common than this finds too many candidates to be telling (and
 # costs the refresh's look-up a row per trial it is in): 1,200 trials of 600,000.
@@ -303,6 +306,42 @@ _GENERIC = frozenset(
 def _stems(text: str) -> list[str]:
     # "Pre-diabetes" names diabetes too.
     return [stem for stem, _ in words(text.replace("-", " "))]
+
+
+@functools.lru_cache(maxsize=100_000)
+def telling_name(name: str) -> bool:
+    """Whether a condition's name tells what it is: not "Disease", "Infections" or "Cancer" alone."""
+    stems = set(_stems(name))
+    return bool(stems - _GENERIC)
+
+
+def main_condition(keys: Iterable[str], labels: dict[str, str]) -> tuple[str | None, str | None]:
+    """The keys of the first condition name and the first condition MeSH term a trial studies.
+
+    The registry lists the main condition first; its MeSH term meets the
+    trials that name it otherwise ("Migraine Headaches", "Migraine").
+    ``keys`` in the order ``extract`` added them, the conditions first. A
+    catch-all registry has none (``CATCH_ALL_CONDITIONS``). A name that
+    says nothing alone ("Disease", "Cancer") is passed over, and so is a
+    MeSH term sharing no telling word with the name, unless the title or
+    summary names it: the registry codes a relapsing multiple sclerosis
+    trial "Neoplasm Metastasis" too.
+    """
+    keys = list(keys)
+    if sum(1 for key in keys if key.startswith("c:")) > CATCH_ALL_CONDITIONS:
+        return None, None
+    population = {key[2:] for key in keys if key.startswith("p:")}
+    studied = [key for key in keys if key[:2] in ("c:", "m:") and key not in population and telling_name(labels[key])]
+    name = next((key for key in studied if key.startswith("c:")), None)
+    terms = [key for key in studied if key.startswith("m:")]
+    if name:
+        # The term the name is coded as, or else one the title or summary names ("Sars-CoV2": COVID-19).
+        named = _telling(labels[name])
+        text = {key[2:] for key in keys if key.startswith("t:")}
+        terms = [key for key in terms if _telling(labels[key]) & named] or [
+            key for key in terms if _telling(labels[key]) <= text
+        ]
+    return name, next(iter(terms), None)
 
 
 @functools.lru_cache(maxsize=100_000)

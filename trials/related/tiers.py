@@ -53,22 +53,6 @@ def aspects(keys: Iterable[str]) -> Aspects:
     return Aspects(frozenset(main), frozenset(population | plain))
 
 
-def main_condition(keys: Iterable[str]) -> tuple[str | None, str | None]:
-    """The keys of the first condition name and the first condition MeSH term a trial studies.
-
-    The registry lists the main condition first; its MeSH term meets the
-    trials that name it otherwise ("Migraine Headaches", "Migraine").
-    ``keys`` in the order ``scoring.extract`` added them, the conditions first.
-    """
-    keys = list(keys)
-    population = {key[2:] for key in keys if key.startswith("p:")}
-    studied = [key for key in keys if key[:2] in ("c:", "m:") and key not in population]
-    return (
-        next((key for key in studied if key.startswith("c:")), None),
-        next((key for key in studied if key.startswith("m:")), None),
-    )
-
-
 def aspect_ids(found: Aspects, id_of) -> tuple[np.ndarray, np.ndarray]:
     """``found``'s main and population keys as sorted term ids (``id_of`` maps a key to its id, or None)."""
 

@@ -178,3 +178,38 @@ def test_a_trial_whose_main_condition_five_others_share_lists_five(registry):
     filled = SimilarTrial.objects.get(trial__nct_id="NCT00203242", other__nct_id="NCT00205894")
     assert filled.score < related.MIN_SCORE
     assert filled.reasons[0] == "Same condition: Cluster Headache"
+
+
+def test_a_refresh_fills_a_short_list_as_the_rebuild_does(registry):
+    def lists(trial_ids) -> dict[int, set[int]]:
+        found = {trial_id: set() for trial_id in trial_ids}
+        for trial_id, other_id in SimilarTrial.objects.filter(trial_id__in=trial_ids).values_list(
+            "trial_id", "other_id"
+        ):
+            found[trial_id].add(other_id)
+        return found
+
+    # The lists the rebuild filled from their main condition: some of their trials score under the minimum.
+    filled = sorted(set(SimilarTrial.objects.filter(score__lt=related.MIN_SCORE).values_list("trial_id", flat=True)))
+    assert len(filled) > 10
+    rebuilt = lists(filled)
+    with mock.patch.object(related.full, "rebuild", side_effect=AssertionError("a full rebuild")):
+        for trial_id in filled:
+            related.refresh([trial_id])
+    refreshed = lists(filled)
+    assert {t: others for t, others in refreshed.items() if others != rebuilt[t]} == {}
+    filled_one = SimilarTrial.objects.get(trial__nct_id="NCT00203242", other__nct_id="NCT00205894")
+    assert filled_one.score < related.MIN_SCORE
+    assert filled_one.reasons[0] == "Same condition: Cluster Headache"
+
+
+def test_a_trial_saved_later_fills_the_short_lists_of_its_main_condition(registry):
+    # The cluster-headache trial's list was filled with one scoring under the minimum; as if that one came later:
+    short, later = registry["NCT00203242"], registry["NCT00205894"]
+    SimilarTrial.objects.filter(trial=short, other=later).delete()
+    assert later.nct_id not in similar_ids(short.nct_id)
+    with mock.patch.object(related.full, "rebuild", side_effect=AssertionError("a full rebuild")):
+        related.refresh([later.id])
+    filled = SimilarTrial.objects.get(trial=short, other=later)
+    assert filled.score < related.MIN_SCORE
+    assert filled.reasons[0] == "Same condition: Cluster Headache"

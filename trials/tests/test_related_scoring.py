@@ -247,3 +247,22 @@ def test_without_a_population_the_tiers_leave_the_ranking_to_the_score():
         populations=False,
     )
     assert before.counts["c:diabetes"] == 1.0 and not any(key.startswith("p:") for key in before.counts)
+
+
+def test_a_main_condition_is_a_telling_name_and_the_mesh_term_it_is_coded_as():
+    labels = {
+        "c:cancer": "Cancer",
+        "c:migraine headaches": "Migraine Headaches",
+        "m:D009362": "Neoplasm Metastasis",
+        "m:D008881": "Migraine Disorders",
+        "t:metastasi": "metastases",
+    }
+    # "Cancer" alone says nothing; a MeSH term sharing no word with the name is not its coding.
+    keys = ["c:cancer", "c:migraine headaches", "m:D009362", "m:D008881"]
+    assert scoring.main_condition(keys, labels) == ("c:migraine headaches", "m:D008881")
+    # Unless the title or summary names it.
+    assert scoring.main_condition(["c:cancer", "m:D009362", "t:metastasi"], labels) == (None, "m:D009362")
+    assert scoring.main_condition(["c:migraine headaches", "m:D009362"], labels) == ("c:migraine headaches", None)
+    # A registry naming every condition has no main one.
+    many = {f"c:condition {n}": f"Migraine {n}" for n in range(scoring.CATCH_ALL_CONDITIONS + 1)}
+    assert scoring.main_condition(list(many), many) == (None, None)
