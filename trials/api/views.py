@@ -206,6 +206,11 @@ def _total(request: HttpRequest, selected: QuerySet[Trial]) -> int:
         total = search.count_condition_area(request.GET["query.cond"].strip())
         if total is not None:
             return total
+    if any(name.startswith("query.") for name in selecting):
+        # A widened area (a descriptor and the terms under it) is dozens of facet tokens: read
+        # through the GIN index, its matches are counted in a fraction of a table scan's time.
+        with search.index_scans():
+            return selected.count()
     return selected.count()
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from trials import search
 from trials.importers import import_paths
@@ -260,3 +262,17 @@ def test_an_expressions_area_is_widened_in_every_expansion_but_term(client, word
     # Term: the words as written, which the registry of 64 conditions has and the trial does not.
     term = listed(client, **{"filter.advanced": 'EXPANSION[Term]AREA[ConditionSearch]"heart attack"'})
     assert "NCT03840928" in term and "NCT00711542" not in term
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_a_widened_areas_total_is_counted_through_the_index(client, words):
+    # Dozens of facet tokens: counted by a table scan, a broad descriptor took seconds at registry scale.
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v2/studies", {"query.cond": "heart attack", "countTotal": "true"})
+    assert response.json()["totalCount"] >= 1
+    sql = [query["sql"] for query in queries.captured_queries]
+    count = next(index for index, text in enumerate(sql) if text.startswith("SELECT COUNT(*)"))
+    assert "'enable_seqscan', 'off'" in sql[count - 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone()[0] == "on"
