@@ -439,6 +439,21 @@ def test_field_value_stats_agree_with_the_records_on_file(client, on_file, ctgov
     assert everything and all(item["type"] == "BOOLEAN" for item in everything)
 
 
+def test_every_field_value_stat_comes_in_two_queries_for_the_row_and_two_per_list(
+    client, on_file, django_assert_num_queries
+):
+    """Without ``fields``: the trial row's elements counted together, each as it is when asked alone."""
+    with django_assert_num_queries(2 + 2 * 3):
+        everything = client.get("/api/v2/stats/field/values").json()
+    by_piece = {item["piece"]: item for item in everything}
+    assert len(everything) > 40 and len(by_piece) == len(everything)
+    for piece in ("OverallStatus", "Phase", "HealthyVolunteers", "HasResults", "EnrollmentCount", "StudyFirstPostDate"):
+        alone = client.get("/api/v2/stats/field/values", {"fields": piece}).json()
+        assert alone == [by_piece[piece]], piece
+    with django_assert_num_queries(1):
+        assert client.get("/api/v2/stats/field/values", {"types": "BOOLEAN|ENUM"}).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("params", "named"),
     [
