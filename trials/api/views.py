@@ -29,6 +29,7 @@ from ..search.areas import SEARCH_AREAS, search_documents_list
 from ..sync import last_run, last_success
 from .advanced import AdvancedError, advanced_q, is_expression
 from .aggregations import FilterError, agg_filters_q, synonyms_q
+from .documents import Listed, documents, parsed
 from .fhir import CONTENT_TYPE as FHIR_CONTENT_TYPE
 from .fhir import fhir_json
 from .fields import field_selection, needs_children, project
@@ -162,15 +163,16 @@ def studies(request: HttpRequest) -> HttpResponse:
         offset = token_offset(token) if token else 0
         count_total = boolean(request, "countTotal")
         selected = filtered_trials(request)
-        page = list(selected.values_list("pk", flat=True)[offset : offset + size + 1])
+        # Each study's version comes with the page: what its kept document is found by.
+        page = [Listed(*row) for row in selected.values_list("pk", "nct_id", "updated_at")[offset : offset + size + 1]]
     except BadRequest as error:
         return _error(str(error))
     next_token = page_token(offset + size) if len(page) > size else None
     page = page[:size]
     total = _total(request, selected) if count_total and not token else None
     if output == "csv":
-        by_id = {trial.pk: trial for trial in Trial.objects.filter(pk__in=page).for_detail()}
-        trials = [by_id[pk] for pk in page]
+        by_id = {trial.pk: trial for trial in Trial.objects.filter(pk__in=[study.pk for study in page]).for_detail()}
+        trials = [by_id[study.pk] for study in page if study.pk in by_id]
         text = csv_text(trials, header=not token, columns=selection)
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         if next_token:
@@ -178,14 +180,18 @@ def studies(request: HttpRequest) -> HttpResponse:
         if total is not None:
             response["x-total-count"] = str(total)
         return response
-    body: dict = {}
-    if total is not None:
-        body["totalCount"] = total
-    exported = export_studies(page, children=needs_children(selection))
-    body["studies"] = _selected([to_legacy(study) for study in exported] if legacy else exported, selection)
+    kept = documents(page, children=needs_children(selection))
+    if selection is None and not legacy:
+        # The documents as kept, joined: the page's JSON is never parsed nor written again.
+        studies_json = b"[" + b",".join(kept) + b"]"
+    else:
+        exported = [to_legacy(study) for study in parsed(kept)] if legacy else parsed(kept)
+        studies_json = orjson.dumps(_selected(exported, selection))
+    parts = [b'{"totalCount":%d,' % total if total is not None else b"{", b'"studies":', studies_json]
     if next_token:
-        body["nextPageToken"] = next_token
-    return json_response(body)
+        parts.append(b',"nextPageToken":' + orjson.dumps(next_token))
+    parts.append(b"}")
+    return HttpResponse(b"".join(parts), content_type="application/json")
 
 
 def _selected(studies: list[dict], selection: dict | None) -> list[dict]:
