@@ -34,6 +34,8 @@ from ..exports import export_studies
 logger = logging.getLogger(__name__)
 
 MAX_KEPT_PAGE = 100
+# A bulk page is written and sent this many studies at a time.
+STREAM_CHUNK = 100
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,12 @@ def _nct_id(study: dict) -> str:
     return study["protocolSection"]["identificationModule"]["nctId"]
 
 
-def documents(studies: list[Listed], children: bool = True) -> list[bytes]:
+def documents(studies: list[Listed], children: bool = True, keep: bool = True) -> list[bytes]:
     """The studies' documents in their order; a study gone since its page was read is left out.
 
     ``children=False``: a caller keeping only the trial row's elements; the
     studies not kept are written from the trial rows alone, and not kept.
+    ``keep=False``: what is built is not kept (a bulk page's studies).
     """
     if not studies:
         return []
@@ -79,7 +82,7 @@ def documents(studies: list[Listed], children: bool = True) -> list[bytes]:
             for study in export_studies([study.pk for study in missing], children=children)
         }
         built = {keys[study.pk]: by_nct_id[study.nct_id] for study in missing if study.nct_id in by_nct_id}
-        if children and len(studies) <= MAX_KEPT_PAGE:
+        if children and keep:
             _cached(cache.set_many, built, settings.SHARED_CACHE_SECONDS)
         kept = {**kept, **built}
     return [kept[keys[study.pk]] for study in studies if keys[study.pk] in kept]

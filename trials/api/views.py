@@ -12,13 +12,23 @@ import datetime
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 
 import orjson
+from django.db import router
 from django.db.models import Max, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
+
+from trialportal.db_router import reading_from
 
 from .. import choices, facets, history, places, search
 from ..caching import RECORD, public_list, public_page, versioned
@@ -29,7 +39,7 @@ from ..search.areas import SEARCH_AREAS, search_documents_list
 from ..sync import last_run, last_success
 from .advanced import AdvancedError, advanced_q, is_expression
 from .aggregations import FilterError, agg_filters_q, synonyms_q
-from .documents import Listed, documents, parsed
+from .documents import MAX_KEPT_PAGE, STREAM_CHUNK, Listed, documents, parsed
 from .fhir import CONTENT_TYPE as FHIR_CONTENT_TYPE
 from .fhir import fhir_json
 from .fields import field_selection, needs_children, project
@@ -180,18 +190,41 @@ def studies(request: HttpRequest) -> HttpResponse:
         if total is not None:
             response["x-total-count"] = str(total)
         return response
-    kept = documents(page, children=needs_children(selection))
-    if selection is None and not legacy:
-        # The documents as kept, joined: the page's JSON is never parsed nor written again.
-        studies_json = b"[" + b",".join(kept) + b"]"
-    else:
-        exported = [to_legacy(study) for study in parsed(kept)] if legacy else parsed(kept)
-        studies_json = orjson.dumps(_selected(exported, selection))
-    parts = [b'{"totalCount":%d,' % total if total is not None else b"{", b'"studies":', studies_json]
-    if next_token:
-        parts.append(b',"nextPageToken":' + orjson.dumps(next_token))
-    parts.append(b"}")
-    return HttpResponse(b"".join(parts), content_type="application/json")
+    head = b'{"totalCount":%d,"studies":[' % total if total is not None else b'{"studies":['
+    tail = (b'],"nextPageToken":' + orjson.dumps(next_token) if next_token else b"]") + b"}"
+    chunks = [page[start : start + STREAM_CHUNK] for start in range(0, len(page), STREAM_CHUNK)]
+    # Where the page's ids were read: a streamed page's chunks are read after the view has returned.
+    alias = router.db_for_read(Trial)
+    body = _page_body(head, chunks, tail, selection, legacy, keep=len(page) <= MAX_KEPT_PAGE, alias=alias)
+    if len(chunks) > 1:
+        # A bulk page is sent as it is written, a chunk of studies at a time: megabytes never held at once.
+        return StreamingHttpResponse(body, content_type="application/json")
+    return HttpResponse(b"".join(body), content_type="application/json")
+
+
+def _page_body(
+    head: bytes,
+    chunks: list[list[Listed]],
+    tail: bytes,
+    selection: dict | None,
+    legacy: bool,
+    keep: bool,
+    alias: str | None,
+) -> Iterator[bytes]:
+    """A page's JSON: the kept documents joined as they are, or parsed for ``fields`` and legacy markup."""
+    children = needs_children(selection)
+    yield head
+    first = True
+    for chunk in chunks:
+        with reading_from(alias):
+            kept = documents(chunk, children=children, keep=keep)
+        if selection is not None or legacy:
+            exported = [to_legacy(study) for study in parsed(kept)] if legacy else parsed(kept)
+            kept = [orjson.dumps(study) for study in _selected(exported, selection)]
+        if kept:
+            yield b",".join(kept) if first else b"," + b",".join(kept)
+            first = False
+    yield tail
 
 
 def _selected(studies: list[dict], selection: dict | None) -> list[dict]:

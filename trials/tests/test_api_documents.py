@@ -6,7 +6,7 @@ import orjson
 import pytest
 from django.core.cache import cache
 
-from trials.api import documents
+from trials.api import views
 from trials.exports import export_studies
 from trials.importers import import_paths
 from trials.models import Trial
@@ -90,16 +90,27 @@ def test_a_kept_page_reads_no_child_rows(client, on_file, django_assert_num_quer
         assert page(client) == built
 
 
-def test_bulk_pages_read_kept_documents_but_keep_none(client, on_file, monkeypatch, django_assert_num_queries):
-    monkeypatch.setattr(documents, "MAX_KEPT_PAGE", 2)
+def test_bulk_pages_are_streamed_read_kept_documents_but_keep_none(
+    client, on_file, monkeypatch, django_assert_num_queries
+):
+    whole = page(client, pageSize=3)
     cache.clear()
-    page(client, pageSize=3)
+    # Pages of more than two studies are bulk pages, sent two studies at a time.
+    monkeypatch.setattr(views, "MAX_KEPT_PAGE", 2)
+    monkeypatch.setattr(views, "STREAM_CHUNK", 2)
+
+    def streamed() -> bytes:
+        response = client.get("/api/v2/studies", {"pageSize": 3})
+        assert response.status_code == 200 and response.streaming
+        return b"".join(response.streaming_content)
+
+    with django_assert_num_queries(3):  # the page, then each chunk's studies
+        assert streamed() == whole
+    with django_assert_num_queries(3):
+        streamed()  # nothing was kept: built again
+    page(client, pageSize=2)  # kept
     with django_assert_num_queries(2):
-        page(client, pageSize=3)  # nothing was kept: built again
-    page(client, pageSize=2)
-    with django_assert_num_queries(2):
-        bulk = json.loads(page(client, pageSize=3))["studies"]
-    assert len(bulk) == 3
+        assert streamed() == whole
     with django_assert_num_queries(1):
         page(client, pageSize=2)
 
