@@ -197,7 +197,7 @@ def studies(request: HttpRequest) -> HttpResponse:
     alias = router.db_for_read(Trial)
     body = _page_body(head, chunks, tail, selection, legacy, keep=len(page) <= MAX_KEPT_PAGE, alias=alias)
     if len(chunks) > 1:
-        # A bulk page is sent as it is written, a chunk of studies at a time: megabytes never held at once.
+        # A bulk page is sent as it is written, a chunk of studies at a time: never all its megabytes at once.
         return StreamingHttpResponse(body, content_type="application/json")
     return HttpResponse(b"".join(body), content_type="application/json")
 
@@ -217,10 +217,12 @@ def _page_body(
     first = True
     for chunk in chunks:
         with reading_from(alias):
-            kept = documents(chunk, children=children, keep=keep)
-        if selection is not None or legacy:
-            exported = [to_legacy(study) for study in parsed(kept)] if legacy else parsed(kept)
-            kept = [orjson.dumps(study) for study in _selected(exported, selection)]
+            if selection is None and not legacy:
+                kept = documents(chunk, children=children, keep=keep)
+            else:
+                exported = parsed(chunk, children=children, keep=keep)
+                exported = [to_legacy(study) for study in exported] if legacy else exported
+                kept = [orjson.dumps(study) for study in _selected(exported, selection)]
         if kept:
             yield b",".join(kept) if first else b"," + b",".join(kept)
             first = False
