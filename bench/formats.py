@@ -12,42 +12,21 @@ kept (the shared cache's copy), and what answering the alias with its redirect c
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trialportal_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialportal.settings")
+import portal  # bench/ is the script's folder
 
-import django  # noqa: E402
+portal.setup()
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import OperationalError, connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-DATA = ROOT / "trials" / "tests" / "data" / "ctgov"
+DATA = portal.ROOT / "trials" / "tests" / "data" / "ctgov"
 RECORDS = ("NCT04267848", "NCT00057759")
 ALIAS = "NCT00075127"
 FORMATS = ("json", "fhir.json", "ris", "json.zip", "csv")
 REQUESTS = 10
-
-
-def _ensure_database() -> None:
-    try:
-        connection.ensure_connection()
-    except OperationalError:
-        import psycopg
-
-        name = settings.DATABASES["default"]["NAME"]
-        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def _runs(client: Client, path: str, query: dict, runs: int, status: int = 200) -> list[float]:
@@ -71,9 +50,7 @@ def _line(label: str, size: int | str, figures: list[float], baseline: float) ->
 
 
 def main(runs: int) -> None:
-    _ensure_database()
-    call_command("migrate", verbosity=0)
-    call_command("import_trials", *(str(DATA / f"{nct_id}.json") for nct_id in RECORDS), verbosity=0)
+    portal.prepare(DATA / f"{nct_id}.json" for nct_id in RECORDS)
     client = Client(HTTP_HOST="localhost")
     print(f"{'record, format':<28} {'bytes':>10}  min / median / max per request  median vs json")
     for nct_id in RECORDS:

@@ -192,6 +192,8 @@ def main() -> None:
             url = urls[run % len(urls)]
             started = time.perf_counter()
             response = client.get(url)
+            if response.streaming:  # a bulk page is written as it is read
+                b"".join(response.streaming_content)
             elapsed = (time.perf_counter() - started) * 1000
             if response.status_code != 200:
                 sys.exit(f"{url} answered {response.status_code}")

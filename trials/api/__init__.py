@@ -6,5 +6,7 @@ parameters, paths and schemas), ``urls.py``; ``fhir.py`` and ``ris.py``
 write one study as a FHIR ResearchStudy and as a RIS record. The views
 and the document both read ``params``, and neither imports the other. The
 studies themselves are written by ``trials.exports``, which the list page's
-downloads and ``export_trials`` share.
+downloads and ``export_trials`` share; ``documents.py`` keeps each study's
+JSON in the shared cache by the trial's version, and pages of studies are
+joined from them.
 """

@@ -12,13 +12,23 @@ import datetime
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 
 import orjson
+from django.db import router
 from django.db.models import Max, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
+
+from trialportal.db_router import reading_from
 
 from .. import choices, facets, history, places, search
 from ..caching import RECORD, public_list, public_page, versioned
@@ -29,6 +39,7 @@ from ..search.areas import SEARCH_AREAS, search_documents_list
 from ..sync import last_run, last_success
 from .advanced import AdvancedError, advanced_q, is_expression
 from .aggregations import FilterError, agg_filters_q, synonyms_q
+from .documents import MAX_KEPT_PAGE, STREAM_CHUNK, Listed, documents, parsed
 from .fhir import CONTENT_TYPE as FHIR_CONTENT_TYPE
 from .fhir import fhir_json
 from .fields import field_selection, needs_children, project
@@ -162,15 +173,16 @@ def studies(request: HttpRequest) -> HttpResponse:
         offset = token_offset(token) if token else 0
         count_total = boolean(request, "countTotal")
         selected = filtered_trials(request)
-        page = list(selected.values_list("pk", flat=True)[offset : offset + size + 1])
+        # Each study's version comes with the page: what its kept document is found by.
+        page = [Listed(*row) for row in selected.values_list("pk", "nct_id", "updated_at")[offset : offset + size + 1]]
     except BadRequest as error:
         return _error(str(error))
     next_token = page_token(offset + size) if len(page) > size else None
     page = page[:size]
     total = _total(request, selected) if count_total and not token else None
     if output == "csv":
-        by_id = {trial.pk: trial for trial in Trial.objects.filter(pk__in=page).for_detail()}
-        trials = [by_id[pk] for pk in page]
+        by_id = {trial.pk: trial for trial in Trial.objects.filter(pk__in=[study.pk for study in page]).for_detail()}
+        trials = [by_id[study.pk] for study in page if study.pk in by_id]
         text = csv_text(trials, header=not token, columns=selection)
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         if next_token:
@@ -178,14 +190,43 @@ def studies(request: HttpRequest) -> HttpResponse:
         if total is not None:
             response["x-total-count"] = str(total)
         return response
-    body: dict = {}
-    if total is not None:
-        body["totalCount"] = total
-    exported = export_studies(page, children=needs_children(selection))
-    body["studies"] = _selected([to_legacy(study) for study in exported] if legacy else exported, selection)
-    if next_token:
-        body["nextPageToken"] = next_token
-    return json_response(body)
+    head = b'{"totalCount":%d,"studies":[' % total if total is not None else b'{"studies":['
+    tail = (b'],"nextPageToken":' + orjson.dumps(next_token) if next_token else b"]") + b"}"
+    chunks = [page[start : start + STREAM_CHUNK] for start in range(0, len(page), STREAM_CHUNK)]
+    # Where the page's ids were read: a streamed page's chunks are read after the view has returned.
+    alias = router.db_for_read(Trial)
+    body = _page_body(head, chunks, tail, selection, legacy, keep=len(page) <= MAX_KEPT_PAGE, alias=alias)
+    if len(chunks) > 1:
+        # A bulk page is sent as it is written, a chunk of studies at a time: never all its megabytes at once.
+        return StreamingHttpResponse(body, content_type="application/json")
+    return HttpResponse(b"".join(body), content_type="application/json")
+
+
+def _page_body(
+    head: bytes,
+    chunks: list[list[Listed]],
+    tail: bytes,
+    selection: dict | None,
+    legacy: bool,
+    keep: bool,
+    alias: str | None,
+) -> Iterator[bytes]:
+    """A page's JSON: the kept documents joined as they are, or parsed for ``fields`` and legacy markup."""
+    children = needs_children(selection)
+    yield head
+    first = True
+    for chunk in chunks:
+        with reading_from(alias):
+            if selection is None and not legacy:
+                kept = documents(chunk, children=children, keep=keep)
+            else:
+                exported = parsed(chunk, children=children, keep=keep)
+                exported = [to_legacy(study) for study in exported] if legacy else exported
+                kept = [orjson.dumps(study) for study in _selected(exported, selection)]
+        if kept:
+            yield b",".join(kept) if first else b"," + b",".join(kept)
+            first = False
+    yield tail
 
 
 def _selected(studies: list[dict], selection: dict | None) -> list[dict]:
