@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from django.db.models.query import ModelIterable
 
 from .. import choices, status
-from ..db import PackedRows
+from ..db import LightRows, PackedRows
 
 
 def has_phase(phase: str) -> Q:
@@ -78,14 +78,19 @@ class TrialQuerySet(models.QuerySet):
         clone._iterable_class = PackedIterable
         return clone
 
-    def one_with_rows(self, nct_id: str, relations: tuple[str, ...]) -> models.Model:
+    def one_with_rows(
+        self, nct_id: str, relations: tuple[str, ...], light: tuple[tuple[str, LightRows], ...] = ()
+    ) -> models.Model:
         """``with_rows(*relations).get(nct_id=nct_id)``, its statement built and compiled once per process.
 
         A trial page's query carries a dozen packed relations: the ORM took
         about as long to build and compile it as the database to answer it.
-        Raises ``DoesNotExist`` as ``get`` does.
+        ``light`` adds (name, ``db.LightRows``) columns, left on the trial as
+        their JSON text for the caller to read (``trials.sites``): a page's
+        thousand sites as tuples, in the same query. Raises ``DoesNotExist``
+        as ``get`` does.
         """
-        statement = _one_statement(relations, self.db)
+        statement = _one_statement(relations, light, self.db)
         connection = connections[self.db]
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, [nct_id if param == _NCT_ID else param for param in statement.params])
@@ -157,10 +162,12 @@ class _Statement:
 
 
 @cache
-def _one_statement(relations: tuple[str, ...], alias: str) -> _Statement:
+def _one_statement(relations: tuple[str, ...], light: tuple[tuple[str, LightRows], ...], alias: str) -> _Statement:
     """``one_with_rows``' statement, compiled as ``ModelIterable`` compiles it."""
     trial = apps.get_model("trials", "Trial")
-    queryset = trial._default_manager.using(alias).with_rows(*relations).filter(nct_id=_NCT_ID).order_by()
+    queryset = trial._default_manager.using(alias).with_rows(*relations)
+    queryset = queryset.annotate(**{name: rows.expression() for name, rows in light})
+    queryset = queryset.filter(nct_id=_NCT_ID).order_by()
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     fields = compiler.klass_info["select_fields"]
