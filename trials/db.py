@@ -504,3 +504,39 @@ class LightRows(PackedRows):
             for row in packed:
                 row[index] = convert(row[index])
         return packed
+
+
+class GroupedLightRows(LightRows):
+    """``LightRows`` in groups by the column ``group`` (a site's contacts by the site): one JSON object of
+    each group's rows as JSON text, so that a reader parses the groups it shows only (``group_rows``).
+
+    A NULL ``group`` is the key "0".
+    """
+
+    def __init__(self, model: type[models.Model], key: str, columns: Iterable[str], group: str):
+        super().__init__(model, key, columns)
+        self.group = group
+
+    def expression(self) -> RawSQL:
+        inner = super().expression()
+        template = {
+            "postgresql": "(SELECT COALESCE(json_object_agg(COALESCE(g.{0}, 0), g.rows)::text, '{{}}') FROM {1} g)",
+            # ``|| ''``: the group's rows as text, not JSON (SQLite would embed JSON it made itself).
+            "sqlite": "(SELECT json_group_object(COALESCE(g.{0}, 0), g.rows || '') FROM {1} g)",
+        }[connection.vendor]
+        sql = template.format(connection.ops.quote_name(self.group), inner.sql)
+        return RawSQL(sql, inner.params, output_field=models.TextField())
+
+    def _build(self) -> models.Subquery:
+        rows = (
+            self.model._base_manager.filter(**{self.key: models.OuterRef("pk")})
+            .order_by()
+            .values(self.key, self.group)
+            .annotate(rows=_OrderedJSONRows(*self.order, *self.columns, width=len(self.order)))
+            .values(self.group, "rows")
+        )
+        return models.Subquery(rows, output_field=models.TextField())
+
+    def groups(self, text: str | None) -> dict[str, str]:
+        """Each group's rows, as JSON text for ``rows``, by the group's value as text."""
+        return orjson.loads(text) if text else {}

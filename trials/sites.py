@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 from operator import attrgetter
 from typing import Any, NamedTuple
 from urllib.parse import quote_plus, urlencode
@@ -30,7 +31,7 @@ from urllib.parse import quote_plus, urlencode
 from django.http import QueryDict
 
 from . import choices, places
-from .db import LightRows
+from .db import GroupedLightRows, LightRows
 from .models import Contact, Site, Trial
 
 # Up to this many sites (after the filter), the page shows them all.
@@ -98,7 +99,8 @@ RECRUITING = choices.RecruitmentStatus.RECRUITING.value
 # A page's sites and contacts, read as plain rows in the trial's own query
 # (``Trial.objects.one_with_rows(..., light=...)``): the columns of ``SiteRow`` and ``ContactRow``.
 _SITES = LightRows(Site, "trial", SiteRow._fields[:-1])
-_CONTACTS = LightRows(Contact, "trial", ContactRow._fields)
+# Contacts by site, each site's as JSON text: a big trial's page parses those of the sites it lists only.
+_CONTACTS = GroupedLightRows(Contact, "trial", ContactRow._fields, "site")
 SITES = (("page_site_rows", _SITES),)
 SITES_AND_CONTACTS = (*SITES, ("page_contact_rows", _CONTACTS))
 
@@ -283,8 +285,12 @@ _STATE = attrgetter("state")
 def _grouped(rows: list[SiteRow], key: Callable[[SiteRow], str]) -> list[tuple[str, list[SiteRow]]]:
     """Rows by ``key`` in the order of each group's first row (the page's order)."""
     groups: dict[str, list[SiteRow]] = {}
-    for row in rows:
-        groups.setdefault(key(row), []).append(row)
+    # By runs: in the page's order by place a group is one run, which ``groupby`` cuts without a Python call per row.
+    for name, run in groupby(rows, key):
+        if name in groups:
+            groups[name].extend(run)
+        else:
+            groups[name] = list(run)
     return list(groups.items())
 
 
@@ -374,7 +380,7 @@ def _city(row: SiteRow) -> str:
 
 def with_contacts(groups: SiteGroups, trial: Trial) -> list[ContactRow]:
     """The trial's central contacts, and each listed site's contacts put with it, from the trial's query
-    (read with ``SITES_AND_CONTACTS``): the contacts of sites not listed are left aside."""
+    (read with ``SITES_AND_CONTACTS``): the contacts of sites not listed are not even parsed."""
     entries = {
         entry.site.id: entry
         for country in groups.countries
@@ -382,14 +388,12 @@ def with_contacts(groups: SiteGroups, trial: Trial) -> list[ContactRow]:
         for city in region.cities
         for entry in city.sites
     }
-    central = []
-    for values in _CONTACTS.rows(trial.__dict__["page_contact_rows"]):
-        contact = _new_row(ContactRow, values)
-        if contact.site_id is None:
-            central.append(contact)
-        elif contact.site_id in entries:
-            entries[contact.site_id].contacts.append(contact)
-    return central
+    by_site = _CONTACTS.groups(trial.__dict__["page_contact_rows"])
+    for site_id, entry in entries.items():
+        if text := by_site.get(str(site_id)):
+            entry.contacts = [_new_row(ContactRow, values) for values in _CONTACTS.rows(text)]
+    # The central contacts are those of no site.
+    return [_new_row(ContactRow, values) for values in _CONTACTS.rows(by_site.get("0"))]
 
 
 @dataclass
