@@ -134,6 +134,19 @@ def mesh_groups(trial) -> list[tuple[str, list[str]]]:
     return [(headings[domain], sorted(terms, key=str.casefold)) for domain, terms in groups.items() if terms]
 
 
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+@register.simple_tag
+def day_time(day) -> str:
+    """``<time datetime="2024-03-05">March 5, 2024</time>``: a date as the ``date`` filter writes it
+    in English (``Y-m-d``, ``F j, Y``), without its two format lookups per date."""
+    return mark_safe(f'<time datetime="{day.isoformat()}">{_MONTHS[day.month - 1]} {day.day}, {day.year:04d}</time>')
+
+
 @register.filter
 def mesh_links(names: list[str]) -> str:
     """A MeSH group's terms as list items, each a link to the trials filed under it (``mesh_groups``).
