@@ -453,3 +453,90 @@ class PackedRows:
                 values[index] = convert(values[index])
             result.append(tuple(values))
         return result
+
+
+class _OrderedJSONRows(JSONRows):
+    """``JSONRows`` whose first ``width`` expressions order the rows: inside the aggregate on PostgreSQL, and
+    left out of them; elsewhere (no ORDER BY in SQLite's aggregates before 3.44) they lead each row."""
+
+    def __init__(self, *expressions, width: int, **extra):
+        super().__init__(*expressions, **extra)
+        self.width = width
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # The aggregate's own filter and ordering (None here) follow its expressions.
+        expressions = [expression for expression in self.get_source_expressions() if expression is not None]
+        compiled = [compiler.compile(expression) for expression in expressions]
+        order, values = compiled[: self.width], compiled[self.width :]
+        sql = "COALESCE(json_agg(json_build_array({}) ORDER BY {})::text, '[]')".format(
+            ", ".join(part for part, _ in values), ", ".join(part for part, _ in order)
+        )
+        return sql, [param for _, params in (*values, *order) for param in params]
+
+
+class LightRows(PackedRows):
+    """A table's rows of each trial as plain lists in the model's order, read in the trial's own query.
+
+    For a page that reads a thousand rows as tuples, not instances: PostgreSQL
+    orders them as it aggregates, so reading them back is one ``orjson.loads``
+    (and the converters of the few values JSON cannot tell apart, a float
+    written without its ``.0``).
+    """
+
+    def _build(self) -> models.Subquery:
+        rows = (
+            self.model._base_manager.filter(**{self.key: models.OuterRef("pk")})
+            .order_by()
+            .values(self.key)
+            .annotate(rows=_OrderedJSONRows(*self.order, *self.columns, width=len(self.order)))
+            .values("rows")
+        )
+        return models.Subquery(rows, output_field=models.TextField())
+
+    def rows(self, text: str | None) -> list[list]:
+        if not text:
+            return []
+        packed = orjson.loads(text)
+        if connection.vendor != "postgresql":
+            width = len(self.order)
+            packed = [row[width:] for row in sorted(packed, key=lambda row: tuple(row[:width]))]
+        for index, convert in self.converters:
+            for row in packed:
+                row[index] = convert(row[index])
+        return packed
+
+
+class GroupedLightRows(LightRows):
+    """``LightRows`` in groups by the column ``group`` (a site's contacts by the site): one JSON object of
+    each group's rows as JSON text, so that a reader parses the groups it shows only (``group_rows``).
+
+    A NULL ``group`` is the key "0".
+    """
+
+    def __init__(self, model: type[models.Model], key: str, columns: Iterable[str], group: str):
+        super().__init__(model, key, columns)
+        self.group = group
+
+    def expression(self) -> RawSQL:
+        inner = super().expression()
+        template = {
+            "postgresql": "(SELECT COALESCE(json_object_agg(COALESCE(g.{0}, 0), g.rows)::text, '{{}}') FROM {1} g)",
+            # ``|| ''``: the group's rows as text, not JSON (SQLite would embed JSON it made itself).
+            "sqlite": "(SELECT json_group_object(COALESCE(g.{0}, 0), g.rows || '') FROM {1} g)",
+        }[connection.vendor]
+        sql = template.format(connection.ops.quote_name(self.group), inner.sql)
+        return RawSQL(sql, inner.params, output_field=models.TextField())
+
+    def _build(self) -> models.Subquery:
+        rows = (
+            self.model._base_manager.filter(**{self.key: models.OuterRef("pk")})
+            .order_by()
+            .values(self.key, self.group)
+            .annotate(rows=_OrderedJSONRows(*self.order, *self.columns, width=len(self.order)))
+            .values(self.group, "rows")
+        )
+        return models.Subquery(rows, output_field=models.TextField())
+
+    def groups(self, text: str | None) -> dict[str, str]:
+        """Each group's rows, as JSON text for ``rows``, by the group's value as text."""
+        return orjson.loads(text) if text else {}

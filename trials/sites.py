@@ -2,9 +2,9 @@
 
 A trial with a thousand sites cannot be read as one list, nor loaded as a
 thousand model instances on every view of its page. The page reads every
-site as a light row (``site_rows``: one query of the columns the groups,
-the filter and the map need), and the contacts of the sites it lists only
-(``with_contacts``, one more). Up to ``SHOW_ALL`` sites (after the filter), every one is on
+site as a light row (``site_rows``: the columns the groups, the filter and
+the map need) and every contact (``with_contacts`` keeps those of the sites
+it lists), packed as JSON in the trial's own query. Up to ``SHOW_ALL`` sites (after the filter), every one is on
 the page, grouped in ``<details>``, the first screen's worth open. Past that,
 the first groups are shown and the rest are counts, each a link to the same
 page filtered to that group (``?site_country=…&site_region=…``): every site
@@ -23,16 +23,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
+from itertools import groupby
 from operator import attrgetter
 from typing import Any, NamedTuple
 from urllib.parse import quote_plus, urlencode
 
-from django.db import DEFAULT_DB_ALIAS, connections, router
-from django.db.models import Q
 from django.http import QueryDict
 
 from . import choices, places
+from .db import GroupedLightRows, LightRows
 from .models import Contact, Site, Trial
 
 # Up to this many sites (after the filter), the page shows them all.
@@ -97,33 +96,24 @@ STATUS_CODES = frozenset(choices.RecruitmentStatus.values)
 RECRUITING = choices.RecruitmentStatus.RECRUITING.value
 
 
-def site_rows(trial: Trial) -> list[SiteRow]:
-    """Every site of the trial, in the registry's order: one query, its rows read as plain tuples.
+# A page's sites and contacts, read as plain rows in the trial's own query
+# (``Trial.objects.one_with_rows(..., light=...)``): the columns of ``SiteRow`` and ``ContactRow``.
+_SITES = LightRows(Site, "trial", SiteRow._fields[:-1])
+# Contacts by site, each site's as JSON text: a big trial's page parses those of the sites it lists only.
+_CONTACTS = GroupedLightRows(Contact, "trial", ContactRow._fields, "site")
+SITES = (("page_site_rows", _SITES),)
+SITES_AND_CONTACTS = (*SITES, ("page_contact_rows", _CONTACTS))
 
-    Not through the ORM's iterator, nor packed as JSON in the trial's query: for a thousand
-    rows either costs several times the query itself.
-    """
-    db = router.db_for_read(Site) or DEFAULT_DB_ALIAS
-    sql = _site_rows_sql(db)
+
+def site_rows(trial: Trial) -> list[SiteRow]:
+    """Every site of the trial, in the registry's order, from the trial's query (read with ``SITES``)."""
     # A lapsed trial's sites are not counted or drawn as recruiting, as the trial is not shown so.
     lapsed = trial.status_lapsed
-    with connections[db].cursor() as cursor:
-        cursor.execute(sql, [trial.pk])
-        # tuple.__new__: a namedtuple's own constructor, with a keyword, costs a third of the rows' reading.
-        return [_new_row(SiteRow, (*values, lapsed)) for values in cursor.fetchall()]
+    # tuple.__new__: a namedtuple's own constructor, with a keyword, costs a third of the rows' reading.
+    return [_new_row(SiteRow, (*values, lapsed)) for values in _SITES.rows(trial.__dict__["page_site_rows"])]
 
 
 _new_row = tuple.__new__
-
-
-@cache
-def _site_rows_sql(db: str) -> str:
-    """The query of ``site_rows`` on ``db``, the trial its one parameter, compiled once: compiling costs
-    as much as reading a thousand rows."""
-    query = Site.objects.using(db).filter(trial_id=0).order_by("position", "id")
-    sql, params = query.values_list(*SiteRow._fields[:-1]).query.sql_with_params()
-    assert params == (0,), params
-    return sql
 
 
 # How sites are ordered by default: by place, so that groups come alphabetically (no country last).
@@ -295,8 +285,12 @@ _STATE = attrgetter("state")
 def _grouped(rows: list[SiteRow], key: Callable[[SiteRow], str]) -> list[tuple[str, list[SiteRow]]]:
     """Rows by ``key`` in the order of each group's first row (the page's order)."""
     groups: dict[str, list[SiteRow]] = {}
-    for row in rows:
-        groups.setdefault(key(row), []).append(row)
+    # By runs: in the page's order by place a group is one run, which ``groupby`` cuts without a Python call per row.
+    for name, run in groupby(rows, key):
+        if name in groups:
+            groups[name].extend(run)
+        else:
+            groups[name] = list(run)
     return list(groups.items())
 
 
@@ -385,7 +379,8 @@ def _city(row: SiteRow) -> str:
 
 
 def with_contacts(groups: SiteGroups, trial: Trial) -> list[ContactRow]:
-    """The trial's central contacts, and each listed site's contacts put with it: one query, of plain rows."""
+    """The trial's central contacts, and each listed site's contacts put with it, from the trial's query
+    (read with ``SITES_AND_CONTACTS``): the contacts of sites not listed are not even parsed."""
     entries = {
         entry.site.id: entry
         for country in groups.countries
@@ -393,17 +388,12 @@ def with_contacts(groups: SiteGroups, trial: Trial) -> list[ContactRow]:
         for city in region.cities
         for entry in city.sites
     }
-    contacts = Contact.objects.filter(trial=trial).order_by("position", "id")
-    if len(entries) < groups.total:
-        # Not every site is listed: the central contacts and the listed sites', not a thousand others.
-        contacts = contacts.filter(Q(site__isnull=True) | Q(site_id__in=list(entries)))
-    central = []
-    for contact in map(ContactRow._make, contacts.values_list(*ContactRow._fields)):
-        if contact.site_id is None:
-            central.append(contact)
-        elif contact.site_id in entries:
-            entries[contact.site_id].contacts.append(contact)
-    return central
+    by_site = _CONTACTS.groups(trial.__dict__["page_contact_rows"])
+    for site_id, entry in entries.items():
+        if text := by_site.get(str(site_id)):
+            entry.contacts = [_new_row(ContactRow, values) for values in _CONTACTS.rows(text)]
+    # The central contacts are those of no site.
+    return [_new_row(ContactRow, values) for values in _CONTACTS.rows(by_site.get("0"))]
 
 
 @dataclass

@@ -91,9 +91,10 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         # The site filter's former names (?country=, ?region=) move for good to the current ones.
         return HttpResponsePermanentRedirect(f"{request.path}?{renamed}")
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
-    # Either way the sites come apart, as light rows (``trials.sites``).
+    # Either way the sites come in the same query as light rows (``trials.sites``); the contacts, where listed.
+    light = sites.SITES_AND_CONTACTS if tab in ("detail", "print") else sites.SITES
     try:
-        trial = Trial.objects.one_with_rows(canonical, PAGE_ROWS.get(tab, PAGE_RELATIONS))
+        trial = Trial.objects.one_with_rows(canonical, PAGE_ROWS.get(tab, PAGE_RELATIONS), light)
     except Trial.DoesNotExist:
         return _merged_or_missing(request, canonical, f"trials:{tab}")
     site_rows = sites.site_rows(trial)

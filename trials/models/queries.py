@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cache
 
 from django.apps import apps
 from django.db import connections, models
 from django.db.models import Q
+from django.db.models.base import ModelState
 from django.db.models.functions import Cast
 from django.db.models.query import ModelIterable
 
 from .. import choices, status
-from ..db import PackedRows
+from ..db import LightRows, PackedRows
 
 
 def has_phase(phase: str) -> Q:
@@ -78,14 +80,19 @@ class TrialQuerySet(models.QuerySet):
         clone._iterable_class = PackedIterable
         return clone
 
-    def one_with_rows(self, nct_id: str, relations: tuple[str, ...]) -> models.Model:
+    def one_with_rows(
+        self, nct_id: str, relations: tuple[str, ...], light: tuple[tuple[str, LightRows], ...] = ()
+    ) -> models.Model:
         """``with_rows(*relations).get(nct_id=nct_id)``, its statement built and compiled once per process.
 
         A trial page's query carries a dozen packed relations: the ORM took
         about as long to build and compile it as the database to answer it.
-        Raises ``DoesNotExist`` as ``get`` does.
+        ``light`` adds (name, ``db.LightRows``) columns, left on the trial as
+        their JSON text for the caller to read (``trials.sites``): a page's
+        thousand sites as tuples, in the same query. Raises ``DoesNotExist``
+        as ``get`` does.
         """
-        statement = _one_statement(relations, self.db)
+        statement = _one_statement(relations, light, self.db)
         connection = connections[self.db]
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, [nct_id if param == _NCT_ID else param for param in statement.params])
@@ -94,8 +101,8 @@ class TrialQuerySet(models.QuerySet):
             raise self.model.DoesNotExist(f"No trial {nct_id}.")
         row = list(rows[0])  # NCT IDs are unique
         # The values as the ORM gives them (dates on SQLite, JSON, code lists): each column's converters.
-        for index, expression in enumerate(statement.expressions):
-            for convert in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
+        for index, expression, converters in statement.converters(connection):
+            for convert in converters:
                 row[index] = convert(row[index], expression, connection)
         trial = self.model.from_db(self.db, statement.columns, row[: len(statement.columns)])
         for name, index in statement.annotations.items():
@@ -154,13 +161,27 @@ class _Statement:
     columns: tuple[str, ...]
     annotations: dict[str, int]
     expressions: tuple
+    # Per connection: the columns that have converters, with them (asking each column cost a page 0.2 ms).
+    _converters: dict = dataclass_field(default_factory=dict, compare=False)
+
+    def converters(self, connection) -> list[tuple[int, object, list]]:
+        found = self._converters.get(connection)
+        if found is None:
+            found = self._converters[connection] = []
+            for index, expression in enumerate(self.expressions):
+                converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+                if converters:
+                    found.append((index, expression, converters))
+        return found
 
 
 @cache
-def _one_statement(relations: tuple[str, ...], alias: str) -> _Statement:
+def _one_statement(relations: tuple[str, ...], light: tuple[tuple[str, LightRows], ...], alias: str) -> _Statement:
     """``one_with_rows``' statement, compiled as ``ModelIterable`` compiles it."""
     trial = apps.get_model("trials", "Trial")
-    queryset = trial._default_manager.using(alias).with_rows(*relations).filter(nct_id=_NCT_ID).order_by()
+    queryset = trial._default_manager.using(alias).with_rows(*relations)
+    queryset = queryset.annotate(**{name: rows.expression() for name, rows in light})
+    queryset = queryset.filter(nct_id=_NCT_ID).order_by()
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     fields = compiler.klass_info["select_fields"]
@@ -223,11 +244,11 @@ def _unpack(trial: models.Model, relations: Iterable[str], db: str) -> None:
         width = len(packed.columns) - (relation == "trial_conditions")
         items = []
         for row in packed.rows(text):
-            item = packed.model.from_db(db, packed.columns[:width], row[:width])
+            item = _from_db(packed.model, db, packed.columns[:width], row[:width])
             field.set_cached_value(item, trial)
             if relation == "trial_conditions":
-                condition = apps.get_model("trials", "Condition").from_db(
-                    db, ("id", "name"), (item.condition_id, row[width])
+                condition = _from_db(
+                    apps.get_model("trials", "Condition"), db, ("id", "name"), (item.condition_id, row[width])
                 )
                 item._meta.get_field("condition").set_cached_value(item, condition)
             items.append(item)
@@ -246,7 +267,7 @@ def _link_arms(prefetched: dict, packed: PackedRows, rows: list[tuple], db: str)
     links: dict[int, list] = {pk: [] for pk in arms}
     arm_field, intervention_field = (packed.model._meta.get_field(name) for name in ("arm_group", "intervention"))
     for row in rows:
-        link = packed.model.from_db(db, packed.columns, row)
+        link = _from_db(packed.model, db, packed.columns, row)
         arm = arms[link.arm_group_id]
         arm_field.set_cached_value(link, arm)
         if link.intervention_id in interventions:
@@ -256,9 +277,28 @@ def _link_arms(prefetched: dict, packed: PackedRows, rows: list[tuple], db: str)
         _prefetch(arm, "intervention_links", links[pk])
 
 
+def _from_db(model: type[models.Model], db: str, columns: tuple[str, ...], values) -> models.Model:
+    """``model.from_db(db, columns, values)`` without ``Model.__init__``'s call per field (and its signals, which
+    no model here receives): a page makes a few dozen children, a big record thousands."""
+    item = model.__new__(model)
+    item._state = ModelState()
+    item._state.adding, item._state.db = False, db
+    item.__dict__.update(zip(columns, values, strict=True))
+    return item
+
+
 def _prefetch(instance: models.Model, relation: str, items: list) -> None:
-    """Put ``items`` where ``prefetch_related`` would: a queryset of ``relation`` whose rows are already read."""
-    rows = getattr(instance, relation).get_queryset()
+    """Put ``items`` where ``prefetch_related`` would: a queryset of ``relation`` whose rows are already read.
+
+    Built as the relation's manager builds it (its filter on ``instance`` deferred
+    until a chained query needs it), without the manager: that cost a page a
+    dozen routings and clones.
+    """
+    key = type(instance)._meta.get_field(relation).field
+    rows = key.model._default_manager.get_queryset()
+    rows._add_hints(instance=instance)
+    rows._deferred_filter = (False, (), {key.name: instance})
+    rows._known_related_objects = {key: {instance.pk: instance}}
     rows._result_cache, rows._prefetch_done = items, True
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = rows
 

@@ -168,9 +168,46 @@ def test_the_1148_site_record_lists_a_screen_of_sites_and_maps_the_mainland(
     db, client, ctgov_data, django_assert_num_queries
 ):
     assert import_paths([ctgov_data / "NCT04267848.json"]).ok
-    with django_assert_num_queries(4):
+    # The page's version, then the trial with its sites and their contacts in one query.
+    with django_assert_num_queries(2):
         html = client.get("/trials/NCT04267848/").content.decode()
     assert "Map of 1,144 sites" in html
     assert "31 sites lie beyond its edges: 21 in Hawaii, United States; 9 in Alaska, United States; 1 in Guam." in html
     assert 0 < html.count('<li class="site">') <= sites.SHOW_ALL
     assert len(html.encode()) < 80_000
+
+
+def test_a_page_reads_its_sites_and_contacts_in_the_trials_own_query(db, django_assert_num_queries):
+    from trials.models import Site, Trial
+    from trials.models.queries import PAGE_RELATIONS
+    from trials.tests.factories import make_trial
+
+    trial = make_trial("NCT90000300", size=3)
+    first = trial.sites.order_by("id").first()
+    # Out of id order by position, and a whole degree, which PostgreSQL's JSON writes without its ".0".
+    Site.objects.filter(pk=first.pk).update(position=9, latitude=48.0, longitude=2.5)
+    with django_assert_num_queries(1):
+        read = Trial.objects.one_with_rows("NCT90000300", PAGE_RELATIONS, sites.SITES_AND_CONTACTS)
+        rows = sites.site_rows(read)
+        groups = sites.grouped_sites(rows)
+        central = sites.with_contacts(groups, read)
+    stored = Site.objects.filter(trial=trial).order_by("position", "id").values_list(*SiteRow._fields[:-1])
+    assert [row[:-1] for row in rows] == list(stored)
+    assert rows[-1].id == first.pk and type(rows[-1].latitude) is float
+    assert [contact.name for contact in central] == ["Central"]
+    listed = {entry.site.facility: [contact.name for contact in entry.contacts] for entry in _entries(groups)}
+    assert listed == {"Hospital 0": ["Nurse 0"], "Hospital 1": ["Nurse 1"], "Hospital 2": ["Nurse 2"]}
+    # A filter that lists no site leaves every site's contacts aside, the central ones kept.
+    none = sites.grouped_sites(rows, SiteFilter(country="Nowhere"))
+    assert [contact.name for contact in sites.with_contacts(none, read)] == ["Central"]
+    assert not _entries(none)
+
+
+def _entries(groups: sites.SiteGroups) -> list[sites.SiteEntry]:
+    return [
+        entry
+        for country in groups.countries
+        for region in country.regions
+        for city in region.cities
+        for entry in city.sites
+    ]
