@@ -165,9 +165,9 @@ def test_the_results_tab_takes_one_query_for_a_small_and_a_large_record(
         1, ResultMeasure.objects.filter(trial__nct_id=small).count()
     )
     for nct_id in (small, large):
-        # The page's version (``trials.caching``), then the trial with every results table and what
-        # its JSON-LD reads, packed in its own query, and its sites as light rows (``trials.sites``).
-        with django_assert_num_queries(3):
+        # The page's version (``trials.caching``), then the trial with every results table, what
+        # its JSON-LD reads and its sites as light rows (``trials.sites``), packed in one query.
+        with django_assert_num_queries(2):
             page(client, "results", nct_id)
 
 
