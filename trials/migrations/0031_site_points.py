@@ -71,6 +71,14 @@ REFERENCING OLD TABLE AS removed_sites FOR EACH STATEMENT EXECUTE FUNCTION trial
 CREATE TRIGGER trials_site_point_update AFTER UPDATE ON trials_site
 REFERENCING OLD TABLE AS removed_sites NEW TABLE AS added_sites
 FOR EACH STATEMENT EXECUTE FUNCTION trials_site_point_count();
+-- A TRUNCATE (Django's flush, a reload by hand) fires no delete trigger: it empties the points too.
+CREATE FUNCTION trials_site_point_clear() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {TABLE};
+    RETURN NULL;
+END $$;
+CREATE TRIGGER trials_site_point_truncate AFTER TRUNCATE ON trials_site
+FOR EACH STATEMENT EXECUTE FUNCTION trials_site_point_clear();
 -- The sites of a point, by trial, with what the nearest-site rule needs: read from the index alone.
 CREATE INDEX IF NOT EXISTS {INDEX} ON trials_site (latitude, longitude, trial_id) INCLUDE (status);
 -- How many sites stand on each point, for the planner: with statistics on the two columns
@@ -84,7 +92,9 @@ DROP = f"""
 DROP TRIGGER IF EXISTS trials_site_point_insert ON trials_site;
 DROP TRIGGER IF EXISTS trials_site_point_delete ON trials_site;
 DROP TRIGGER IF EXISTS trials_site_point_update ON trials_site;
+DROP TRIGGER IF EXISTS trials_site_point_truncate ON trials_site;
 DROP FUNCTION IF EXISTS trials_site_point_count();
+DROP FUNCTION IF EXISTS trials_site_point_clear();
 DROP TABLE IF EXISTS {TABLE};
 DROP INDEX IF EXISTS {INDEX};
 DROP STATISTICS IF EXISTS {STATISTICS};

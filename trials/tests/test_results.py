@@ -246,8 +246,8 @@ def test_a_region_of_the_biggest_trial_lists_its_sites_with_their_contacts(
         for location in big_trial_sites(ctgov_data)
         if location["country"] == "United States" and location.get("state") == "Texas"
     ]
-    # The version, the trial, its sites as light rows, the central and listed sites' contacts.
-    with django_assert_num_queries(4):
+    # The version, then the trial with its sites and their contacts as light rows.
+    with django_assert_num_queries(2):
         text = html.unescape(page(client, "detail", "NCT04267848", "?site_country=united+states&site_region=texas"))
     assert text.count('<li class="site">') == len(in_texas)
     for location in in_texas:
