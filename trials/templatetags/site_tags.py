@@ -7,11 +7,12 @@ value is the registry's text, escaped here (``html.escape``) as it is written.
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+
+from .trial_tags import contact_card
 
 register = template.Library()
 
@@ -21,27 +22,6 @@ def site_counts(group) -> str:
     """A site group's counts, "97 sites, 12 recruiting"."""
     text = f"{group.count:,} site{'' if group.count == 1 else 's'}"
     return f"{text}, {group.recruiting:,} recruiting" if group.recruiting else text
-
-
-def _contact(contact, between: str = "<br>") -> str:
-    """A site's contact (``sites.ContactRow``) as the central contacts' card writes it: name, role, phone, e-mail,
-    linked. Written here with ``html.escape``: a big trial's page lists dozens, and ``format_html`` costs
-    most of the page's rendering at that count."""
-    parts = [f"<strong>{escape(contact.name or 'Contact')}</strong>"]
-    if contact.role:
-        parts.append(f", {escape(contact.get_role_display())}")
-    if contact.phone:
-        link = "tel:" + re.sub(r"[^\d+]", "", contact.phone)
-        extension = re.sub(r"\D", "", contact.phone_ext)
-        if extension:
-            link += f";ext={extension}"
-        parts.append(f'{between}<a href="{escape(link)}">{escape(contact.phone)}</a>')
-        if contact.phone_ext:
-            parts.append(f" ext. {escape(contact.phone_ext)}")
-    if contact.email:
-        email = escape(contact.email)
-        parts.append(f'{between}<a href="mailto:{email}">{email}</a>')
-    return "".join(parts)
 
 
 def _cities(cities) -> str:
@@ -59,7 +39,7 @@ def _cities(cities) -> str:
                 parts.append(f' <span class="muted">{escape(site.zip)}</span>')
             parts.append(f" · {escape(site.status_label or 'Status not given')}")
             if entry.contacts:
-                cards = "".join(f"<li>{_contact(contact)}</li>" for contact in entry.contacts)
+                cards = "".join(f"<li>{contact_card(contact)}</li>" for contact in entry.contacts)
                 parts.append(f'<ul class="contacts">{cards}</ul>')
             parts.append("</li>")
         parts.append("</ul></li>")
@@ -130,7 +110,7 @@ def site_lines(groups) -> SafeString:
                     if site.zip:
                         line.append(f" {escape(site.zip)}")
                     line.append(f" · {escape(site.status_label or 'Status not given')}")
-                    line.extend(f" · {_contact(contact, ', ')}" for contact in entry.contacts)
+                    line.extend(f" · {contact_card(contact, compact=True)}" for contact in entry.contacts)
                     parts.append("".join(line) + "</li>")
             parts.append("</ul>")
     return mark_safe("\n".join(parts))  # every value is escaped above

@@ -163,38 +163,3 @@ def mesh_links(names: list[str]) -> str:
 def breakable(text: str) -> str:
     """A label that may wrap after each slash ("estimated/anticipated") rather than inside a word."""
     return mark_safe(escape(text).replace("/", "/<wbr>"))
-
-
-@register.filter
-def site_counts(group) -> str:
-    """A site group's counts, "97 sites, 12 recruiting": a filter, as a big trial's page shows a hundred groups."""
-    text = f"{group.count:,} site{'' if group.count == 1 else 's'}"
-    return f"{text}, {group.recruiting:,} recruiting" if group.recruiting else text
-
-
-@register.simple_tag
-def site_cities(cities) -> str:
-    """A region's cities and their sites, each with its contacts (``sites.City``).
-
-    A tag rather than a template: a region of a big trial lists a hundred sites, and the
-    template engine's cost per variable would be most of the page's rendering.
-    """
-    parts = ['<ul class="site-cities">']
-    for city in cities:
-        parts.append(f'<li><p class="city-name">{_escape(city.name or "City not given")}')
-        if len(city.sites) > 1:
-            parts.append(f' <span class="muted">({len(city.sites)} sites)</span>')
-        parts.append('</p><ul class="site-list">')
-        for entry in city.sites:
-            site = entry.site
-            parts.append(f'<li class="site"><strong>{_escape(site.facility or "Site")}</strong>')
-            if site.zip:
-                parts.append(f' <span class="muted">{_escape(site.zip)}</span>')
-            parts.append(f" · {_escape(str(site.status_label or 'Status not given'))}")
-            if entry.contacts:
-                cards = "".join(f"<li>{contact_card(contact)}</li>" for contact in entry.contacts)
-                parts.append(f'<ul class="contacts">{cards}</ul>')
-            parts.append("</li>")
-        parts.append("</ul></li>")
-    parts.append("</ul>")
-    return mark_safe("".join(parts))  # every value is escaped, here or by contact_card
