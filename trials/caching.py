@@ -11,9 +11,13 @@ visitor's rendered page is kept in the shared cache (``CACHES``: local
 memory, or Redis with ``CACHE_URL``) under that version, so no node ever
 serves a page older than the record. ``SharedPageCacheMiddleware`` answers a
 kept page before sessions, CSRF, authentication and URL dispatch get to it:
-the version's query and a cache read are all it costs. The release (``TRIALPORTAL_RELEASE``, by default a
-digest of the code, templates and static files) is part of every version,
-so a deploy never serves the previous one's pages either.
+the version's query and a cache read are all it costs. On PostgreSQL that
+query is prepared once per connection and asked through libpq directly
+(``_prepared_row``): every request still reads the version from the
+database, so an import, a sync or an admin edit on any node shows at once.
+The release (``TRIALPORTAL_RELEASE``, by default a digest of the code,
+templates and static files) is part of every version, so a deploy never
+serves the previous one's pages either.
 
 Public responses get ``Cache-Control: public`` with a lifetime per kind of
 page (``public_page``, ``public_list``); ``CacheHeadersMiddleware`` turns
@@ -28,11 +32,15 @@ import datetime
 import functools
 import hashlib
 import logging
+import re
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
@@ -40,11 +48,12 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, router
 from django.db.models import Count, Max, OuterRef, Subquery, Sum, Value
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, URLResolver, get_resolver, get_urlconf
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from psycopg import pq
 
 from trialportal.db_router import public_replica, reading_from
 
@@ -53,6 +62,7 @@ from .models import RelatedTrial, SimilarTrial, Trial
 from .search import nct_id_from_token
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # What a version covers.
 TAB = "tab"  # a trial page: the record, as read today
@@ -88,10 +98,7 @@ class Version:
 def trial_version(nct_id: str, kind: str) -> Version | None:
     """The version of a trial's page of ``kind``, in one query; None for a trial not on file."""
     alias = router.db_for_read(Trial) or DEFAULT_DB_ALIAS
-    sql, params = _version_statement(kind, alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [nct_id if param == _NCT_ID else param for param in params])
-        row = cursor.fetchone()
+    row = _version_row(alias, kind, nct_id)
     if row is None:
         return None
     row = [_as_datetime(value) for value in row]
@@ -101,11 +108,24 @@ def trial_version(nct_id: str, kind: str) -> Version | None:
         today = status.today()
         parts.append(today.isoformat())
         # The page changes at midnight too: "verified 3 months ago", a lapsing status.
-        stamps.append(timezone.make_aware(datetime.datetime.combine(today, datetime.time())))
+        stamps.append(datetime.datetime.combine(today, datetime.time(), tzinfo=timezone.get_current_timezone()))
     return Version(
         etag=quote_etag(hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]),
         last_modified=max(stamps),
     )
+
+
+def _version_row(alias: str, kind: str, nct_id: str) -> tuple | None:
+    """The version's row: through PostgreSQL's own prepared statement where it can, else Django's cursor."""
+    wrapper = connections[alias]
+    sql, params = _version_statement(kind, alias)
+    if wrapper.vendor == "postgresql" and params == (_NCT_ID,):
+        row = _prepared_row(wrapper, f"trialportal_version_{kind}", sql, nct_id)
+        if row is not _UNANSWERED:
+            return row
+    with wrapper.cursor() as cursor:
+        cursor.execute(sql, [nct_id if param == _NCT_ID else param for param in params])
+        return cursor.fetchone()
 
 
 # Stands for the NCT ID in the compiled statement.
@@ -138,6 +158,70 @@ def _version_statement(kind: str, alias: str) -> tuple[str, tuple]:
         )
         fields += ["similar_count", "similar_last", "similar_scores", "similar_updated", "listed_updated"]
     return queryset.values_list(*fields)[:1].query.get_compiler(using=alias).as_sql()
+
+
+# What ``_prepared_row`` returns when it could not ask: Django's cursor asks instead.
+_UNANSWERED = object()
+# The statements prepared on each PostgreSQL connection (a new connection has none).
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _prepared_row(wrapper, name: str, sql: str, value: str) -> tuple | object:
+    """The first row of ``sql`` (one ``%s``, taking ``value``), asked on the connection's libpq handle.
+
+    A kept page costs this query and little else, and psycopg's cursor (its
+    adaptation, its non-blocking waits) and Django's around it cost several
+    times what PostgreSQL takes to answer. So the statement is prepared once
+    per connection and executed by libpq directly, its timestamps read from
+    their text. Whatever does not go as planned (no connection yet in a
+    broken transaction, a statement a pooler dropped, an error) returns
+    ``_UNANSWERED``, and Django's cursor asks again: it raises what it
+    raises, marks a broken connection, and the request goes on as before.
+    The query is logged where Django logs queries (tests count them).
+    """
+    if wrapper.needs_rollback:
+        return _UNANSWERED
+    wrapper.ensure_connection()
+    connection = wrapper.connection
+    pgconn = connection.pgconn
+    if pgconn.transaction_status not in (pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS):
+        return _UNANSWERED
+    started = time.monotonic()
+    prepared = _prepared.setdefault(connection, set())
+    key = name.encode()
+    try:
+        if key not in prepared:
+            made = pgconn.prepare(key, _numbered(sql).encode())
+            if made.status != pq.ExecStatus.COMMAND_OK:
+                return _UNANSWERED
+            prepared.add(key)
+        result = pgconn.exec_prepared(key, [value.encode()])
+    except psycopg.Error:
+        return _UNANSWERED
+    if result.status != pq.ExecStatus.TUPLES_OK:
+        prepared.discard(key)
+        return _UNANSWERED
+    if wrapper.queries_logged:
+        wrapper.queries_log.append({"sql": sql % (f"'{value}'",), "time": f"{time.monotonic() - started:.3f}"})
+    if not result.ntuples:
+        return None
+    return tuple(_read(result.get_value(0, column), result.ftype(column)) for column in range(result.nfields))
+
+
+_TIMESTAMPTZ_OID = 1184
+
+
+def _read(value: bytes | None, oid: int):
+    """A column's text as the version reads it: a timestamp as an aware datetime, other values as text."""
+    if value is None:
+        return None
+    text = value.decode()
+    return datetime.datetime.fromisoformat(text) if oid == _TIMESTAMPTZ_OID else text
+
+
+def _numbered(sql: str) -> str:
+    """Django's ``%s`` placeholder as PostgreSQL's ``$1``."""
+    return re.sub(r"%([s%])", lambda match: "$1" if match.group(1) == "s" else "%", sql)
 
 
 def _as_datetime(value):
@@ -248,16 +332,14 @@ class SharedPageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return self.get_response(request)
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+        route = _route(get_resolver(get_urlconf()), request.path_info)
+        if route is KEPT_BRIEFLY:
+            if settings.SHARED_CACHE_LIST_SECONDS > 0:
+                return self._answer_briefly(request)
             return self.get_response(request)
-        if getattr(match.func, "kept_briefly", False) and settings.SHARED_CACHE_LIST_SECONDS > 0:
-            return self._answer_briefly(request)
-        versioned = getattr(match.func, "versioned", None)
-        canonical = versioned and _canonical(match.kwargs.get("nct_id", ""), versioned.canonical_only)
-        if not canonical or not _only(request, versioned.cached_parameters):
+        if route is None or not _only(request, route[0].cached_parameters):
             return self.get_response(request)
+        versioned, canonical = route
         # One replica for the version and the page, so the page is never older than its version.
         with reading_from(public_replica()):
             return self._answer(request, canonical, versioned.kind)
@@ -273,7 +355,7 @@ class SharedPageCacheMiddleware:
             return self.get_response(request)
         encoding = "gzip" if _accepts_gzip(request) else "identity"
         key = "list:" + hashlib.sha256(f"{release()}|{where}|{encoding}".encode()).hexdigest()
-        stored = _cache_call(cache.get, key)
+        stored = cache_call(cache.get, key)
         if stored is not None:
             headers, content, kept_at = stored
             response = HttpResponse(content, headers=headers)
@@ -286,7 +368,7 @@ class SharedPageCacheMiddleware:
         response = self.get_response(request)
         if _keepable(response) and len(response.content) <= MAX_KEPT_LIST_BYTES:
             kept = (dict(response.items()), response.content, time.time())
-            _cache_call(cache.set, key, kept, settings.SHARED_CACHE_LIST_SECONDS)
+            cache_call(cache.set, key, kept, settings.SHARED_CACHE_LIST_SECONDS)
         return response
 
     def _answer(self, request: HttpRequest, nct_id: str, kind: str) -> HttpResponse:
@@ -296,7 +378,7 @@ class SharedPageCacheMiddleware:
         except (OperationalError, DisallowedHost):
             # The stack below answers: a 503 for the database, a 400 for the host.
             return self.get_response(request)
-        stored = _cache_call(cache.get, key) if key else None
+        stored = cache_call(cache.get, key) if key else None
         if stored is not None:
             headers, content = stored
             response = HttpResponse(content, headers=headers)
@@ -305,8 +387,30 @@ class SharedPageCacheMiddleware:
             return get_conditional_response(request, etag=etag, last_modified=since, response=response)
         response = self.get_response(request)
         if key and _keepable(response):
-            _cache_call(cache.set, key, (dict(response.items()), response.content), settings.SHARED_CACHE_SECONDS)
+            cache_call(cache.set, key, (dict(response.items()), response.content), settings.SHARED_CACHE_SECONDS)
         return response
+
+
+# A path's route, kept for the paths asked most: resolving it took longer than reading the version.
+ROUTES_KEPT = 4096
+KEPT_BRIEFLY = "kept briefly"
+
+
+@functools.lru_cache(maxsize=ROUTES_KEPT)
+def _route(resolver: URLResolver, path: str) -> tuple[Versioned, str] | str | None:
+    """What the middleware does with ``path``: ``KEPT_BRIEFLY``, (the view's ``Versioned``, the NCT ID), or None.
+
+    Keyed by the resolver too: a test that changes the URLs gets a new one.
+    """
+    try:
+        match = resolver.resolve(path)
+    except Resolver404:
+        return None
+    if getattr(match.func, "kept_briefly", False):
+        return KEPT_BRIEFLY
+    versioned = getattr(match.func, "versioned", None)
+    canonical = versioned and _canonical(match.kwargs.get("nct_id", ""), versioned.canonical_only)
+    return (versioned, canonical) if canonical else None
 
 
 # Lists kept briefly: a query string or a body past these is rendered each time (exports are megabytes).
@@ -366,8 +470,12 @@ class PublicGZipMiddleware(GZipMiddleware):
         return super().process_response(request, response)
 
 
-def _cache_call(method, *args):
-    """A cache that does not answer costs a rendering, never the page."""
+def cache_call(method: Callable[..., T], *args) -> T | None:
+    """``method(*args)`` on the shared cache, or None when it does not answer.
+
+    A cache that does not answer costs a rendering or an export, never the
+    page: every read and write of the shared cache goes through here.
+    """
     try:
         return method(*args)
     except Exception as error:  # redis raises its own ConnectionError and TimeoutError

@@ -27,7 +27,7 @@ import orjson
 from django.conf import settings
 from django.core.cache import cache
 
-from ..caching import release
+from ..caching import cache_call, release
 from ..exports import export_studies
 
 logger = logging.getLogger(__name__)
@@ -52,14 +52,6 @@ def _key(study: Listed) -> str:
     return f"study:{release()}:{study.pk}:{stamp}"
 
 
-def _cached(method, *args):
-    try:
-        return method(*args)
-    except Exception as error:  # redis raises its own ConnectionError and TimeoutError
-        logger.warning("Shared cache unavailable: %s", error)
-        return None
-
-
 def _nct_id(study: dict) -> str:
     return study["protocolSection"]["identificationModule"]["nctId"]
 
@@ -69,7 +61,7 @@ def _kept_and_built(
 ) -> tuple[dict[int, str], dict[str, bytes], dict[str, dict]]:
     """Each study's key, the documents kept, and those built now (written as bytes too when ``write``)."""
     keys = {study.pk: _key(study) for study in studies}
-    kept: dict[str, bytes] = _cached(cache.get_many, list(keys.values())) or {}
+    kept: dict[str, bytes] = cache_call(cache.get_many, list(keys.values())) or {}
     missing = [study for study in studies if keys[study.pk] not in kept]
     if not missing:
         return keys, kept, {}
@@ -79,7 +71,7 @@ def _kept_and_built(
     if write or keeping:
         written = {key: orjson.dumps(study) for key, study in built.items()}
         if keeping:
-            _cached(cache.set_many, written, settings.SHARED_CACHE_SECONDS)
+            cache_call(cache.set_many, written, settings.SHARED_CACHE_SECONDS)
         kept = {**kept, **written}
     return keys, kept, built
 
