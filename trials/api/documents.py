@@ -20,7 +20,6 @@ cache. A cache that does not answer costs an export, never the page.
 from __future__ import annotations
 
 import datetime
-import logging
 from dataclasses import dataclass
 
 import orjson
@@ -29,8 +28,6 @@ from django.core.cache import cache
 
 from ..caching import cache_call, release
 from ..exports import export_studies
-
-logger = logging.getLogger(__name__)
 
 MAX_KEPT_PAGE = 100
 # A bulk page is written and sent this many studies at a time: half a page of 1,000 in memory at

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import logging
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import orjson
 from django.db import router
@@ -74,6 +75,8 @@ from .ris import CONTENT_TYPE as RIS_CONTENT_TYPE
 from .ris import ris_record
 from .sizes import size_stats
 from .stats import list_sizes, selected_leaves, selected_lists, value_stats
+
+logger = logging.getLogger(__name__)
 
 # query.* parameter key → its search area's name, as ``AREA[...]`` takes it.
 AREA_NAMES = {area.key: area.name for area in SEARCH_AREAS}
@@ -195,38 +198,60 @@ def studies(request: HttpRequest) -> HttpResponse:
     chunks = [page[start : start + STREAM_CHUNK] for start in range(0, len(page), STREAM_CHUNK)]
     # Where the page's ids were read: a streamed page's chunks are read after the view has returned.
     alias = router.db_for_read(Trial)
-    body = _page_body(head, chunks, tail, selection, legacy, keep=len(page) <= MAX_KEPT_PAGE, alias=alias)
+
+    def build(chunk: list[Listed]) -> list[bytes]:
+        return _chunk_json(chunk, selection, legacy, keep=len(page) <= MAX_KEPT_PAGE, alias=alias)
+
+    # The first studies are written before the answer starts: a failure there is an error status, never a 200.
+    first = build(chunks[0]) if chunks else []
     if len(chunks) > 1:
         # A bulk page is sent as it is written, a chunk of studies at a time: never all its megabytes at once.
-        return StreamingHttpResponse(body, content_type="application/json")
-    return HttpResponse(b"".join(body), content_type="application/json")
+        return StreamingHttpResponse(_streamed(head, first, chunks[1:], tail, build), content_type="application/json")
+    return HttpResponse(head + b",".join(first) + tail, content_type="application/json")
 
 
-def _page_body(
-    head: bytes,
-    chunks: list[list[Listed]],
-    tail: bytes,
-    selection: dict | None,
-    legacy: bool,
-    keep: bool,
-    alias: str | None,
+# Sent when a streamed page fails after its 200 went out: text, so no JSON parser takes the page
+# for a whole one, then the connection is dropped before the end of the chunked body.
+UNFINISHED = b"\n\nThe rest of this page of studies could not be written; ask for it again.\n"
+
+
+def _streamed(
+    head: bytes, first: list[bytes], rest: list[list[Listed]], tail: bytes, build: Callable[[list[Listed]], list[bytes]]
 ) -> Iterator[bytes]:
-    """A page's JSON: the kept documents joined as they are, or parsed for ``fields`` and legacy markup."""
-    children = needs_children(selection)
-    yield head
-    first = True
-    for chunk in chunks:
-        with reading_from(alias):
-            if selection is None and not legacy:
-                kept = documents(chunk, children=children, keep=keep)
-            else:
-                exported = parsed(chunk, children=children, keep=keep)
-                exported = [to_legacy(study) for study in exported] if legacy else exported
-                kept = [orjson.dumps(study) for study in _selected(exported, selection)]
+    """A bulk page's JSON, a chunk of studies at a time, that a client can never read as whole if it fails.
+
+    The status and headers are sent before the later chunks are read, so a
+    failure there cannot be a 503 any more: ``UNFINISHED`` ends the body as
+    no JSON, and the error is raised again, so the server closes the
+    connection without the chunked body's last chunk (an HTTP client reports
+    an incomplete answer).
+    """
+    yield head + b",".join(first)
+    written = bool(first)
+    for chunk in rest:
+        try:
+            kept = build(chunk)
+        except Exception:
+            logger.exception("A streamed page of studies failed after %d studies", written)
+            yield UNFINISHED
+            raise
         if kept:
-            yield b",".join(kept) if first else b"," + b",".join(kept)
-            first = False
+            yield b",".join(kept) if not written else b"," + b",".join(kept)
+            written = True
     yield tail
+
+
+def _chunk_json(
+    chunk: list[Listed], selection: dict | None, legacy: bool, keep: bool, alias: str | None
+) -> list[bytes]:
+    """Studies' JSON: the kept documents as they are, or parsed for ``fields`` and legacy markup."""
+    children = needs_children(selection)
+    with reading_from(alias):
+        if selection is None and not legacy:
+            return documents(chunk, children=children, keep=keep)
+        exported = parsed(chunk, children=children, keep=keep)
+    exported = [to_legacy(study) for study in exported] if legacy else exported
+    return [orjson.dumps(study) for study in _selected(exported, selection)]
 
 
 def _selected(studies: list[dict], selection: dict | None) -> list[dict]:
