@@ -469,12 +469,15 @@ def enums(request: HttpRequest) -> HttpResponse:
 @require_safe
 @public_page
 def search_areas(request: HttpRequest) -> HttpResponse:
-    """``/studies/search-areas``: what each ``query.*`` searches, from the declaration that matches it."""
+    """``/studies/search-areas``: what each ``query.*`` searches, from the declaration that matches it.
+
+    The areas ``query.*`` widens by synonyms (``search.AREA_WIDENINGS``) say so in ``isSynonyms``.
+    """
     try:
         check_parameters(request, set())
     except BadRequest as error:
         return _error(str(error))
-    return JsonResponse(search_documents_list(), safe=False)
+    return JsonResponse(search_documents_list(frozenset(search.AREA_WIDENINGS)), safe=False)
 
 
 @require_safe

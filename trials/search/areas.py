@@ -73,11 +73,11 @@ class Part:
         matching = _any(Q(**{lookup: term}) for lookup in self.lookups)
         return Q(Exists(self.model.objects.filter(matching, trial=OuterRef("pk"), **self.where)))
 
-    def describe(self) -> dict[str, Any]:
-        """The part as the registry's ``SearchPart``."""
+    def describe(self, synonyms: bool = False) -> dict[str, Any]:
+        """The part as the registry's ``SearchPart``; ``synonyms``: its area's terms are widened by synonyms."""
         return {
             "isEnum": False,
-            "isSynonyms": False,
+            "isSynonyms": synonyms,
             "pieces": list(self.pieces),
             "type": "text",
             "weight": self.weight,
@@ -108,11 +108,11 @@ class Area:
             return self.build(term, tokens)
         return _any(part.q(term) for part in self.parts)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, synonyms: bool = False) -> dict[str, Any]:
         return {
             "name": self.name,
             "param": self.param,
-            "parts": [part.describe() for part in self.parts],
+            "parts": [part.describe(synonyms) for part in self.parts],
             "uiLabel": self.ui_label,
         }
 
@@ -200,9 +200,14 @@ SEARCH_AREAS: tuple[Area, ...] = (
 AREAS: dict[str, Callable[[str, bool], Q]] = {area.key: area.q for area in SEARCH_AREAS}
 
 
-def search_documents_list() -> list[dict[str, Any]]:
-    """The registry's ``SearchDocumentList``: our one document, the study, and its areas."""
-    return [{"name": "Study", "areas": [area.describe() for area in SEARCH_AREAS]}]
+def search_documents_list(widened: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The registry's ``SearchDocumentList``: our one document, the study, and its areas.
+
+    ``widened``: the keys of the areas whose terms are widened by synonyms
+    (descriptors' entry terms, other names, countries' names), whose parts
+    are then ``isSynonyms``.
+    """
+    return [{"name": "Study", "areas": [area.describe(area.key in widened) for area in SEARCH_AREAS]}]
 
 
 def match(queryset: QuerySet, text: str, area: str = "term", strict: bool = True, *, tokens: bool = False) -> QuerySet:

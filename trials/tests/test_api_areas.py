@@ -180,6 +180,15 @@ def test_search_areas_describes_every_query_parameter_the_list_takes(client, db)
         assert client.get("/api/v2/studies", {area["param"]: "x"}).status_code == 200
 
 
+def test_search_areas_say_which_areas_search_synonyms(client, db):
+    # query.cond widens by descriptors' entry terms, query.intr by other names, query.locn by countries' names...
+    areas = {area["param"]: area for area in client.get("/api/v2/studies/search-areas").json()[0]["areas"]}
+    synonyms = {param for param, area in areas.items() if all(part["isSynonyms"] for part in area["parts"])}
+    plain = {param for param, area in areas.items() if not any(part["isSynonyms"] for part in area["parts"])}
+    assert synonyms == {"query.term", "query.cond", "query.intr", "query.locn", "query.patient"}
+    assert synonyms | plain == set(areas)
+
+
 def test_search_areas_takes_no_parameters(client, db):
     response = client.get("/api/v2/studies/search-areas", {"pageSize": "1"})
     assert response.status_code == 400
