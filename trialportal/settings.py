@@ -162,6 +162,10 @@ PUBLIC_STATEMENT_TIMEOUT_MS = int(os.environ.get("PUBLIC_STATEMENT_TIMEOUT_MS", 
 SERVES_REQUESTS = (
     os.environ.get("TRIALPORTAL_SERVES_REQUESTS") == "1" or sys.argv[1:2] == ["runserver"] or "pytest" in sys.modules
 )
+# The time /api/v2/stats/field/values and /stats/field/sizes may take in all
+# (PostgreSQL), shared by their statements: past it they answer 503 and say
+# to ask for fewer fields. 0: no limit but PUBLIC_STATEMENT_TIMEOUT_MS.
+STATS_TIME_LIMIT_MS = int(os.environ.get("STATS_TIME_LIMIT_MS", "4000"))
 # Seconds to wait for the database to accept a connection: a server that
 # takes the connection and never answers would otherwise hold each request
 # for as long as the operating system waits.

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 
 import orjson
+from django.conf import settings
 from django.db import router
 from django.db.models import Max, QuerySet
 from django.http import (
@@ -74,7 +75,7 @@ from .params import (
 from .ris import CONTENT_TYPE as RIS_CONTENT_TYPE
 from .ris import ris_record
 from .sizes import size_stats
-from .stats import list_sizes, selected_leaves, selected_lists, value_stats
+from .stats import TooLong, list_sizes, selected_leaves, selected_lists, time_limit, value_stats
 
 logger = logging.getLogger(__name__)
 
@@ -504,7 +505,12 @@ def field_values(request: HttpRequest) -> HttpResponse:
         )
     except BadRequest as error:
         return _error(str(error))
-    return JsonResponse(value_stats(leaves), safe=False)
+    try:
+        with time_limit(settings.STATS_TIME_LIMIT_MS):
+            answer = value_stats(leaves)
+    except TooLong:
+        return _too_long()
+    return JsonResponse(answer, safe=False)
 
 
 @require_safe
@@ -518,7 +524,28 @@ def field_sizes(request: HttpRequest) -> HttpResponse:
         paths = selected_lists(list_values(request, "fields"))
     except BadRequest as error:
         return _error(str(error))
-    return JsonResponse(list_sizes(paths), safe=False)
+    try:
+        with time_limit(settings.STATS_TIME_LIMIT_MS):
+            answer = list_sizes(paths)
+    except TooLong:
+        return _too_long()
+    return JsonResponse(answer, safe=False)
+
+
+# A statistic that ran out of time: the same request would again, until the load or the data shrink.
+STATS_RETRY_AFTER_SECONDS = 60
+
+
+def _too_long() -> HttpResponse:
+    """A 503 for statistics past ``STATS_TIME_LIMIT_MS``: what to ask instead, as text like the API's other errors."""
+    seconds = settings.STATS_TIME_LIMIT_MS / 1000
+    response = _error(
+        f"fields: these statistics take longer than the {seconds:g} s the portal gives them; "
+        "ask for fewer fields (fields=OverallStatus|Phase) or try again later.",
+        status=503,
+    )
+    response["Retry-After"] = str(STATS_RETRY_AFTER_SECONDS)
+    return response
 
 
 @require_safe
