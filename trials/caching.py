@@ -205,7 +205,10 @@ def _prepared_row(wrapper, name: str, sql: str, value: str) -> tuple | object:
         wrapper.queries_log.append({"sql": sql % (f"'{value}'",), "time": f"{time.monotonic() - started:.3f}"})
     if not result.ntuples:
         return None
-    return tuple(_read(result.get_value(0, column), result.ftype(column)) for column in range(result.nfields))
+    try:
+        return tuple(_read(result.get_value(0, column), result.ftype(column)) for column in range(result.nfields))
+    except ValueError:  # a server that writes dates in another style than ISO's
+        return _UNANSWERED
 
 
 _TIMESTAMPTZ_OID = 1184
