@@ -228,17 +228,17 @@ def _streamed(
     an incomplete answer).
     """
     yield head + b",".join(first)
-    written = bool(first)
+    sent = len(first)
     for chunk in rest:
         try:
             kept = build(chunk)
         except Exception:
-            logger.exception("A streamed page of studies failed after %d studies", written)
+            logger.exception("A streamed page of studies failed after %d studies", sent)
             yield UNFINISHED
             raise
         if kept:
-            yield b",".join(kept) if not written else b"," + b",".join(kept)
-            written = True
+            yield b"," + b",".join(kept) if sent else b",".join(kept)
+            sent += len(kept)
     yield tail
 
 
