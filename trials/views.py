@@ -11,6 +11,7 @@ from . import (
     glossary,
     history,
     listing,
+    pages,
     places,
     related,
     results_tab,
@@ -93,8 +94,10 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
     # Either way the sites come in the same query as light rows (``trials.sites``); the contacts, where listed.
     light = sites.SITES_AND_CONTACTS if tab in ("detail", "print") else sites.SITES
+    # The Summary's record-only parts come rendered in its page document, when it is current (``trials.pages``).
+    document = pages.document() if tab == "detail" else None
     try:
-        trial = Trial.objects.one_with_rows(canonical, PAGE_ROWS.get(tab, PAGE_RELATIONS), light)
+        trial = Trial.objects.one_with_rows(canonical, PAGE_ROWS.get(tab, PAGE_RELATIONS), light, document)
     except Trial.DoesNotExist:
         return _merged_or_missing(request, canonical, f"trials:{tab}")
     site_rows = sites.site_rows(trial)
@@ -123,6 +126,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
             for code in trial.phases
             if code in choices.PHASE_PLAIN_LANGUAGE
         ],
+        "page_parts": trial.__dict__.get("page_parts"),
         "structured_data": structured_data.json_ld(
             structured_data.medical_trial(trial, origin + links.detail, site_rows)
         ),
