@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.template.loader import get_template
+from django.urls import get_script_prefix
 
 from .caching import release
 from .models import Trial, TrialPage
@@ -34,9 +35,14 @@ LIVE_RELATIONS = STRUCTURED_DATA_RELATIONS
 BATCH = 200
 
 
+def key() -> str:
+    """What a document is built for: the code's release, and the URL prefix its links were written with."""
+    return f"{release()}{get_script_prefix()}"
+
+
 def document() -> tuple[str, tuple[str, ...]]:
     """What ``TrialQuerySet.one_with_rows`` needs to read a Summary's document with its trial."""
-    return release(), LIVE_RELATIONS
+    return key(), LIVE_RELATIONS
 
 
 def parts(trial: Trial) -> dict[str, str]:
@@ -52,7 +58,7 @@ def build(nct_ids: Iterable[str]) -> int:
     earlier ``updated_at``, which no page reads.
     """
     nct_ids = list(dict.fromkeys(nct_ids))
-    code = release()
+    code = key()
     written = 0
     for start in range(0, len(nct_ids), BATCH):
         trials = Trial.objects.filter(nct_id__in=nct_ids[start : start + BATCH]).with_rows(*PAGE_RELATIONS)
@@ -72,4 +78,4 @@ def build(nct_ids: Iterable[str]) -> int:
 
 def build_all() -> int:
     """Every trial's document that is missing, or stale by its record or the release."""
-    return build(Trial.objects.without_page_document(release()).values_list("nct_id", flat=True).iterator())
+    return build(Trial.objects.without_page_document(key()).values_list("nct_id", flat=True).iterator())

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from trials import pages, status
@@ -88,6 +88,17 @@ def test_a_document_of_another_release_is_not_read(client, ctgov_imported, monke
     assert MARKER not in summary(client, RECORD)
 
 
+def test_a_document_written_for_another_url_prefix_is_not_read(client, ctgov_imported):
+    marked(RECORD)
+    # As a server mounted under /portal/ sets it for each request (the test client does not).
+    set_script_prefix("/portal/")
+    try:
+        html = client.get(f"/trials/{RECORD}/").content.decode()
+    finally:
+        set_script_prefix("/")
+    assert MARKER not in html and 'href="/portal/trials/' in html
+
+
 def test_an_import_builds_documents_and_a_re_import_replaces_them(client, ctgov_data, tmp_path):
     study = json.loads((ctgov_data / f"{RECORD}.json").read_text())
     path = tmp_path / f"{RECORD}.json"
@@ -95,7 +106,7 @@ def test_an_import_builds_documents_and_a_re_import_replaces_them(client, ctgov_
     call_command("import_trials", str(path), "--no-progress")
     trial = Trial.objects.get(nct_id=RECORD)
     page = TrialPage.objects.get(trial=trial)
-    assert page.trial_updated_at == trial.updated_at and page.release == pages.release()
+    assert page.trial_updated_at == trial.updated_at and page.release == pages.key()
     study["protocolSection"]["identificationModule"]["briefTitle"] = "SPORT, imported again"
     path.write_text(json.dumps(study))
     call_command("import_trials", str(path), "--no-progress")
