@@ -97,12 +97,12 @@ class TrialQuerySet(models.QuerySet):
         thousand sites as tuples, in the same query. Raises ``DoesNotExist``
         as ``get`` does.
 
-        ``document`` is (release, relations it leaves needed): the trial's
-        page document (``TrialPage``) of that release comes too, as
+        ``document`` is (release, what it leaves needed): the trial's page
+        document (``TrialPage``) of that release comes too, as
         ``trial.page_parts``, if it was built from the trial as it stands
         (its ``updated_at``); None otherwise. When it comes, the database
-        skips the packed relations but those still needed, and they are
-        left unread.
+        skips the packed relations and light rows but those named needed
+        (their light rows are then None).
         """
         release, needed = document or ("", ())
         statement = _one_statement(relations, light, self.db, document is not None, needed)
@@ -225,8 +225,17 @@ def _one_statement(
                 skipped[_PACKED_PREFIX + relation] = RawSQL(
                     sql, (*page.params, *packed.params), output_field=models.TextField()
                 )
+        for name, rows in light:
+            if name not in needed:
+                # Light rows too: read as NULL when the document is there.
+                expression = rows.expression()
+                skipped[name] = RawSQL(
+                    f"CASE WHEN {page.sql} IS NULL THEN {expression.sql} END",
+                    (*page.params, *expression.params),
+                    output_field=models.TextField(),
+                )
         queryset = queryset.annotate(page_parts=page, **skipped)
-    queryset = queryset.annotate(**{name: rows.expression() for name, rows in light})
+    queryset = queryset.annotate(**{name: rows.expression() for name, rows in light if not document or name in needed})
     queryset = queryset.filter(nct_id=_NCT_ID).order_by()
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 RECORD = "NCT00000410"
 MARKER = "<p>Rendered from the page document</p>"
+SITES_MARKER = "<p>Sites rendered from the page document</p>"
 
 
 def summary(client, nct_id: str, query: str = "") -> str:
@@ -34,10 +35,11 @@ def summary(client, nct_id: str, query: str = "") -> str:
 
 
 def marked(nct_id: str) -> None:
-    """The trial's document, with a part only it holds: a page that shows it was served from the document."""
+    """The trial's document, with parts only it holds: a page that shows them was served from the document."""
     pages.build([nct_id])
     page = TrialPage.objects.get(trial__nct_id=nct_id)
     page.parts["summary_tail"] += MARKER
+    page.parts["sites"] += SITES_MARKER
     page.save()
 
 
@@ -50,7 +52,7 @@ def test_every_real_record_renders_the_same_from_its_document(client, seed_trial
     assert pages.build(nct_ids) == len(nct_ids)
     for nct_id in nct_ids:
         # The document is read with the trial, and what it holds is what a live render gives.
-        assert Trial.objects.one_with_rows(nct_id, PAGE_RELATIONS, (), pages.document()).page_parts
+        assert pages.current(Trial.objects.one_with_rows(nct_id, PAGE_RELATIONS, (), pages.document(False)))
         assert summary(client, nct_id, query) == live[nct_id], nct_id
 
 
@@ -61,7 +63,12 @@ def test_a_summary_reads_its_document_in_the_trials_own_query(client, ctgov_data
     # The page's version, then the trial with its document and sites: two queries, as without it.
     with django_assert_num_queries(2):
         html = client.get(reverse("trials:detail", args=["NCT04267848"])).content.decode()
-    assert MARKER in html and "1,148" in html
+    assert MARKER in html and SITES_MARKER in html and "1,148" in html
+    # A site filter renders the sites live, from the rows read in the same query.
+    cache.clear()
+    with django_assert_num_queries(2):
+        html = client.get(reverse("trials:detail", args=["NCT04267848"]) + "?site_country=Italy").content.decode()
+    assert MARKER in html and SITES_MARKER not in html and "in Italy" in html
 
 
 def test_other_tabs_render_their_parts_live(client, ctgov_imported):
@@ -133,12 +140,15 @@ def test_the_status_lapses_on_a_page_served_from_its_document(client, ctgov_data
     stale = "NCT05375201"
     assert import_paths([ctgov_data / f"{stale}.json"]).ok
     marked(stale)
-    monkeypatch.setattr(status, "today", lambda: datetime.date(2025, 5, 31))
-    html = summary(client, stale)
-    assert MARKER in html and "Unknown status" not in html
+    # Built today, when its status has lapsed: the document holds for every day since the lapse.
     monkeypatch.setattr(status, "today", lambda: datetime.date(2025, 6, 1))
     html = summary(client, stale)
     assert MARKER in html and "Unknown status — last reported Recruiting" in html
+    # On a day before, its sites and JSON-LD would say otherwise: the page is rendered live.
+    monkeypatch.setattr(status, "today", lambda: datetime.date(2025, 5, 31))
+    html = summary(client, stale)
+    assert MARKER not in html and "Unknown status" not in html
+    assert '"status": "https://schema.org/Recruiting"' in html
 
 
 def test_build_pages_builds_what_is_missing_or_stale(ctgov_imported):
