@@ -25,7 +25,7 @@ from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
 
-from . import sites, world_map
+from . import sites, status, world_map
 from .caching import release
 from .models import Trial, TrialPage
 from .models.queries import PAGE_RELATIONS
@@ -133,5 +133,8 @@ def build(nct_ids: Iterable[str]) -> int:
 
 
 def build_all() -> int:
-    """Every trial's document that is missing, or stale by its record or the release."""
-    return build(Trial.objects.without_page_document(key()).values_list("nct_id", flat=True).iterator())
+    """Every trial's document that is missing, stale by its record or the release, or built before its status
+    lapsed (run daily, so that a lapsing trial's page is soon served from its document again)."""
+    stale = Trial.objects.without_page_document(key()).values_list("nct_id", flat=True)
+    lapsed = Trial.objects.filter(status.lapsed(), page_document__parts__lapsed=str(False))
+    return build([*stale.iterator(), *lapsed.values_list("nct_id", flat=True).iterator()])

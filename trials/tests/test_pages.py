@@ -158,3 +158,16 @@ def test_build_pages_builds_what_is_missing_or_stale(ctgov_imported):
     assert TrialPage.objects.count() == total
     Trial.objects.filter(nct_id=RECORD).update(updated_at=timezone.now() + datetime.timedelta(seconds=1))
     assert pages.build_all() == 1
+    assert pages.build_all() == 0
+
+
+def test_build_pages_builds_again_the_documents_of_trials_whose_status_lapsed(ctgov_data, monkeypatch):
+    stale = "NCT05375201"
+    assert import_paths([ctgov_data / f"{stale}.json"]).ok
+    monkeypatch.setattr(status, "today", lambda: datetime.date(2025, 5, 31))
+    assert pages.build_all() == 1
+    assert TrialPage.objects.get(trial__nct_id=stale).parts["lapsed"] == "False"
+    assert pages.build_all() == 0
+    monkeypatch.setattr(status, "today", lambda: datetime.date(2025, 6, 1))
+    assert pages.build_all() == 1
+    assert TrialPage.objects.get(trial__nct_id=stale).parts["lapsed"] == "True"
