@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 
-from . import characters, choices, history, related, search
+from . import characters, choices, history, pages, related, search
 from .models import (
     AdverseEvent,
     ArmGroup,
@@ -572,6 +572,8 @@ class TrialAdmin(admin.ModelAdmin):
         search.aliases.refresh([form.instance.pk])
         # And of what makes it similar to others: its related lists, and theirs.
         related.refresh([form.instance.pk])
+        # Its page document, as it now stands (the one before no longer matches its updated_at).
+        pages.build([form.instance.nct_id])
 
     def delete_model(self, request, obj):
         # Its versions are keyed by NCT ID: they go with it, or a trial imported again under it would inherit them.

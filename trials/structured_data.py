@@ -117,6 +117,12 @@ def address(site) -> dict:
     return postal
 
 
+def medical_status(trial: Trial) -> str:
+    """The trial's status as schema.org names it, as the day shows it (``trials.status``)."""
+    status = STUDY_STATUS.get(trial.shown_status)
+    return SCHEMA + status if status else trial.status_label
+
+
 def medical_trial(trial: Trial, url: str, sites: Sequence | None = None) -> dict:
     """The trial as a schema.org MedicalTrial; ``url`` is its canonical page.
 
@@ -132,8 +138,7 @@ def medical_trial(trial: Trial, url: str, sites: Sequence | None = None) -> dict
         # schema.org: "use the code property of MedicalEntity to store study IDs".
         "code": [{"@type": "MedicalCode", "codeValue": trial.nct_id, "codingSystem": "ClinicalTrials.gov"}],
     }
-    status = STUDY_STATUS.get(trial.shown_status)
-    data["status"] = SCHEMA + status if status else trial.status_label
+    data["status"] = medical_status(trial)
     if trial.official_title and trial.official_title != trial.brief_title:
         data["alternateName"] = [trial.official_title]
     if trial.acronym:
@@ -193,6 +198,11 @@ def medical_trial(trial: Trial, url: str, sites: Sequence | None = None) -> dict
 _SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
+def json_ld_text(value) -> str:
+    """A value as ``json_ld`` writes it inside the element."""
+    return json.dumps(value, ensure_ascii=False, indent=None).translate(_SCRIPT_ESCAPES)
+
+
 def json_ld(data: dict) -> SafeString:
-    text = json.dumps(data, ensure_ascii=False, indent=None).translate(_SCRIPT_ESCAPES)
+    text = json_ld_text(data)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # the text is escaped above

@@ -11,13 +11,13 @@ from . import (
     glossary,
     history,
     listing,
+    pages,
     places,
     related,
     results_tab,
     search,
     sites,
     structured_data,
-    world_map,
 )
 from . import status as status_rule
 from .api.aggregations import AGG_FILTERS
@@ -93,11 +93,20 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     # The Results tab reads the results tables (and what its JSON-LD needs); the others, the protocol's parts.
     # Either way the sites come in the same query as light rows (``trials.sites``); the contacts, where listed.
     light = sites.SITES_AND_CONTACTS if tab in ("detail", "print") else sites.SITES
+    # The Summary's record-only parts come rendered in its page document, when it is current (``trials.pages``);
+    # with no query, its contacts and locations too, and then its sites are not even read.
+    bare = not request.GET
+    document = pages.document(with_sites=not bare) if tab == "detail" else None
+    relations = PAGE_ROWS.get(tab, PAGE_RELATIONS)
     try:
-        trial = Trial.objects.one_with_rows(canonical, PAGE_ROWS.get(tab, PAGE_RELATIONS), light)
+        trial = Trial.objects.one_with_rows(canonical, relations, light, document)
     except Trial.DoesNotExist:
         return _merged_or_missing(request, canonical, f"trials:{tab}")
-    site_rows = sites.site_rows(trial)
+    parts = pages.current(trial) if document else None
+    if document and parts is None and trial.__dict__["page_parts"] is not None:
+        # Built before the status lapsed (a day's rule, ``trials.status``): read it all, rendered live.
+        trial = Trial.objects.one_with_rows(canonical, relations, light)
+    site_rows = None if parts and bare else sites.site_rows(trial)
     # Worked out once for the page: the templates read them many times over.
     day = status_rule.today()
     shown_status = status_rule.shown_status(trial, day)
@@ -123,14 +132,17 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
             for code in trial.phases
             if code in choices.PHASE_PLAIN_LANGUAGE
         ],
-        "structured_data": structured_data.json_ld(
-            structured_data.medical_trial(trial, origin + links.detail, site_rows)
+        "page_parts": parts if parts is None or bare else {**parts, pages.SITES_PART: None},
+        "structured_data": (
+            pages.structured_data(parts, origin + links.detail, trial)
+            if parts
+            else structured_data.json_ld(structured_data.medical_trial(trial, origin + links.detail, site_rows))
         ),
     }
     status = 200
     if tab == "related":
         context["related"] = related.related_trials(trial)
-    if tab in ("detail", "print"):
+    if site_rows is not None and tab in ("detail", "print"):
         # Each site once, with its contacts, grouped by country, region and city; the print page shows them all.
         try:
             site_filter = sites.SiteFilter() if tab == "print" else sites.SiteFilter.from_query(request.GET)
@@ -138,10 +150,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
         except ValueError as error:
             # A filter asked for wrongly is the visitor's to correct: said on the page, with a 400.
             site_filter, context["site_error"], status = sites.SiteFilter(), str(error), 400
-        groups = sites.grouped_sites(site_rows, site_filter, show_all=tab == "print")
-        context["central_contacts"] = sites.with_contacts(groups, trial)
-        context["site_groups"] = groups
-        context["site_map"] = world_map.site_map(groups.matching, "site-map-caption") if tab == "detail" else None
+        context.update(pages.site_context(trial, site_rows, site_filter, tab))
         if tab == "detail" and request.GET.get("near", "").strip():
             # Reached from a search near a place: its sites there first, nearest first.
             try:

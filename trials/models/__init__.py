@@ -37,6 +37,7 @@ from .history import TrialVersion, VersionSource
 from .imports import (
     DeferredStatement,
 )
+from .pages import TrialPage
 from .queries import LIST_COLUMNS, RESULT_RELATIONS, TrialQuerySet, has_phase
 from .results import (
     AdverseEvent,
@@ -69,6 +70,7 @@ from .trial import (
 )
 
 __all__ = [
+    "TrialPage",
     "VersionSource",
     "AdverseEvent",
     "AdverseEventCount",

@@ -16,6 +16,7 @@ from django.apps import apps
 from django.db import connections, models
 from django.db.models import Q
 from django.db.models.base import ModelState
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.db.models.query import ModelIterable
 
@@ -81,7 +82,11 @@ class TrialQuerySet(models.QuerySet):
         return clone
 
     def one_with_rows(
-        self, nct_id: str, relations: tuple[str, ...], light: tuple[tuple[str, LightRows], ...] = ()
+        self,
+        nct_id: str,
+        relations: tuple[str, ...],
+        light: tuple[tuple[str, LightRows], ...] = (),
+        document: tuple[str, tuple[str, ...]] | None = None,
     ) -> models.Model:
         """``with_rows(*relations).get(nct_id=nct_id)``, its statement built and compiled once per process.
 
@@ -91,11 +96,20 @@ class TrialQuerySet(models.QuerySet):
         their JSON text for the caller to read (``trials.sites``): a page's
         thousand sites as tuples, in the same query. Raises ``DoesNotExist``
         as ``get`` does.
+
+        ``document`` is (release, what it leaves needed): the trial's page
+        document (``TrialPage``) of that release comes too, as
+        ``trial.page_parts``, if it was built from the trial as it stands
+        (its ``updated_at``); None otherwise. When it comes, the database
+        skips the packed relations and light rows but those named needed
+        (their light rows are then None).
         """
-        statement = _one_statement(relations, light, self.db)
+        release, needed = document or ("", ())
+        statement = _one_statement(relations, light, self.db, document is not None, needed)
         connection = connections[self.db]
+        values = {_NCT_ID: nct_id, _RELEASE: release}
         with connection.cursor() as cursor:
-            cursor.execute(statement.sql, [nct_id if param == _NCT_ID else param for param in statement.params])
+            cursor.execute(statement.sql, [values.get(param, param) for param in statement.params])
             rows = cursor.fetchall()
         if not rows:
             raise self.model.DoesNotExist(f"No trial {nct_id}.")
@@ -107,8 +121,18 @@ class TrialQuerySet(models.QuerySet):
         trial = self.model.from_db(self.db, statement.columns, row[: len(statement.columns)])
         for name, index in statement.annotations.items():
             trial.__dict__[name] = row[index]
-        _unpack(trial, relations, self.db)
+        if document is None or trial.__dict__["page_parts"] is None:
+            _unpack(trial, relations, self.db)
+        else:
+            for relation in relations:
+                if relation not in needed:
+                    trial.__dict__.pop(_PACKED_PREFIX + relation)
+            _unpack(trial, [relation for relation in relations if relation in needed], self.db)
         return trial
+
+    def without_page_document(self, release: str) -> TrialQuerySet:
+        """The trials with no page document of ``release`` built from them as they stand (``trials.pages``)."""
+        return self.alias(current_page=_page_document(self.db, release)).filter(current_page__isnull=True)
 
     def for_detail(self) -> TrialQuerySet:
         """Everything a trial's tabs show, in the trial's own query."""
@@ -149,8 +173,9 @@ DETAIL_RELATIONS = (
     "arm_groups",
     "arm_groups__intervention_links",
 )
-# Stands for the NCT ID in a statement compiled once.
+# Stand for the NCT ID and the page document's release in a statement compiled once.
 _NCT_ID = "NCT_ID_OF_THE_PAGE"
+_RELEASE = "RELEASE_OF_THE_PAGE_DOCUMENT"
 
 
 @dataclass(frozen=True)
@@ -176,11 +201,41 @@ class _Statement:
 
 
 @cache
-def _one_statement(relations: tuple[str, ...], light: tuple[tuple[str, LightRows], ...], alias: str) -> _Statement:
+def _one_statement(
+    relations: tuple[str, ...],
+    light: tuple[tuple[str, LightRows], ...],
+    alias: str,
+    document: bool = False,
+    needed: tuple[str, ...] = (),
+) -> _Statement:
     """``one_with_rows``' statement, compiled as ``ModelIterable`` compiles it."""
     trial = apps.get_model("trials", "Trial")
-    queryset = trial._default_manager.using(alias).with_rows(*relations)
-    queryset = queryset.annotate(**{name: rows.expression() for name, rows in light})
+    queryset = trial._default_manager.using(alias)
+    if not document:
+        queryset = queryset.with_rows(*relations)
+    else:
+        queryset = queryset.with_rows(*(relation for relation in relations if relation in needed))
+        page = _page_document(alias)
+        skipped = {}
+        for relation in relations:
+            if relation not in needed:
+                # The relation is read only when the document is not: a CASE runs its subquery only when taken.
+                packed = _packed(relation).expression()
+                sql = f"CASE WHEN {page.sql} IS NULL THEN {packed.sql} END"
+                skipped[_PACKED_PREFIX + relation] = RawSQL(
+                    sql, (*page.params, *packed.params), output_field=models.TextField()
+                )
+        for name, rows in light:
+            if name not in needed:
+                # Light rows too: read as NULL when the document is there.
+                expression = rows.expression()
+                skipped[name] = RawSQL(
+                    f"CASE WHEN {page.sql} IS NULL THEN {expression.sql} END",
+                    (*page.params, *expression.params),
+                    output_field=models.TextField(),
+                )
+        queryset = queryset.annotate(page_parts=page, **skipped)
+    queryset = queryset.annotate(**{name: rows.expression() for name, rows in light if not document or name in needed})
     queryset = queryset.filter(nct_id=_NCT_ID).order_by()
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
@@ -193,6 +248,23 @@ def _one_statement(relations: tuple[str, ...], light: tuple[tuple[str, LightRows
         dict(compiler.annotation_col_map),
         tuple(column[0] for column in compiler.select),
     )
+
+
+def _page_document(alias: str, release: str = _RELEASE) -> RawSQL:
+    """The trial's page document of the release asked for, if built from the trial as it stands; else NULL."""
+    trial = apps.get_model("trials", "Trial")
+    page = apps.get_model("trials", "TrialPage")
+    quote = connections[alias].ops.quote_name
+    table, pages = quote(trial._meta.db_table), quote(page._meta.db_table)
+    updated = f"{table}.{quote('updated_at')}"
+    if connections[alias].vendor == "sqlite":
+        # SQLite keeps datetimes as text: the writer's with their UTC offset, the ORM's without.
+        updated = f"replace({updated}, '+00:00', '')"
+    sql = (
+        f"(SELECT p.{quote('parts')} FROM {pages} p WHERE p.{quote('trial_id')} = {table}.{quote('id')}"
+        f" AND p.{quote('release')} = %s AND p.{quote('trial_updated_at')} = {updated})"
+    )
+    return RawSQL(sql, (release,), output_field=models.JSONField())
 
 
 # What ``for_page`` leaves to ``trials.sites``.

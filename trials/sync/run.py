@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .. import related
+from .. import pages, related
 from ..importers import import_documents
 from ..importers.writer import Outcome
 from ..models import SyncCheckpoint, VersionSource
@@ -187,6 +187,7 @@ def _run(
         _finish(checkpoint, Result.SUCCEEDED, _failures_message(failures), resumed_requests + client.requests)
     # What the pages written changed, and what an earlier killed run never related.
     related.after_import(changed)
+    pages.build(changed)
     return checkpoint
 
 

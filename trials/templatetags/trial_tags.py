@@ -163,3 +163,14 @@ def mesh_links(names: list[str]) -> str:
 def breakable(text: str) -> str:
     """A label that may wrap after each slash ("estimated/anticipated") rather than inside a word."""
     return mark_safe(escape(text).replace("/", "/<wbr>"))
+
+
+@register.simple_tag(takes_context=True)
+def record_part(context, name: str) -> str:
+    """``{% record_part "summary_head" %}``: ``trials/parts/<name>.html``, a part of a page that depends on the
+    record alone, as its page document holds it (``page_parts``, ``trials.pages``) or rendered here as an
+    include renders it."""
+    stored = context.get("page_parts") or {}
+    if (part := stored.get(name)) is not None:
+        return mark_safe(part)  # rendered by this template, escaped there
+    return context.template.engine.get_template(f"trials/parts/{name}.html").render(context)

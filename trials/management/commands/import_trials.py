@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from trials import related
+from trials import pages, related
 from trials.api.sizes import measure
 from trials.importers import count_documents, default_workers, import_paths, worth_bulk_loading
 
@@ -53,6 +53,8 @@ class Command(BaseCommand):
             )
         # The related lists of what changed (and of what a killed import never related).
         related.after_import(report.changed)
+        # Their pages' record-only parts, rendered once here rather than on each first visit.
+        pages.build(report.changed)
         # /stats/size reads stored sizes: measure what changed (and anything never measured).
         measure()
         for warning in report.warnings:

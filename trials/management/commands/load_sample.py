@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trials import related, sample
+from trials import pages, related, sample
 
 
 class Command(BaseCommand):
@@ -14,6 +14,7 @@ class Command(BaseCommand):
             self.stdout.write("Sample: already on file.")
             return
         related.after_import(report.changed)
+        pages.build(report.changed)
         if not report.ok:
             raise CommandError("; ".join(str(failure) for failure in report.failures))
         self.stdout.write(f"Sample {sample.SAMPLE_PATH.name}: {report.summary()}")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trials import related
+from trials import pages, related
 from trials.importers import SEED_DOCUMENT, import_paths
 
 
@@ -12,6 +12,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         report = import_paths([SEED_DOCUMENT])
         related.after_import(report.changed)
+        pages.build(report.changed)
         if not report.ok:
             raise CommandError("; ".join(str(failure) for failure in report.failures))
         self.stdout.write(f"Seed {SEED_DOCUMENT.name}: {report.summary()}")

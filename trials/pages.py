@@ -1,0 +1,140 @@
+"""Trial page documents: the parts of a trial's Summary that depend on its record alone, rendered in advance.
+
+A first render of a Summary spent half its time in the templates and most
+of the rest reading and building the children it shows. The parts that
+change only with the record (the key facts, the summary, conditions, MeSH
+terms, description, sponsors, documents, references, identifiers) are
+rendered after each write by the very templates a live page includes
+(``templates/trials/parts/``, through ``{% record_part %}``) and kept in
+``TrialPage``; a page reads them in its own query, with the trial, and
+renders live only what depends on the day (status, "verified 3 years
+ago"), on the request (site filter, ``?near=``, its URL) or on the sites.
+
+A document counts only while it matches the trial's ``updated_at`` and the
+code's release: a trial edited, imported or synced since, or a deploy, makes
+its page render every part live (the same templates) until ``build`` runs
+again. Building is never needed for correctness, only for speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import SimpleNamespace
+
+from django.template.loader import get_template
+from django.urls import get_script_prefix
+from django.utils.safestring import mark_safe
+
+from . import sites, status, world_map
+from .caching import release
+from .models import Trial, TrialPage
+from .models.queries import PAGE_RELATIONS
+from .structured_data import json_ld, json_ld_text, medical_status, medical_trial
+from .templatetags.trial_tags import trial_links
+
+# The parts a Summary takes from its document, each ``templates/trials/parts/<name>.html``. "sites" (the
+# contacts and locations) only when the page has no query: a site filter or ``?near=`` renders them live.
+SUMMARY_PARTS = ("key_facts", "summary_head", "summary_record", "sites", "summary_tail")
+SITES_PART = "sites"
+# The JSON-LD is kept as the text around its URL (the request's host) and its status (the day's).
+_URL, _STATUS = "TRIALPORTAL-URL-OF-THE-PAGE", "TRIALPORTAL-STATUS-OF-THE-DAY"
+_LD_PIECES = ("ld_head", "ld_middle", "ld_tail")
+# A document is built for the trial's status as lapsed or not (``trials.status``): its sites and JSON-LD
+# say it. On the day it lapses the page is rendered live until the document is built again.
+_LAPSED = "lapsed"
+BATCH = 200
+
+
+def key() -> str:
+    """What a document is built for: the code's release, and the URL prefix its links were written with."""
+    return f"{release()}{get_script_prefix()}"
+
+
+def document(with_sites: bool) -> tuple[str, tuple[str, ...]]:
+    """What ``TrialQuerySet.one_with_rows`` needs to read a Summary's document with its trial: the sites
+    and their contacts too when the page renders them live (``with_sites``)."""
+    return key(), tuple(name for name, _ in sites.SITES_AND_CONTACTS) if with_sites else ()
+
+
+def current(trial: Trial) -> dict[str, str] | None:
+    """The document read with ``trial``, if it holds for the trial's status as the day shows it."""
+    parts = trial.__dict__.get("page_parts")
+    if parts is None or parts.get(_LAPSED) != str(trial.status_lapsed):
+        return None
+    return parts
+
+
+def site_context(trial: Trial, rows: list, site_filter: sites.SiteFilter, tab: str) -> dict:
+    """What the contacts and locations of a Summary (or the print page) show, for ``site_filter``."""
+    groups = sites.grouped_sites(rows, site_filter, show_all=tab == "print")
+    return {
+        "central_contacts": sites.with_contacts(groups, trial),
+        "site_groups": groups,
+        "site_map": world_map.site_map(groups.matching, "site-map-caption") if tab == "detail" else None,
+    }
+
+
+def structured_data(parts: dict[str, str], url: str, trial: Trial) -> str:
+    """The page's JSON-LD from its document: the stored text around the page's URL and the day's status."""
+    head, middle, tail = (parts[name] for name in _LD_PIECES)
+    return mark_safe(f"{head}{json_ld_text(url)}{middle}{json_ld_text(medical_status(trial))}{tail}")
+
+
+def parts(trial: Trial) -> dict[str, str]:
+    """A trial's document as a Summary with no query renders it; ``trial`` read as ``build`` reads it."""
+    links = trial_links(trial.nct_id)
+    rows = sites.site_rows(trial)
+    context = {
+        "trial": trial,
+        "tab": "detail",
+        "links": links,
+        # What the locations' filter form reads of the request: the page's own path.
+        "request": SimpleNamespace(path=links.detail),
+        "site_error": "",
+        **site_context(trial, rows, sites.SiteFilter(), "detail"),
+    }
+    built = {name: str(get_template(f"trials/parts/{name}.html").render(context)) for name in SUMMARY_PARTS}
+    data = medical_trial(trial, _URL, rows)
+    data["status"] = _STATUS
+    text = json_ld(data)
+    head, rest = text.split(f'"{_URL}"')
+    middle, tail = rest.split(f'"{_STATUS}"')
+    built.update(zip(_LD_PIECES, (head, middle, tail), strict=True))
+    built[_LAPSED] = str(trial.status_lapsed)
+    return built
+
+
+def build(nct_ids: Iterable[str]) -> int:
+    """Build (again) the page documents of these trials, as they stand now; returns how many were written.
+
+    A trial changed between its read and the write keeps a document of its
+    earlier ``updated_at``, which no page reads.
+    """
+    nct_ids = list(dict.fromkeys(nct_ids))
+    code = key()
+    written = 0
+    light = {name: rows.expression() for name, rows in sites.SITES_AND_CONTACTS}
+    for start in range(0, len(nct_ids), BATCH):
+        trials = (
+            Trial.objects.filter(nct_id__in=nct_ids[start : start + BATCH]).with_rows(*PAGE_RELATIONS).annotate(**light)
+        )
+        documents = [
+            TrialPage(trial_id=trial.pk, release=code, trial_updated_at=trial.updated_at, parts=parts(trial))
+            for trial in trials
+        ]
+        TrialPage.objects.bulk_create(
+            documents,
+            update_conflicts=True,
+            unique_fields=["trial"],
+            update_fields=["release", "trial_updated_at", "parts"],
+        )
+        written += len(documents)
+    return written
+
+
+def build_all() -> int:
+    """Every trial's document that is missing, stale by its record or the release, or built before its status
+    lapsed (run daily, so that a lapsing trial's page is soon served from its document again)."""
+    stale = Trial.objects.without_page_document(key()).values_list("nct_id", flat=True)
+    lapsed = Trial.objects.filter(status.lapsed(), page_document__parts__lapsed=str(False))
+    return build([*stale.iterator(), *lapsed.values_list("nct_id", flat=True).iterator()])
