@@ -150,9 +150,7 @@ def _grouped_sql(points: str, recruiting_first: bool) -> str:
     )
 
 
-def nearest(
-    circle: Circle, recruiting_first: bool, offset_km: float, flat_beyond_km: float | None
-) -> tuple[str, list]:
+def nearest(circle: Circle, recruiting_first: bool, offset_km: float, flat_beyond_km: float | None) -> tuple[str, list]:
     """SQL for each trial in ``circle``: (trial_id, chosen, rank, recruiting), sorted by rank and trial.
 
     ``chosen`` is the ``Circle.half`` of the trial's nearest site (its nearest
@@ -246,9 +244,7 @@ def rings(circle: Circle, wanted: int, rank_of) -> Iterator[Ring]:
         yield ring(pending)
 
 
-def ring_sql(
-    ring: Ring, recruiting_first: bool, offset_km: float, flat_beyond_km: float | None
-) -> tuple[str, list]:
+def ring_sql(ring: Ring, recruiting_first: bool, offset_km: float, flat_beyond_km: float | None) -> tuple[str, list]:
     """SQL for the trials with a site in ``ring``: (trial_id, chosen, rank, recruiting), in the order they list.
 
     A ring of one point is read from the points' index in trial order, so that
