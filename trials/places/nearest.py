@@ -17,6 +17,7 @@ measures the sites in the circle's bounding box.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -34,6 +35,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest, Least
+from django.db.models.query import FlatValuesListIterable
 from django_cte import CTE, with_cte
 from django_cte.raw import raw_cte_sql
 
@@ -192,26 +194,27 @@ class _Rings:
 
     def rows(self, stop: int) -> list[tuple[int, float]]:
         """The first ``stop`` trials in the order: (trial id, ``chosen``)."""
-        with points.nested_loops():
-            return self._rows(stop)
-
-    def _rows(self, stop: int) -> list[tuple[int, float]]:
         found: list[tuple[int, float]] = []
         for ring in points.rings(self.circle, stop, self.rank):
-            sql, params = points.ring_sql(ring, self.recruiting_first, self.offset_km, self.flat_beyond_km)
-            nearest = CTE(raw_cte_sql(sql, params, _FIELDS), name=_NEAREST)
-            trials = with_cte(nearest, select=nearest.join(self.trials, pk=nearest.col.trial_id))
-            first, first_params = points.first_in_ring_sql(
-                self.circle, ring, self.recruiting_first, f'"{self.trials.model._meta.db_table}"."id"', _NEAREST
-            )
-            if first != "true":
-                trials = trials.filter(RawSQL(first, first_params, output_field=BooleanField()))
-            order = [nearest.col.trial_id] if ring.one_point else [nearest.col.rank, nearest.col.trial_id]
-            trials = trials.annotate(nearest_chosen=nearest.col.chosen).order_by(*order)
-            found += trials.values_list("pk", "nearest_chosen")[: stop - len(found)]
+            # A few sites are read whatever the join; a dense ring's, only as far as the page.
+            with points.nested_loops() if ring.sites >= points.DENSE_POINT_SITES else nullcontext():
+                found += self._ring_rows(ring, stop - len(found))
             if len(found) >= stop:
                 break
         return found
+
+    def _ring_rows(self, ring: points.Ring, wanted: int) -> list[tuple[int, float]]:
+        sql, params = points.ring_sql(ring, self.recruiting_first, self.offset_km, self.flat_beyond_km)
+        nearest = CTE(raw_cte_sql(sql, params, _FIELDS), name=_NEAREST)
+        trials = with_cte(nearest, select=nearest.join(self.trials, pk=nearest.col.trial_id))
+        first, first_params = points.first_in_ring_sql(
+            self.circle, ring, self.recruiting_first, f'"{self.trials.model._meta.db_table}"."id"', _NEAREST
+        )
+        if first != "true":
+            trials = trials.filter(RawSQL(first, first_params, output_field=BooleanField()))
+        order = [nearest.col.trial_id] if ring.one_point else [nearest.col.rank, nearest.col.trial_id]
+        trials = trials.annotate(nearest_chosen=nearest.col.chosen).order_by(*order)
+        return list(trials.values_list("pk", "nearest_chosen")[:wanted])
 
 
 def page(trials: QuerySet, start: int, stop: int) -> list:
@@ -226,6 +229,8 @@ def page(trials: QuerySet, start: int, stop: int) -> list:
     rows = rings.rows(stop)[start:stop]
     if not rows:
         return []
+    if trials._iterable_class is FlatValuesListIterable and trials._fields in (("pk",), ("id",)):
+        return [pk for pk, _ in rows]  # the ids alone: known already
     # The page's rows alone, in their order (their position is their rank), as the ordering's relation.
     values = ", ".join(["(%s::integer, %s::float8, %s::float8, true)"] * len(rows))
     params = [value for position, (pk, chosen) in enumerate(rows) for value in (pk, chosen, float(position))]

@@ -193,6 +193,7 @@ class Ring:
     longitudes: tuple[float, ...]
     halves: tuple[float, ...]
     lowest: float | None
+    sites: int
 
     @property
     def one_point(self) -> bool:
@@ -222,6 +223,7 @@ def rings(circle: Circle, wanted: int, rank_of) -> Iterator[Ring]:
             tuple(longitudes[i] for i in indexes),
             tuple(halves[i] for i in indexes),
             lowest,
+            sum(sites[i] for i in indexes),
         )
 
     for position, group in enumerate(groups):
