@@ -173,8 +173,10 @@ def _sorted_sql(
 
 
 # A page is read ring by ring, nearest first (``Ring``): the first ring holds about this many sites,
-# each next one four times as many, and past MAX_RINGS the rest of the circle is one ring.
+# or this many for each trial wanted, each next one four times as many, and past MAX_RINGS the rest
+# of the circle is one ring.
 FIRST_RING_SITES = 2_000
+RING_SITES_PER_TRIAL = 40
 RING_GROWTH = 4
 MAX_RINGS = 5
 # A point with this many sites is a ring of its own, read in trial order from the points' index.
@@ -214,7 +216,7 @@ def rings(circle: Circle, wanted: int, rank_of) -> Iterator[Ring]:
             groups[-1].append(index)
         else:
             groups.append([index])
-    budget = max(FIRST_RING_SITES, 40 * wanted)
+    budget = max(FIRST_RING_SITES, RING_SITES_PER_TRIAL * wanted)
     made, lowest, pending, held = 0, None, [], 0
 
     def ring(indexes: list[int]) -> Ring:
