@@ -59,6 +59,8 @@ MIN_WITHIN_KM = 1.0
 MAX_WITHIN_KM = 5000.0
 NEAREST_KM = "nearest_site_km"
 _NEAREST = "nearest_site"
+# Pages past this many trials are read by sorting the circle's trials once, not by carrying every id before them.
+RINGS_UP_TO = 2_000
 _FIELDS = {"trial_id": IntegerField(), "chosen": FloatField(), "rank": FloatField(), "recruiting": BooleanField()}
 # Added to a site's ``Circle.half`` (0 to 1) when it does not recruit: a trial's least sum is its
 # nearest recruiting site when it has one, else its nearest site; the remainder is that site's.
@@ -224,7 +226,7 @@ def page(trials: QuerySet, start: int, stop: int) -> list:
     ring (``_Rings``), then read as ``trials`` reads them, by the page's ids.
     """
     rings = trials.query.__dict__.get("nearest_rings")
-    if rings is None or stop <= start:
+    if rings is None or stop <= start or stop > RINGS_UP_TO:
         return list(trials[start:stop])
     rows = rings.rows(stop)[start:stop]
     if not rows:

@@ -102,6 +102,14 @@ def test_filters_and_geo_decay_hold_in_every_ring(trials, small_rings):
         assert places.page(rows, start, stop) == sorted_everything(rows, start, stop)
 
 
+def test_deep_pages_sort_the_whole_circle(trials, small_rings, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(nearest, "RINGS_UP_TO", 20)
+    rows = places.order_by_distance(Trial.objects.all(), places.Circle(*CENTRE, 40)).values_list("pk", "nct_id")
+    expected = sorted_everything(rows, 20, 25)
+    with django_assert_num_queries(1):  # the circle's points are measured already
+        assert places.page(rows, 20, 25) == expected
+
+
 def test_a_page_at_a_dense_point_reads_a_few_queries(trials, small_rings, django_assert_max_num_queries):
     circle = places.Circle(*CENTRE, 40)
     ordered = places.order_by_distance(Trial.objects.all(), circle)
