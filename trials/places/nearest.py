@@ -12,6 +12,12 @@ trials in distance order until it has its 25, whatever the number of trials
 in a dense city. On PostgreSQL the circle's points are measured instead of
 its sites, and the sites read by point from an index (``points``); SQLite
 measures the sites in the circle's bounding box.
+
+On PostgreSQL a page goes further (``page``): it is read ring by ring from
+the centre, the trials of a dense point in id order, and the reading stops
+once the page is full. Each trial is asked whether the ring is where it
+lists (its nearest recruiting site may be further out), so a page of a
+city with a hundred thousand sites reads a page's worth of them.
 """
 
 from __future__ import annotations

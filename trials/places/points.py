@@ -7,6 +7,11 @@ once: a circle measures its points, not its sites, and then reads the sites
 of those points from the sites' point index, which holds what the nearest-site
 rule needs. No site is measured, and no site outside the circle is read.
 SQLite has no such table and measures the sites themselves (``nearest``).
+
+``rings`` cuts the circle's points into rings of growing distance, a dense
+point a ring of its own, so that a page reads the nearest rings only:
+``ring_sql`` lists a ring's trials in order, and ``first_in_ring_sql`` keeps
+those that list there (from the sites' trial index of migration 0032).
 """
 
 from __future__ import annotations
