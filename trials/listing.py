@@ -119,11 +119,11 @@ class CappedPaginator(Paginator):
 
     def _rows(self, bottom: int, top: int) -> list:
         if not self.ids_first:
-            return list(self.object_list[bottom:top])
+            return places.page(self.object_list, bottom, top)
         # The page's ids first: the sort index holds the filtered columns
         # (migration 0014), so the rows skipped to reach a deep page are
         # read from it alone; then the page's own rows.
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        ids = places.page(self.object_list.values_list("pk", flat=True), bottom, top)
         # By id alone, in that order: the ordering (a distance's join) need not run twice.
         rows = self.object_list.model.objects.for_list().filter(pk__in=ids) if ids else []
         by_id = {trial.pk: trial for trial in rows}

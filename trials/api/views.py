@@ -178,7 +178,8 @@ def studies(request: HttpRequest) -> HttpResponse:
         count_total = boolean(request, "countTotal")
         selected = filtered_trials(request)
         # Each study's version comes with the page: what its kept document is found by.
-        page = [Listed(*row) for row in selected.values_list("pk", "nct_id", "updated_at")[offset : offset + size + 1]]
+        listed = places.page(selected.values_list("pk", "nct_id", "updated_at"), offset, offset + size + 1)
+        page = [Listed(*row) for row in listed]
     except BadRequest as error:
         return _error(str(error))
     next_token = page_token(offset + size) if len(page) > size else None

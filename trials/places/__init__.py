@@ -29,6 +29,7 @@ from .nearest import (
     near_trials,
     nearest_sites,
     order_by_distance,
+    page,
     parse_within,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "near_trials",
     "nearest_sites",
     "order_by_distance",
+    "page",
     "parse_distance",
     "parse_within",
     "spellings",
