@@ -150,7 +150,7 @@ def matched_area_q(queryset: QuerySet, text: str, area: str) -> Q:
     """What ``match_area`` asks of the trials of ``queryset``, as a ``Q``."""
     widened = widened_area_q(text, area)
     if area in CORRECTED_AREAS and not queryset.filter(widened).exists():
-        found = correct(text, backend())
+        found = correct(text)
         if found:
             return widened_area_q(found[0], area)
     return widened
