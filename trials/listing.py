@@ -188,11 +188,13 @@ def _names_by_trial(children, name: str, ids: list[int]) -> dict[int, list[str]]
 def list_rows(
     trials: list[Trial], snippets: dict[int, str] | None = None, circle: places.Circle | None = None, near: str = ""
 ) -> list[ListRow]:
-    """Rows for trials from ``for_list()``: four queries (five near a place), whatever the number of trials.
+    """Rows for trials from ``for_list()``: four queries (five near a place) whatever their number, none for none.
 
     ``near``: the place's query string, carried by the links so the trial lists its sites there first.
     """
     ids = [trial.pk for trial in trials]
+    if not ids:
+        return []
     nearest = places.nearest_sites(circle, ids) if circle and ids else {}
     conditions = _names_by_trial(TrialCondition.objects.filter(trial_id__any_of=ids), "condition__name", ids)
     interventions = _names_by_trial(Intervention.objects.filter(trial_id__any_of=ids), "name", ids)
@@ -447,7 +449,7 @@ def _trials_on_file() -> int:
 
 def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Results | None:
     """The same search with its misspelled words corrected, when that finds more trials."""
-    found = search.correct(results.text, search.backend())
+    found = search.correct(results.text)
     if not found:
         return None
     text, corrections = found

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 import orjson
 from django.conf import settings
 from django.db import router
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -87,8 +87,11 @@ def _error(message: str, status: int = 400) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
-    """The trials a ``/studies`` request selects, in the order it asks for."""
+def filtered_trials(request: HttpRequest, areas: dict[str, Q] | None = None) -> QuerySet[Trial]:
+    """The trials a ``/studies`` request selects, in the order it asks for.
+
+    ``areas``, when given, receives what each plain ``query.*`` text asked of a trial (for ``_total``).
+    """
     trials = Trial.objects.all()
     # Checked even where it is ignored (no filter.geo): a malformed value is a 400 all the same.
     offset_km, flat_beyond_km = geo_decay(request)
@@ -114,7 +117,10 @@ def filtered_trials(request: HttpRequest) -> QuerySet[Trial]:
             try:
                 search.parse_query(text)  # the syntax check, on every backend
                 search.check_size(text)
-                trials = search.match_area(trials, text, area)
+                matched = search.matched_area_q(trials, text, area)
+                trials = trials.filter(matched)
+                if areas is not None:
+                    areas[area] = matched
             except search.QuerySyntaxError as error:
                 raise BadRequest(f"query.{area}", str(error)) from None
     for name in ("filter.overallStatus", "postFilter.overallStatus"):
@@ -176,7 +182,8 @@ def studies(request: HttpRequest) -> HttpResponse:
         token = request.GET.get("pageToken", "")
         offset = token_offset(token) if token else 0
         count_total = boolean(request, "countTotal")
-        selected = filtered_trials(request)
+        areas: dict[str, Q] = {}
+        selected = filtered_trials(request, areas)
         # Each study's version comes with the page: what its kept document is found by.
         listed = places.page(selected.values_list("pk", "nct_id", "updated_at"), offset, offset + size + 1)
         page = [Listed(*row) for row in listed]
@@ -184,7 +191,7 @@ def studies(request: HttpRequest) -> HttpResponse:
         return _error(str(error))
     next_token = page_token(offset + size) if len(page) > size else None
     page = page[:size]
-    total = _total(request, selected) if count_total and not token else None
+    total = _total(request, selected, areas) if count_total and not token else None
     if output == "csv":
         by_id = {trial.pk: trial for trial in Trial.objects.filter(pk__in=[study.pk for study in page]).for_detail()}
         trials = [by_id[study.pk] for study in page if study.pk in by_id]
@@ -263,15 +270,18 @@ def _selected(studies: list[dict], selection: dict | None) -> list[dict]:
     return [project(study, selection) or {} for study in studies]
 
 
-def _total(request: HttpRequest, selected: QuerySet[Trial]) -> int:
+def _total(request: HttpRequest, selected: QuerySet[Trial], areas: dict[str, Q]) -> int:
     """``totalCount``: exact, as the registry gives it.
 
-    A condition query alone is counted on the conditions' links: several times
-    cheaper than counting the trials it selects.
+    A condition query alone is counted on the links of its conditions and
+    descriptors (``search.count_linked``, from what ``filtered_trials`` put in
+    ``areas``): several times cheaper than counting the trials it selects.
     """
     selecting = [name for name in request.GET if name.startswith(("query.", "filter.", "postFilter.", "aggFilters"))]
-    if selecting == ["query.cond"] and not search.only_nct_ids(request.GET["query.cond"]):
-        total = search.count_condition_area(request.GET["query.cond"].strip())
+    if selecting == ["query.cond"] and "cond" in areas:
+        total = search.count_linked(areas["cond"])
+        if total is None:
+            total = search.count_condition_area(request.GET["query.cond"].strip())
         if total is not None:
             return total
     if any(name.startswith("query.") for name in selecting):

@@ -9,7 +9,8 @@ The rest of the package, by job: ``query.py`` (the query grammar, NCT IDs,
 the size caps; no database), ``areas.py`` (term matching by area, the API's
 ``query.*`` parameters), ``index.py`` (what the vector and the facet tokens
 are made of, and the SQL that writes them on import and after an edit),
-``highlight.py`` (snippets with the matched words marked), ``vocabulary.py``
+``highlight.py`` (snippets with the matched words marked), ``counts.py`` (a
+condition query's exact count from the link tables), ``vocabulary.py``
 (MeSH descriptors and our everyday words), ``aliases.py`` (the names the
 records give one intervention: brand and generic) and ``expand.py`` (a text
 widened by the descriptors and names its phrases name, and misspelled words
@@ -25,6 +26,7 @@ from django.db.models import Q, QuerySet
 from . import aliases, vocabulary
 from .areas import AREAS, count_condition_area, match, match_q
 from .base import CLOSE_MATCHES, RANK_CANDIDATES, Backend
+from .counts import count_linked
 from .expand import (
     COUNTRIES,
     DESCRIPTORS,
@@ -82,11 +84,13 @@ __all__ = [
     "backend",
     "check_size",
     "count_condition_area",
+    "count_linked",
     "highlight",
     "index_scans",
     "insert_trials_with_vectors",
     "match",
     "match_area",
+    "matched_area_q",
     "widened_area_q",
     "nct_id_from_token",
     "only_nct_ids",
@@ -139,9 +143,14 @@ def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
 
     Corrected as the list page corrects a search (``correct``).
     """
-    matched = queryset.filter(widened_area_q(text, area))
-    if area in CORRECTED_AREAS and not matched.exists():
-        found = correct(text, backend())
+    return queryset.filter(matched_area_q(queryset, text, area))
+
+
+def matched_area_q(queryset: QuerySet, text: str, area: str) -> Q:
+    """What ``match_area`` asks of the trials of ``queryset``, as a ``Q``."""
+    widened = widened_area_q(text, area)
+    if area in CORRECTED_AREAS and not queryset.filter(widened).exists():
+        found = correct(text)
         if found:
-            return queryset.filter(widened_area_q(found[0], area))
-    return matched
+            return widened_area_q(found[0], area)
+    return widened

@@ -15,17 +15,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 
 from .. import facets
-from ..models import MeshTerm, Site
+from ..models import Condition, MeshTerm, Site
 from ..places import country_label, country_names, named_in_text
 from . import aliases
 from .query import parse_query
-from .vocabulary import Descriptor, close_words, key, lookup, spans
+from .vocabulary import Descriptor, WordIndex, close_words, key, lookup, spans, words_of
 
 # A word this close to a word of the index (difflib's ratio) is read as its misspelling.
 CORRECTION_CUTOFF = 0.75
+# How many of the closest words of the condition names on file a word is compared with.
+CONDITION_CANDIDATES = 5
 # Words shorter than this are not corrected: too many real words lie one letter away.
 CORRECTION_MIN_LENGTH = 4
 # Longest country name looked up in a text, in words ("Lao People's Democratic Republic").
@@ -266,21 +268,46 @@ def _closest(word: str, words: set[str]) -> str | None:
     return max(scored)[2] if scored else None
 
 
-def correct(text: str, backend) -> tuple[str, list[tuple[str, str]]] | None:
+def condition_words() -> WordIndex:
+    """The words of the condition names on file, read again when conditions are added or removed.
+
+    Asked once a correction (one small query: how many there are, the newest,
+    the first and last names, each read from an index); kept in the process
+    between, so a misspelled word costs no look-up in the conditions' trigram
+    index.
+    """
+    global _condition_words
+    fingerprint = tuple(
+        Condition.objects.aggregate(count=Count("id"), newest=Max("id"), first=Min("name"), last=Max("name")).values()
+    )
+    kept = _condition_words
+    if kept is None or kept[0] != fingerprint:
+        kept = (fingerprint, WordIndex(words_of(Condition.objects.values_list("name", flat=True).iterator())))
+        _condition_words = kept
+    return kept[1]
+
+
+_condition_words: tuple[tuple, WordIndex] | None = None
+
+
+def correct(text: str) -> tuple[str, list[tuple[str, str]]] | None:
     """(the text with misspelled words replaced, [(word, correction)]), or None when none is.
 
-    A word is compared with the words of the condition names on file closest
-    to it (``backend.close_conditions``: trigrams on PostgreSQL, difflib on
-    SQLite) and of the descriptors' names (drugs too); a word that names a
-    descriptor, or one these hold as it is (or in another number), is left alone.
+    A word is compared with the closest words of the condition names on file
+    (``condition_words``) and of the descriptors' names (drugs too); a word
+    that names a descriptor, or one these hold as it is (or in another
+    number), is left alone. The same on every backend.
     """
     corrections = []
+    conditions: WordIndex | None = None
     for terms in parse_query(text, strict=False):
         for term, negated in terms:
             word = term.casefold()
             if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or lookup(word):
                 continue
-            words = {found for name in backend.close_conditions(word) for found in _LETTERS.findall(name.casefold())}
+            if conditions is None:
+                conditions = condition_words()
+            words = set(conditions.close(word, n=CONDITION_CANDIDATES, cutoff=CORRECTION_CUTOFF))
             words.update(close_words(word, n=3, cutoff=CORRECTION_CUTOFF))
             if any(key(found) == key(word) for found in words):
                 continue

@@ -20,6 +20,7 @@ import difflib
 import gzip
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -94,8 +95,7 @@ def mesh_names() -> dict[str, str]:
 @cache
 def known_words() -> tuple[str, ...]:
     """The words of the descriptors' preferred names and of our own words, for correcting misspellings."""
-    phrases = [*mesh_names().values(), *(phrase for phrase, _, _ in _lay_rows())]
-    return tuple(sorted({word for phrase in phrases for word in _LETTERS.findall(phrase.casefold()) if len(word) > 3}))
+    return words_of([*mesh_names().values(), *(phrase for phrase, _, _ in _lay_rows())])
 
 
 def _letter_pairs(word: str) -> set[str]:
@@ -103,27 +103,43 @@ def _letter_pairs(word: str) -> set[str]:
     return {padded[at : at + 2] for at in range(len(padded) - 1)}
 
 
-@cache
-def _pair_index() -> dict[str, tuple[int, ...]]:
-    """Letter pair → the positions in ``known_words()`` of the words holding it."""
-    index: dict[str, list[int]] = {}
-    for position, word in enumerate(known_words()):
+class WordIndex:
+    """Words, found by their letter pairs: the closest to a misspelled one without comparing it with all."""
+
+    def __init__(self, words: tuple[str, ...]):
+        self.words = words
+        index: dict[str, list[int]] = {}
+        for position, word in enumerate(words):
+            for pair in _letter_pairs(word):
+                index.setdefault(pair, []).append(position)
+        # Letter pair → the positions in ``words`` of the words holding it.
+        self.pairs = {pair: tuple(positions) for pair, positions in index.items()}
+
+    def close(self, word: str, n: int, cutoff: float) -> list[str]:
+        """The words closest to ``word``, as ``difflib.get_close_matches`` finds them among all of them.
+
+        Compared only with the ``CLOSE_CANDIDATES`` words that share the most letter pairs with it.
+        """
+        shared: Counter[int] = Counter()
         for pair in _letter_pairs(word):
-            index.setdefault(pair, []).append(position)
-    return {pair: tuple(positions) for pair, positions in index.items()}
+            shared.update(self.pairs.get(pair, ()))
+        candidates = [self.words[position] for position, _ in shared.most_common(CLOSE_CANDIDATES)]
+        return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
+
+
+@cache
+def _known_index() -> WordIndex:
+    return WordIndex(known_words())
 
 
 def close_words(word: str, n: int, cutoff: float) -> list[str]:
-    """The known words closest to ``word``, as ``difflib.get_close_matches`` finds them among all of them.
+    """The known words closest to ``word`` (``WordIndex.close``)."""
+    return _known_index().close(word, n, cutoff)
 
-    Compared only with the ``CLOSE_CANDIDATES`` words that share the most letter pairs with it.
-    """
-    words, index = known_words(), _pair_index()
-    shared: Counter[int] = Counter()
-    for pair in _letter_pairs(word):
-        shared.update(index.get(pair, ()))
-    candidates = [words[position] for position, _ in shared.most_common(CLOSE_CANDIDATES)]
-    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
+
+def words_of(phrases: Iterable[str]) -> tuple[str, ...]:
+    """The distinct words of ``phrases`` worth correcting to (letters only, longer than three), sorted."""
+    return tuple(sorted({word for phrase in phrases for word in _LETTERS.findall(phrase.casefold()) if len(word) > 3}))
 
 
 def lay_terms() -> list[tuple[str, Descriptor]]:

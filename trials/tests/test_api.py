@@ -228,6 +228,7 @@ def test_a_condition_query_alone_is_counted_on_the_conditions(client, on_file, c
     from trials import search
 
     counted_on_conditions = get(client, "/api/v2/studies", **{"query.cond": condition, "countTotal": "true"}).json()
+    monkeypatch.setattr(search, "count_linked", lambda q: None)
     monkeypatch.setattr(search, "count_condition_area", lambda text: None)
     counted_on_trials = get(client, "/api/v2/studies", **{"query.cond": condition, "countTotal": "true"}).json()
     assert counted_on_conditions["totalCount"] == counted_on_trials["totalCount"]
