@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 
-from . import characters, choices, history, related, search
+from . import admin_text, characters, choices, history, related, search
 from .models import (
     AdverseEvent,
     ArmGroup,
@@ -66,12 +66,22 @@ class CleanTextForm(forms.ModelForm):
 
     Such a character means nothing in a record, and a title holding one would
     reach the Atom feed; importers drop them, staff are told.
+
+    Text comes back from a browser's textarea with ``\r\n`` line ends: read as
+    ``\n``, so a text nobody touched is unchanged, and is saved as it was.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                admin_text.read_newlines(field)
 
     def clean(self):
         data = super().clean()
         for name in [name for name, value in data.items() if _holds_forbidden(value)]:
             self.add_error(name, characters.MESSAGE)
+        admin_text.keep_unchanged(self, data)
         return data
 
 

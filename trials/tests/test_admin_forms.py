@@ -1,0 +1,66 @@
+"""The admin's trial form as a browser uses it: line ends as textareas send them, and big records."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import User
+from django.forms import Textarea
+from django.urls import reverse
+
+from trials.models import Trial, TrialVersion
+
+from .test_admin import form_data
+
+pytestmark = pytest.mark.django_db
+
+# 1,148 sites and 1,318 site contacts: the largest record on file.
+BIG = "NCT04267848"
+
+
+@pytest.fixture
+def editor(client):
+    client.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    return client
+
+
+def browser_data(response) -> dict:
+    """``form_data`` with every textarea's line ends as a browser submits them (``\\r\\n``)."""
+    data = form_data(response)
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += inline.formset.forms
+    for form in forms:
+        for name, field in form.fields.items():
+            if isinstance(field.widget, Textarea) and isinstance(data.get(form[name].html_name), str):
+                data[form[name].html_name] = data[form[name].html_name].replace("\n", "\r\n")
+    return data
+
+
+def test_saving_only_the_title_changes_only_the_title(editor, seed_trial):
+    url = reverse("admin:trials_trial_change", args=[seed_trial.pk])
+    before = Trial.objects.get(pk=seed_trial.pk)
+    assert "\n" in before.eligibility_criteria and "\n" in before.detailed_description
+    data = browser_data(editor.get(url))
+    assert "\r\n" in data["eligibility_criteria"]
+    data["brief_title"] = "Low-dose IL-2 in bipolar depression"
+    response = editor.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    after = Trial.objects.get(pk=seed_trial.pk)
+    assert after.brief_title == "Low-dose IL-2 in bipolar depression"
+    assert after.eligibility_criteria == before.eligibility_criteria
+    assert after.detailed_description == before.detailed_description
+    assert after.brief_summary == before.brief_summary
+    message = LogEntry.objects.get(object_id=str(seed_trial.pk)).get_change_message()
+    assert message.startswith("Brief title:") and "criteria" not in message.lower()
+    assert "description" not in message.lower()
+    version = TrialVersion.objects.filter(nct_id=seed_trial.nct_id).order_by("number").last()
+    assert "eligibilityCriteria" not in str(version.changes) and "detailedDescription" not in str(version.changes)
+
+
+def test_an_edited_text_is_stored_with_plain_line_ends(editor, seed_trial):
+    url = reverse("admin:trials_trial_change", args=[seed_trial.pk])
+    data = browser_data(editor.get(url))
+    data["detailed_description"] = "First line.\r\nSecond line.\rThird line."
+    assert editor.post(url, data).status_code == 302
+    assert Trial.objects.get(pk=seed_trial.pk).detailed_description == "First line.\nSecond line.\nThird line."
