@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 
-from . import characters, choices, history, pages, related, search
+from . import admin_lists, admin_text, characters, choices, history, pages, related, search
+from .admin_text import child_label, field_change
 from .models import (
     AdverseEvent,
     ArmGroup,
@@ -51,27 +52,27 @@ class PhaseFilter(admin.SimpleListFilter):
         return queryset.with_phase(self.value()) if self.value() in choices.Phase.values else queryset
 
 
-def _holds_forbidden(value) -> bool:
-    if isinstance(value, str):
-        return characters.has_forbidden(value)
-    if isinstance(value, (list, tuple)):
-        return any(_holds_forbidden(item) for item in value)
-    if isinstance(value, dict):
-        return any(_holds_forbidden(key) or _holds_forbidden(item) for key, item in value.items())
-    return False
-
-
 class CleanTextForm(forms.ModelForm):
     """Refuses, field by field, text holding a character XML 1.0 forbids.
 
     Such a character means nothing in a record, and a title holding one would
     reach the Atom feed; importers drop them, staff are told.
+
+    Text comes back from a browser's textarea with ``\r\n`` line ends: read as
+    ``\n``, so a text nobody touched is unchanged, and is saved as it was.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                admin_text.read_newlines(field)
 
     def clean(self):
         data = super().clean()
-        for name in [name for name, value in data.items() if _holds_forbidden(value)]:
+        for name in [name for name, value in data.items() if admin_text.holds_forbidden(value)]:
             self.add_error(name, characters.MESSAGE)
+        admin_text.keep_unchanged(self, data)
         return data
 
 
@@ -200,38 +201,6 @@ class MeshTermInline(LabelledTabularInline):
     fields = ["domain", "mesh_id", "term", "is_ancestor", "position"]
     extra = 0
     classes = ["collapse"]
-
-
-_SHOWN_CHARACTERS = 300
-
-
-def _shown(value) -> str:
-    if value in (None, "", []):
-        return "(empty)"
-    if isinstance(value, (list, tuple)):
-        value = ", ".join(str(item) for item in value)
-    text = " ".join(str(value).split())
-    return repr(text if len(text) <= _SHOWN_CHARACTERS else text[:_SHOWN_CHARACTERS] + "…")
-
-
-def _field_change(form, name: str) -> str:
-    """'Title: 'old' → 'new'.'; a long text shows the lines that went and came."""
-    field = form.fields[name]
-    label = str(field.label or name).capitalize()
-    before, after = form.initial.get(name), form.cleaned_data.get(name)
-    if isinstance(before, models.Model):
-        before = str(before)
-    if isinstance(before, str) and isinstance(after, str) and "\n" in before + after:
-        old_lines, new_lines = before.splitlines(), after.splitlines()
-        removed = [line for line in old_lines if line not in new_lines]
-        added = [line for line in new_lines if line not in old_lines]
-        lines = [f"− {_shown(line)}" for line in removed] + [f"+ {_shown(line)}" for line in added]
-        return f"{label} changed: {'; '.join(lines) or 'spacing only'}."
-    return f"{label}: {_shown(before)} → {_shown(after)}."
-
-
-def _child_label(item: models.Model) -> str:
-    return f"{item._meta.verbose_name} “{str(item)[:80]}”"
 
 
 class OutcomeMeasureInline(TrialChildInline):
@@ -513,6 +482,30 @@ class TrialAdmin(admin.ModelAdmin):
         AdverseEventInline,
     ]
 
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None or obj.pk is None:
+            return inlines
+        if not hasattr(obj, "listed_elsewhere"):
+            obj.shown_inlines, obj.listed_elsewhere = admin_lists.within_budget(request, obj, inlines)
+        shown = {type(inline) for inline in obj.shown_inlines}
+        return [inline for inline in inlines if type(inline) in shown]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.pk is not None:
+            self.get_inline_instances(request, obj)
+            if obj.listed_elsewhere:
+                fieldsets = [*fieldsets, ("Long lists", {"fields": ["long_lists"]})]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "long_lists"]
+
+    @admin.display(description="Edited on their own lists")
+    def long_lists(self, trial: Trial) -> str:
+        return admin_lists.links(trial, getattr(trial, "listed_elsewhere", []))
+
     def construct_change_message(self, request, form, formsets, add=False):
         """What changed, with the values before and after, for the admin history.
 
@@ -522,18 +515,16 @@ class TrialAdmin(admin.ModelAdmin):
         if add:
             return super().construct_change_message(request, form, formsets, add)
         parts = [
-            _field_change(form, name) for name in form.changed_data if name not in ("loaded_version", "search_vector")
+            field_change(form, name) for name in form.changed_data if name not in ("loaded_version", "search_vector")
         ]
         for formset in formsets:
-            parts += [f"Added {_child_label(item)}." for item in formset.new_objects]
+            parts += [f"Added {child_label(item)}." for item in formset.new_objects]
             changed = {id(item): names for item, names in formset.changed_objects}
             for child_form in formset.initial_forms:
                 if id(child_form.instance) in changed:
-                    label = _child_label(child_form.instance)
-                    parts += [
-                        f"{label}: {_field_change(child_form, name)}" for name in changed[id(child_form.instance)]
-                    ]
-            parts += [f"Deleted {_child_label(item)}." for item in formset.deleted_objects]
+                    label = child_label(child_form.instance)
+                    parts += [f"{label}: {field_change(child_form, name)}" for name in changed[id(child_form.instance)]]
+            parts += [f"Deleted {child_label(item)}." for item in formset.deleted_objects]
         return " ".join(parts) or "No fields changed."
 
     def get_object(self, request, object_id, from_field=None):
@@ -594,3 +585,9 @@ class ConditionAdmin(admin.ModelAdmin):
     form = CleanTextForm
     list_display = ["name"]
     search_fields = ["name"]
+
+
+# Each list of a trial's rows also on its own change list, for the trials whose lists are too long to edit inline.
+for _inline in TrialAdmin.inlines:
+    if not issubclass(_inline, ReadOnlyInline) and not admin.site.is_registered(_inline.model):
+        admin.site.register(_inline.model, admin_lists.child_admin(_inline))

@@ -84,6 +84,23 @@ CSV_COLUMNS = (
 )
 
 
+# Cells a spreadsheet reads as a formula (OWASP "CSV Injection"): text starting so gets a leading quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Columns of numbers and ISO dates, written as they are so a spreadsheet keeps them numbers and dates.
+PLAIN_COLUMNS = frozenset(
+    {"Enrollment", "Start Date", "Primary Completion Date", "Completion Date", "First Posted", "Last Update Posted"}
+)
+
+
+def safe_cell(value: str) -> str:
+    """A text cell a spreadsheet shows as text: ``'=HYPERLINK(...)`` rather than a live formula."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def _safe(value):
+    return lambda trial: safe_cell(value(trial))
+
+
 def csv_text(
     trials: Iterable[Trial], header: bool = True, columns: list[str] | None = None, shown_status: bool = False
 ) -> str:
@@ -91,12 +108,14 @@ def csv_text(
 
     The API gives the registry's status as reported; the list page's own download
     (``shown_status``) gives the status the list shows, a lapsed one as ``UNKNOWN``.
+    Text cells that a spreadsheet would run as a formula are quoted (``safe_cell``).
     """
     chosen = [
         (name, status.shown_status if shown_status and name == "Study Status" else value)
         for name, value in CSV_COLUMNS
         if columns is None or name in columns
     ]
+    chosen = [(name, value if name in PLAIN_COLUMNS else _safe(value)) for name, value in chosen]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if header:

@@ -15,6 +15,20 @@ from . import choices, facets, places, search, status
 from .models import Condition, Intervention, Site, Sponsor, TrialCondition, has_phase
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
+# What a yes/no parameter means by "no"; anything else set (the checkbox sends ``1``) means yes.
+NO_WORDS = frozenset({"", "0", "false", "no", "off"})
+
+
+class FlagInput(forms.CheckboxInput):
+    """A checkbox read as a URL flag: ``exact=0``, ``false``, ``no`` and ``off`` are off, as they read."""
+
+    def value_from_datadict(self, data, files, name) -> bool:
+        if name not in data:
+            return False
+        value = data.get(name)
+        return str(value).strip().lower() not in NO_WORDS
+
+
 VERIFIED_CHOICES = (("12m", "In the last 12 months"),)
 SORTS = (
     ("relevance", "Relevance"),
@@ -120,7 +134,7 @@ def _exists(model, **lookups) -> Exists:
 class TrialFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search", max_length=500)
     # Read by filter_text: the text as typed, without synonyms or corrections.
-    exact = django_filters.BooleanFilter(method="keep", label="Exact words only", widget=forms.CheckboxInput)
+    exact = django_filters.BooleanFilter(method="keep", label="Exact words only", widget=FlagInput)
     status = django_filters.MultipleChoiceFilter(
         method="filter_status", choices=choices.OverallStatus.choices, label="Status", distinct=False
     )

@@ -75,6 +75,8 @@ class CappedPaginator(Paginator):
         self.ids_first = ids_first
         self.estimated = False
         self.capped = False
+        # How many matches the page read shows there are, at least.
+        self.seen = 0
 
     @cached_property
     def count(self) -> int:
@@ -91,10 +93,11 @@ class CappedPaginator(Paginator):
         counted = within_time(self.matches.values("pk")[: limit + 1].count)
         if counted is not None and counted <= limit:
             return counted
-        # Too many to count: the estimate, when it says so too.
-        if expected is not None and expected > COUNT_LIMIT:
+        # Too many to count, or the count gave up (under load): the estimate, but never fewer than the
+        # page read holds. "More than" the limit only when counting saw that many.
+        if expected is not None and (counted is None or expected > COUNT_LIMIT):
             self.estimated = True
-            return expected
+            return max(expected, self.seen)
         self.capped = True
         return limit + 1
 
@@ -106,6 +109,8 @@ class CappedPaginator(Paginator):
             if bottom < self.page_limit:
                 top = min(bottom + self.per_page, self.page_limit)
                 rows = self._rows(bottom, top)
+                # A full page may have more after it.
+                self.seen = bottom + len(rows) + (len(rows) == top - bottom)
                 if len(rows) < top - bottom and (rows or number == 1):
                     # A page that is not full is the last: the matches are those before it and on it,
                     # known without counting (a count under load may give up, and "nothing found" must not).

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import export_views, views
 from .caching import public_list
 from .feeds import TrialChangesFeed, TrialsFeed
 
@@ -25,8 +25,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("trials/", views.trial_list, name="list"),
     path("trials/feed/", public_list(TrialsFeed()), name="feed"),
-    path("trials/export.csv", views.trial_export, {"output": "csv"}, name="export_csv"),
-    path("trials/export.json", views.trial_export, {"output": "json"}, name="export_json"),
+    path("trials/export.csv", export_views.trial_export, {"output": "csv"}, name="export_csv"),
+    path("trials/export.json", export_views.trial_export, {"output": "json"}, name="export_json"),
     path("api/", views.api_page, name="api"),
     path("glossary/", views.glossary_page, name="glossary"),
     path("about/data/", views.about_data, name="about_data"),

@@ -168,3 +168,20 @@ def test_relevance_is_the_order_only_when_there_is_a_text():
         True,
         "nct_id",
     )
+
+
+@pytest.mark.parametrize("value", ["0", "false", "False", "no", "off", ""])
+def test_exact_words_are_off_when_the_flag_says_no(value):
+    assert filtered(f"q=heart+attack&exact={value}").reading.exact is False
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes", "on"])
+def test_exact_words_are_on_when_the_flag_says_yes(value):
+    assert filtered(f"q=heart+attack&exact={value}").reading.exact is True
+
+
+def test_the_exact_checkbox_is_unticked_for_exact_0(client):
+    html = client.get("/trials/", {"q": "heart attack", "exact": "0"}).content.decode()
+    assert 'name="exact" value="1" id="id_exact">' in html
+    html = client.get("/trials/", {"q": "heart attack", "exact": "1"}).content.decode()
+    assert 'name="exact" value="1" id="id_exact" checked>' in html

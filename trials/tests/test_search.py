@@ -129,6 +129,18 @@ def test_a_misspelling_is_corrected_when_counting_gives_up(client, registry, mon
     assert "Showing results for <strong>diabetes</strong>" in html
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL counts within a time limit")
+def test_a_count_that_gives_up_is_an_estimate_not_more_than_the_limit(client, registry, monkeypatch):
+    # Under load the count gives up on a search the planner expects few trials for: the heading must not
+    # claim "More than 2,000"; it gives the estimate, at least as many as the page shows.
+    monkeypatch.setattr(listing, "within_time", lambda query: None)
+    monkeypatch.setattr(listing, "estimate", lambda queryset: 3)
+    response, html, found = search(client, status="COMPLETED")
+    assert response.status_code == 200 and len(found) == listing.TRIALS_PER_PAGE
+    heading = re.search(r'<h2 id="results-heading">(.*?)</h2>', html, re.S).group(1)
+    assert heading.startswith(f"About {listing.TRIALS_PER_PAGE + 1} trials"), heading
+
+
 def test_a_first_page_that_is_not_full_is_the_count(client, registry):
     with CaptureQueriesContext(connection) as queries:
         _, html, found = search(client, q="erenumab")

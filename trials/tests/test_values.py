@@ -47,7 +47,7 @@ def test_criteria_split_into_items_with_escapes_undone():
         "Exclusion Criteria:\n\n1. Leukocytes \\< 4000\n2. Pregnancy"
     )
     criteria = split_criteria(text)
-    assert criteria.inclusion == ["MADRS score > 17", "Adults:; aged 18-65"]
+    assert criteria.inclusion == ["MADRS score > 17", "Adults: aged 18-65"]
     assert criteria.exclusion == ["Leukocytes < 4000", "Pregnancy"]
     assert criteria.other == []
 

@@ -27,7 +27,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trials", "0031_site_points"),
+        ("trials", "0032_trialpage"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]
