@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from trials.models import Trial
+from trials.tests.factories import make_trial
 
 from .conftest import DESKTOP, PHONE
 from .data import load_site
@@ -94,3 +95,23 @@ def test_the_api_guide_names_the_distance_filter(page):
     load_site()
     page.goto("/api/")
     expect(page.locator("main dl").first).to_contain_text("filter.geo")
+
+
+def test_words_and_a_place_that_find_nothing_point_to_the_near_box(page):
+    load_site()
+    page.goto("/trials/?q=bipolar+depression+Atlantis")
+    expect(page.locator(".empty")).to_contain_text("Looking near a place? Put it in the “Near” box")
+    page.goto("/trials/?q=xyzzy&near=45.75,4.85")
+    expect(page.locator(".empty")).to_be_visible()
+    expect(page.locator(".empty")).not_to_contain_text("Looking near a place?")
+
+
+def test_the_pages_of_an_unfiltered_list_link_to_plain_page_numbers(page):
+    for number in range(30):
+        make_trial(f"NCT9000{number:04d}", size=1)
+    page.goto("/trials/?page=2")
+    expect(page.get_by_role("link", name="Previous")).to_have_attribute("href", "?page=1")
+    page.goto("/trials/?q=generated")
+    expect(page.get_by_role("link", name="Next")).to_have_attribute("href", "?q=generated&page=2")
+    page.get_by_role("link", name="Next").click()
+    expect(page.locator(".pagination [aria-current=page]")).to_have_text("Page 2 of 2")
