@@ -115,3 +115,14 @@ def test_the_pages_of_an_unfiltered_list_link_to_plain_page_numbers(page):
     expect(page.get_by_role("link", name="Next")).to_have_attribute("href", "?q=generated&page=2")
     page.get_by_role("link", name="Next").click()
     expect(page.locator(".pagination [aria-current=page]")).to_have_text("Page 2 of 2")
+
+
+def test_the_mesh_attribution_reads_as_a_quote_the_width_of_a_phone(new_page):
+    load_site()
+    page = new_page(SMALL_PHONE)
+    page.goto("/about/data/")
+    quote = page.locator("blockquote").filter(has_text="Contains MeSH® 2024 data")
+    expect(quote).to_contain_text("NLM does not endorse this product")
+    box = quote.bounding_box()
+    assert box["width"] >= 280, box  # the default 40 px margins left it 208 px of 320
+    assert quote.evaluate("el => getComputedStyle(el).borderLeftStyle") == "solid"
