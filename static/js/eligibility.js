@@ -20,6 +20,8 @@
     };
     // Ages in months or days are rounded on the way to years: a hair's difference is no difference.
     var EPSILON = 1e-9;
+    // The oldest age the search page's filter takes, too.
+    var MAX_YEARS = 130;
 
     // A trial that no longer enrols says so first (the notice above the form); what it took is
     // then past: nobody is told they "meet" a trial they cannot join.
@@ -47,7 +49,10 @@
       var years = given * yearsPer[unit.value];
       var min = data.minAge === "" ? null : Number(data.minAge);
       var max = data.maxAge === "" ? null : Number(data.maxAge);
-      if (!isNaN(years)) {
+      if (age.value !== "" && !(years >= 0 && years <= MAX_YEARS)) {
+        // "-3", "1e9" or a typing slip: no verdict on an age nobody can be.
+        line("unknown", "enter an age of 0 or more, up to " + MAX_YEARS + " years; \u201c" + age.value + "\u201d is not one.");
+      } else if (!isNaN(years)) {
         var yours = given + " " + unitNames[unit.value][given === 1 ? 0 : 1];
         var minText = ageText(data.minAgeText), maxText = ageText(data.maxAgeText);
         if (min !== null && years < min - EPSILON) {
