@@ -21,10 +21,10 @@ from . import (
 )
 from . import status as status_rule
 from .api.aggregations import AGG_FILTERS
-from .api.views import json_response, study_response
+from .api.views import study_response
 from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
 from .ctgov.results import results_json
-from .exports import csv_text, export_studies, stored_rows
+from .exports import stored_rows
 from .models import Trial
 from .models.queries import PAGE_RELATIONS, PAGE_ROWS
 from .sync import last_run, last_success
@@ -57,23 +57,6 @@ def trial_list(request: HttpRequest) -> HttpResponse:
 
 
 @public_list
-def trial_export(request: HttpRequest, output: str) -> HttpResponse:
-    """The current result list as CSV or API v2 JSON, up to ``listing.EXPORT_LIMIT`` trials."""
-    results = listing.search_trials(request.GET, page_number=None, export=True)
-    if results.errors:
-        message = "; ".join(f"{field}: {error}" for field, error in results.errors)
-        return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
-    trials = results.export_trials
-    if output == "csv":
-        response = HttpResponse(csv_text(trials, shown_status=True), content_type="text/csv; charset=utf-8")
-    else:
-        response = json_response(
-            {"totalCount": results.count, "studies": export_studies([trial.pk for trial in trials])}
-        )
-    response["Content-Disposition"] = f'attachment; filename="trials.{output}"'
-    return response
-
-
 def _merged_or_missing(request: HttpRequest, nct_id: str, url_name: str) -> HttpResponse:
     """A former NCT ID (``nctIdAliases``) moves for good to the trial it was merged into; any other is a 404."""
     merged_into = Trial.objects.merged_into(nct_id)
