@@ -101,8 +101,16 @@ def condition_stems(key: str, label: str) -> frozenset[str]:
 
 
 # Words that make no name narrower: "Type II Diabetes" is no narrower than "Diabetes", nor "Erectile Function"
-# than "Erectile Dysfunction".
-_VAGUE = frozenset({*_NUMERALS, *map(_stem, ("function", "abnormality", "abnormalities", "related"))})
+# than "Erectile Dysfunction", nor "Male Erectile Disorder" (sex says whom, not what); "Pre-diabetes" is no
+# kind of diabetes.
+_VAGUE = frozenset(
+    {
+        *_NUMERALS,
+        *map(
+            _stem, ("function", "abnormality", "abnormalities", "related", "pre", "male", "female", "adult", "adults")
+        ),
+    }
+)
 
 
 def title_conditions(
