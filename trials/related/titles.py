@@ -127,7 +127,7 @@ def title_conditions(
     conditions but a condition on file (the insomnia of "Insomnia Prevention
     in Children With Acute Lymphoblastic Leukemia"), which is then what the
     trial studies; or a title names a condition narrower than a listed one
-    ("Acute Lymphoblastic Leukemia" where "Leukemia" is listed). A name
+    ("Acute Lymphoblastic Leukemia" where the list names "Leukemia"). A name
     inside a longer one found is not taken apart. What the trial gives
     (``interventions``, names) or a treating word names is no condition it
     treats: "Stem Cell Therapy in Patients With ...".
@@ -138,6 +138,8 @@ def title_conditions(
         return []
     keys = {key for key, _ in listed}
     listed_stems = [condition_stems(key, name) for key, name in listed]
+    # Narrower than a name the list gives: not than a term the registry, or an inference, adds to a bare list.
+    named_stems = [condition_stems(key, name) for key, name in listed if key.startswith("c:")]
     # The brief title: the official one says more of the design ("A Randomized, Placebo-controlled ...").
     match = _POPULATION_MARKER.search(titles[0])
     heads = [titles[0][: match.start()]] if match else []
@@ -152,7 +154,7 @@ def title_conditions(
     for phrase in set().union(*map(_phrases, titles)):
         for key, label in known.get(phrase, ()):
             stems = condition_stems(key, label)
-            narrower = any(other < stems for other in listed_stems)
+            narrower = any(other < stems for other in named_stems)
             if narrower and not any(stems <= other for other in listed_stems):
                 found.setdefault(key, (key, label, stems))
     whole = [stems for _, _, stems in found.values()]
