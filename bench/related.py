@@ -43,7 +43,17 @@ def main() -> None:
     if "--no-rebuild" not in sys.argv:  # else: time the refresh and the tab on the stored lists
         rss_before = peak_rss_mb()
         started = time.perf_counter()
-        related.rebuild()
+        done = 0
+
+        def progress(count: int) -> None:
+            # How far a long rebuild got: the lists are written after every trial's features are read.
+            nonlocal done
+            done += count
+            if done % 50_000 < count:
+                minutes = (time.perf_counter() - started) / 60
+                print(f"  lists of {done} trials written after {minutes:.1f} min", flush=True)
+
+        related.rebuild(progress=progress)
         rebuild_seconds = time.perf_counter() - started
         print(
             f"full rebuild: {rebuild_seconds / 60:.1f} min; "

@@ -30,8 +30,20 @@ from .scoring import (
     explain,
     main_condition,
 )
-from .store import clear, condition_mesh_names, insert, load_features, matrix_row, save_keys, save_profiles, save_terms
+from .store import (
+    clear,
+    condition_mesh_names,
+    condition_mesh_terms,
+    insert,
+    known_condition_names,
+    load_features,
+    matrix_row,
+    save_keys,
+    save_profiles,
+    save_terms,
+)
 from .tiers import aspect_ids, aspects, match_tier
+from .titles import broad_classes
 
 
 @dataclass
@@ -131,7 +143,8 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
     """
     from scipy import sparse
 
-    mesh_names = condition_mesh_names(fresh=True)
+    known = known_condition_names(fresh=True) if populations else None
+    mesh_names = condition_mesh_names()
     term_ids: dict[str, int] = {}
     labels: list[str] = []
     document_counts: list[int] = []
@@ -151,7 +164,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
         return ids
 
     trial_ids: list[int] = []
-    for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations):
+    for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations, known=known):
         numbered(features, counting=True)
         trial_ids.append(features.trial_id)
     vectorizer = Vectorizer(dict(enumerate(document_counts)), len(trial_ids), weights)
@@ -164,10 +177,11 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
     counted, trial_ids = set(trial_ids), []
     trial_aspects = {}
     main_conditions, condition_rows, condition_terms = array("i"), array("i"), array("i")
-    for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations):
+    for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations, known=known):
         if features.trial_id not in counted:
             continue  # saved since the first pass: the next refresh or rebuild takes it
-        found = aspects(features.counts)
+        broad = broad_classes(features.counts, features.labels)
+        found = aspects(features.counts, broad)
         if found.population:
             trial_aspects[len(trial_ids)] = aspect_ids(found, term_ids.get)
         trial_ids.append(features.trial_id)
@@ -178,7 +192,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
             if key.startswith(("c:", "m:")) and not catch_all:
                 condition_rows.append(len(trial_ids) - 1)
                 condition_terms.append(term_id)
-        main = main_condition(features.counts, features.labels)
+        main = main_condition(features.counts, features.labels, broad)
         main_conditions.extend(term_ids[key] if key else -1 for key in main)
         vector_ids, vector_weights = vectorizer.vector(ids, list(features.counts.values()), prefixes)
         indices.extend(vector_ids.tolist())
@@ -238,7 +252,7 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) ->
 
     with transaction.atomic():
         clear()
-        save_terms(space.keys, space.labels, space.document_counts, total)
+        save_terms(space.keys, space.labels, space.document_counts, total, condition_mesh_terms())
         save_profiles(trial_ids, space.vectors)
         save_keys(trial_ids, space.key_matrix)
         for start in range(0, total, chunk):

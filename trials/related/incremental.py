@@ -44,6 +44,7 @@ from .scoring import (
 )
 from .store import TOTAL_KEY, insert, load_features, trial_total
 from .tiers import Tier, aspect_ids, aspects, match_tier
+from .titles import broad_classes
 
 # A changed trial is offered to the short lists of the conditions it names held by this many trials at most.
 SHORT_CONDITION = 3 * COVERAGE
@@ -118,7 +119,8 @@ def refresh(trial_ids: Iterable[int]) -> int:
         insert(SimilarityProfile, profiles, with_ids=True)
         insert(SimilarityKey, key_rows)
 
-        trial_aspects = _aspects_of({item.trial_id: item.counts for item in features}, by_key)
+        labels_by_key = {key: label for item in features for key, label in item.labels.items()}
+        trial_aspects = _aspects_of({item.trial_id: item.counts for item in features}, by_key, labels_by_key)
         candidates = {trial_id: _candidates(trial_id, key_rows) for trial_id in vectors}
         others = _stored_vectors({other for found in candidates.values() for other in found} - set(vectors))
         others.update(vectors)
@@ -175,7 +177,7 @@ def _fillers(
     best ``3 * COVERAGE`` of them tiered. Returns the matches, the vectors
     read and which of those trials are open.
     """
-    name_key, mesh = main_condition(item.counts, item.labels)
+    name_key, mesh = main_condition(item.counts, item.labels, broad_classes(item.counts, item.labels))
     rows: set[int] = set()
     if name_key:
         names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
@@ -246,7 +248,10 @@ def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int
     )
     short = [other for other in firsts if kept[other] < COVERAGE]
     # Their main condition as the rebuild reads it: by name, or by MeSH term when few share the name.
-    mains = {item.trial_id: main_condition(item.counts, item.labels) for item in load_features(short)}
+    mains = {
+        item.trial_id: main_condition(item.counts, item.labels, broad_classes(item.counts, item.labels))
+        for item in load_features(short)
+    }
     names = {name for name, _ in mains.values() if name}
     shared = dict(SimilarityTerm.objects.filter(key__in=list(names)).values_list("key", "document_count"))
     pairs = set()
@@ -340,13 +345,16 @@ def _terms_for(features: list[Features]) -> dict[int, tuple[str, int, str]]:
     return terms
 
 
-def _aspects_of(keys_by_trial: dict[int, Iterable[str]], by_key: dict[str, int]) -> dict[int, tuple]:
+def _aspects_of(
+    keys_by_trial: dict[int, Iterable[str]], by_key: dict[str, int], labels: dict[str, str]
+) -> dict[int, tuple]:
     """Trial → its aspects as term ids (``tiers.aspects``), for the trials with a population.
 
     A trial's aspects name keys it may not have itself (a population
     condition's plain key, its MeSH term as an ancestor): those are looked up.
+    ``labels`` by key name the conditions, to tell a broad one.
     """
-    found = {trial_id: aspects(keys) for trial_id, keys in keys_by_trial.items()}
+    found = {trial_id: aspects(keys, broad_classes(keys, labels)) for trial_id, keys in keys_by_trial.items()}
     found = {trial_id: each for trial_id, each in found.items() if each.population}
     wanted = {key for each in found.values() for key in each.main | each.population} - set(by_key)
     known = dict(by_key)
@@ -437,14 +445,15 @@ def _take_offers(
     open_ids = open_ids | {trial_id for trial_id, status in statuses.items() if status in choices.OPEN_STATUSES}
     own = _stored_vectors(set(offers))
     # The offered-to trials' own keys, for their aspects: a changed trial may share only their population.
-    key_of = dict(
-        SimilarityTerm.objects.filter(
-            id__in={int(term_id) for ids, _ in own.values() for term_id in ids.tolist()}
-        ).values_list("id", "key")
-    )
+    key_of, label_of = {}, {}
+    for term_id, key, label in SimilarityTerm.objects.filter(
+        id__in={int(term_id) for ids, _ in own.values() for term_id in ids.tolist()}
+    ).values_list("id", "key", "label"):
+        key_of[term_id], label_of[key] = key, label
     own_aspects = _aspects_of(
         {trial_id: [key_of[t] for t in ids.tolist() if t in key_of] for trial_id, (ids, _) in own.items()},
         {key: term_id for term_id, key in key_of.items()},
+        label_of,
     )
     for trial_id, matches in offers.items():
         for match in matches:

@@ -152,6 +152,7 @@ def extract(
     interventions: list[tuple],
     primary_outcomes: Iterable[str] = (),
     populations: bool = True,
+    title_conditions: Iterable[tuple[str, str]] = (),
 ) -> Features:
     """Features of one trial from its stored values.
 
@@ -162,6 +163,8 @@ def extract(
     feature, ``p:`` before its key;
     ``populations=False`` leaves every condition what the trial studies and
     no population (the scoring before population aspects, for comparison).
+    ``title_conditions`` holds (key, label) of conditions the titles name
+    and the list leaves out (``titles.title_conditions``): counted as listed.
     """
     counts: Counter = Counter()
     labels: dict[str, str] = {}
@@ -186,7 +189,9 @@ def extract(
         if domain == choices.MeshDomain.CONDITION and not is_ancestor
     ]
     titles = [trial["brief_title"], trial["official_title"]]
+    title_conditions = list(title_conditions)
     named = [(f"c:{normalize(name)}", name) for name in conditions] + [(f"m:{k}", term) for k, term in condition_mesh]
+    named += title_conditions
     population = population_of(titles, named, primary_outcomes) if populations else set()
 
     def add_condition(key: str, label: str) -> None:
@@ -199,6 +204,8 @@ def extract(
 
     for name in conditions:
         add_condition(f"c:{normalize(name)}", name)
+    for key, label in title_conditions:
+        add_condition(key, label)
     for domain, is_ancestor, mesh_id, term in mesh:
         if domain == choices.MeshDomain.CONDITION:
             add_condition(f"{'a' if is_ancestor else 'm'}:{mesh_key(mesh_id)}", term)
@@ -265,41 +272,15 @@ _LEAD = re.compile(
 # Words too general to tell which condition a title names ("Type 1 Diabetes
 # Mellitus" is named by "diabetes").
 _GENERIC = frozenset(
-    _stem(word)
-    for word in [
-        "type",
-        "disease",
-        "diseases",
-        "disorder",
-        "disorders",
-        "syndrome",
-        "mellitus",
-        "chronic",
-        "acute",
-        "primary",
-        "secondary",
-        "severe",
-        "advanced",
-        "stage",
-        "early",
-        "late",
-        "cancer",
-        "cancers",
-        "neoplasm",
-        "neoplasms",
-        "tumor",
-        "tumors",
-        "tumour",
-        "carcinoma",
-        "dysfunction",
-        "failure",
-        "insufficiency",
-        "infection",
-        "infections",
-        "condition",
-        "conditions",
-        "health",
-    ]
+    map(
+        _stem,
+        re.findall(
+            r"\w+",
+            "type disease diseases disorder disorders syndrome mellitus chronic acute primary secondary severe "
+            "advanced stage early late cancer cancers neoplasm neoplasms tumor tumors tumour carcinoma dysfunction "
+            "failure insufficiency infection infections condition conditions health",
+        ),
+    )
 )
 
 
@@ -315,7 +296,9 @@ def telling_name(name: str) -> bool:
     return bool(stems - _GENERIC)
 
 
-def main_condition(keys: Iterable[str], labels: dict[str, str]) -> tuple[str | None, str | None]:
+def main_condition(
+    keys: Iterable[str], labels: dict[str, str], broad: Iterable[str] = ()
+) -> tuple[str | None, str | None]:
     """The keys of the first condition name and the first condition MeSH term a trial studies.
 
     The registry lists the main condition first; its MeSH term meets the
@@ -325,12 +308,12 @@ def main_condition(keys: Iterable[str], labels: dict[str, str]) -> tuple[str | N
     says nothing alone ("Disease", "Cancer") is passed over, and so is a
     MeSH term sharing no telling word with the name, unless the title or
     summary names it: the registry codes a relapsing multiple sclerosis
-    trial "Neoplasm Metastasis" too.
+    trial "Neoplasm Metastasis" too. Nor is a ``broad`` class of another.
     """
     keys = list(keys)
     if sum(1 for key in keys if key.startswith("c:")) > CATCH_ALL_CONDITIONS:
         return None, None
-    population = {key[2:] for key in keys if key.startswith("p:")}
+    population = {key[2:] for key in keys if key.startswith("p:")} | set(broad)
     studied = [key for key in keys if key[:2] in ("c:", "m:") and key not in population and telling_name(labels[key])]
     name = next((key for key in studied if key.startswith("c:")), None)
     terms = [key for key in studied if key.startswith("m:")]

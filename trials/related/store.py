@@ -15,6 +15,7 @@ from django.db import connection
 
 from .. import choices, db
 from ..models import (
+    Condition,
     Intervention,
     MeshTerm,
     OutcomeMeasure,
@@ -25,7 +26,8 @@ from ..models import (
     Trial,
     TrialCondition,
 )
-from .scoring import Features, extract, mesh_key, words
+from .scoring import Features, extract, mesh_key, normalize, words
+from .titles import known_names, title_conditions
 
 # A feature every trial has: its document count is the number of trials
 # (counting the profiles would take a scan of them at every refresh).
@@ -57,12 +59,16 @@ def load_features(
     chunk: int = 2000,
     mesh_names: dict | None = None,
     populations: bool = True,
+    known: dict | None = None,
 ) -> Iterator[Features]:
     """Features of the given trials (all when None), a chunk at a time in six queries a chunk.
 
     ``mesh_names`` (see ``condition_mesh_names``) saves a query a chunk when
-    reading many.
+    reading many; ``known`` (see ``known_condition_names``) is what the
+    titles are read against for the conditions the list leaves out.
     """
+    if populations and known is None:
+        known = known_condition_names()
     queryset = Trial.objects.order_by("id")
     if trial_ids is not None:
         queryset = queryset.filter(id__in=list(trial_ids))
@@ -99,8 +105,20 @@ def load_features(
         inferred = _inferred_mesh(without_mesh, conditions, mesh_names)
         for row in rows:
             trial_mesh = mesh[row["id"]] + inferred.get(row["id"], [])
+            named = []
+            if populations:
+                listed = [(f"c:{normalize(name)}", name) for name in conditions[row["id"]]]
+                listed += [(f"m:{mesh_key(m[2])}", m[3]) for m in trial_mesh if m[0] == "CONDITION" and not m[1]]
+                given = [name for name, _ in interventions[row["id"]]]
+                named = title_conditions((row["brief_title"], row["official_title"]), listed, known, given)
             yield extract(
-                row, conditions[row["id"]], trial_mesh, interventions[row["id"]], outcomes[row["id"]], populations
+                row,
+                conditions[row["id"]],
+                trial_mesh,
+                interventions[row["id"]],
+                outcomes[row["id"]],
+                populations,
+                named,
             )
 
 
@@ -128,34 +146,65 @@ def _inferred_mesh(
 
 
 _MESH_NAMES_SECONDS = 600
-_mesh_names_cache: tuple[float, dict] = (0.0, {})
+# (fetched at, (MeSH key, term) rows, stemmed name → (MeSH key, term)).
+_mesh_cache: tuple[float, list[tuple[str, str]], dict] = (0.0, [], {})
+
+
+def condition_mesh_terms(fresh: bool = False) -> list[tuple[str, str]]:
+    """(MeSH key, term) of every condition MeSH term on file, not an ancestor: what ``condition_mesh_names`` reads."""
+    _read_mesh(fresh)
+    return _mesh_cache[1]
 
 
 def condition_mesh_names(fresh: bool = False) -> dict[str, tuple[str, str]]:
     """Stemmed name → (MeSH key, term) of every condition MeSH term on file.
 
     Kept for ten minutes in the process: a refresh needs them for every
-    trial without MeSH terms, and they change only with imports.
+    trial without MeSH terms, and they change only with imports. A refresh
+    reads the ones the last rebuild read (``save_terms`` stores them all),
+    so that it infers a trial's terms as the rebuild did.
     """
-    global _mesh_names_cache
-    fetched_at, names = _mesh_names_cache
-    if fresh or time.monotonic() - fetched_at > _MESH_NAMES_SECONDS:
-        names = _read_condition_mesh_names(from_last_computation=not fresh)
-        _mesh_names_cache = (time.monotonic(), names)
-    return names
+    _read_mesh(fresh)
+    return _mesh_cache[2]
 
 
-def _read_condition_mesh_names(from_last_computation: bool) -> dict[str, tuple[str, str]]:
+def _read_mesh(fresh: bool) -> None:
+    global _mesh_cache, _known_cache
+    if fresh or time.monotonic() - _mesh_cache[0] > _MESH_NAMES_SECONDS:
+        rows = _read_condition_mesh_terms(from_last_computation=not fresh)
+        found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for mesh_id, term in rows:
+            found[" ".join(stem for stem, _ in words(term))].add((mesh_id, term))
+        # Without its number, "Diabetes Mellitus, Type 1" reads as Type 2 too: such a name infers neither.
+        names = {phrase: min(terms) for phrase, terms in found.items() if len({mesh_id for mesh_id, _ in terms}) == 1}
+        _mesh_cache = (time.monotonic(), rows, names)
+        _known_cache = None
+
+
+def _read_condition_mesh_terms(from_last_computation: bool) -> list[tuple[str, str]]:
     if from_last_computation and SimilarityTerm.objects.exists():
         # Far fewer rows than every trial's terms; a rebuild reads those.
-        rows = [
-            (key.removeprefix("m:"), label)
-            for key, label in SimilarityTerm.objects.filter(key__startswith="m:").values_list("key", "label")
-        ]
-    else:
-        queryset = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, is_ancestor=False)
-        rows = queryset.values_list("mesh_id", "term").distinct()
-    return {" ".join(stem for stem, _ in words(term)): (mesh_key(mesh_id), term) for mesh_id, term in rows}
+        rows = SimilarityTerm.objects.filter(key__startswith="m:").values_list("key", "label")
+        return sorted({(key.removeprefix("m:"), label) for key, label in rows})
+    queryset = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, is_ancestor=False)
+    return sorted({(mesh_key(mesh_id), term) for mesh_id, term in queryset.values_list("mesh_id", "term").distinct()})
+
+
+_known_cache: dict | None = None
+
+
+def known_condition_names(fresh: bool = False) -> dict[str, list[tuple[str, str]]]:
+    """The condition names and MeSH terms on file, by phrase, as titles are read against them (``titles.known_names``).
+
+    Kept as long as ``condition_mesh_names``: the rebuild reads them afresh, and so does a
+    refresh after ten minutes.
+    """
+    global _known_cache
+    mesh_names = condition_mesh_names(fresh=fresh)
+    if _known_cache is None:
+        names = Condition.objects.order_by("name").values_list("name", flat=True).iterator(chunk_size=10000)
+        _known_cache = known_names(names, mesh_names)
+    return _known_cache
 
 
 def matrix_row(matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,15 +221,30 @@ def insert(model, rows: list[dict], with_ids: bool = False) -> None:
     db.table(model).insert(rows, with_ids=with_ids)
 
 
-def save_terms(keys: list[str], labels: list[str], document_counts: list[int], total: int) -> None:
-    # Term ids are the row numbers of the matrices, so the stored vectors need no remapping.
+def save_terms(
+    keys: list[str], labels: list[str], document_counts: list[int], total: int, mesh_terms: Iterable = ()
+) -> None:
+    """Every feature's key, label and document count, and the condition MeSH terms the rebuild read.
+
+    Term ids are the row numbers of the matrices, so the stored vectors need
+    no remapping. ``mesh_terms`` (MeSH key, term) not among the features (a
+    term the registry gives only beside its subtype) are stored as well, in
+    no trial: a refresh reads its trials' terms from them as the rebuild did.
+    """
+    known = set(keys)
+    extra = [(f"m:{mesh_id}", term) for mesh_id, term in mesh_terms if f"m:{mesh_id}" not in known]
+    extra = list(dict(extra).items())
     insert(
         SimilarityTerm,
         [
             {"id": term_id + 1, "key": key, "label": label, "document_count": count}
             for term_id, (key, label, count) in enumerate(zip(keys, labels, document_counts, strict=True))
         ]
-        + [{"id": len(keys) + 1, "key": TOTAL_KEY, "label": "every trial", "document_count": total}],
+        + [{"id": len(keys) + 1, "key": TOTAL_KEY, "label": "every trial", "document_count": total}]
+        + [
+            {"id": len(keys) + 2 + offset, "key": key, "label": label[:600], "document_count": 0}
+            for offset, (key, label) in enumerate(extra)
+        ],
         with_ids=True,
     )
     if connection.vendor == "postgresql":

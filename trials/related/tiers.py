@@ -31,7 +31,7 @@ class Aspects:
     population: frozenset[str]
 
 
-def aspects(keys: Iterable[str]) -> Aspects:
+def aspects(keys: Iterable[str], broad: Iterable[str] = ()) -> Aspects:
     """What a trial is about and whom it enrols, from its feature keys.
 
     Only a trial with a population has aspects to rank by. A candidate
@@ -39,15 +39,21 @@ def aspects(keys: Iterable[str]) -> Aspects:
     term, or that term as an ancestor of its own), or the intervention of a
     trial that studies no condition on file; it shares the population when
     it has a population condition in any role, or falls in the same group.
+    ``broad`` names the studied conditions that another studied one
+    narrows ("Leukemia" beside "Acute Lymphoblastic Leukemia",
+    ``titles.broad_classes``): sharing only the broad class is not sharing
+    the point of the trial.
     """
     keys = set(keys)
     population = {key for key in keys if key.startswith("p:")}
     if not population:
         return Aspects(frozenset(), frozenset())
     main = {key for key in keys if key[:2] in ("c:", "m:")} - {key[2:] for key in population}
+    main -= set(broad)
     if not main:
         main = {key for key in keys if key[:2] in ("i:", "j:")}
-    main |= {f"a:{key[2:]}" for key in keys if key.startswith("m:")}
+    # A candidate coded with a narrower term than a studied one has it as an ancestor.
+    main |= {f"a:{key[2:]}" for key in main if key.startswith("m:")}
     plain = {key[2:] for key in population if key[2:4] in ("c:", "m:", "a:")}
     plain |= {f"a:{key[2:]}" for key in plain if key.startswith("m:")}
     return Aspects(frozenset(main), frozenset(population | plain))

@@ -11,7 +11,7 @@ from django.urls import reverse
 from trials import related, status
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import SimilarTrial, Trial
-from trials.related import scoring
+from trials.related import scoring, store
 
 RELATED_DATA = Path(__file__).resolve().parent / "data" / "related"
 SEED_TOPICS = re.compile(r"bipolar|depress|interleukin[- ]?2|\bil-?2\b", re.IGNORECASE)
@@ -213,3 +213,22 @@ def test_a_trial_saved_later_fills_the_short_lists_of_its_main_condition(registr
     filled = SimilarTrial.objects.get(trial=short, other=later)
     assert filled.score < related.MIN_SCORE
     assert filled.reasons[0] == "Same condition: Cluster Headache"
+
+
+def test_a_refresh_of_a_record_without_mesh_terms_lists_what_the_rebuild_lists(registry, monkeypatch):
+    # A page document or a staff entry has no MeSH terms: its conditions are read against the terms on file.
+    bare = list(Trial.objects.exclude(mesh_terms__domain="CONDITION").order_by("nct_id").values_list("id", "nct_id"))
+    assert "NCT04133233" in {nct_id for _, nct_id in bare}
+    call_command("compute_related", "--all", "--no-progress")
+    rebuilt = {nct_id: similar_ids(nct_id) for _, nct_id in bare}
+    # As another process would: the terms it reads the records against are the ones the rebuild stored.
+    monkeypatch.setattr(store, "_mesh_cache", (0.0, [], {}))
+    stored = dict(store.condition_mesh_names())
+    assert stored == store.condition_mesh_names(fresh=True)
+    monkeypatch.setattr(store, "_mesh_cache", (0.0, [], {}))
+    monkeypatch.setattr(store, "_known_cache", None)
+    with mock.patch.object(related.full, "rebuild", side_effect=AssertionError("a full rebuild")):
+        for trial_id, _ in bare:
+            related.refresh([trial_id])
+    assert {nct_id: similar_ids(nct_id) for _, nct_id in bare} == rebuilt
+    assert "Same condition: Depression" in SimilarTrial.objects.filter(trial__nct_id="NCT04133233").first().reasons
