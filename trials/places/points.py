@@ -11,7 +11,7 @@ SQLite has no such table and measures the sites themselves (``nearest``).
 ``rings`` cuts the circle's points into rings of growing distance, a dense
 point a ring of its own, so that a page reads the nearest rings only:
 ``ring_sql`` lists a ring's trials in order, and ``first_in_ring_sql`` keeps
-those that list there (from the sites' trial index of migration 0032).
+those that list there (from the sites' trial index of migration 0033).
 """
 
 from __future__ import annotations
