@@ -219,8 +219,10 @@ def trial_design(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "design", "trials/trial_design.html")
 
 
+# Eligibility (and the print page, which has it) links to the Related tab's trials recruiting now when it lists
+# some: its version covers the related lists too.
 @public_page
-@versioned(TAB)
+@versioned(RELATED)
 def trial_eligibility(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "eligibility", "trials/trial_eligibility.html")
 
@@ -249,7 +251,7 @@ def trial_history(request: HttpRequest, nct_id: str) -> HttpResponse:
 
 
 @public_page
-@versioned(TAB)
+@versioned(RELATED)
 def trial_print(request: HttpRequest, nct_id: str) -> HttpResponse:
     """Summary, design and eligibility on one page: the record to take to a doctor."""
     return _trial_page(request, nct_id, "print", "trials/trial_print.html")
