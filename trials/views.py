@@ -141,6 +141,8 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
             except (places.PlaceError, places.DistanceError) as error:
                 # A place asked for wrongly is said on the page, with a 400, as a wrong site filter is.
                 context["near_error"], status = str(error), 400
+                if isinstance(error, places.PlaceError):
+                    context["place_choices"] = sites.place_choices(request.GET, error)
             else:
                 context["sites_near"] = sites.sites_near(site_rows, place, circle, within)
     if tab == "results":
@@ -217,8 +219,10 @@ def trial_design(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "design", "trials/trial_design.html")
 
 
+# Eligibility (and the print page, which has it) links to the Related tab's trials recruiting now when it lists
+# some: its version covers the related lists too.
 @public_page
-@versioned(TAB)
+@versioned(RELATED)
 def trial_eligibility(request: HttpRequest, nct_id: str) -> HttpResponse:
     return _trial_page(request, nct_id, "eligibility", "trials/trial_eligibility.html")
 
@@ -247,7 +251,7 @@ def trial_history(request: HttpRequest, nct_id: str) -> HttpResponse:
 
 
 @public_page
-@versioned(TAB)
+@versioned(RELATED)
 def trial_print(request: HttpRequest, nct_id: str) -> HttpResponse:
     """Summary, design and eligibility on one page: the record to take to a doctor."""
     return _trial_page(request, nct_id, "print", "trials/trial_print.html")

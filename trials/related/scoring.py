@@ -532,7 +532,10 @@ def explain(
         elif signal.prefix == "t":
             reasons.append(signal.reason.format(", ".join(_distinct_labels(labels[t] for _, t in items)[:3])))
         elif signal.prefix == "d":
-            reason = phase_reason({int(keys[t].rpartition(":")[2]) for _, t in items if keys[t].startswith("d:phase")})
+            reason = phase_reason(
+                {int(keys[t].rpartition(":")[2]) for _, t in items if keys[t].startswith("d:phase")},
+                {int(key.rpartition(":")[2]) for t in a[0] if (key := keys.get(int(t), "")).startswith("d:phase")},
+            )
             if reason:
                 reasons.append(reason)
         else:
@@ -548,20 +551,25 @@ def _phase_label(order: int) -> str:
     return choices.Phase(_PHASE_BY_ORDER[order]).label
 
 
-def phase_reason(bands: set[int]) -> str:
+def phase_reason(bands: set[int], own: set[int] | None = None) -> str:
     """Two trials' shared phase bands in words: both bands of a phase, or the one neighbours share.
 
     Phase N lies in bands N and N+1, so a trial of Phase 2 and one of Phase 3
-    share band 3 alone: neighbours, not the same phase.
+    share band 3 alone: neighbours, not the same phase. ``own`` (the bands of
+    the trial whose list it is) tells which of the two phases is the other
+    trial's: "Neighbouring phase: Phase 2, next to this trial's Phase 3", never
+    "Phase 2 / Phase 3", which reads as the registry's label of one trial of both.
     """
     same = sorted(band for band in bands if band + 1 in bands and band in _PHASE_BY_ORDER)
     if same:
         return f"Same phase: {_phase_label(same[0])}"
     neighbours = sorted(band for band in bands if band - 1 in _PHASE_BY_ORDER and band in _PHASE_BY_ORDER)
-    if neighbours:
-        band = neighbours[0]
-        return f"Neighbouring phase: {_phase_label(band - 1)} / {_phase_label(band)}"
-    return ""
+    if not neighbours:
+        return ""
+    band = neighbours[0]
+    # This trial has the band below the shared one: its phase is the lower, the other's the higher.
+    this, other = (band - 1, band) if own is None or band - 1 in own else (band, band - 1)
+    return f"Neighbouring phase: {_phase_label(other)}, next to this trial's {_phase_label(this)}"
 
 
 def _distinct_labels(labels: Iterable[str]) -> list[str]:

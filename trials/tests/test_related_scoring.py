@@ -124,8 +124,10 @@ def test_a_phase_reason_names_the_phases_truly():
 
     assert reason(["PHASE3"], ["PHASE3"]) == ["Same phase: Phase 3"]
     # The band Phase 2 and Phase 3 share was labelled by whichever trial came first: "Same phase: Phase 2".
-    assert reason(["PHASE2"], ["PHASE3"]) == ["Neighbouring phase: Phase 2 / Phase 3"]
-    assert reason(["PHASE3"], ["PHASE2"]) == ["Neighbouring phase: Phase 2 / Phase 3"]
+    # Said from the first trial's side: the other's phase, then its own ("Phase 2 / Phase 3" read as one trial of both).
+    assert reason(["PHASE2"], ["PHASE3"]) == ["Neighbouring phase: Phase 3, next to this trial's Phase 2"]
+    assert reason(["PHASE3"], ["PHASE2"]) == ["Neighbouring phase: Phase 2, next to this trial's Phase 3"]
+    assert reason(["PHASE1"], ["EARLY_PHASE1"]) == ["Neighbouring phase: Early Phase 1, next to this trial's Phase 1"]
     assert reason(["PHASE1", "PHASE2"], ["PHASE2"]) == ["Same phase: Phase 2"]
     assert reason(["PHASE1"], ["PHASE3"]) == []
 

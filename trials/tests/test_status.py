@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from html import unescape
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from trials import status
 from trials.importers import import_paths
-from trials.models import Trial
+from trials.models import SimilarTrial, Trial
 
 pytestmark = pytest.mark.django_db
 
@@ -121,17 +123,55 @@ def test_how_long_ago_a_verification_was_is_said_in_months_then_years():
     assert status.verified_ago("", day) == ""
 
 
-def test_could_i_take_part_says_first_that_a_closed_or_lapsed_trial_no_longer_enrols(client, open_trials, clock):
-    def notice(nct_id: str) -> str:
-        html = client.get(reverse("trials:eligibility", args=[nct_id])).content.decode()
-        panel = html.split('id="take-part-heading"')[1]
-        return panel.split("</p>")[0] if "take-part-closed" in panel.split("<form")[0] else ""
+def take_part_notice(client, nct_id: str) -> str:
+    html = client.get(reverse("trials:eligibility", args=[nct_id])).content.decode()
+    panel = html.split('id="take-part-heading"')[1].split("<form")[0]
+    return panel.split("</p>")[0] if "take-part-closed" in panel or "take-part-unknown" in panel else ""
 
+
+def test_could_i_take_part_says_first_that_a_closed_trial_no_longer_enrols(client, open_trials, clock):
     clock(EVE)
-    assert notice(STALE) == "" and notice(FRESH) == ""
+    assert take_part_notice(client, STALE) == "" and take_part_notice(client, FRESH) == ""
+    Trial.objects.filter(nct_id=FRESH).update(overall_status="COMPLETED", updated_at=timezone.now())
+    text = take_part_notice(client, FRESH)
+    assert '<p class="take-part-closed"><strong>This trial is not taking new participants</strong>' in text
+    assert "its status is Completed." in text
+
+
+def test_a_lapsed_status_is_said_as_the_registry_says_it_unknown_and_maybe_still_enrolling(client, open_trials, clock):
     clock(LAPSE_DAY)
-    text = notice(STALE)
-    assert f"<strong>This trial is not taking new participants</strong>: its status is {STALE_LABEL}." in text
-    assert f'href="{reverse("trials:related", args=[STALE])}#recruiting-heading"' in text
-    Trial.objects.filter(nct_id=FRESH).update(overall_status="COMPLETED")
-    assert "its status is Completed." in notice(FRESH)
+    text = take_part_notice(client, STALE)
+    assert '<p class="take-part-unknown"><strong>This trial\'s status is unknown</strong>' in unescape(text)
+    assert "last reported Recruiting, verified May 2023 (2 years ago)." in text
+    assert "may or may not still be taking new participants: contact the study team" in text
+    assert "not taking new participants" not in text and "status is Unknown status" not in text
+
+
+def test_a_trial_the_registry_calls_unknown_says_what_it_last_reported(client, open_trials, clock):
+    clock(EVE)
+    Trial.objects.filter(nct_id=FRESH).update(
+        overall_status="UNKNOWN", last_known_status="ACTIVE_NOT_RECRUITING", updated_at=timezone.now()
+    )
+    text = take_part_notice(client, FRESH)
+    assert "status is unknown</strong>: last reported Active, not recruiting, verified " in text
+    assert "Unknown status" not in text
+
+
+def test_the_recruiting_now_link_is_there_only_when_the_related_tab_has_that_section(client, open_trials, clock):
+    clock(EVE)
+    Trial.objects.filter(nct_id=FRESH).update(overall_status="COMPLETED", updated_at=timezone.now())
+    closed, recruiting = Trial.objects.get(nct_id=FRESH), Trial.objects.get(nct_id=STALE)
+    related = reverse("trials:related", args=[FRESH])
+
+    def linked() -> bool:
+        return f'href="{related}#recruiting-heading"' in take_part_notice(client, FRESH)
+
+    def section() -> bool:
+        return 'id="recruiting-heading"' in client.get(related).content.decode()
+
+    assert (linked(), section()) == (False, False)
+    SimilarTrial.objects.create(trial=closed, other=recruiting, score=0.5, reasons=["Same condition"])
+    assert (linked(), section()) == (True, True)
+    # A similar trial whose "Recruiting" lapsed is no alternative: neither listed nor linked.
+    clock(LAPSE_DAY)
+    assert (linked(), section()) == (False, False)
