@@ -172,11 +172,19 @@ def _nct_id_or(parts: tuple[Part, ...]) -> Callable[[str, bool], Q]:
 # ``query.term`` is ranked on PostgreSQL by its full-text vector's weights
 # (ts_rank's 1.0, 0.4, 0.2, 0.1 for A to D, see ``index.search_documents``);
 # the other areas are matched, not ranked, so every part weighs the same.
+# The same texts as that vector, so both databases find the same trials: the keywords, the
+# interventions' names (on their rows, and the other names the arms give), not their descriptions.
+INTERVENTION_NAMES = Part(
+    ("InterventionName", "InterventionOtherName"), ("name__icontains", "other_names__icontains"), Intervention
+)
+ARM_INTERVENTION_NAMES = Part(("InterventionOtherName",), ("other_intervention_names__icontains",))
 _BASIC_PARTS = (
     replace(TITLES, weight=1.0),
     replace(OTHER_IDS, weight=1.0),
     replace(CONDITIONS, weight=0.4),
-    replace(INTERVENTIONS, weight=0.4),
+    replace(KEYWORDS, weight=0.4),
+    replace(INTERVENTION_NAMES, weight=0.4),
+    replace(ARM_INTERVENTION_NAMES, weight=0.4),
     replace(SUMMARY, weight=0.2),
     replace(SPONSORS, weight=0.2),
     replace(DESCRIPTION, weight=0.1),

@@ -132,3 +132,18 @@ def test_a_trailing_stop_word_keeps_the_matches(client, trials):
     assert set(Trial.objects.filter(widened.q).values_list("nct_id", flat=True)) == {BOWEL}
     response = client.get("/trials/", {"q": "bowel cancer in"})
     assert BOWEL in response.content.decode()
+
+
+def test_both_databases_search_the_same_texts_for_the_text_box(client, db):
+    # In a keyword only: both search the keywords (PostgreSQL's vector holds them).
+    _trial(
+        "NCT90000205",
+        "Cognition after infection",
+        ["Infection"],
+        [InterventionRecord(name="Exercise", type="OTHER", description="Flu 30mg/m2 on day -5")],
+        keywords=["Alzheimer Disease"],
+    )
+    assert _found("alzheimers") == {"NCT90000205"}
+    assert listed(client, **{"query.term": "alzheimers"}) == {"NCT90000205"}
+    # In an intervention's description only: neither does (the vector holds names, not descriptions).
+    assert _found("flu") == set()
