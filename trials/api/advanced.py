@@ -40,6 +40,7 @@ from ..fields import CodeListField
 from ..models import Site, Trial
 from ..search.areas import SEARCH_AREAS
 from ..search.expand import natural_name
+from ..search.words import lookup_q
 from ..values import parse_age
 from .essie import AllOf, AnyOf, EssieError, Missing, Node, Not, Range, Scoped, Text, parse
 from .fields import piece_name
@@ -237,7 +238,8 @@ def _row_term_q(piece: Piece, text: str, scope: _Scope, position: int) -> Q:
     """``text`` matched on a row of ``piece.model``."""
     lookup = piece.lookup
     if piece.kind in ("text", "age"):
-        return Q(**{f"{lookup}__{_COVERAGE_LOOKUPS[scope.coverage]}": text})
+        # Contains (the default) finds the text as words, not inside other words (``words.lookup_q``).
+        return lookup_q(f"{lookup}__{_COVERAGE_LOOKUPS[scope.coverage]}", text)
     if piece.kind == "json":
         return Q(**{f"{lookup}__icontains": text})
     if piece.kind == "enum":

@@ -42,6 +42,8 @@ from ..sync import last_run, last_success
 from .advanced import AdvancedError, advanced_q, is_expression
 from .aggregations import FilterError, agg_filters_q, synonyms_q
 from .documents import MAX_KEPT_PAGE, STREAM_CHUNK, Listed, documents, parsed
+from .errors import error as _error
+from .errors import missing_study as _missing_study
 from .fhir import CONTENT_TYPE as FHIR_CONTENT_TYPE
 from .fhir import fhir_json
 from .fields import field_selection, needs_children, project
@@ -81,10 +83,6 @@ logger = logging.getLogger(__name__)
 
 # query.* parameter key → its search area's name, as ``AREA[...]`` takes it.
 AREA_NAMES = {area.key: area.name for area in SEARCH_AREAS}
-
-
-def _error(message: str, status: int = 400) -> HttpResponse:
-    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
 def filtered_trials(request: HttpRequest, areas: dict[str, Q] | None = None) -> QuerySet[Trial]:
@@ -331,7 +329,7 @@ def study(request: HttpRequest, nct_id: str) -> HttpResponse:
             query = request.META.get("QUERY_STRING", "")
             location = reverse("api:study", args=[merged_into]) + (f"?{query}" if query else "")
             return HttpResponsePermanentRedirect(location)
-        return _error(f"No study {canonical or nct_id} is on file.", status=404)
+        return _missing_study(nct_id)
     return study_response(trial, output, selection, legacy)
 
 
@@ -346,7 +344,7 @@ def related(request: HttpRequest, nct_id: str) -> HttpResponse:
     canonical = search.nct_id_from_token(nct_id)
     trial = Trial.objects.filter(nct_id=canonical).prefetch_related("related_trials").first() if canonical else None
     if trial is None:
-        return _error(f"No study {canonical or nct_id} is on file.", status=404)
+        return _missing_study(nct_id)
     lists = related_trials(trial)
 
     def similar(item) -> dict:
@@ -389,7 +387,7 @@ def study_history(request: HttpRequest, nct_id: str) -> HttpResponse:
     canonical = search.nct_id_from_token(nct_id)
     trial = Trial.objects.only("id", "nct_id", "updated_at").filter(nct_id=canonical).first() if canonical else None
     if trial is None:
-        return _error(f"No study {canonical or nct_id} is on file.", status=404)
+        return _missing_study(nct_id)
     if "version" in request.GET:
         number = request.GET["version"].strip()
         if not history.VERSION_NUMBER.fullmatch(number):

@@ -27,6 +27,7 @@ from ..models import Condition, Identifier, Intervention, OutcomeMeasure, Site, 
 from .index import MAX_TOKENS
 from .query import nct_id_from_token, parse_query
 from .vocabulary import lookup
+from .words import is_stop_word, lookup_q, word_q
 
 
 def _any(alternatives: Iterable[Q]) -> Q:
@@ -40,7 +41,7 @@ def _exists(model, **lookup) -> Exists:
 def condition_area(term: str, tokens: bool = False) -> Q:
     # Through the small table of condition names (and its trigram index),
     # then the trials' facet tokens where there are some.
-    matching = Condition.objects.filter(name__icontains=term)
+    matching = Condition.objects.filter(word_q("name", term))
     if tokens:
         ids = list(matching.values_list("id", flat=True)[: MAX_TOKENS + 1])
         if len(ids) <= MAX_TOKENS:
@@ -54,8 +55,9 @@ class Part:
 
     ``lookups`` are ``field__lookup`` names on ``model`` (the trial when it is
     the trial, else a child table, matched through ``Exists``), each taking
-    the term; ``where`` narrows the child rows (the lead sponsor among the
-    sponsors). ``weight`` is how much a match here counts towards relevance.
+    the term (``icontains`` matches it as a word: ``words.lookup_q``);
+    ``where`` narrows the child rows (the lead sponsor among the sponsors);
+    ``weight`` is how much a match here counts towards relevance.
     """
 
     pieces: tuple[str, ...]
@@ -66,11 +68,11 @@ class Part:
 
     def q(self, term: str) -> Q:
         if self.model is Trial:
-            return _any(Q(**{lookup: term}) for lookup in self.lookups)
+            return _any(lookup_q(lookup, term) for lookup in self.lookups)
         # One EXISTS over all the lookups, not one each: PostgreSQL turns a lone EXISTS into a
         # semi-join that can start from the child table's indexes, while EXISTS OR EXISTS runs
         # a subquery per trial (2 s for a rare intervention at 600,000 trials).
-        matching = _any(Q(**{lookup: term}) for lookup in self.lookups)
+        matching = _any(lookup_q(lookup, term) for lookup in self.lookups)
         return Q(Exists(self.model.objects.filter(matching, trial=OuterRef("pk"), **self.where)))
 
     def describe(self, synonyms: bool = False) -> dict[str, Any]:
@@ -170,11 +172,19 @@ def _nct_id_or(parts: tuple[Part, ...]) -> Callable[[str, bool], Q]:
 # ``query.term`` is ranked on PostgreSQL by its full-text vector's weights
 # (ts_rank's 1.0, 0.4, 0.2, 0.1 for A to D, see ``index.search_documents``);
 # the other areas are matched, not ranked, so every part weighs the same.
+# The same texts as that vector, so both databases find the same trials: the keywords, the
+# interventions' names (on their rows, and the other names the arms give), not their descriptions.
+INTERVENTION_NAMES = Part(
+    ("InterventionName", "InterventionOtherName"), ("name__icontains", "other_names__icontains"), Intervention
+)
+ARM_INTERVENTION_NAMES = Part(("InterventionOtherName",), ("other_intervention_names__icontains",))
 _BASIC_PARTS = (
     replace(TITLES, weight=1.0),
     replace(OTHER_IDS, weight=1.0),
     replace(CONDITIONS, weight=0.4),
-    replace(INTERVENTIONS, weight=0.4),
+    replace(KEYWORDS, weight=0.4),
+    replace(INTERVENTION_NAMES, weight=0.4),
+    replace(ARM_INTERVENTION_NAMES, weight=0.4),
     replace(SUMMARY, weight=0.2),
     replace(SPONSORS, weight=0.2),
     replace(DESCRIPTION, weight=0.1),
@@ -225,6 +235,9 @@ def match_q(text: str, area: str = "term", strict: bool = True, *, tokens: bool 
     for terms in alternatives:
         group = Q()
         for term, negated in terms:
+            if area == "term" and is_stop_word(term):
+                # As PostgreSQL's full-text search reads the text box: "bowel cancer in" asks for two words.
+                continue
             group &= ~builder(term, tokens) if negated else builder(term, tokens)
         combined |= group
     return combined
@@ -244,7 +257,7 @@ def count_condition_area(text: str) -> int | None:
     term = alternatives[0][0][0]
     if lookup(term) is not None:
         return None
-    matching = Condition.objects.filter(name__icontains=term)
+    matching = Condition.objects.filter(word_q("name", term))
     # count(DISTINCT ...) sorts the trial ids it reads; a DISTINCT subquery hashed them, three times slower.
     trials = TrialCondition.objects.filter(condition__in=matching).aggregate(trials=Count("trial", distinct=True))[
         "trials"

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import DatabaseError, connection
-from django.db.models import BooleanField, Case, F, FloatField, Func, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
+from django.db.models.lookups import Exact
 
 from ..models import Condition, Trial
 from . import index
@@ -71,7 +72,12 @@ class PostgresBackend:
         return SearchQuery(text, search_type="websearch", config=self.config)
 
     def text_q(self, text: str) -> Q:
-        return Q(search_vector=self.query(text))
+        query = self.query(text)
+        # Stop words alone ("in", "the") make no lexemes: the empty query matches no vector, and
+        # "bowel cancer in" would find nothing. Asking for nothing, such a text matches every trial;
+        # for a query with lexemes the planner folds the test away and the GIN index serves the match.
+        stop_words_only = Exact(Func(query, function="numnode", output_field=IntegerField()), 0)
+        return Q(search_vector=query) | Q(stop_words_only)
 
     def named_q(self, name: str) -> Q:
         return self.text_q(f'"{name}"')

@@ -79,7 +79,27 @@ def parse_query(text: str, strict: bool = True) -> list[list[tuple[str, bool]]]:
     alternatives = [terms for terms in alternatives if terms]
     if strict and text.strip() and not alternatives:
         raise QuerySyntaxError("the query has no terms")
+    if strict:
+        _check_operators(tokens)
     return alternatives
+
+
+_OPERATORS = ("AND", "OR", "NOT")
+
+
+def _check_operators(tokens: list[str]) -> None:
+    """Refuse an operator with nothing to join or exclude ("a AND", "OR b", "a AND OR b", "a NOT")."""
+    words = [token for token in tokens if token.strip("()")]
+    for position, token in enumerate(words):
+        if token not in _OPERATORS:
+            continue
+        before = words[position - 1] if position else None
+        after = words[position + 1] if position + 1 < len(words) else None
+        if token != "NOT" and (before is None or before in _OPERATORS):
+            raise QuerySyntaxError(f"'{token}' has no term before it: remove it or add a term")
+        if after is None or after in ("AND", "OR"):
+            what = "excludes" if token == "NOT" else "joins"
+            raise QuerySyntaxError(f"'{token}' {what} nothing: add a term after it or remove it")
 
 
 def wanted_terms(text: str) -> list[str]:

@@ -19,20 +19,17 @@ from .areas import condition_area, match, match_q
 from .base import CLOSE_MATCHES, focused_q
 from .highlight import highlight, snippet
 from .query import parse_query, wanted_terms
+from .words import word_q
 
 
 def _intervention_named(term: str) -> Q:
     return Q(
-        Exists(
-            Intervention.objects.filter(Q(name__icontains=term) | Q(other_names__icontains=term), trial=OuterRef("pk"))
-        )
+        Exists(Intervention.objects.filter(word_q("name", term) | word_q("other_names", term), trial=OuterRef("pk")))
     )
 
 
 def _head_q(term: str) -> Q:
-    return (
-        Q(brief_title__icontains=term) | Q(acronym__icontains=term) | condition_area(term) | _intervention_named(term)
-    )
+    return word_q("brief_title", term) | word_q("acronym", term) | condition_area(term) | _intervention_named(term)
 
 
 class SimpleBackend:
@@ -49,7 +46,7 @@ class SimpleBackend:
     def named_q(self, name: str) -> Q:
         # Where an intervention's name is written: its title or its interventions (not every text: a
         # brand's generic and its other names add one EXISTS each, not one per area).
-        return Q(brief_title__icontains=name) | Q(official_title__icontains=name) | _intervention_named(name)
+        return word_q("brief_title", name) | word_q("official_title", name) | _intervention_named(name)
 
     def matching(self, queryset: QuerySet, text: str) -> QuerySet:
         return match(queryset, text, "term", strict=False)
@@ -67,7 +64,7 @@ class SimpleBackend:
         score = sum(
             (
                 Case(
-                    When(Q(brief_title__icontains=term) | Q(acronym__icontains=term), then=4),
+                    When(word_q("brief_title", term) | word_q("acronym", term), then=4),
                     default=0,
                     output_field=IntegerField(),
                 )

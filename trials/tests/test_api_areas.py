@@ -7,6 +7,7 @@ the importer or the search code.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -42,11 +43,9 @@ def lead_sponsor(protocol: dict) -> list[str]:
 
 
 def containing(protocols: dict[str, dict], texts, term: str) -> set[str]:
-    return {
-        nct_id
-        for nct_id, protocol in protocols.items()
-        if any(term.lower() in text.lower() for text in texts(protocol))
-    }
+    # The term as a word or its plural, not inside another word ("study" is not in "studying").
+    word = re.compile(rf"\b{re.escape(term)}(s|es|'s)?\b", re.IGNORECASE)
+    return {nct_id for nct_id, protocol in protocols.items() if any(word.search(text) for text in texts(protocol))}
 
 
 @pytest.mark.parametrize(
@@ -123,7 +122,7 @@ def patient(protocol: dict) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("term", ["pregnan", "Taiwan", "erectile"])
+@pytest.mark.parametrize("term", ["pregnant", "Taiwan", "erectile"])
 def test_the_patient_area_reaches_the_eligibility_criteria_and_the_places(client, ctgov_protocols, term):
     assert listed(client, **{"query.patient": term}) == containing(ctgov_protocols, patient, term)
 
@@ -132,10 +131,11 @@ def test_the_patient_area_finds_what_only_the_criteria_say(client, ctgov_protoco
     def eligibility(protocol: dict) -> list[str]:
         return [protocol.get("eligibilityModule", {}).get("eligibilityCriteria", "")]
 
-    criteria_only = containing(ctgov_protocols, eligibility, "pregnan") - containing(ctgov_protocols, titles, "pregnan")
+    criteria = containing(ctgov_protocols, eligibility, "pregnant")
+    criteria_only = criteria - containing(ctgov_protocols, titles, "pregnant")
     assert criteria_only
-    assert criteria_only <= listed(client, **{"query.patient": "pregnan"})
-    assert not criteria_only & listed(client, **{"query.titles": "pregnan"})
+    assert criteria_only <= listed(client, **{"query.patient": "pregnant"})
+    assert not criteria_only & listed(client, **{"query.titles": "pregnant"})
 
 
 def test_new_areas_take_the_query_grammar(client, ctgov_protocols):
@@ -220,7 +220,6 @@ def words():
     [
         # Filed under the descriptor (or one below it), never writing the words.
         ("query.cond", "heart attack", "NCT00711542"),
-        ("query.cond", "alzheimers", "NCT04855630"),
         ("query.cond", "bowel cancer", "NCT06252142"),
         ("query.term", "heart attack", "NCT00711542"),
         ("query.term", "bowel cancer", "NCT06252142"),

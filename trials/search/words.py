@@ -1,0 +1,76 @@
+"""A term matched as a word of a text, not inside other words, on every database.
+
+``flu`` finds "flu" and "Flu vaccine" but not "influenza", "Fluvastatin" or
+"dysfunction"; a term and its plural find each other (``alzheimers`` finds
+"Alzheimer Disease", ``cancer`` finds "cancers"), as PostgreSQL's stemmed
+full-text search does for the text box. Matched in two steps: a substring
+(``icontains``, which a trigram index can serve) and a regular expression
+anchored at word boundaries (PostgreSQL's ``\\m``/``\\M``; on SQLite,
+Django's ``REGEXP`` is Python's ``re``, whose boundary is ``\\b``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import Q
+
+# The words PostgreSQL's English dictionary leaves out of a search (its ``english.stop``, which the
+# ``trialportal`` configuration uses): the simple backend leaves them out too.
+STOP_WORDS = frozenset(
+    str.split(
+        """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers
+    herself it its itself they them their theirs themselves what which who whom this that these those am is
+    are was were be been being have has had having do does did doing a an the and but if or because as until
+    while of at by for with about against between into through during before after above below to from up down
+    in out on off over under again further then once here there when where why how all any both each few more
+    most other some such no nor not only own same so than too very s t can will just don should now
+        """
+    )
+)
+# Endings a plural or possessive adds to a word; a term typed with one is matched by its stem.
+_ENDINGS = "(s|es|'s|\u2019s)?"
+# Words whose final "s" is not a plural: virus, diagnosis, glass.
+_NOT_PLURAL = ("ss", "us", "is")
+
+
+def stem(term: str) -> str:
+    """``term`` without a plural or possessive ending (``alzheimers`` → ``alzheimer``), casefolded."""
+    folded = term.casefold()
+    for ending in ("'s", "\u2019s"):
+        if folded.endswith(ending) and len(folded) > len(ending) + 2:
+            return folded[: -len(ending)]
+    if folded.endswith("s") and len(folded) > 3 and not folded.endswith(_NOT_PLURAL):
+        return folded[:-1]
+    return folded
+
+
+def pattern(term: str, vendor: str | None = None) -> str:
+    """The regular expression (case-insensitive lookup) finding ``term`` as a word or its plural."""
+    vendor = vendor or connection.vendor
+    start, end = (r"\m", r"\M") if vendor == "postgresql" else (r"\b", r"\b")
+    core = stem(term)
+    # A boundary only where the term has a word character on that side ("c++" ends in none).
+    before = start if re.match(r"\w", core[:1]) else ""
+    after = end if re.match(r"\w", core[-1:]) else ""
+    return f"{before}{re.escape(core)}{_ENDINGS}{after}"
+
+
+def word_q(path: str, term: str) -> Q:
+    """Rows whose ``path`` (a field, or a field across relations) holds ``term`` as a word."""
+    if not term.strip():
+        return Q(**{f"{path}__icontains": term})
+    return Q(**{f"{path}__icontains": stem(term)}) & Q(**{f"{path}__iregex": pattern(term)})
+
+
+def is_stop_word(term: str) -> bool:
+    return term.casefold() in STOP_WORDS
+
+
+def lookup_q(lookup: str, term: str) -> Q:
+    """``Q(lookup=term)``, an ``icontains`` lookup read as a word match (``word_q``); other lookups as given."""
+    if lookup.endswith("__icontains"):
+        return word_q(lookup.removesuffix("__icontains"), term)
+    return Q(**{lookup: term})
