@@ -196,7 +196,9 @@ def test_the_api_lists_the_versions_and_returns_one_as_it_was(client, changed_tr
     assert client.get(url, {"version": "one"}).status_code == 400
     assert client.get(url, {"version": "-1"}).status_code == 400
     assert client.get(url, {"versions": "1"}).status_code == 400
-    assert client.get("/api/v2/studies/NCT00000000/history").status_code == 404
+    assert client.get("/api/v2/studies/NCT09999999/history").status_code == 404
+    # The spec's nctId pattern allows no number zero: not an NCT ID at all.
+    assert client.get("/api/v2/studies/NCT00000000/history").status_code == 400
 
 
 def test_the_trial_feed_has_an_entry_per_version(client, changed_trial):
