@@ -17,7 +17,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from . import history, pages, related, search
 from .models import Trial, VersionSource
@@ -25,8 +25,10 @@ from .models import Trial, VersionSource
 # Inputs the inlines of a trial's page may hold, leaving room under Django's 1,000 for
 # the trial's own fields (about 90) and rows staff add before saving.
 INLINE_INPUTS = 600
-# Each row's hidden id and trial inputs and its delete box.
-ROW_EXTRAS = 3
+# Each row's hidden id and trial inputs, which a list shown read-only renders too.
+ROW_HIDDEN = 2
+# And an editable row's delete box.
+ROW_EXTRAS = ROW_HIDDEN + 1
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Listed:
 
     inline: admin.options.InlineModelAdmin
     rows: int
+    # Posted results are read-only: shown on the public Results tab, not on a change list.
+    editable: bool = True
 
     @property
     def url(self) -> str:
@@ -47,9 +51,9 @@ def _names(fields) -> list[str]:
 
 
 def row_inputs(inline, request, obj) -> int:
-    """The inputs one existing row of ``inline`` renders (none for a list shown read-only)."""
+    """The inputs one existing row of ``inline`` renders (its hidden ones for a list shown read-only)."""
     if not inline.has_change_permission(request, obj):
-        return 0
+        return ROW_HIDDEN
     editable = [name for name in _names(inline.get_fields(request, obj)) if name not in inline.readonly_fields]
     return len(editable) + ROW_EXTRAS
 
@@ -92,15 +96,31 @@ def within_budget(request, trial: Trial, inlines: list) -> tuple[list, list[List
         listed.append(index)
         total -= sizes[index]
     shown = [inline for index, inline in enumerate(inlines) if index not in listed]
-    return shown, [Listed(inlines[index], counts[index]) for index in sorted(listed)]
+    return shown, [
+        Listed(inlines[index], counts[index], inlines[index].has_change_permission(request, trial))
+        for index in sorted(listed)
+    ]
 
 
 def links(trial: Trial, listed: list[Listed]) -> str:
-    """Where each list left off the page is edited: its change list, filtered to this trial."""
+    """Where each list left off the page is edited: its change list, filtered to this trial.
+
+    A read-only list (posted results) has no change list: the Results tab shows it.
+    """
+    results = reverse("trials:results", args=[trial.nct_id])
     return format_html_join(
         "",
-        '<p>{} {}, too many for this page: <a href="{}?trial__id__exact={}">edit them on their own list</a>.</p>',
-        ((f"{item.rows:,}", item.inline.model._meta.verbose_name_plural, item.url, trial.pk) for item in listed),
+        "<p>{} {}, too many for this page: {}.</p>",
+        (
+            (
+                f"{item.rows:,}",
+                item.inline.verbose_name_plural,
+                format_html('<a href="{}?trial__id__exact={}">edit them on their own list</a>', item.url, trial.pk)
+                if item.editable
+                else format_html('<a href="{}">see them on the Results tab</a>', results),
+            )
+            for item in listed
+        ),
     )
 
 

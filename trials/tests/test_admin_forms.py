@@ -126,3 +126,21 @@ def test_a_site_of_a_long_list_is_edited_on_its_own_page(editor, big):
 def test_a_small_record_keeps_every_list_on_its_page(editor, seed_trial):
     html = editor.get(reverse("admin:trials_trial_change", args=[seed_trial.pk])).content.decode()
     assert "sites-0-facility" in html and "too many for this page" not in html
+
+
+def test_a_record_with_long_posted_results_saves(editor, settings):
+    """Read-only results rows still render hidden inputs: a long list of them goes to the Results tab."""
+    assert import_paths([settings.BASE_DIR / "trials/tests/data/admin/NCT01026818.json"]).ok
+    trial = Trial.objects.get(nct_id="NCT01026818")
+    url = reverse("admin:trials_trial_change", args=[trial.pk])
+    response = editor.get(url)
+    html = response.content.decode()
+    assert len(inputs(html)) < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    results = reverse("trials:results", args=[trial.nct_id])
+    assert f'261 posted results: adverse events, too many for this page: <a href="{results}">' in html
+    data = browser_data(response)
+    data["brief_title"] = "A shorter title"
+    response = editor.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Trial.objects.get(pk=trial.pk).brief_title == "A shorter title"
+    assert trial.adverse_events.count() == 261
