@@ -157,8 +157,8 @@ class ArmGroupInterventionInline(LabelledTabularInline):
 
 
 @admin.register(ArmGroup)
-class ArmGroupAdmin(admin.ModelAdmin):
-    """An arm on its own page, to link the interventions it gives."""
+class ArmGroupAdmin(admin_lists.TrialChildAdmin):
+    """An arm on its own page, to link the interventions it gives: a change to its trial."""
 
     form = CleanTextForm
     list_display = ["label", "type", "trial"]
@@ -168,8 +168,19 @@ class ArmGroupAdmin(admin.ModelAdmin):
     readonly_fields = ["trial"]
     inlines = [ArmGroupInterventionInline]
 
+    raw_id_fields = []
+
     def has_add_permission(self, request):
         return False  # arms are added from their trial's page
+
+    def save_model(self, request, obj, form, change):
+        form.previous_versions = admin_lists.changing([obj.trial_id])
+        admin.ModelAdmin.save_model(self, request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # The trial changes once its arm's intervention links are saved too.
+        super().save_related(request, form, formsets, change)
+        admin_lists.changed(form.previous_versions, [form.instance.trial_id])
 
 
 class SiteInline(LabelledTabularInline):
@@ -582,9 +593,25 @@ class TrialAdmin(admin.ModelAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(admin.ModelAdmin):
+    """A condition's name is part of every trial filed under it: renaming it changes them all.
+
+    One in use cannot be deleted (``PROTECT``).
+    """
+
     form = CleanTextForm
     list_display = ["name"]
     search_fields = ["name"]
+
+    @staticmethod
+    def _trial_ids(conditions) -> list[int]:
+        trials = Trial.objects.filter(trial_conditions__condition__in=conditions)
+        return sorted(set(trials.values_list("pk", flat=True)))
+
+    def save_model(self, request, obj, form, change):
+        trial_ids = self._trial_ids([obj.pk]) if change else []
+        previous = admin_lists.changing(trial_ids)
+        super().save_model(request, obj, form, change)
+        admin_lists.changed(previous, trial_ids)
 
 
 # Each list of a trial's rows also on its own change list, for the trials whose lists are too long to edit inline.

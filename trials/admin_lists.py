@@ -124,6 +124,29 @@ def links(trial: Trial, listed: list[Listed]) -> str:
     )
 
 
+def changing(trial_ids: list[int]) -> dict:
+    """Before staff change rows of these trials elsewhere than on their page: their versions as they stand."""
+    if not trial_ids:
+        return {}
+    previous = history.previous_versions(trial_ids)
+    # A staff edit makes the next import compare field by field.
+    Trial.objects.filter(pk__in=trial_ids).update(source_digest="")
+    return previous
+
+
+def changed(previous: dict, trial_ids: list[int]) -> None:
+    """After: a new version of each, refreshed everywhere a save of the trial's page refreshes."""
+    if not trial_ids:
+        return
+    # Cached pages and page documents are keyed by ``updated_at``.
+    Trial.objects.filter(pk__in=trial_ids).update(updated_at=timezone.now())
+    history.keep(previous, VersionSource.ADMIN)
+    search.backend().update_vectors(trial_ids)
+    search.aliases.refresh(trial_ids)
+    related.refresh(trial_ids)
+    pages.build(Trial.objects.filter(pk__in=trial_ids).values_list("nct_id", flat=True))
+
+
 class TrialChildAdmin(admin.ModelAdmin):
     """One kind of a trial's rows on its own list (built by ``child_admin``).
 
@@ -136,18 +159,10 @@ class TrialChildAdmin(admin.ModelAdmin):
     raw_id_fields = ["trial"]
 
     def _changing(self, trial_ids: list[int]):
-        previous = history.previous_versions(trial_ids)
-        Trial.objects.filter(pk__in=trial_ids).update(source_digest="")
-        return previous
+        return changing(trial_ids)
 
     def _changed(self, previous, trial_ids: list[int]) -> None:
-        # A new version: cached pages and page documents are keyed by ``updated_at``.
-        Trial.objects.filter(pk__in=trial_ids).update(updated_at=timezone.now())
-        history.keep(previous, VersionSource.ADMIN)
-        search.backend().update_vectors(trial_ids)
-        search.aliases.refresh(trial_ids)
-        related.refresh(trial_ids)
-        pages.build(Trial.objects.filter(pk__in=trial_ids).values_list("nct_id", flat=True))
+        changed(previous, trial_ids)
 
     def save_model(self, request, obj, form, change):
         trial_ids = sorted({obj.trial_id, *([form.initial["trial"]] if change and form.initial.get("trial") else [])})

@@ -10,7 +10,8 @@ from django.forms import CheckboxInput
 from django.test import Client
 from django.urls import reverse
 
-from trials.models import Trial
+from trials.importers import import_paths
+from trials.models import Condition, Trial, TrialVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +311,36 @@ def test_tabular_inline_inputs_are_named_for_screen_readers(client, staff_editor
     assert re.search(r'<input type="text" name="sponsors-0-name"[^>]* aria-label="Name"', html)
     assert re.search(r'<select name="sites-0-status"[^>]* aria-label="Status"', html)
     assert re.search(r'<input type="checkbox" name="sponsors-0-DELETE"[^>]* aria-label="Delete"', html)
+
+
+def test_renaming_a_condition_changes_every_trial_filed_under_it(client, staff_editor, ctgov_data):
+    assert import_paths([ctgov_data / "NCT00142506.json"]).ok
+    trial = Trial.objects.get(nct_id="NCT00142506")
+    condition = Condition.objects.filter(trial_links__trial=trial).first()
+    page = reverse("trials:detail", args=[trial.nct_id])
+    assert "A Renamed Condition" not in Client().get(page).content.decode()  # kept in the shared cache
+    client.force_login(staff_editor)
+    url = reverse("admin:trials_condition_change", args=[condition.pk])
+    response = client.post(url, {"name": "A Renamed Condition"})
+    assert response.status_code == 302
+    assert Trial.objects.get(pk=trial.pk).updated_at > trial.updated_at
+    assert "A Renamed Condition" in Client().get(page).content.decode()
+    version = TrialVersion.objects.filter(nct_id=trial.nct_id).order_by("number").last()
+    assert version.source == "admin" and condition.name in str(version.changes)
+
+
+def test_an_arm_edited_on_its_own_page_is_a_change_to_its_trial(client, staff_editor, seed_trial):
+    arm = seed_trial.arm_groups.order_by("position").first()
+    design = reverse("trials:design", args=[seed_trial.nct_id])
+    assert "A relabelled arm" not in Client().get(design).content.decode()
+    before = Trial.objects.get(pk=seed_trial.pk).updated_at
+    client.force_login(staff_editor)
+    url = reverse("admin:trials_armgroup_change", args=[arm.pk])
+    data = form_data(client.get(url))
+    data["label"] = "A relabelled arm"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Trial.objects.get(pk=seed_trial.pk).updated_at > before
+    assert "A relabelled arm" in Client().get(design).content.decode()
+    version = TrialVersion.objects.filter(nct_id=seed_trial.nct_id).order_by("number").last()
+    assert version.source == "admin" and {"kind": "record", "text": "Study arms changed"} in version.changes
