@@ -18,8 +18,8 @@ import orjson
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
+from .. import db
 from ..exports import export_studies
-from ..importers.pipeline import analyze_trials
 from ..models import Trial
 
 BATCH = 500
@@ -56,7 +56,7 @@ def measure(trial_ids: list[int] | None = None, limit: int | None = None) -> int
         # Measuring rewrites every row it measured, after the import's ANALYZE: statistics taken
         # before it make the planner scale the row count by the grown table (three times the trials
         # on file after a first import), until autovacuum comes by.
-        analyze_trials()
+        db.analyze_trials()
     return len(ids)
 
 

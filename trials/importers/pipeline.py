@@ -26,6 +26,7 @@ from pathlib import Path
 
 from django.db import connection, connections, reset_queries
 
+from .. import db
 from ..models import Trial, VersionSource
 from .bulk import bulk_load, restore_deferred
 from .sources import ImportFailure, Read, UnknownFormat, loaded, named_nct_id, read_document
@@ -308,20 +309,8 @@ def import_documents(
         finally:
             writer.close()
     if connection.vendor == "postgresql" and report.counts[Outcome.CREATED] + report.counts[Outcome.UPDATED]:
-        analyze_trials()
+        db.analyze_trials()
     return report
-
-
-def analyze_trials() -> None:
-    """Fresh statistics of the trials (PostgreSQL), after a step that wrote many of them.
-
-    Without them the planner takes a table it has just seen filled for nearly
-    empty, and nests loops over it (the facets' subqueries went from 1 ms to
-    500 ms); taken before a later step rewrites the rows, they have it scale
-    the row count by the grown table. Autovacuum would catch up later.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE trials_trial")
 
 
 def default_workers(documents: int) -> int:
