@@ -73,6 +73,8 @@ RECORD = "record"  # JSON and API records: the record alone
 PUBLIC_STATUSES = (200, 301, 304)
 BASE_DIR = Path(__file__).resolve().parent.parent
 RELEASE_SOURCES = ("trials", "trialportal", "templates", "static")
+# Code, templates, assets, and the data pages are drawn from (the map's outlines, the vocabulary).
+RELEASE_SUFFIXES = {".py", ".html", ".css", ".js", ".txt", ".tsv", ".json", ".gz", ".svg"}
 
 
 @functools.cache
@@ -83,7 +85,7 @@ def release() -> str:
     digest = hashlib.sha256()
     for top in RELEASE_SOURCES:
         for path in sorted((BASE_DIR / top).rglob("*")):
-            if path.is_file() and path.suffix in {".py", ".html", ".css", ".js", ".txt"} and "tests" not in path.parts:
+            if path.is_file() and path.suffix in RELEASE_SUFFIXES and "tests" not in path.parts:
                 digest.update(str(path.relative_to(BASE_DIR)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
