@@ -194,14 +194,17 @@ def _prepared_row(wrapper, name: str, sql: str, value: str) -> tuple | object:
     try:
         if key not in prepared:
             made = pgconn.prepare(key, _numbered(sql).encode())
-            if made.status != pq.ExecStatus.COMMAND_OK:
+            # Prepared already (an error after an earlier prepare lost track of it): use it.
+            if made.status != pq.ExecStatus.COMMAND_OK and _sqlstate(made) != DUPLICATE_PREPARED_STATEMENT:
                 return _UNANSWERED
             prepared.add(key)
         result = pgconn.exec_prepared(key, [value.encode()])
     except psycopg.Error:
         return _UNANSWERED
     if result.status != pq.ExecStatus.TUPLES_OK:
-        prepared.discard(key)
+        # A timeout or a replica's conflict leaves the statement prepared; a pooler may have dropped it.
+        if _sqlstate(result) == UNDEFINED_PREPARED_STATEMENT:
+            prepared.discard(key)
         return _UNANSWERED
     if wrapper.queries_logged:
         wrapper.queries_log.append({"sql": sql % (f"'{value}'",), "time": f"{time.monotonic() - started:.3f}"})
@@ -214,6 +217,12 @@ def _prepared_row(wrapper, name: str, sql: str, value: str) -> tuple | object:
 
 
 _TIMESTAMPTZ_OID = 1184
+DUPLICATE_PREPARED_STATEMENT = b"42P05"
+UNDEFINED_PREPARED_STATEMENT = b"26000"
+
+
+def _sqlstate(result) -> bytes | None:
+    return result.error_field(pq.DiagnosticField.SQLSTATE)
 
 
 def _read(value: bytes | None, oid: int):

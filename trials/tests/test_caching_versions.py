@@ -91,3 +91,24 @@ def test_a_route_is_read_once_per_path_and_unknown_paths_are_left_to_the_stack(c
     assert client.get("/no-such-page/").status_code == 404
     info = caching._route.cache_info()
     assert info.misses == 2 and info.hits == 2
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_that_timed_out_is_still_prepared_and_used_again():
+    sql = "SELECT %s::text || '' FROM pg_sleep(0.2)"
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '20ms'")
+    try:
+        assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) is caching._UNANSWERED
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+    # The failed run left the statement on the server: asking again executes it, not a second PREPARE.
+    assert "trialportal_test_slow" in prepared_statements()
+    assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) == (SEED,)
+    # And one a pooler dropped is prepared again.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE trialportal_test_slow")
+    assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) is caching._UNANSWERED
+    assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) == (SEED,)
