@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlencode
 
 import psycopg
 from django.conf import settings
@@ -448,7 +449,8 @@ def _keepable(response: HttpResponse) -> bool:
 
 def _cache_key(request: HttpRequest, version: Version) -> str:
     """Where a page is kept: its version, the URL it was asked on, and whether it is compressed."""
-    query = "&".join(f"{name}={request.GET[name]}" for name in sorted(request.GET))
+    # Every value of every parameter, encoded: "a=1%26b%3D2" and "a=1&b=2" are different pages.
+    query = urlencode(sorted((name, value) for name, values in request.GET.lists() for value in values))
     # The page's own URLs (canonical, JSON-LD) are built from the host it was asked on.
     where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
     encoding = "gzip" if _accepts_gzip(request) else "identity"

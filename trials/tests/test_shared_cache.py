@@ -113,6 +113,16 @@ def test_only_the_parameters_a_page_reads_are_kept(
     assert len(captured) > 1
 
 
+def test_a_value_holding_an_ampersand_is_kept_apart_from_two_parameters(client, shared_cache, document):
+    """``?site_country=United States%26site_status=x`` is one odd country, not a country and a status."""
+    page = reverse("trials:detail", args=[RECORD])
+    odd = client.get(page + "?site_country=United+States%26site_status%3DRECRUITING")
+    assert odd.status_code == 200
+    assert "No site of this trial is in United States&amp;site_status=RECRUITING" in odd.content.decode()
+    plain = client.get(page + "?site_country=United+States&site_status=RECRUITING")
+    assert plain.status_code == 200 and "No site of this trial is in United States&amp;" not in plain.content.decode()
+
+
 def test_a_redis_that_does_not_answer_costs_a_rendering_not_the_page(client, settings, document):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
