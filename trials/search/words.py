@@ -37,14 +37,18 @@ _NOT_PLURAL = ("ss", "us", "is")
 
 
 def stem(term: str) -> str:
-    """``term`` without a plural or possessive ending (``alzheimers`` → ``alzheimer``), casefolded."""
-    folded = term.casefold()
+    """``term`` without a plural or possessive ending (``alzheimers`` → ``alzheimer``), as typed.
+
+    Not casefolded: "Gießen" would become "giessen", which no text holds. An
+    acronym in capitals keeps its "S" (AIDS is not the plural of "aid").
+    """
+    lowered = term.lower()
     for ending in ("'s", "\u2019s"):
-        if folded.endswith(ending) and len(folded) > len(ending) + 2:
-            return folded[: -len(ending)]
-    if folded.endswith("s") and len(folded) > 3 and not folded.endswith(_NOT_PLURAL):
-        return folded[:-1]
-    return folded
+        if lowered.endswith(ending) and len(term) > len(ending) + 2:
+            return term[: -len(ending)]
+    if lowered.endswith("s") and len(term) > 3 and not lowered.endswith(_NOT_PLURAL) and not term.isupper():
+        return term[:-1]
+    return term
 
 
 def pattern(term: str, vendor: str | None = None) -> str:
@@ -62,6 +66,9 @@ def word_q(path: str, term: str) -> Q:
     """Rows whose ``path`` (a field, or a field across relations) holds ``term`` as a word."""
     if not term.strip():
         return Q(**{f"{path}__icontains": term})
+    if connection.vendor != "postgresql":
+        # SQLite's LIKE folds ASCII letters only ("örebro" would miss "Örebro"); Python's regex folds all.
+        return Q(**{f"{path}__iregex": pattern(term)})
     return Q(**{f"{path}__icontains": stem(term)}) & Q(**{f"{path}__iregex": pattern(term)})
 
 

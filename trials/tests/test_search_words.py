@@ -26,7 +26,9 @@ ALZHEIMER = "NCT90000203"
 BOWEL = "NCT90000204"
 
 
-def _trial(nct_id: str, title: str, conditions: list[str], interventions: list[InterventionRecord], **fields) -> None:
+def _trial(
+    nct_id: str, title: str, conditions: list[str], interventions: list[InterventionRecord], sites=None, **fields
+) -> None:
     save_record(
         TrialRecord(
             nct_id=nct_id,
@@ -39,7 +41,7 @@ def _trial(nct_id: str, title: str, conditions: list[str], interventions: list[I
             },
             conditions=conditions,
             interventions=interventions,
-            sites=[SiteRecord(facility="General Hospital", city="Lyon", country="France")],
+            sites=sites or [SiteRecord(facility="General Hospital", city="Lyon", country="France")],
         )
     )
 
@@ -92,6 +94,9 @@ def _found(text: str) -> set[str]:
         ("cancer", "Cancers of the bowel", True),
         ("virus", "viru", False),
         ("c++", "written in C++ daily", True),
+        ("Gießen", "University Hospital Gießen", True),
+        ("AIDS", "a hearing aid", False),
+        ("AIDS", "HIV and AIDS", True),
     ],
 )
 def test_a_term_is_read_as_a_word_or_its_plural(term, text, found):
@@ -114,6 +119,18 @@ def test_the_text_box_matches_words_not_parts_of_words(client, trials):
     assert response.status_code == 200
     assert INFLUENZA in response.content.decode()
     assert STATIN not in response.content.decode()
+
+
+def test_letters_beyond_ascii_match_in_either_case_on_both_databases(client, trials):
+    _trial(
+        "NCT90000206",
+        "Balance training",
+        ["Falls"],
+        [InterventionRecord(name="Training", type="OTHER")],
+        sites=[SiteRecord(facility="Örebro University Hospital", city="Gießen", country="Germany")],
+    )
+    assert listed(client, **{"query.locn": "örebro"}) == {"NCT90000206"}
+    assert listed(client, **{"query.locn": "Gießen"}) == {"NCT90000206"}
 
 
 def test_a_plural_finds_the_singular_on_both_databases(client, trials):
