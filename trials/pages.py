@@ -18,6 +18,7 @@ again. Building is never needed for correctness, only for speed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from types import SimpleNamespace
 
@@ -31,6 +32,8 @@ from .models import Trial, TrialPage
 from .models.queries import PAGE_RELATIONS
 from .structured_data import json_ld, json_ld_text, medical_status, medical_trial
 from .templatetags.trial_tags import trial_links
+
+logger = logging.getLogger(__name__)
 
 # The parts a Summary takes from its document, each ``templates/trials/parts/<name>.html``. "sites" (the
 # contacts and locations) only when the page has no query: a site filter or ``?near=`` renders them live.
@@ -118,10 +121,16 @@ def build(nct_ids: Iterable[str]) -> int:
         trials = (
             Trial.objects.filter(nct_id__in=nct_ids[start : start + BATCH]).with_rows(*PAGE_RELATIONS).annotate(**light)
         )
-        documents = [
-            TrialPage(trial_id=trial.pk, release=code, trial_updated_at=trial.updated_at, parts=parts(trial))
-            for trial in trials
-        ]
+        documents = []
+        for trial in trials:
+            try:
+                rendered = parts(trial)
+            except Exception:  # a document only saves time: the write that asked for it (a save, a sync) goes on
+                logger.exception("No page document for %s: its pages render live", trial.nct_id)
+                continue
+            documents.append(
+                TrialPage(trial_id=trial.pk, release=code, trial_updated_at=trial.updated_at, parts=rendered)
+            )
         TrialPage.objects.bulk_create(
             documents,
             update_conflicts=True,

@@ -136,6 +136,29 @@ def test_an_admin_edit_builds_the_document_again(client, ctgov_imported):
     assert "Stopped, as staff wrote it" in summary(client, RECORD)
 
 
+def test_a_document_that_fails_to_render_costs_its_own_document_not_the_edit(client, ctgov_imported, monkeypatch):
+    """A page document saves time: a trial whose parts cannot be rendered is served live, and a save goes on."""
+    TrialPage.objects.all().delete()
+    rendered = pages.parts
+
+    def parts(trial):
+        if trial.nct_id == RECORD:
+            raise ValueError("a part that cannot be rendered")
+        return rendered(trial)
+
+    monkeypatch.setattr(pages, "parts", parts)
+    others = list(Trial.objects.exclude(nct_id=RECORD).values_list("nct_id", flat=True)[:3])
+    assert pages.build([RECORD, *others]) == len(others)
+    assert not TrialPage.objects.filter(trial__nct_id=RECORD).exists()
+    editor = Client()
+    editor.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    change_url = reverse("admin:trials_trial_change", args=[Trial.objects.get(nct_id=RECORD).pk])
+    data = form_data(editor.get(change_url))
+    data["why_stopped"] = "Saved all the same"
+    assert editor.post(change_url, data).status_code == 302
+    assert "Saved all the same" in summary(client, RECORD)
+
+
 def test_the_status_lapses_on_a_page_served_from_its_document(client, ctgov_data, monkeypatch):
     stale = "NCT05375201"
     assert import_paths([ctgov_data / f"{stale}.json"]).ok
