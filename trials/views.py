@@ -20,7 +20,7 @@ from . import (
 )
 from .api.aggregations import AGG_FILTERS
 from .api.views import study_response
-from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
+from .caching import RECORD, RELATED, TAB, page_read, public_list, public_page, versioned
 from .ctgov.results import results_json
 from .exports import stored_rows
 from .models import Trial
@@ -87,6 +87,8 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     if document and parts is None and trial.__dict__["page_parts"] is not None:
         # Built before the status lapsed (a day's rule, ``trials.status``): read it all, rendered live.
         trial = Trial.objects.one_with_rows(canonical, relations, light)
+    # The page's version is the trial's as read here (``caching.page_read``): a first render asks no other query.
+    page_read(request, trial)
     site_rows = None if parts and bare else sites.site_rows(trial)
     links = trial_links(trial.nct_id)
     origin = f"{request.scheme}://{request.get_host()}"
