@@ -12,7 +12,7 @@ of the project too (its pages get their own rows), so two versions are
 compared on the same database in the same run; the first two rows are
 measured again with gunicorn writing its access log. Rounds are interleaved (each
 round visits every row) and each row prints min / median / max req/s and the
-median of its per-round ratios to bare WSGI; then the same per CPU second the
+median (then min and max) of its per-round ratios to bare WSGI; then the same per CPU second the
 worker used (``/proc``), which other work on a shared machine does not skew.
 """
 
@@ -223,10 +223,13 @@ def main() -> None:
     print(f"{options.rounds} interleaved rounds of {options.seconds} s; one sync worker on core 1, wrk on core 0")
     for title, table in (("requests/s", figures), ("requests per CPU second of the worker", per_cpu)):
         baseline = table[rows[0][0]]
-        print(f"\n{title:60} {'min':>8} {'median':>8} {'max':>8} {'x bare':>8}")
+        print(f"\n{title:60} {'min':>8} {'median':>8} {'max':>8} {'x bare':>8} {'(min':>7} {'max)':>7}")
         for label, values in table.items():
-            ratio = statistics.median(value / base for value, base in zip(values, baseline, strict=True))
-            print(f"{label:60} {min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f} {ratio:8.4f}")
+            ratios = [value / base for value, base in zip(values, baseline, strict=True)]
+            print(
+                f"{label:60} {min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f}"
+                f" {statistics.median(ratios):8.4f} {min(ratios):7.4f} {max(ratios):7.4f}"
+            )
 
 
 if __name__ == "__main__":

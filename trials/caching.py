@@ -102,8 +102,11 @@ def trial_version(nct_id: str, kind: str) -> Version | None:
     """The version of a trial's page of ``kind``, in one query; None for a trial not on file."""
     alias = router.db_for_read(Trial) or DEFAULT_DB_ALIAS
     row = _version_row(alias, kind, nct_id)
-    if row is None:
-        return None
+    return None if row is None else _version(nct_id, kind, row)
+
+
+def _version(nct_id: str, kind: str, row: tuple) -> Version:
+    """The version of a trial's page of ``kind`` from its row: as ``_version_statement`` reads it."""
     row = [_as_datetime(value) for value in row]
     stamps = [value for value in row if isinstance(value, datetime.datetime)]
     parts = [release(), kind, nct_id, *(str(value) for value in row)]
@@ -275,19 +278,22 @@ def versioned(
             canonical = _canonical(nct_id, canonical_only)
             if request.method not in ("GET", "HEAD") or not canonical:
                 return view(request, nct_id, *args, **kwargs)
-            version = _request_version(request, canonical, kind)
-            if version is None:
-                return view(request, nct_id, *args, **kwargs)
-            last_modified = int(version.last_modified.timestamp())
-            # A recomputed related list has no time of its own: only the ETag tells it changed.
-            since = None if kind == RELATED else last_modified
-            etag = _representation_etag(request, version)
-            response = get_conditional_response(request, etag=etag, last_modified=since)
-            if response is None:
+            if _first_render(request, canonical, kind):
+                # Nothing to compare with: the page is rendered, its version taken from the trial it read.
                 response = view(request, nct_id, *args, **kwargs)
-            if response.status_code in (200, 304):
-                response["ETag"] = etag
-                response["Last-Modified"] = http_date(last_modified)
+                version = _page_version(request, canonical, kind) if response.status_code == 200 else None
+            else:
+                version = _request_version(request, canonical, kind)
+                if version is None:
+                    return view(request, nct_id, *args, **kwargs)
+                since = None if kind == RELATED else int(version.last_modified.timestamp())
+                etag = _representation_etag(request, version)
+                response = get_conditional_response(request, etag=etag, last_modified=since)
+                if response is None:
+                    response = view(request, nct_id, *args, **kwargs)
+            if version is not None and response.status_code in (200, 304):
+                response["ETag"] = _representation_etag(request, version)
+                response["Last-Modified"] = http_date(int(version.last_modified.timestamp()))
             return response
 
         # Read by the middleware, which answers a kept page before the view is reached.
@@ -295,6 +301,36 @@ def versioned(
         return answer
 
     return decorator
+
+
+# Which versions a page's own read of its trial gives (``page_read``): a record as read today, its ``updated_at``.
+READ_WITH_THE_PAGE = frozenset({TAB})
+CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
+def page_read(request: HttpRequest, trial: Trial) -> None:
+    """The trial as its page read it: a first render of a ``TAB`` page takes its version from it, no query."""
+    request._trial_read = (trial.nct_id, trial.updated_at)
+
+
+def _first_render(request: HttpRequest, nct_id: str, kind: str) -> bool:
+    """Whether the version can wait for the page: nobody read it yet, no condition asks for it first."""
+    known = getattr(request, "_trial_version", None)
+    return (
+        kind in READ_WITH_THE_PAGE
+        and (known is None or known[:2] != (nct_id, kind))
+        and not any(header in request.META for header in CONDITIONS)
+    )
+
+
+def _page_version(request: HttpRequest, nct_id: str, kind: str) -> Version | None:
+    """The version of the page just rendered: from the trial it read (``page_read``), else asked for."""
+    read = getattr(request, "_trial_read", None)
+    if read is None or read[0] != nct_id:
+        return _request_version(request, nct_id, kind)
+    version = _version(nct_id, kind, (read[1],))
+    request._trial_version = (nct_id, kind, version)
+    return version
 
 
 def _representation_etag(request: HttpRequest, version: Version) -> str:
@@ -388,21 +424,29 @@ class SharedPageCacheMiddleware:
 
     def _answer(self, request: HttpRequest, nct_id: str, kind: str) -> HttpResponse:
         try:
-            version = _request_version(request, nct_id, kind)
-            key = _cache_key(request, version) if version else None
-        except (OperationalError, DisallowedHost):
-            # The stack below answers: a 503 for the database, a 400 for the host.
-            return self.get_response(request)
-        stored = cache_call(cache.get, key) if key else None
-        if stored is not None:
-            headers, content = stored
-            response = HttpResponse(content, headers=headers)
-            since = None if kind == RELATED else int(version.last_modified.timestamp())
-            etag = _representation_etag(request, version)
-            return get_conditional_response(request, etag=etag, last_modified=since, response=response)
+            key = _cache_key(request)
+        except DisallowedHost:
+            return self.get_response(request)  # a 400, from the stack below
+        stored = cache_call(cache.get, key)
+        # A copy is served only if it is of the version read now; with none, a first render reads no version first.
+        if stored is not None or not _first_render(request, nct_id, kind):
+            try:
+                version = _request_version(request, nct_id, kind)
+            except OperationalError:
+                return self.get_response(request)  # a 503, from the stack below
+            if version is not None and stored is not None and stored[0] == version.etag:
+                _, headers, content = stored
+                response = HttpResponse(content, headers=headers)
+                since = None if kind == RELATED else int(version.last_modified.timestamp())
+                etag = _representation_etag(request, version)
+                return get_conditional_response(request, etag=etag, last_modified=since, response=response)
         response = self.get_response(request)
-        if key and _keepable(response):
-            cache_call(cache.set, key, (dict(response.items()), response.content), settings.SHARED_CACHE_SECONDS)
+        # The version the page was rendered for: read above, or by the page from its trial.
+        known = getattr(request, "_trial_version", None)
+        version = known[2] if known is not None and known[:2] == (nct_id, kind) else None
+        if version is not None and _keepable(response):
+            kept = (version.etag, dict(response.items()), response.content)
+            cache_call(cache.set, key, kept, settings.SHARED_CACHE_SECONDS)
         return response
 
 
@@ -447,14 +491,15 @@ def _keepable(response: HttpResponse) -> bool:
     )
 
 
-def _cache_key(request: HttpRequest, version: Version) -> str:
-    """Where a page is kept: its version, the URL it was asked on, and whether it is compressed."""
+def _cache_key(request: HttpRequest) -> str:
+    """Where a page is kept, with the version it was rendered for: the URL it was asked on, and whether it is
+    compressed. One copy per URL: a page of another version replaces it."""
     # Every value of every parameter, encoded: "a=1%26b%3D2" and "a=1&b=2" are different pages.
     query = urlencode(sorted((name, value) for name, values in request.GET.lists() for value in values))
     # The page's own URLs (canonical, JSON-LD) are built from the host it was asked on.
     where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
     encoding = "gzip" if _accepts_gzip(request) else "identity"
-    return "page:" + hashlib.sha256(f"{version.etag}|{where}|{encoding}".encode()).hexdigest()
+    return "page:" + hashlib.sha256(f"{release()}|{where}|{encoding}".encode()).hexdigest()
 
 
 def _accepts_gzip(request: HttpRequest) -> bool:

@@ -9,6 +9,9 @@ rendered after each write by the very templates a live page includes
 ``TrialPage``; a page reads them in its own query, with the trial, and
 renders live only what depends on the day (status, "verified 3 years
 ago"), on the request (site filter, ``?near=``, its URL) or on the sites.
+A Summary with no query comes whole from its ``frame``: the page rendered
+at build time with gaps for the parts, the host, the day's "verified ...
+ago" and the JSON-LD, filled in per request without a template.
 
 A document counts only while it matches the trial's ``updated_at`` and the
 code's release: a trial edited, imported or synced since, or a deploy, makes
@@ -18,15 +21,19 @@ again. Building is never needed for correctness, only for speed.
 
 from __future__ import annotations
 
+import datetime
 import logging
+import re
 from collections.abc import Iterable
 from types import SimpleNamespace
 
-from django.template.loader import get_template
+from django.http import HttpRequest
+from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix
-from django.utils.safestring import mark_safe
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
-from . import sites, status, world_map
+from . import choices, sites, status, world_map
 from .caching import release
 from .models import Trial, TrialPage
 from .models.queries import PAGE_RELATIONS
@@ -46,6 +53,15 @@ _LD_PIECES = ("ld_head", "ld_middle", "ld_tail")
 # say it. On the day it lapses the page is rendered live until the document is built again.
 _LAPSED = "lapsed"
 BATCH = 200
+# The whole Summary with no query, as the text between what a page fills in: the request's host, the day's
+# "verified ... ago", the JSON-LD and the parts above (kept once). Even places hold text, odd ones a name.
+_FRAME = "frame"
+_GAP = re.compile(r"<TRIALPORTAL ([a-z_]+)>")
+
+
+def _gap(name: str) -> SafeString:
+    """Where the frame leaves ``name`` to fill: markup no escaped record text can hold."""
+    return mark_safe(f"<TRIALPORTAL {name}>")
 
 
 def key() -> str:
@@ -67,6 +83,70 @@ def current(trial: Trial) -> dict[str, str] | None:
     return parts
 
 
+def page_context(trial: Trial, tab: str, links: SimpleNamespace, origin: str, day: datetime.date | None = None) -> dict:
+    """What every tab of a trial shows around its record: the status as the day shows it, the plain words."""
+    day = day or status.today()
+    # Worked out once for the page: the templates read them many times over.
+    shown_status = status.shown_status(trial, day)
+    return {
+        "trial": trial,
+        "tab": tab,
+        "links": links,
+        "origin": origin,
+        "plain_language": choices.PLAIN_LANGUAGE,
+        # The status shown (``trials.status``): a lapsed open status is explained as unknown.
+        "status_code": shown_status,
+        "status_label": status.status_label(trial, day),
+        "status_shown": choices.OverallStatus(shown_status).label,
+        "status_plain": choices.STATUS_PLAIN_LANGUAGE.get(shown_status, ""),
+        "phase_plain": [
+            (
+                code,
+                "No phase" if code == choices.Phase.NA else choices.Phase(code).label,
+                choices.PHASE_PLAIN_LANGUAGE[code],
+            )
+            for code in trial.phases
+            if code in choices.PHASE_PLAIN_LANGUAGE
+        ],
+        "verified_ago": status.verified_ago(trial.status_verified_date, day),
+    }
+
+
+def whole_summary(parts: dict, context: dict, structured_data: str) -> str | None:
+    """The Summary with no query from its document's frame, filled in for this request and day; None without one."""
+    frame = parts.get(_FRAME)
+    if frame is None:
+        return None
+    # Filled in as the template fills them in: the host and the date escaped, the JSON-LD as it is.
+    filled = {
+        **parts,
+        "origin": escape(context["origin"]),
+        "verified_ago": escape(context["verified_ago"]),
+        "structured_data": structured_data,
+    }
+    return "".join(piece if index % 2 == 0 else filled[piece] for index, piece in enumerate(frame))
+
+
+def _frame(trial: Trial, links: SimpleNamespace) -> list[str] | None:
+    """The Summary with no query rendered whole, with a gap for each of the page's parts and what a request fills."""
+    request = HttpRequest()
+    request.method = "GET"
+    # What the page reads of its request: its own path, and which page it is (the header's links).
+    request.path = links.detail
+    request.resolver_match = SimpleNamespace(url_name="detail")
+    context = {
+        **page_context(trial, "detail", links, _gap("origin")),
+        "verified_ago": _gap("verified_ago"),
+        "structured_data": _gap("structured_data"),
+        "page_parts": {name: _gap(name) for name in SUMMARY_PARTS},
+    }
+    try:
+        return _GAP.split(render_to_string("trials/trial_summary.html", context, request))
+    except ValueError:
+        # Built where the static files' manifest is missing (no collectstatic): the page renders around its parts.
+        return None
+
+
 def site_context(trial: Trial, rows: list, site_filter: sites.SiteFilter, tab: str) -> dict:
     """What the contacts and locations of a Summary (or the print page) show, for ``site_filter``."""
     groups = sites.grouped_sites(rows, site_filter, show_all=tab == "print")
@@ -83,7 +163,7 @@ def structured_data(parts: dict[str, str], url: str, trial: Trial) -> str:
     return mark_safe(f"{head}{json_ld_text(url)}{middle}{json_ld_text(medical_status(trial))}{tail}")
 
 
-def parts(trial: Trial) -> dict[str, str]:
+def parts(trial: Trial) -> dict[str, str | list[str]]:
     """A trial's document as a Summary with no query renders it; ``trial`` read as ``build`` reads it."""
     links = trial_links(trial.nct_id)
     rows = sites.site_rows(trial)
@@ -104,6 +184,8 @@ def parts(trial: Trial) -> dict[str, str]:
     middle, tail = rest.split(f'"{_STATUS}"')
     built.update(zip(_LD_PIECES, (head, middle, tail), strict=True))
     built[_LAPSED] = str(trial.status_lapsed)
+    if (frame := _frame(trial, links)) is not None:
+        built[_FRAME] = frame
     return built
 
 

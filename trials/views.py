@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from . import (
-    choices,
     glossary,
     history,
     listing,
@@ -19,10 +18,9 @@ from . import (
     sites,
     structured_data,
 )
-from . import status as status_rule
 from .api.aggregations import AGG_FILTERS
 from .api.views import study_response
-from .caching import RECORD, RELATED, TAB, public_list, public_page, versioned
+from .caching import RECORD, RELATED, TAB, page_read, public_list, public_page, versioned
 from .ctgov.results import results_json
 from .exports import stored_rows
 from .models import Trial
@@ -89,39 +87,22 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
     if document and parts is None and trial.__dict__["page_parts"] is not None:
         # Built before the status lapsed (a day's rule, ``trials.status``): read it all, rendered live.
         trial = Trial.objects.one_with_rows(canonical, relations, light)
+    # The page's version is the trial's as read here (``caching.page_read``): a first render asks no other query.
+    page_read(request, trial)
     site_rows = None if parts and bare else sites.site_rows(trial)
-    # Worked out once for the page: the templates read them many times over.
-    day = status_rule.today()
-    shown_status = status_rule.shown_status(trial, day)
     links = trial_links(trial.nct_id)
     origin = f"{request.scheme}://{request.get_host()}"
-    context = {
-        "trial": trial,
-        "tab": tab,
-        "links": links,
-        "origin": origin,
-        "plain_language": choices.PLAIN_LANGUAGE,
-        # The status shown (``trials.status``): a lapsed open status is explained as unknown.
-        "status_code": shown_status,
-        "status_label": status_rule.status_label(trial, day),
-        "status_shown": choices.OverallStatus(shown_status).label,
-        "status_plain": choices.STATUS_PLAIN_LANGUAGE.get(shown_status, ""),
-        "phase_plain": [
-            (
-                code,
-                "No phase" if code == choices.Phase.NA else choices.Phase(code).label,
-                choices.PHASE_PLAIN_LANGUAGE[code],
-            )
-            for code in trial.phases
-            if code in choices.PHASE_PLAIN_LANGUAGE
-        ],
-        "page_parts": parts if parts is None or bare else {**parts, pages.SITES_PART: None},
-        "structured_data": (
-            pages.structured_data(parts, origin + links.detail, trial)
-            if parts
-            else structured_data.json_ld(structured_data.medical_trial(trial, origin + links.detail, site_rows))
-        ),
-    }
+    context = pages.page_context(trial, tab, links, origin)
+    structured = (
+        pages.structured_data(parts, origin + links.detail, trial)
+        if parts
+        else structured_data.json_ld(structured_data.medical_trial(trial, origin + links.detail, site_rows))
+    )
+    if parts and bare and (page := pages.whole_summary(parts, context, structured)) is not None:
+        # The whole Summary from its document: the host, the day's "verified ... ago" and the JSON-LD filled in.
+        return HttpResponse(page)
+    context["page_parts"] = parts if parts is None or bare else {**parts, pages.SITES_PART: None}
+    context["structured_data"] = structured
     status = 200
     if tab == "related":
         context["related"] = related.related_trials(trial)

@@ -118,7 +118,8 @@ class TrialQuerySet(models.QuerySet):
         for index, expression, converters in statement.converters(connection):
             for convert in converters:
                 row[index] = convert(row[index], expression, connection)
-        trial = self.model.from_db(self.db, statement.columns, row[: len(statement.columns)])
+        # A hundred columns: made as the children are, without ``Model.__init__``'s call per field.
+        trial = _from_db(self.model, self.db, statement.columns, row[: len(statement.columns)])
         for name, index in statement.annotations.items():
             trial.__dict__[name] = row[index]
         if document is None or trial.__dict__["page_parts"] is None:

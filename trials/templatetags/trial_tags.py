@@ -81,7 +81,11 @@ def url_of(name: str, nct_id: str | None = None) -> str:
 @register.simple_tag
 def trial_links(nct_id: str) -> SimpleNamespace:
     """``{% trial_links trial.nct_id as links %}``: the URLs of a trial's pages (``links.design``...)."""
-    return SimpleNamespace(**{key: cached_reverse(name, nct_id) for key, name in TRIAL_PAGES.items()})
+    # What ``reverse`` reads, read once for the nine URLs.
+    where = (get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    return SimpleNamespace(
+        **{key: _reversed(name, True, *where).replace(_NCT_ID, nct_id) for key, name in TRIAL_PAGES.items()}
+    )
 
 
 @register.simple_tag

@@ -1,8 +1,10 @@
 """A trial's version read through PostgreSQL's prepared statement: the same version, and never a stale page."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
+from django.utils.http import http_date
 
 from trials import caching
 from trials.caching import RECORD, RELATED, TAB, trial_version
@@ -40,10 +42,11 @@ def test_the_version_is_asked_through_a_statement_prepared_once_per_connection(
     client, seed_trial, django_assert_num_queries
 ):
     url = reverse("trials:detail", args=[SEED])
+    # A first render takes its version from the trial it reads; the kept page asks the version alone.
     assert client.get(url).status_code == 200
-    assert {"trialportal_version_tab"} <= prepared_statements()
     with django_assert_num_queries(1) as captured:
         assert client.get(url).status_code == 200
+    assert {"trialportal_version_tab"} <= prepared_statements()
     assert SEED in captured.captured_queries[0]["sql"]
 
 
@@ -112,3 +115,20 @@ def test_a_statement_that_timed_out_is_still_prepared_and_used_again():
         cursor.execute("DEALLOCATE trialportal_test_slow")
     assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) is caching._UNANSWERED
     assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) == (SEED,)
+
+
+@pytest.mark.parametrize("tab", ["detail", "design", "results"])
+def test_a_first_render_takes_its_version_from_the_trial_it_reads(client, seed_trial, tab, django_assert_num_queries):
+    cache.clear()
+    url = reverse(f"trials:{tab}", args=[SEED])
+    with django_assert_num_queries(1):
+        first = client.get(url)
+    # The version the page read with its trial is the one its version's query reads.
+    version = trial_version(SEED, TAB)
+    assert first["ETag"] == version.etag
+    assert first["Last-Modified"] == http_date(int(version.last_modified.timestamp()))
+    with django_assert_num_queries(1):
+        assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    with django_assert_num_queries(1):
+        kept = client.get(url)
+    assert kept.content == first.content and kept["ETag"] == first["ETag"]

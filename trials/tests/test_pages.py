@@ -60,13 +60,13 @@ def test_a_summary_reads_its_document_in_the_trials_own_query(client, ctgov_data
     assert import_paths([ctgov_data / "NCT04267848.json"]).ok
     marked("NCT04267848")
     cache.clear()
-    # The page's version, then the trial with its document and sites: two queries, as without it.
-    with django_assert_num_queries(2):
+    # The trial with its document and sites, which gives the page's version: one query, as without it.
+    with django_assert_num_queries(1):
         html = client.get(reverse("trials:detail", args=["NCT04267848"])).content.decode()
     assert MARKER in html and SITES_MARKER in html and "1,148" in html
     # A site filter renders the sites live, from the rows read in the same query.
     cache.clear()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         html = client.get(reverse("trials:detail", args=["NCT04267848"]) + "?site_country=Italy").content.decode()
     assert MARKER in html and SITES_MARKER not in html and "in Italy" in html
 
@@ -194,3 +194,38 @@ def test_build_pages_builds_again_the_documents_of_trials_whose_status_lapsed(ct
     monkeypatch.setattr(status, "today", lambda: datetime.date(2025, 6, 1))
     assert pages.build_all() == 1
     assert TrialPage.objects.get(trial__nct_id=stale).parts["lapsed"] == "True"
+
+
+WHOLE = "<!-- the whole page from its document -->"
+
+
+def test_a_summary_with_no_query_is_served_whole_from_its_document(client, ctgov_imported, django_assert_num_queries):
+    pages.build([RECORD])
+    page = TrialPage.objects.get(trial__nct_id=RECORD)
+    page.parts["frame"][0] = WHOLE + page.parts["frame"][0]
+    page.save()
+    cache.clear()
+    # The trial with its document, as a Summary rendered from the parts.
+    with django_assert_num_queries(1):
+        html = client.get(reverse("trials:detail", args=[RECORD])).content.decode()
+    assert html.startswith(WHOLE)
+    # A query renders the page around the parts.
+    assert WHOLE not in summary(client, RECORD, "?site_status=RECRUITING")
+
+
+def test_the_whole_summary_fills_in_the_host_and_the_day(client, ctgov_imported, settings, monkeypatch):
+    settings.ALLOWED_HOSTS = ["portal.example.org", "testserver"]
+    trial = Trial.objects.get(nct_id=RECORD)
+    assert trial.status_verified_date == "2015-08"
+    # Built on one day, shown on another, asked for on another host.
+    monkeypatch.setattr(status, "today", lambda: datetime.date(2026, 1, 15))
+    pages.build([RECORD])
+    monkeypatch.setattr(status, "today", lambda: datetime.date(2027, 3, 1))
+    cache.clear()
+    served = client.get(reverse("trials:detail", args=[RECORD]), HTTP_HOST="portal.example.org").content.decode()
+    assert "August 2015 (11 years ago)" in served
+    assert 'data-url="http://portal.example.org/trials/NCT00000410/"' in served
+    TrialPage.objects.all().delete()
+    cache.clear()
+    live = client.get(reverse("trials:detail", args=[RECORD]), HTTP_HOST="portal.example.org").content.decode()
+    assert served == live

@@ -42,6 +42,11 @@ def document(ctgov_data, tmp_path):
     return path, study
 
 
+def was_rendered(captured) -> bool:
+    """Whether the page was rendered: it read the trial's record, where a kept page reads its version alone."""
+    return any('"brief_title"' in query["sql"] for query in captured.captured_queries)
+
+
 def cached_page(client, url, django_assert_num_queries) -> str:
     """The page, asked twice: the second answer comes from the shared cache, for the version's query alone."""
     first = client.get(url)
@@ -110,7 +115,7 @@ def test_only_the_parameters_a_page_reads_are_kept(
     client.get(url)
     with django_assert_max_num_queries(100) as captured:
         client.get(url)
-    assert len(captured) > 1
+    assert was_rendered(captured)
 
 
 def test_a_value_holding_an_ampersand_is_kept_apart_from_two_parameters(client, shared_cache, document):
@@ -145,13 +150,13 @@ def test_an_editors_pages_are_rendered_and_never_kept(client, shared_cache, docu
     client.get(url)
     with django_assert_max_num_queries(100) as captured:
         assert client.get(url).status_code == 200
-    assert len(captured) > 3
+    assert was_rendered(captured)
     client.logout()
-    # Not kept while the editor read it: a visitor's first request renders it (its version, then the
-    # trial), where a kept page costs the version alone.
+    # Not kept while the editor read it: a visitor's first request renders it (the trial, which gives its
+    # version), where a kept page costs the version alone.
     with django_assert_max_num_queries(100) as captured:
         client.get(url)
-    assert len(captured) > 1
+    assert was_rendered(captured)
 
 
 def test_a_kept_page_is_answered_as_rendered_compressed_and_plain_kept_apart(
@@ -169,7 +174,7 @@ def test_a_kept_page_is_answered_as_rendered_compressed_and_plain_kept_apart(
     # A client that does not take gzip gets its own plain copy, rendered once.
     with django_assert_max_num_queries(100) as captured:
         plain = client.get(url)
-    assert len(captured) > 1 and not plain.has_header("Content-Encoding")
+    assert was_rendered(captured) and not plain.has_header("Content-Encoding")
     with django_assert_num_queries(1):
         assert client.get(url).content == plain.content == gzip.decompress(kept.content)
     # A client holding the version gets a 304 from the kept page, with its headers.
@@ -203,9 +208,9 @@ def test_a_page_asked_on_another_host_or_for_a_trial_not_on_file_is_not_kept(
     assert b"http://127.0.0.1/" in client.get(url, HTTP_HOST="127.0.0.1").content
     assert client.get(url, HTTP_HOST="evil.example.org").status_code == 400
     missing = reverse("trials:detail", args=["NCT99999999"])
-    # Its version, the view's look-up and the aliases': each time, as a 404 is never kept.
+    # The view's look-up and the aliases': each time, as a 404 is never kept.
     for _ in range(2):
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(2):
             assert client.get(missing).status_code == 404
 
 
