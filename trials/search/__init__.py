@@ -53,8 +53,18 @@ from .index import (
     trial_documents,
 )
 from .postgres import PostgresBackend, index_scans
-from .query import QuerySyntaxError, check_size, nct_id_from_token, only_nct_ids, parse_query, wanted_terms
+from .query import (
+    QuerySyntaxError,
+    TrailingPlace,
+    check_size,
+    nct_id_from_token,
+    only_nct_ids,
+    parse_query,
+    trailing_place,
+    wanted_terms,
+)
 from .simple import SimpleBackend
+from .words import word_q
 
 __all__ = [
     "aliases",
@@ -81,6 +91,7 @@ __all__ = [
     "PostgresBackend",
     "QuerySyntaxError",
     "SimpleBackend",
+    "TrailingPlace",
     "backend",
     "check_size",
     "count_condition_area",
@@ -96,9 +107,11 @@ __all__ = [
     "only_nct_ids",
     "parse_query",
     "search_documents",
+    "trailing_place",
     "trial_documents",
     "vocabulary",
     "wanted_terms",
+    "word_q",
 ]
 
 
