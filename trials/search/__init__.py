@@ -162,8 +162,11 @@ def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
 def matched_area_q(queryset: QuerySet, text: str, area: str) -> Q:
     """What ``match_area`` asks of the trials of ``queryset``, as a ``Q``."""
     widened = widened_area_q(text, area)
-    if area in CORRECTED_AREAS and not queryset.filter(widened).exists():
-        found = correct(text)
-        if found:
-            return widened_area_q(found[0], area)
+    if area not in CORRECTED_AREAS:
+        return widened
+    # Asked first: most texts have no word to correct (every word known), and then no query is
+    # needed to learn whether the text as typed finds nothing.
+    found = correct(text)
+    if found and not queryset.filter(widened).exists():
+        return widened_area_q(found[0], area)
     return widened
