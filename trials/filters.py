@@ -82,6 +82,38 @@ class TrialFilterForm(forms.Form):
     # Shared with the filterset (``TrialFilter.resolved``): a place is located once per request.
     resolved: dict | None = None
 
+    # A place the search text ends with, searched as ``near`` ("heart attack near Boston").
+    text_place: search.TrailingPlace | None = None
+
+    def _located(self, near: str) -> places.Place | places.PlaceError:
+        """Where ``near`` is, or why it cannot be said: located once a request (``resolved``)."""
+        resolved = self.resolved if self.resolved is not None else {}
+        found = resolved.get(("near", near))
+        if found is None:
+            try:
+                found = places.locate(near)
+            except places.PlaceError as error:
+                found = error
+            resolved["near", near] = found
+        return found
+
+    def _clean_text_place(self, data: dict) -> None:
+        """Read the place the text ends with as ``near`` when the gazetteer knows it, and only one.
+
+        Not when ``near`` is given, nor for a phrase naming a medical subject;
+        an unknown or ambiguous place stays words of the search.
+        """
+        text = data.get("q") or ""
+        if (data.get("near") or "").strip() or not text.strip():
+            return
+        split = search.trailing_place(text)
+        if split is None or search.vocabulary.lookup(split.place) is not None:
+            return
+        if isinstance(self._located(split.place), places.PlaceError):
+            return
+        data["q"], data["near"] = split.words, split.place
+        self.text_place = split
+
     def _clean_place(self, data: dict) -> None:
         near, within = data.get("near", ""), data.get("within", "")
         try:
@@ -91,20 +123,14 @@ class TrialFilterForm(forms.Form):
             return
         if not near or not near.strip():
             return
-        resolved = self.resolved if self.resolved is not None else {}
-        found = resolved.get(("near", near))
-        if found is None:
-            try:
-                found = places.locate(near)
-            except places.PlaceError as error:
-                found = error
-            resolved["near", near] = found
+        found = self._located(near)
         if isinstance(found, places.PlaceError):
             self.place_choices = found.choices
             self.add_error("near", found.message)
             return
         self.place = found
         # One circle for the request's filtersets: it keeps the points it measured (``places.points``).
+        resolved = self.resolved if self.resolved is not None else {}
         self.circle = resolved.setdefault(("circle", near, km), places.Circle(found.lat, found.lon, km))
 
     def clean_q(self) -> str:
@@ -117,6 +143,8 @@ class TrialFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if "q" in data and "near" in data:
+            self._clean_text_place(data)
         self._clean_place(data)
         for start, end, label in (
             ("start_from", "start_to", "start date"),
@@ -129,6 +157,15 @@ class TrialFilterForm(forms.Form):
 
 def _exists(model, **lookups) -> Exists:
     return Exists(model.objects.filter(trial=OuterRef("pk"), **lookups))
+
+
+def _named_intervention_q(name: str) -> Q:
+    """Trials naming ``name`` as an intervention's name or other name, as a word (``search.word_q``).
+
+    One EXISTS over both columns, as the API's areas match them (``search.areas.Part``).
+    """
+    named = Intervention.objects.filter(search.word_q("name", name) | search.word_q("other_names", name))
+    return Q(Exists(named.filter(trial=OuterRef("pk")))) | search.word_q("other_intervention_names", name)
 
 
 class TrialFilter(django_filters.FilterSet):
@@ -335,11 +372,22 @@ class TrialFilter(django_filters.FilterSet):
             return queryset.filter(facet_tokens__any=[facets.token(facets.INTERVENTION_TYPE, intervention_type)])
         if intervention_type:
             return queryset.filter(_exists(Intervention, type=intervention_type))
-        return queryset.filter(
-            _exists(Intervention, name__icontains=value)
-            | Q(_exists(Intervention, other_names__icontains=value))
-            | Q(other_intervention_names__icontains=value)
-        )
+        if ("intervention", value) not in self.resolved:
+            self.resolved["intervention", value] = self._intervention_names(value)
+        wanted = Q()
+        for name in self.resolved["intervention", value]:
+            wanted |= _named_intervention_q(name)
+        return queryset.filter(wanted)
+
+    def _intervention_names(self, value: str) -> list[str]:
+        """``value`` and, unless in exact words, the other names the records give it (brand ↔ generic).
+
+        As the search box reads an intervention's name (``search.read``).
+        """
+        if self.form.cleaned_data.get("exact"):
+            return [value]
+        value_key = search.vocabulary.key(value)
+        return [value, *(alias.phrase for alias in search.aliases.lookup({value_key}).get(value_key, []))]
 
     def filter_sponsor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(_exists(Sponsor, name__icontains=value.strip())) if value.strip() else queryset

@@ -277,6 +277,8 @@ class Results:
     place: places.Place | None = None
     within: str = ""
     place_choices: list[tuple[str, str]] = field(default_factory=list)
+    # The place the text ended with, read as ``near`` (``text`` is then the words before it).
+    text_place: search.TrailingPlace | None = None
 
     @cached_property
     def countries(self) -> list[str]:
@@ -287,7 +289,18 @@ class Results:
     def exact_query_string(self) -> str:
         """This search in exact words (the original text, when words were corrected)."""
         pairs = [(key, value) for key, value in _pairs(self.query_string) if key not in ("q", "exact")]
+        if self.text_place and not any(key == "near" for key, _ in pairs):
+            pairs.append(("near", self.text_place.place))
         return urlencode([("q", self.corrected_from or self.text), *pairs, ("exact", "1")])
+
+    @property
+    def words_only_query_string(self) -> str:
+        """This search with the place its text ended with read as words."""
+        place = self.text_place.place if self.text_place else None
+        pairs = [
+            (key, value) for key, value in _pairs(self.query_string) if key != "q" and (key, value) != ("near", place)
+        ]
+        return urlencode([("q", self.text_place.as_words if self.text_place else self.text), *pairs])
 
     @property
     def expanded_query_string(self) -> str:
@@ -356,6 +369,9 @@ def search_trials(
         return results
     queryset = filterset.qs
     results.reading = filterset.reading
+    results.text_place = filterset.form.text_place
+    if results.text_place:
+        results.text = results.text_place.words
     if filterset.circle:
         results.place = filterset.form.place
         results.within = places.parse_within(data.get("within", ""))[1]
@@ -460,10 +476,13 @@ def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Re
     text, corrections = found
     changed = data.copy()
     changed["q"] = text
+    if results.text_place:
+        changed["near"] = results.text_place.place
     other = search_trials(changed, page_number, correct=False)
     if other.errors or other.count <= results.count:
         return None
     other.corrected_from = results.text
+    other.text_place = results.text_place
     other.corrections = corrections
     return other
 

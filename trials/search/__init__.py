@@ -53,8 +53,18 @@ from .index import (
     trial_documents,
 )
 from .postgres import PostgresBackend, index_scans
-from .query import QuerySyntaxError, check_size, nct_id_from_token, only_nct_ids, parse_query, wanted_terms
+from .query import (
+    QuerySyntaxError,
+    TrailingPlace,
+    check_size,
+    nct_id_from_token,
+    only_nct_ids,
+    parse_query,
+    trailing_place,
+    wanted_terms,
+)
 from .simple import SimpleBackend
+from .words import word_q
 
 __all__ = [
     "aliases",
@@ -81,6 +91,7 @@ __all__ = [
     "PostgresBackend",
     "QuerySyntaxError",
     "SimpleBackend",
+    "TrailingPlace",
     "backend",
     "check_size",
     "count_condition_area",
@@ -96,9 +107,11 @@ __all__ = [
     "only_nct_ids",
     "parse_query",
     "search_documents",
+    "trailing_place",
     "trial_documents",
     "vocabulary",
     "wanted_terms",
+    "word_q",
 ]
 
 
@@ -149,8 +162,11 @@ def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
 def matched_area_q(queryset: QuerySet, text: str, area: str) -> Q:
     """What ``match_area`` asks of the trials of ``queryset``, as a ``Q``."""
     widened = widened_area_q(text, area)
-    if area in CORRECTED_AREAS and not queryset.filter(widened).exists():
-        found = correct(text)
-        if found:
-            return widened_area_q(found[0], area)
+    if area not in CORRECTED_AREAS:
+        return widened
+    # Asked first: most texts have no word to correct (every word known), and then no query is
+    # needed to learn whether the text as typed finds nothing.
+    found = correct(text)
+    if found and not queryset.filter(widened).exists():
+        return widened_area_q(found[0], area)
     return widened

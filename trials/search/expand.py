@@ -190,11 +190,10 @@ def read(text: str, backend, exact: bool = False, widen: frozenset[str] = WIDENI
                 covered.update(range(start + first, start + last))
                 phrase = " ".join(term for term, _ in phrase_terms)
                 added.append(Added(phrase, descriptor))
-                clause = (
-                    backend.text_q(_as_text(phrase_terms))
-                    | descriptor_q(descriptor.ui, backend.has_facet_tokens)
-                    | backend.text_q(f'"{natural_name(descriptor.name)}"')
-                )
+                clause = backend.text_q(_as_text(phrase_terms)) | descriptor_q(descriptor.ui, backend.has_facet_tokens)
+                if key(natural_name(descriptor.name)) != key(phrase):
+                    # The preferred name, unless it is the phrase again ("insulin"): a second scan for nothing.
+                    clause |= backend.text_q(f'"{natural_name(descriptor.name)}"')
                 # A brand MeSH lists as an entry term may have other names the records give it.
                 names = other_names.pop((first, last), None)
                 if names:

@@ -4,13 +4,15 @@ A query uses web-search syntax: terms and "quoted phrases" must all match,
 ``OR`` between alternatives, ``-term`` or ``NOT term`` to exclude. Both
 backends and the API read a text through ``parse_query``; ``check_size``
 refuses one that asks for more than a request may do, and an NCT ID typed
-any way (``nct4133233``) is recognised here.
+any way (``nct4133233``) is recognised here, and so is a place the text ends
+with (``trailing_place``: "heart attack near Boston").
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -19,6 +21,65 @@ NCT_TOKEN = re.compile(r"^[Nn][Cc][Tt]0*([1-9]\d{0,7})$")
 
 class QuerySyntaxError(ValueError):
     pass
+
+
+# A text may end in a place, as patients write one: "heart attack near Boston", "diabetes in Lyon",
+# "asthma trials near 02115". The words that introduce it, and those that only say trials are wanted.
+PLACE_CONNECTORS = ("near", "in", "around", "close to")
+TRIAL_WORDS = ("clinical trials", "clinical studies", "trials", "studies")
+# Names the gazetteer may hold as a town ("Asia" in the Philippines) but a text means as a continent.
+NOT_PLACES = frozenset({"africa", "america", "americas", "antarctica", "asia", "australasia", "europe", "oceania"})
+# Longest place read from a text, in words and characters (the location box's limit).
+PLACE_MAX_WORDS = 5
+PLACE_MAX_LENGTH = 100
+# Greedy before the connector: the last one counts ("pain in the chest near Boston").
+_TRAILING_PLACE = re.compile(
+    r"^(?:(?P<words>.*)\s+)?(?P<connector>{})\s+(?P<place>[^\s\"()-][^\"()]*?)\s*$".format(
+        "|".join(connector.replace(" ", r"\s+") for connector in PLACE_CONNECTORS)
+    ),
+    re.IGNORECASE | re.DOTALL,
+)
+_TRIAL_WORDS = re.compile(r"(?:^|\s+)(?:{})$".format("|".join(TRIAL_WORDS)), re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TrailingPlace:
+    """A text split before the place it ends with: the words to search, and the place as typed."""
+
+    words: str
+    phrase: str  # "near Boston", as the page shows it
+    place: str  # "Boston", as the location box takes it
+    as_words: str  # the text with its place in quotes, which is then searched as words: 'heart attack near "Boston"'
+
+
+def trailing_place(text: str) -> TrailingPlace | None:
+    """The place ``text`` ends with after one of ``PLACE_CONNECTORS``; None when it ends with none.
+
+    Only a split: whether the gazetteer knows the place is the caller's to ask
+    (an unknown one stays words). The last connector counts ("pain in the
+    chest near Boston"); a place in quotes, after an operator or joined by
+    one is not read as a place. "trials" just before the connector only says
+    what is wanted, and is dropped with it.
+    """
+    text = text.strip()
+    match = _TRAILING_PLACE.match(text)
+    if match is None:
+        return None
+    place = " ".join(match.group("place").split())
+    words = (match.group("words") or "").strip()
+    if (
+        len(place) > PLACE_MAX_LENGTH
+        or len(place.replace(",", " ").split()) > PLACE_MAX_WORDS
+        or any(word in _OPERATORS for word in place.split())
+        or place.casefold() in NOT_PLACES
+        or words.split()[-1:] in (["OR"], ["AND"], ["NOT"])
+        or words.count('"') % 2
+    ):
+        return None
+    words = _TRIAL_WORDS.sub("", words).strip()
+    connector = " ".join(match.group("connector").split()).lower()
+    as_words = f'{text[: match.start("place")]}"{match.group("place")}"'
+    return TrailingPlace(words, f"{connector} {place}", place, as_words)
 
 
 def nct_id_from_token(token: str) -> str | None:

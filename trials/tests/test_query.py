@@ -10,6 +10,7 @@ from trials.search.query import (
     nct_id_from_token,
     only_nct_ids,
     parse_query,
+    trailing_place,
     wanted_terms,
 )
 
@@ -79,3 +80,35 @@ def test_the_size_caps_count_alternatives_and_terms_as_the_lenient_parser_reads_
         check_size("a OR b OR c")
     with pytest.raises(QuerySyntaxError, match=r"^5 terms; at most 4 are allowed$"):
         check_size('a b c "d e')  # unbalanced: read as five words
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "phrase", "place"),
+    [
+        ("heart attack near Boston", "heart attack", "near Boston", "Boston"),
+        ("diabetes in Lyon", "diabetes", "in Lyon", "Lyon"),
+        # "trials" before the place only says what is wanted.
+        ("asthma trials near 02115", "asthma", "near 02115", "02115"),
+        # The last connector counts; a place may name its region or country.
+        ("pain in the chest near Boston, MA", "pain in the chest", "near Boston, MA", "Boston, MA"),
+        ("NEAR  New   York", "", "near New York", "New York"),
+        ("pain close to Lyon", "pain", "close to Lyon", "Lyon"),
+    ],
+)
+def test_a_text_ending_in_a_place_is_split_before_it(text, words, phrase, place):
+    split = trailing_place(text)
+    assert (split.words, split.phrase, split.place) == (words, phrase, place)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["flu", '"cancer in Paris"', "cancer OR near Boston", "cancer NOT in Boston", "pain in -Boston", "pain in Asia"],
+)
+def test_a_quoted_excluded_or_continental_place_is_not_split(text):
+    assert trailing_place(text) is None
+
+
+def test_a_place_in_quotes_is_how_it_is_searched_as_words():
+    split = trailing_place("heart attack near Boston")
+    assert split.as_words == 'heart attack near "Boston"'
+    assert trailing_place(split.as_words) is None
