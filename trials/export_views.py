@@ -55,6 +55,20 @@ def export_ids(filterset: TrialFilter, page: int) -> list[int]:
     return ids[start:end]
 
 
+def export_files(count: int, query_string: str) -> list[dict]:
+    """The downloads a list of ``count`` matches takes: each file's first and last trial and its query.
+
+    The list page offers them all, so that no match is out of reach without
+    the API (up to ``LAST_PAGE`` files; the API pages through the rest).
+    """
+    files = []
+    for page in range(1, min(LAST_PAGE, -(-count // EXPORT_PAGE)) + 1):
+        query = "&".join(part for part in (query_string, f"page={page}" if page > 1 else "") if part)
+        first = (page - 1) * EXPORT_PAGE + 1
+        files.append({"first": first, "last": min(count, page * EXPORT_PAGE), "query": query})
+    return files
+
+
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), EXPORT_CHUNK):
         yield ids[start : start + EXPORT_CHUNK]

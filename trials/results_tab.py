@@ -165,6 +165,7 @@ def present(trial, section: dict) -> dict:
                 "group_titles": [titles.get(group_id, group_id) for group_id in analysis.get("groupIds", [])],
                 "sides": sides.get(analysis.get("ciNumSides", ""), ""),
                 "non_inferiority": sides.get(analysis.get("nonInferiorityType", ""), ""),
+                "dispersion": sides.get(analysis.get("dispersionType", ""), analysis.get("dispersionType", "")),
             }
             for analysis in measure.get("analyses", [])
         ]

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from . import (
+    export_views,
     glossary,
     history,
     listing,
@@ -51,7 +52,14 @@ def trial_list(request: HttpRequest) -> HttpResponse:
             return redirect("trials:detail", nct_id=target)
     results = listing.search_trials(request.GET, page_number=request.GET.get("page"))
     status = 400 if results.errors else 200
-    return render(request, "trials/trial_list.html", {"results": results, "page_obj": results.page}, status=status)
+    context = {
+        "results": results,
+        "page_obj": results.page,
+        "export_files": export_views.export_files(results.count, results.query_string),
+        "export_page": export_views.EXPORT_PAGE,
+        "exports_capped": results.count > export_views.EXPORT_PAGE * export_views.LAST_PAGE,
+    }
+    return render(request, "trials/trial_list.html", context, status=status)
 
 
 @public_list

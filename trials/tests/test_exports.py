@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import datetime
+import html
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -120,6 +122,16 @@ def test_a_csv_export_pages_alike_with_one_header(client, five):
     assert rows[0][0] == "NCT Number" and len(rows) == 3
     second = list(csv.reader(io.StringIO(client.get(url, {"sort": "updated", "page": 2}).content.decode())))
     assert second[0][0] == "NCT Number" and {row[0] for row in second[1:]}.isdisjoint({row[0] for row in rows[1:]})
+
+
+def test_the_list_page_offers_every_file_its_matches_take(client, five):
+    # It promised "up to 1,000" while a download holds one page: the rest were out of reach.
+    text = client.get(reverse("trials:list"), {"sort": "updated"}).content.decode()
+    assert "3 files of up to 2 trials" in text and "1,000" not in text
+    assert "Trials 1–2:" in text and "Trials 5–5:" in text
+    links = [html.unescape(link) for link in re.findall(r'href="(/trials/export\.json\?[^"]*)"', text)]
+    assert links[1].endswith("sort=updated&page=2")
+    assert sorted(nct_id for link in links for nct_id in exported(client.get(link))) == FIVE
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "41", "٣"])

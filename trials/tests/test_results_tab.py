@@ -90,3 +90,14 @@ def test_the_tab_indexes_its_outcomes_primary_first_with_links(client, ctgov_dat
     assert 'id="outcome-41-title"' in text
     assert '<th scope="row">Greece</th>' in text
     assert '<th scope="col" class="number">Remdesivir</th>' in text
+
+
+@pytest.mark.django_db
+def test_an_analysis_names_its_dispersion_in_words(client, ctgov_data):
+    # Sildenafil: each analysis's estimate with its standard error or deviation.
+    report = import_paths([ctgov_data / "NCT00301262.json"])
+    assert report.ok, report.failures
+    text = client.get(reverse("trials:results", args=["NCT00301262"])).content.decode()
+    assert "Mean Difference (Final Values): 18.13 (Standard Error of the Mean 3.405)" in text
+    assert "Mean Difference (Net): 5.09 (Standard Deviation 14.761)" in text
+    assert "STANDARD_" not in text

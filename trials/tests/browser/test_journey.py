@@ -72,3 +72,13 @@ def test_an_editor_changes_the_title_and_an_exclusion_criterion_and_the_public_p
     assert "Immunosuppressed patient, or on immunosuppressants" in exclusion
     assert "Immunosuppressed patient" not in exclusion
     assert page.title().startswith("Eligibility · Low-dose IL-2 for bipolar depression (NCT04133233)")
+
+
+def test_the_admin_sign_in_names_the_portal_and_asks_for_nothing_missing(page):
+    # Without an icon of its own the browser asks for /favicon.ico, a 404.
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(reverse("admin:login"))
+    page.wait_for_load_state("networkidle")
+    assert errors == []
+    assert "Django administration" not in page.title()

@@ -133,3 +133,28 @@ def test_a_results_tab_indexes_its_outcomes_and_its_tables_scroll_in_their_box(n
     page.screenshot(path=str(SCREENSHOTS / f"{name}-top.png"))
     page.locator("#events-serious-caption").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / f"{name}-events.png"))
+
+
+# Each visible field's example text against the room inside its box, in the placeholder's own font.
+PLACEHOLDER_ROOM = """() => [...document.querySelectorAll("input[placeholder]")]
+    .filter(el => el.offsetParent).map(el => {
+    const style = getComputedStyle(el), context = document.createElement("canvas").getContext("2d");
+    context.font = getComputedStyle(el, "::placeholder").font;
+    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return [el.id, Math.ceil(context.measureText(el.placeholder).width), Math.floor(room)];
+})"""
+
+
+@pytest.mark.parametrize("width", ["320", "390"])
+def test_no_search_box_clips_its_example_on_a_phone(new_page, width):
+    # "e.g. bipolar depre", "Condition, drug, NCT I": beside its button the box is narrower than a long example.
+    load_site()
+    page = new_page(PHONES[width])
+    seen = []
+    for url in ["/", "/trials/", "/trials/NCT04133233/", "/no-such-page/"]:
+        page.goto(url)
+        fields = page.evaluate(PLACEHOLDER_ROOM)
+        seen += [field[0] for field in fields]
+        assert [field for field in fields if field[1] > field[2]] == [], url
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONES[width]["width"], url
+    assert {"home-q", "id_q", "id_near", "header-q", "notfound-q"} <= set(seen)
