@@ -43,7 +43,10 @@ from .store import (
     save_terms,
 )
 from .tiers import aspect_ids, aspects, match_tier
-from .titles import broad_classes
+from .titles import broad_classes, coded_ancestors
+
+# How a trial has a condition in the condition index: studies it, or lists it for its population.
+_STUDIED, _LISTED = 1, 2
 
 
 @dataclass
@@ -56,11 +59,12 @@ class Space:
     document_counts: list[int]
     vectors: object  # scipy.sparse.csr_matrix
     key_matrix: object
-    # Row → (main, population) term ids, for the trials with a population (``tiers.aspects``).
+    # Row → (main, population, main beside population form) term ids, for the trials with a population
+    # (``tiers.aspect_ids``).
     aspects: dict[int, tuple[np.ndarray, np.ndarray]]
     # Row → the term ids of its main condition's name and MeSH term (``tiers.main_condition``),
-    # -1 for none; and the trials of each condition name and term (a CSC matrix: column → rows),
-    # to fill short lists.
+    # -1 for none; and the trials of each condition name and term (a CSC matrix: column → rows,
+    # valued ``_STUDIED`` or ``_LISTED``), to fill short lists.
     main_conditions: np.ndarray
     conditions: object
 
@@ -89,7 +93,11 @@ class Space:
 
     def fillers(self, row: int) -> list[Match]:
         """Trials sharing the row's main condition, scored, however low: ``choose`` lists the best of them."""
-        rows = self.sharing_main_condition(row)[:FILL_CANDIDATES]
+        rows = self.sharing_main_condition(row)
+        if len(rows) < COVERAGE:
+            # Too few study it: those that list it among their people's conditions come next.
+            rows = self.sharing_main_condition(row, listed=True)
+        rows = rows[:FILL_CANDIDATES]
         if not rows.size:
             return []
         scores = (self.vectors[rows] @ self.vectors[row].T).toarray().ravel()
@@ -101,16 +109,20 @@ class Space:
             for other, score in zip(rows[best].tolist(), scores[best].tolist(), strict=True)
         ]
 
-    def sharing_main_condition(self, row: int) -> np.ndarray:
-        """The other rows with the row's main condition: by name, or by MeSH term when few share the name.
+    def sharing_main_condition(self, row: int, listed: bool = False) -> np.ndarray:
+        """The other rows that study the row's main condition: by name, or by MeSH term when few share the name.
 
         A MeSH term is often broader than the name ("Infections" for a urinary tract infection):
-        the name, when others use it, keeps the list closer to the trial.
+        the name, when others use it, keeps the list closer to the trial. ``listed`` takes the
+        rows that list it only among their population's conditions too (a comorbidity).
         """
         rows = np.zeros(0, dtype=np.int32)
         for term in self.main_conditions[row].tolist():
             if term >= 0:
-                posting = self.conditions.indices[self.conditions.indptr[term] : self.conditions.indptr[term + 1]]
+                begin, end = self.conditions.indptr[term], self.conditions.indptr[term + 1]
+                posting = self.conditions.indices[begin:end]
+                if not listed:
+                    posting = posting[self.conditions.data[begin:end] == _STUDIED]
                 rows = np.union1d(rows, posting[posting != row])
             if len(rows) >= COVERAGE:
                 break
@@ -176,12 +188,12 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
     prefixes: dict[int, str] = {}
     counted, trial_ids = set(trial_ids), []
     trial_aspects = {}
-    main_conditions, condition_rows, condition_terms = array("i"), array("i"), array("i")
+    main_conditions, condition_rows, condition_terms, condition_kinds = array("i"), array("i"), array("i"), array("b")
     for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations, known=known):
         if features.trial_id not in counted:
             continue  # saved since the first pass: the next refresh or rebuild takes it
         broad = broad_classes(features.counts, features.labels)
-        found = aspects(features.counts, broad)
+        found = aspects(features.counts, broad, coded_ancestors(features.counts, features.labels))
         if found.population:
             trial_aspects[len(trial_ids)] = aspect_ids(found, term_ids.get)
         trial_ids.append(features.trial_id)
@@ -192,6 +204,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
             if key.startswith(("c:", "m:")) and not catch_all:
                 condition_rows.append(len(trial_ids) - 1)
                 condition_terms.append(term_id)
+                condition_kinds.append(_LISTED if f"p:{key}" in features.counts else _STUDIED)
         main = main_condition(features.counts, features.labels, broad)
         main_conditions.extend(term_ids[key] if key else -1 for key in main)
         vector_ids, vector_weights = vectorizer.vector(ids, list(features.counts.values()), prefixes)
@@ -218,7 +231,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
     )
     conditions = sparse.csc_matrix(
         (
-            np.ones(len(condition_rows), dtype=np.int8),
+            np.frombuffer(condition_kinds, np.int8),
             (np.frombuffer(condition_rows, np.int32), np.frombuffer(condition_terms, np.int32)),
         ),
         shape=shape,

@@ -44,7 +44,7 @@ from .scoring import (
 )
 from .store import TOTAL_KEY, insert, load_features, trial_total
 from .tiers import Tier, aspect_ids, aspects, match_tier
-from .titles import broad_classes
+from .titles import broad_classes, coded_ancestors
 
 # A changed trial is offered to the short lists of the conditions it names held by this many trials at most.
 SHORT_CONDITION = 3 * COVERAGE
@@ -351,12 +351,19 @@ def _aspects_of(
     """Trial → its aspects as term ids (``tiers.aspects``), for the trials with a population.
 
     A trial's aspects name keys it may not have itself (a population
-    condition's plain key, its MeSH term as an ancestor): those are looked up.
+    condition's plain key, its MeSH term as an ancestor, a studied
+    condition's population form): those are looked up.
     ``labels`` by key name the conditions, to tell a broad one.
     """
-    found = {trial_id: aspects(keys, broad_classes(keys, labels)) for trial_id, keys in keys_by_trial.items()}
+    found = {
+        trial_id: aspects(keys, broad_classes(keys, labels), coded_ancestors(keys, labels))
+        for trial_id, keys in keys_by_trial.items()
+    }
     found = {trial_id: each for trial_id, each in found.items() if each.population}
-    wanted = {key for each in found.values() for key in each.main | each.population} - set(by_key)
+    wanted = {key for each in found.values() for key in each.main | each.population}
+    # A main condition's population form: a candidate having only that does not study it (``tiers.aspect_ids``).
+    wanted |= {f"p:{key}" for each in found.values() for key in each.main if key[:2] in ("c:", "m:")}
+    wanted -= set(by_key)
     known = dict(by_key)
     if wanted:
         known.update(SimilarityTerm.objects.filter(key__in=list(wanted)).values_list("key", "id"))

@@ -213,7 +213,10 @@ def extract(
             add(f"{'k' if is_ancestor else 'j'}:{mesh_key(mesh_id)}", term)
     mesh_ids = {mesh_key(mesh_id) for domain, _, mesh_id, _ in mesh if domain == choices.MeshDomain.CONDITION}
     if populations:
-        for group in groups_of(" ".join([*titles, *conditions, *(trial["keywords"] or ())]), mesh_ids):
+        # Not the official title: it may name a programme of which the trial is one part ("Diabetes,
+        # Impaired Glucose Tolerance and Gestational Diabetes Intervention ... - Impaired Glucose Tolerance Study").
+        text = " ".join([trial["brief_title"], *conditions, *(trial["keywords"] or ())])
+        for group in groups_of(text, mesh_ids):
             add(f"p:{group}", group)
     for name, other_names in interventions:
         for each in (name, *(other_names or ())):

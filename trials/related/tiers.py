@@ -8,7 +8,7 @@ Pure functions over feature keys and term ids; ``scoring`` finds the keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +31,7 @@ class Aspects:
     population: frozenset[str]
 
 
-def aspects(keys: Iterable[str], broad: Iterable[str] = ()) -> Aspects:
+def aspects(keys: Iterable[str], broad: Iterable[str] = (), coded: Mapping[str, str] | None = None) -> Aspects:
     """What a trial is about and whom it enrols, from its feature keys.
 
     Only a trial with a population has aspects to rank by. A candidate
@@ -42,7 +42,11 @@ def aspects(keys: Iterable[str], broad: Iterable[str] = ()) -> Aspects:
     ``broad`` names the studied conditions that another studied one
     narrows ("Leukemia" beside "Acute Lymphoblastic Leukemia",
     ``titles.broad_classes``): sharing only the broad class is not sharing
-    the point of the trial.
+    the point of the trial. ``coded`` maps a MeSH ancestor key to the
+    condition name it codes (``titles.coded_ancestors``): the registry's term
+    for a studied name, kept as an ancestor beside its subtypes, is met as
+    that name ("Diabetes Mellitus" listed beside its types meets "Diabetes,
+    Gestational").
     """
     keys = set(keys)
     population = {key for key in keys if key.startswith("p:")}
@@ -50,6 +54,7 @@ def aspects(keys: Iterable[str], broad: Iterable[str] = ()) -> Aspects:
         return Aspects(frozenset(), frozenset())
     main = {key for key in keys if key[:2] in ("c:", "m:")} - {key[2:] for key in population}
     main -= set(broad)
+    main |= {key for key, name in (coded or {}).items() if name in main}
     if not main:
         main = {key for key in keys if key[:2] in ("i:", "j:")}
     # A candidate coded with a narrower term than a studied one has it as an ancestor.
@@ -59,21 +64,35 @@ def aspects(keys: Iterable[str], broad: Iterable[str] = ()) -> Aspects:
     return Aspects(frozenset(main), frozenset(population | plain))
 
 
-def aspect_ids(found: Aspects, id_of) -> tuple[np.ndarray, np.ndarray]:
-    """``found``'s main and population keys as sorted term ids (``id_of`` maps a key to its id, or None)."""
+def aspect_ids(found: Aspects, id_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``found``'s main and population keys as sorted term ids (``id_of`` maps a key to its id, or None).
+
+    And, as a 2 × N array, each main condition's id beside the id of its population form
+    (``p:`` before its key): a candidate that has a condition only as its population (a
+    comorbidity it lists, a drug's indication in healthy volunteers) does not study it.
+    """
 
     def ids(keys: frozenset[str]) -> np.ndarray:
         return np.unique(np.asarray([i for i in map(id_of, keys) if i is not None], dtype=np.int32))
 
-    return ids(found.main), ids(found.population)
+    pairs = [
+        (main, people)
+        for key in sorted(found.main)
+        if key[:2] in ("c:", "m:") and (main := id_of(key)) is not None and (people := id_of(f"p:{key}")) is not None
+    ]
+    return ids(found.main), ids(found.population), np.asarray(pairs, dtype=np.int32).reshape(-1, 2).T
 
 
-def match_tier(ids: tuple[np.ndarray, np.ndarray] | None, other: np.ndarray) -> tuple[int, np.ndarray]:
+def match_tier(ids: tuple[np.ndarray, ...] | None, other: np.ndarray) -> tuple[int, np.ndarray]:
     """The tier of a candidate (its sorted term ids) for a trial of these aspect ids, and the population it shares."""
     if ids is None or not ids[1].size:
         return Tier.MAIN, _NONE
     population = np.intersect1d(ids[1], other, assume_unique=True)
-    if np.intersect1d(ids[0], other, assume_unique=True).size:
+    main = np.intersect1d(ids[0], other, assume_unique=True)
+    if main.size and len(ids) > 2 and ids[2].size:
+        # Shared only as the candidate's population: not what it studies.
+        main = np.setdiff1d(main, ids[2][0][np.isin(ids[2][1], other, assume_unique=True)], assume_unique=True)
+    if main.size:
         return (Tier.BOTH if population.size else Tier.MAIN), population
     return (Tier.POPULATION_ONLY if population.size else Tier.OTHER), population
 

@@ -165,6 +165,21 @@ def title_conditions(
     )
 
 
+def coded_ancestors(keys: Iterable[str], labels: Mapping[str, str]) -> dict[str, str]:
+    """MeSH ancestor key → the listed condition name it is the term of, by the same telling words.
+
+    The registry's term for a listed name ("Diabetes Mellitus") is an
+    ancestor when the trial also has its subtypes' terms (``scoring.extract``).
+    """
+    keys = list(keys)
+    names = {condition_stems(key, labels.get(key, "")): key for key in keys if key.startswith("c:")}
+    found = {}
+    for key in keys:
+        if key.startswith("a:") and (name := names.get(condition_stems(key, labels.get(key, "")))):
+            found[key] = name
+    return found
+
+
 def broad_classes(keys: Iterable[str], labels: Mapping[str, str]) -> set[str]:
     """``broader_conditions`` of a trial with a population: only its aspects and main condition read them."""
     keys = list(keys)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from trials.related import choice, scoring, tiers
+from trials.related import choice, scoring, tiers, titles
 from trials.related.choice import Match, choose
 from trials.related.scoring import Vectorizer, explain, extract, mesh_key, words
 
@@ -268,3 +268,61 @@ def test_a_main_condition_is_a_telling_name_and_the_mesh_term_it_is_coded_as():
     # A registry naming every condition has no main one.
     many = {f"c:condition {n}": f"Migraine {n}" for n in range(scoring.CATCH_ALL_CONDITIONS + 1)}
     assert scoring.main_condition(list(many), many) == (None, None)
+
+
+def test_a_candidate_listing_the_main_condition_only_for_its_people_does_not_study_it():
+    query = extract(
+        trial(1, brief_title="Stenting of coronary artery disease in patients with diabetes"),
+        ["Coronary Artery Disease", "Diabetes"],
+        [],
+        [],
+    )
+    registry = extract(trial(2, brief_title="A coronary artery disease registry"), ["Coronary Artery Disease"], [], [])
+    # A diabetes cohort listing coronary disease among its people's other conditions.
+    cohort = extract(trial(3, brief_title="A diabetes cohort"), ["Diabetes", "Coronary Artery Disease"], [], [])
+    assert {"p:c:coronary artery disease", "c:coronary artery disease"} <= set(cohort.counts)
+    (_, v2, v3), keys, _ = vectors(query, registry, cohort)
+    id_of = {key: term_id for term_id, key in keys.items()}
+    ids = tiers.aspect_ids(tiers.aspects(query.counts), id_of.get)
+    assert ids[2].tolist() == [[id_of["c:coronary artery disease"]], [id_of["p:c:coronary artery disease"]]]
+    assert tiers.match_tier(ids, v2[0])[0] == scoring.Tier.MAIN
+    # It shares the diabetes of the people alone; without the population forms it would have ranked first.
+    assert tiers.match_tier(ids, v3[0])[0] == scoring.Tier.POPULATION_ONLY
+    assert tiers.match_tier(ids[:2], v3[0])[0] == scoring.Tier.BOTH
+
+
+def test_a_listed_name_coded_as_an_ancestor_beside_its_subtypes_is_still_the_main_aspect():
+    type_1 = "Diabetes Mellitus, Type 1"
+    query = extract(
+        trial(1, brief_title="Insulin detemir in pregnant women with diabetes mellitus"),
+        ["Diabetes Mellitus", "Diabetes Mellitus, Type 1"],
+        [("CONDITION", False, "D003920", "Diabetes Mellitus"), ("CONDITION", False, "D003922", type_1)],
+        [],
+    )
+    # The registry's "Diabetes Mellitus" beside its type 1 is the type's ancestor here.
+    assert "a:D003920" in query.counts and "m:D003920" not in query.counts
+    coded = titles.coded_ancestors(query.counts, query.labels)
+    assert coded["a:D003920"] in {"c:diabetes mellitus", "c:diabetes mellitus type 1"}
+    gestational = [
+        ("CONDITION", False, "D016640", "Diabetes, Gestational"),
+        ("CONDITION", True, "D003920", "Diabetes Mellitus"),
+    ]
+    candidate = extract(trial(2, brief_title="Metformin for gestational diabetes"), ["GDM"], gestational, [])
+    assert "p:pregnancy" in candidate.counts
+    (_, other), keys, _ = vectors(query, candidate)
+    id_of = {key: term_id for term_id, key in keys.items()}
+    with_coded = tiers.aspect_ids(tiers.aspects(query.counts, (), coded), id_of.get)
+    without = tiers.aspect_ids(tiers.aspects(query.counts), id_of.get)
+    assert tiers.match_tier(with_coded, other[0])[0] == scoring.Tier.BOTH
+    assert tiers.match_tier(without, other[0])[0] == scoring.Tier.POPULATION_ONLY
+
+
+def test_population_groups_are_not_read_from_an_official_title_naming_a_programme():
+    official = "Diabetes and Gestational Diabetes Intervention Programme: Impaired Glucose Tolerance Study"
+    prevention = extract(
+        trial(1, brief_title="Lifestyle to prevent impaired glucose tolerance", official_title=official),
+        ["Impaired Glucose Tolerance"],
+        [],
+        [],
+    )
+    assert not any(key.startswith("p:") for key in prevention.counts)

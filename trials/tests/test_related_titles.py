@@ -3,22 +3,12 @@
 from trials.related import tiers, titles
 from trials.related.scoring import extract
 
+from .test_related_scoring import trial
+
 KNOWN = titles.known_names(
     ["Insomnia", "Acute Lymphoblastic Leukemia", "Leukemia", "Stem Cells", "Control", "Type 1 Diabetes in Adolescence"],
     {"sleep apnea": ("D020181", "Sleep Apnea, Obstructive")},
 )
-BLANK_TRIAL = {
-    "id": 1,
-    "brief_title": "",
-    "official_title": "",
-    "acronym": "",
-    "keywords": [],
-    "brief_summary": "",
-    "detailed_description": "",
-    "eligibility_criteria": "",
-    "study_type": "",
-    "phases": [],
-}
 
 
 def test_a_condition_the_title_treats_in_its_people_is_taken_though_the_list_leaves_it_out():
@@ -65,17 +55,17 @@ def test_the_broad_class_beside_a_narrower_condition_is_not_the_point_of_the_tri
 
 
 def test_a_trial_studies_what_its_title_treats_and_its_listed_conditions_become_its_population():
-    trial = {**BLANK_TRIAL, "brief_title": "Insomnia Prevention in Children With Acute Lymphoblastic Leukemia"}
+    insomnia = trial(1, brief_title="Insomnia Prevention in Children With Acute Lymphoblastic Leukemia")
     listed = ["Acute Lymphoblastic Leukemia"]
-    named = titles.title_conditions([trial["brief_title"]], [("c:acute lymphoblastic leukemia", listed[0])], KNOWN)
-    features = extract(trial, listed, [], [], [], True, named)
+    named = titles.title_conditions([insomnia["brief_title"]], [("c:acute lymphoblastic leukemia", listed[0])], KNOWN)
+    features = extract(insomnia, listed, [], [], [], True, named)
     found = tiers.aspects(features.counts)
     assert "c:insomnia" in found.main
     assert "c:acute lymphoblastic leukemia" not in found.main
     assert {"p:c:acute lymphoblastic leukemia", "p:children"} <= found.population
     # A candidate coded with a narrower term than a population condition does not share the main aspect.
     diabetic = extract(
-        {**BLANK_TRIAL, "brief_title": "Glycaemic Control of Type 2 Diabetes in Men With Erectile Dysfunction"},
+        trial(2, brief_title="Glycaemic Control of Type 2 Diabetes in Men With Erectile Dysfunction"),
         ["Erectile Dysfunction", "Type 2 Diabetes"],
         [("CONDITION", False, "D007172", "Erectile Dysfunction")],
         [],
