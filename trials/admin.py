@@ -7,10 +7,10 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 
-from . import admin_lists, admin_text, characters, choices, history, pages, related, search
-from .admin_text import child_label, field_change
+from . import admin_lists, choices, history, pages, related, search
+from .admin_results import AdverseEventInline, ReadOnlyInline, ResultMeasureInline
+from .admin_text import CleanTextForm, LabelledTabularInline, child_label, field_change
 from .models import (
-    AdverseEvent,
     ArmGroup,
     ArmGroupIntervention,
     Condition,
@@ -20,12 +20,9 @@ from .models import (
     Intervention,
     MeshTerm,
     Official,
-    OutcomeAnalysis,
     OutcomeMeasure,
     Reference,
     RelatedTrial,
-    ResultGroup,
-    ResultMeasure,
     Site,
     Sponsor,
     Trial,
@@ -50,51 +47,6 @@ class PhaseFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.with_phase(self.value()) if self.value() in choices.Phase.values else queryset
-
-
-class CleanTextForm(forms.ModelForm):
-    """Refuses, field by field, text holding a character XML 1.0 forbids.
-
-    Such a character means nothing in a record, and a title holding one would
-    reach the Atom feed; importers drop them, staff are told.
-
-    Text comes back from a browser's textarea with ``\r\n`` line ends: read as
-    ``\n``, so a text nobody touched is unchanged, and is saved as it was.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, forms.CharField):
-                admin_text.read_newlines(field)
-
-    def clean(self):
-        data = super().clean()
-        for name in [name for name, value in data.items() if admin_text.holds_forbidden(value)]:
-            self.add_error(name, characters.MESSAGE)
-        admin_text.keep_unchanged(self, data)
-        return data
-
-
-class LabelledTabularInline(admin.TabularInline):
-    """A tabular inline whose inputs carry their column's name.
-
-    The table's column headings are not ``<label>``s, so a screen reader would
-    announce each input without a name (WCAG 1.3.1, 4.1.2).
-    """
-
-    form = CleanTextForm
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-
-        class LabelledFormSet(formset):
-            def add_fields(self, form, index):
-                super().add_fields(form, index)
-                for field in form.fields.values():
-                    field.widget.attrs.setdefault("aria-label", str(field.label))
-
-        return LabelledFormSet
 
 
 class TrialChildInline(admin.StackedInline):
@@ -240,95 +192,6 @@ class DocumentInline(LabelledTabularInline):
     model = Document
     fields = ["type_abbrev", "label", "date", "filename", "size", "has_protocol", "has_sap", "has_icf", "position"]
     extra = 0
-
-
-class ReadOnlyInline(LabelledTabularInline):
-    """Posted results are the registry's: staff see them, imports change them."""
-
-    extra = 0
-    max_num = 0
-    can_delete = False
-    classes = ["collapse"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ResultMeasureInline(ReadOnlyInline):
-    model = ResultMeasure
-    verbose_name_plural = "posted results: baseline and outcome measures"
-    fields = ["section", "type", "title", "param_type", "unit_of_measure", "time_frame"]
-    readonly_fields = fields
-    show_change_link = True
-
-
-class AdverseEventInline(ReadOnlyInline):
-    model = AdverseEvent
-    verbose_name_plural = "posted results: adverse events"
-    fields = ["seriousness", "organ_system", "term", "assessment_type", "source_vocabulary"]
-    readonly_fields = fields
-
-
-class ResultGroupInline(ReadOnlyInline):
-    model = ResultGroup
-    fields = ["group_id", "title", "description"]
-    readonly_fields = fields
-    classes = []
-
-
-class OutcomeAnalysisInline(ReadOnlyInline):
-    model = OutcomeAnalysis
-    fields = [
-        "group_ids",
-        "statistical_method",
-        "p_value",
-        "param_type",
-        "param_value",
-        "ci_lower_limit",
-        "ci_upper_limit",
-    ]
-    readonly_fields = fields
-    classes = []
-
-
-@admin.register(ResultMeasure)
-class ResultMeasureAdmin(admin.ModelAdmin):
-    """A posted measure on its own page, read-only: its groups and analyses."""
-
-    list_display = ["title", "section", "type", "trial"]
-    list_filter = ["section", "type"]
-    list_select_related = ["trial"]
-    search_fields = ["title", "trial__nct_id"]
-    readonly_fields = [
-        "trial",
-        "section",
-        "type",
-        "title",
-        "description",
-        "population_description",
-        "reporting_status",
-        "param_type",
-        "dispersion_type",
-        "unit_of_measure",
-        "time_frame",
-    ]
-    fields = readonly_fields
-    inlines = [ResultGroupInline, OutcomeAnalysisInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 RESULT_FIELDS = [

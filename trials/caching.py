@@ -13,9 +13,9 @@ serves a page older than the record. ``SharedPageCacheMiddleware`` answers a
 kept page before sessions, CSRF, authentication and URL dispatch get to it:
 the version's query and a cache read are all it costs. On PostgreSQL that
 query is prepared once per connection and asked through libpq directly
-(``_prepared_row``): every request still reads the version from the
+(``trials.prepared``): every request still reads the version from the
 database, so an import, a sync or an admin edit on any node shows at once.
-The release (``TRIALPORTAL_RELEASE``, by default a digest of the code,
+The release (``TRIALPORTAL_RELEASE``, by default a digest of the code, data,
 templates and static files) is part of every version, so a deploy never
 serves the previous one's pages either.
 
@@ -32,16 +32,13 @@ import datetime
 import functools
 import hashlib
 import logging
-import re
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlencode
 
-import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
@@ -54,12 +51,13 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
-from psycopg import pq
 
 from trialportal.db_router import public_replica, reading_from
 
 from . import status
 from .models import RelatedTrial, SimilarTrial, Trial
+from .prepared import UNANSWERED as _UNANSWERED
+from .prepared import prepared_row as _prepared_row
 from .search import nct_id_from_token
 
 logger = logging.getLogger(__name__)
@@ -164,82 +162,6 @@ def _version_statement(kind: str, alias: str) -> tuple[str, tuple]:
         )
         fields += ["similar_count", "similar_last", "similar_scores", "similar_updated", "listed_updated"]
     return queryset.values_list(*fields)[:1].query.get_compiler(using=alias).as_sql()
-
-
-# What ``_prepared_row`` returns when it could not ask: Django's cursor asks instead.
-_UNANSWERED = object()
-# The statements prepared on each PostgreSQL connection (a new connection has none).
-_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _prepared_row(wrapper, name: str, sql: str, value: str) -> tuple | object:
-    """The first row of ``sql`` (one ``%s``, taking ``value``), asked on the connection's libpq handle.
-
-    A kept page costs this query and little else, and psycopg's cursor (its
-    adaptation, its non-blocking waits) and Django's around it cost several
-    times what PostgreSQL takes to answer. So the statement is prepared once
-    per connection and executed by libpq directly, its timestamps read from
-    their text. Whatever does not go as planned (no connection yet in a
-    broken transaction, a statement a pooler dropped, an error) returns
-    ``_UNANSWERED``, and Django's cursor asks again: it raises what it
-    raises, marks a broken connection, and the request goes on as before.
-    The query is logged where Django logs queries (tests count them).
-    """
-    if wrapper.needs_rollback:
-        return _UNANSWERED
-    wrapper.ensure_connection()
-    connection = wrapper.connection
-    pgconn = connection.pgconn
-    if pgconn.transaction_status not in (pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS):
-        return _UNANSWERED
-    started = time.monotonic()
-    prepared = _prepared.setdefault(connection, set())
-    key = name.encode()
-    try:
-        if key not in prepared:
-            made = pgconn.prepare(key, _numbered(sql).encode())
-            # Prepared already (an error after an earlier prepare lost track of it): use it.
-            if made.status != pq.ExecStatus.COMMAND_OK and _sqlstate(made) != DUPLICATE_PREPARED_STATEMENT:
-                return _UNANSWERED
-            prepared.add(key)
-        result = pgconn.exec_prepared(key, [value.encode()])
-    except psycopg.Error:
-        return _UNANSWERED
-    if result.status != pq.ExecStatus.TUPLES_OK:
-        # A timeout or a replica's conflict leaves the statement prepared; a pooler may have dropped it.
-        if _sqlstate(result) == UNDEFINED_PREPARED_STATEMENT:
-            prepared.discard(key)
-        return _UNANSWERED
-    if wrapper.queries_logged:
-        wrapper.queries_log.append({"sql": sql % (f"'{value}'",), "time": f"{time.monotonic() - started:.3f}"})
-    if not result.ntuples:
-        return None
-    try:
-        return tuple(_read(result.get_value(0, column), result.ftype(column)) for column in range(result.nfields))
-    except ValueError:  # a server that writes dates in another style than ISO's
-        return _UNANSWERED
-
-
-_TIMESTAMPTZ_OID = 1184
-DUPLICATE_PREPARED_STATEMENT = b"42P05"
-UNDEFINED_PREPARED_STATEMENT = b"26000"
-
-
-def _sqlstate(result) -> bytes | None:
-    return result.error_field(pq.DiagnosticField.SQLSTATE)
-
-
-def _read(value: bytes | None, oid: int):
-    """A column's text as the version reads it: a timestamp as an aware datetime, other values as text."""
-    if value is None:
-        return None
-    text = value.decode()
-    return datetime.datetime.fromisoformat(text) if oid == _TIMESTAMPTZ_OID else text
-
-
-def _numbered(sql: str) -> str:
-    """Django's ``%s`` placeholder as PostgreSQL's ``$1``."""
-    return re.sub(r"%([s%])", lambda match: "$1" if match.group(1) == "s" else "%", sql)
 
 
 def _as_datetime(value):

@@ -6,7 +6,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.http import http_date
 
-from trials import caching
+from trials import caching, prepared
 from trials.caching import RECORD, RELATED, TAB, trial_version
 from trials.models import SimilarTrial, Trial
 from trials.tests.factories import make_trial
@@ -82,7 +82,7 @@ def test_a_statement_dropped_by_a_pooler_or_a_new_connection_never_serves_a_stal
 def test_a_broken_transaction_is_left_to_djangos_cursor(seed_trial):
     connection.needs_rollback = True
     try:
-        assert caching._prepared_row(connection, "trialportal_version_tab", "SELECT 1", SEED) is caching._UNANSWERED
+        assert prepared.prepared_row(connection, "trialportal_version_tab", "SELECT 1", SEED) is prepared.UNANSWERED
     finally:
         connection.needs_rollback = False
 
@@ -103,18 +103,18 @@ def test_a_statement_that_timed_out_is_still_prepared_and_used_again():
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = '20ms'")
     try:
-        assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) is caching._UNANSWERED
+        assert prepared.prepared_row(connection, "trialportal_test_slow", sql, SEED) is prepared.UNANSWERED
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET statement_timeout")
     # The failed run left the statement on the server: asking again executes it, not a second PREPARE.
     assert "trialportal_test_slow" in prepared_statements()
-    assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) == (SEED,)
+    assert prepared.prepared_row(connection, "trialportal_test_slow", sql, SEED) == (SEED,)
     # And one a pooler dropped is prepared again.
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE trialportal_test_slow")
-    assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) is caching._UNANSWERED
-    assert caching._prepared_row(connection, "trialportal_test_slow", sql, SEED) == (SEED,)
+    assert prepared.prepared_row(connection, "trialportal_test_slow", sql, SEED) is prepared.UNANSWERED
+    assert prepared.prepared_row(connection, "trialportal_test_slow", sql, SEED) == (SEED,)
 
 
 @pytest.mark.parametrize("tab", ["detail", "design", "results"])
