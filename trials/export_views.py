@@ -36,7 +36,13 @@ def _page_number(value: str) -> int | None:
     value = value.strip()
     if not value:
         return 1
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= LAST_PAGE:
+    # Length first: Python refuses to read an integer of more than 4,300 digits.
+    if (
+        not value.isascii()
+        or not value.isdigit()
+        or len(value) > len(str(LAST_PAGE))
+        or not 1 <= int(value) <= LAST_PAGE
+    ):
         return None
     return int(value)
 

@@ -62,7 +62,7 @@ def test_a_visitor_reads_the_replica_and_a_signed_in_editor_the_primary(client, 
         settings.DATABASE_REPLICAS = ["replica1"]
         with queries_on(DEFAULT_DB_ALIAS, "replica1") as (primary, replicated):
             assert client.get(page).status_code == 200
-        assert len(replicated) >= 2 and len(primary) == 0
+        assert len(replicated) >= 1 and len(primary) == 0
         client.force_login(editor)
         with queries_on(DEFAULT_DB_ALIAS, "replica1") as (primary, replicated):
             assert client.get(page).status_code == 200
