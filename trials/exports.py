@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from . import choices, models, status
 from .ctgov.elements import ObjectWriter, set_path
@@ -200,29 +200,36 @@ _PACKED: dict[str, PackedRows] = {
 }
 
 
-def export_studies(trial_ids: list[int], children: bool = True) -> list[dict]:
+def export_studies(trial_ids: list[int], columns: Collection[str] | None = None) -> list[dict]:
     """These trials in API v2 shape, in the order given; empty elements left out, as the registry does.
 
     Built from plain rows in one query whatever the number of trials: each
     table's rows come packed with their trial, and an API page of 1,000
-    studies reads no model instances. ``children=False`` reads the trial rows
-    alone, for a caller that keeps only elements of the trial row (``fields``).
+    studies reads no model instances. ``columns``: only these columns of the
+    trial row, and none of its lists or tables, for a caller that keeps only
+    their elements (``fields``); the study holds just what they write.
     """
     if not trial_ids:
         return []
-    names = list(_PACKED) if children else []
-    query = (
-        models.Trial.objects.filter(id__any_of=trial_ids)
-        .annotate(**{f"packed_{index}": packed.expression() for index, packed in enumerate(_PACKED.values())})
-        .values_list("id", *_TRIAL_COLUMNS, *(f"packed_{index}" for index in range(len(names))))
-        if children
-        else models.Trial.objects.filter(id__any_of=trial_ids).values_list("id", *_TRIAL_COLUMNS)
-    )
+    # In the order given, not the model's: no sort.
+    trials = models.Trial.objects.filter(id__any_of=trial_ids).order_by()
+    if columns is not None:
+        read = [column for column in _TRIAL_COLUMNS if column in columns]
+        empty = dict.fromkeys(_TRIAL_COLUMNS)
+        nothing = {name: [] for name in _CHILD_COLUMNS}
+        rows = {
+            pk: _study({**empty, **dict(zip(read, values, strict=True))}, [], nothing, {})
+            for pk, *values in trials.values_list("id", *read)
+        }
+        return [rows[pk] for pk in trial_ids if pk in rows]
+    query = trials.annotate(
+        **{f"packed_{index}": packed.expression() for index, packed in enumerate(_PACKED.values())}
+    ).values_list("id", *_TRIAL_COLUMNS, *(f"packed_{index}" for index in range(len(_PACKED))))
     width = len(_TRIAL_COLUMNS)
     studies = {}
     for pk, *values in query:
         trial = dict(zip(_TRIAL_COLUMNS, values[:width], strict=True))
-        packed = dict(zip(names, values[width:], strict=True)) if children else dict.fromkeys(_PACKED)
+        packed = dict(zip(_PACKED, values[width:], strict=True))
         tables = {
             name: [dict(zip(_CHILD_COLUMNS[name], row, strict=True)) for row in _PACKED[name].rows(packed[name])]
             for name in _CHILD_COLUMNS

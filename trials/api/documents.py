@@ -54,7 +54,7 @@ def _nct_id(study: dict) -> str:
 
 
 def _kept_and_built(
-    studies: list[Listed], children: bool, keep: bool, write: bool
+    studies: list[Listed], columns: frozenset[str] | None, keep: bool, write: bool
 ) -> tuple[dict[int, str], dict[str, bytes], dict[str, dict]]:
     """Each study's key, the documents kept, and those built now (written as bytes too when ``write``)."""
     keys = {study.pk: _key(study) for study in studies}
@@ -62,9 +62,9 @@ def _kept_and_built(
     missing = [study for study in studies if keys[study.pk] not in kept]
     if not missing:
         return keys, kept, {}
-    by_nct_id = {_nct_id(study): study for study in export_studies([study.pk for study in missing], children=children)}
+    by_nct_id = {_nct_id(study): study for study in export_studies([study.pk for study in missing], columns=columns)}
     built = {keys[study.pk]: by_nct_id[study.nct_id] for study in missing if study.nct_id in by_nct_id}
-    keeping = children and keep
+    keeping = columns is None and keep
     if write or keeping:
         written = {key: orjson.dumps(study) for key, study in built.items()}
         if keeping:
@@ -73,27 +73,27 @@ def _kept_and_built(
     return keys, kept, built
 
 
-def documents(studies: list[Listed], children: bool = True, keep: bool = True) -> list[bytes]:
+def documents(studies: list[Listed], keep: bool = True) -> list[bytes]:
     """The studies' documents in their order; a study gone since its page was read is left out.
 
-    ``children=False``: a caller keeping only the trial row's elements; the
-    studies not kept are written from the trial rows alone, and not kept.
     ``keep=False``: what is built is not kept (a bulk page's studies).
     """
     if not studies:
         return []
-    keys, kept, _ = _kept_and_built(studies, children, keep, write=True)
+    keys, kept, _ = _kept_and_built(studies, None, keep, write=True)
     return [kept[keys[study.pk]] for study in studies if keys[study.pk] in kept]
 
 
-def parsed(studies: list[Listed], children: bool = True, keep: bool = True) -> list[dict]:
+def parsed(studies: list[Listed], columns: frozenset[str] | None = None, keep: bool = True) -> list[dict]:
     """The studies as objects, for a caller that changes them (``fields``, legacy markup): as ``documents``.
 
+    ``columns``: a caller keeping only these elements of the trial row; the
+    studies not kept are written from those columns alone, and not kept.
     A study built now is used as built, never written and read back.
     """
     if not studies:
         return []
-    keys, kept, built = _kept_and_built(studies, children, keep, write=False)
+    keys, kept, built = _kept_and_built(studies, columns, keep, write=False)
     found = []
     for study in studies:
         key = keys[study.pk]

@@ -234,16 +234,31 @@ def _selected_paths(selection: dict[str, Any], parents: tuple[str, ...] = ()) ->
     return paths
 
 
-def needs_children(selection: dict[str, Any] | None) -> bool:
-    """Whether a JSON selection reaches past the trial row, into a list or table of a trial's own."""
+def row_columns(selection: dict[str, Any] | None) -> frozenset[str] | None:
+    """The trial-row columns a JSON selection needs, or ``None`` when it needs the whole study.
+
+    ``None``: no selection, or one that reaches past the trial row into a
+    list or table of the trial's own. Otherwise only the columns of the
+    selected elements are read (a page of ``NCTId|BriefTitle`` reads two
+    short columns, not every description), with the NCT ID always: a page's
+    studies are matched to it by their NCT ID.
+    """
     if selection is None:
-        return True
-    return any(
-        leaf not in _ROW_PATHS
-        for path in _selected_paths(selection)
-        for leaf in _LEAF_PATHS
-        if leaf == path or leaf.startswith(path + ".")
-    )
+        return None
+    paths = _selected_paths(selection)
+
+    def chosen(path: str) -> bool:
+        return any(path == selected or path.startswith(selected + ".") for selected in paths)
+
+    if any(leaf not in _ROW_PATHS for leaf in _LEAF_PATHS if chosen(leaf)):
+        return None
+    columns = {"nct_id", *(element.field for element in TRIAL_ELEMENTS if chosen(element.path))}
+    for date in PARTIAL_DATES:
+        if chosen(f"{date.path}.date") or chosen(f"{date.path}.type"):
+            columns.update(f"{date.name}_date{part}" for part in ("", "_precision", "_type"))
+    if any(chosen(path) for path in DERIVED_PATHS):
+        columns.add("updated_at")
+    return frozenset(columns)
 
 
 def field_selection(request: HttpRequest, output: str) -> dict | list[str] | None:

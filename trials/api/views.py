@@ -46,7 +46,7 @@ from .errors import error as _error
 from .errors import missing_study as _missing_study
 from .fhir import CONTENT_TYPE as FHIR_CONTENT_TYPE
 from .fhir import fhir_json
-from .fields import field_selection, needs_children, project
+from .fields import field_selection, project, row_columns
 from .markup import to_legacy
 from .metadata import enum_list, field_tree
 from .openapi import description
@@ -252,11 +252,10 @@ def _chunk_json(
     chunk: list[Listed], selection: dict | None, legacy: bool, keep: bool, alias: str | None
 ) -> list[bytes]:
     """Studies' JSON: the kept documents as they are, or parsed for ``fields`` and legacy markup."""
-    children = needs_children(selection)
     with reading_from(alias):
         if selection is None and not legacy:
-            return documents(chunk, children=children, keep=keep)
-        exported = parsed(chunk, children=children, keep=keep)
+            return documents(chunk, keep=keep)
+        exported = parsed(chunk, columns=row_columns(selection), keep=keep)
     exported = [to_legacy(study) for study in exported] if legacy else exported
     return [orjson.dumps(study) for study in _selected(exported, selection)]
 

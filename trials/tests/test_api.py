@@ -7,7 +7,10 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from trials.api.fields import json_selection, project
 from trials.importers import import_paths
 
 pytestmark = pytest.mark.django_db
@@ -493,3 +496,29 @@ def test_fields_of_the_trial_row_alone_give_what_the_whole_studies_hold(client, 
         if masking:
             expected["protocolSection"]["designModule"] = {"designInfo": {"maskingInfo": {"masking": masking}}}
         assert selected == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "read", "unread"),
+    [
+        ("StatusModule|DescriptionModule", "detailed_description", "eligibility_criteria"),
+        ("DesignModule|EligibilityModule|OversightModule", "eligibility_criteria", "detailed_description"),
+        (
+            "protocolSection.statusModule.startDateStruct.type|CompletionDate|versionHolder",
+            "start_date_type",
+            "brief_title",
+        ),
+    ],
+)
+def test_modules_of_the_trial_row_read_only_their_columns_and_give_the_whole_studies_elements(
+    client, on_file, fields, read, unread
+):
+    """A selection inside the trial row reads just its columns, and answers as a projection of the whole study."""
+    whole = client.get("/api/v2/studies", {"pageSize": 1000}).json()["studies"]
+    selection = json_selection(fields.split("|"))
+    cache.clear()  # the whole studies just kept would answer without a read
+    with CaptureQueriesContext(connection) as queries:
+        narrow = client.get("/api/v2/studies", {"pageSize": 1000, "fields": fields}).json()["studies"]
+    assert narrow == [project(study, selection) or {} for study in whole]
+    sql = " ".join(query["sql"] for query in queries)
+    assert f'"{read}"' in sql and f'"{unread}"' not in sql
