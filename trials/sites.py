@@ -33,6 +33,7 @@ from django.http import QueryDict
 from . import choices, places
 from .db import GroupedLightRows, LightRows
 from .models import Contact, Site, Trial
+from .places.countries import in_text
 
 # Up to this many sites (after the filter), the page shows them all.
 SHOW_ALL = 60
@@ -196,11 +197,10 @@ class SiteFilter:
         return urlencode([(name, value) for name, value in pairs if value or name == "site_region"])
 
     def describe(self) -> str:
-        """What the filter keeps, in words: "in California, United States; recruiting; matching “Mayo”"."""
+        """What the filter keeps, in words: "in the United States; recruiting; matching “Mayo”"."""
         parts = []
         if self.country:
-            where = self.region if self.region else None
-            parts.append("in " + ", ".join(part for part in (where, self.country) if part))
+            parts.append(f"in {in_text(self.country, self.region or '')}")
         if self.status:
             parts.append(choices.RecruitmentStatus(self.status).label.lower())
         if self.text:
