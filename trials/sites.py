@@ -422,13 +422,3 @@ def sites_near(rows: list[SiteRow], place: places.Place, circle: places.Circle, 
     inside = sorted((entry for entry in measured if entry[0] <= circle.km), key=lambda entry: entry[:2])
     entries = [SiteEntry(row, distance=places.format_km(km)) for km, _, row in inside[:NEAREST_SHOWN]]
     return SitesNear(place.label, within, entries, len(inside) - len(entries), len(rows) - len(measured))
-
-
-def place_choices(data: QueryDict, error: places.PlaceError) -> list[tuple[str, str]]:
-    """(label, query string) for each place an ambiguous ``?near=`` may mean: the same page near that place.
-
-    The list page offers the same choices (``trials/place_choices.html``); the page's other
-    parameters (the distance, a site filter) are kept.
-    """
-    kept = [(name, value) for name, values in data.lists() if name != "near" for value in values]
-    return [(place.label, urlencode([*kept, ("near", place.query)])) for place in error.choices]
