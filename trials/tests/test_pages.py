@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
@@ -104,6 +105,24 @@ def test_a_document_written_for_another_url_prefix_is_not_read(client, ctgov_imp
     finally:
         set_script_prefix("/")
     assert MARKER not in html and 'href="/portal/trials/' in html
+
+
+def test_a_document_built_where_the_static_files_took_another_prefix_is_not_read_elsewhere(
+    client, ctgov_imported, settings
+):
+    # Django resolves a relative STATIC_URL once a process, with the script prefix of the first request that asks:
+    # a process first asked under /portal/ writes /portal/static/ into every page it renders, documents too.
+    settings.STATIC_URL = "static/"  # a process starting: nothing resolved yet
+    set_script_prefix("/portal/")
+    try:
+        assert staticfiles_storage.url("css/site.css").startswith("/portal/static/")
+    finally:
+        set_script_prefix("/")
+    marked(RECORD)
+    assert "/portal/" in "".join(TrialPage.objects.get(trial__nct_id=RECORD).parts["frame"][::2])
+    settings.STATIC_URL = "static/"  # another process, asked under / first
+    html = summary(client, RECORD)
+    assert MARKER not in html and 'href="/static/css/site.css"' in html and "/portal/" not in html
 
 
 def test_an_import_builds_documents_and_a_re_import_replaces_them(client, ctgov_data, tmp_path):
