@@ -6,11 +6,9 @@ import datetime
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
@@ -18,7 +16,6 @@ from trials import pages, status
 from trials.importers import import_paths
 from trials.models import Trial, TrialPage
 from trials.models.queries import PAGE_RELATIONS
-from trials.tests.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -141,21 +138,18 @@ def test_an_import_builds_documents_and_a_re_import_replaces_them(client, ctgov_
     assert "SPORT, imported again" in summary(client, RECORD)
 
 
-def test_an_admin_edit_builds_the_document_again(client, ctgov_imported):
+def test_an_admin_edit_builds_the_document_again(client, ctgov_imported, admin_edit):
     pages.build([RECORD])
-    editor = Client()
-    editor.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
-    change_url = reverse("admin:trials_trial_change", args=[Trial.objects.get(nct_id=RECORD).pk])
-    data = form_data(editor.get(change_url))
-    data["why_stopped"] = "Stopped, as staff wrote it"
-    assert editor.post(change_url, data).status_code == 302
+    admin_edit(RECORD, why_stopped="Stopped, as staff wrote it")
     page = TrialPage.objects.get(trial__nct_id=RECORD)
     assert page.trial_updated_at == Trial.objects.get(nct_id=RECORD).updated_at
     assert "Stopped, as staff wrote it" in page.parts["summary_head"]
     assert "Stopped, as staff wrote it" in summary(client, RECORD)
 
 
-def test_a_document_that_fails_to_render_costs_its_own_document_not_the_edit(client, ctgov_imported, monkeypatch):
+def test_a_document_that_fails_to_render_costs_its_own_document_not_the_edit(
+    client, ctgov_imported, monkeypatch, admin_edit
+):
     """A page document saves time: a trial whose parts cannot be rendered is served live, and a save goes on."""
     TrialPage.objects.all().delete()
     rendered = pages.parts
@@ -169,12 +163,7 @@ def test_a_document_that_fails_to_render_costs_its_own_document_not_the_edit(cli
     others = list(Trial.objects.exclude(nct_id=RECORD).values_list("nct_id", flat=True)[:3])
     assert pages.build([RECORD, *others]) == len(others)
     assert not TrialPage.objects.filter(trial__nct_id=RECORD).exists()
-    editor = Client()
-    editor.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
-    change_url = reverse("admin:trials_trial_change", args=[Trial.objects.get(nct_id=RECORD).pk])
-    data = form_data(editor.get(change_url))
-    data["why_stopped"] = "Saved all the same"
-    assert editor.post(change_url, data).status_code == 302
+    admin_edit(RECORD, why_stopped="Saved all the same")
     assert "Saved all the same" in summary(client, RECORD)
 
 
