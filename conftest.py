@@ -8,18 +8,22 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import redis
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connections
+from django.test import Client
+from django.urls import reverse
 
 from trials.db import without_statement_timeout
 from trials.importers import SEED_DOCUMENT, ImportReport, import_paths
 from trials.models import Trial
+from trials.tests.editing import form_data
 
 TEST_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "pages"
 CTGOV_DATA = Path(__file__).resolve().parent / "trials" / "tests" / "data" / "ctgov"
@@ -67,6 +71,33 @@ def seed_trial(db) -> Trial:
     report = import_paths([SEED_DOCUMENT])
     assert report.ok, report.failures
     return Trial.objects.get(nct_id="NCT04133233")
+
+
+@pytest.fixture
+def staff_editor(db) -> User:
+    """A superuser, as the admin's editors are."""
+    return User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase")
+
+
+@pytest.fixture
+def editor(staff_editor) -> Client:
+    """A client signed in as ``staff_editor``, apart from the visitor's ``client``."""
+    signed_in = Client()
+    signed_in.force_login(staff_editor)
+    return signed_in
+
+
+@pytest.fixture
+def admin_edit(editor) -> Callable[..., None]:
+    """``admin_edit(nct_id, field=value, ...)``: a trial's change form submitted by ``editor`` with those values."""
+
+    def submit(nct_id: str, **changes: str) -> None:
+        change_url = reverse("admin:trials_trial_change", args=[Trial.objects.get(nct_id=nct_id).pk])
+        data = form_data(editor.get(change_url))
+        data.update(changes)
+        assert editor.post(change_url, data).status_code == 302
+
+    return submit
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -279,31 +280,64 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
 COUNT_TIMEOUT_MS = 50
 
 
-def within_time(query: Callable[[], T]) -> T | None:
-    """``query()``, or None if PostgreSQL cannot answer it within ``COUNT_TIMEOUT_MS``."""
-    if connection.vendor != "postgresql":
-        return query()
-    # A limit set for the transaction lasts until the outermost one ends, past
-    # this savepoint: a caller already in a transaction gets its own limit back.
+class TooLong(Exception):
+    """The statements under ``time_limit`` took longer than it allows."""
+
+
+@contextmanager
+def time_limit(milliseconds: int, savepoint: bool = False) -> Iterator[None]:
+    """The statements inside share ``milliseconds`` between them, or ``TooLong`` is raised.
+
+    On PostgreSQL, inside a transaction, each statement is given the time
+    left (``statement_timeout``, set locally): a statistic over every field
+    runs a dozen statements, each may stay under the server's own limit
+    while together they hold a worker for seconds. Elsewhere (SQLite), and
+    with 0, there is no limit.
+
+    Requests run outside any transaction: this one holds the limit and ends
+    with it. A caller's transaction gets its own limit back; with
+    ``savepoint`` it outlives a cancelled statement (a count that gives way),
+    without, a cancelled statement ends it as any failed statement does.
+    """
+    if connection.vendor != "postgresql" or milliseconds <= 0:
+        yield
+        return
+    deadline = time.monotonic() + milliseconds / 1000
+
+    def limited(execute, sql, params, many, context):
+        left = int((deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            raise TooLong
+        _set_statement_timeout(context["connection"].connection, f"{left}ms")
+        return execute(sql, params, many, context)
+
     nested = connection.in_atomic_block
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                # The old value is read before set_config replaces it (left to right).
-                cursor.execute(
-                    "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
-                    [f"{int(COUNT_TIMEOUT_MS)}ms"],
-                )
-                previous = cursor.fetchone()[0]
-            result = query()
+        with transaction.atomic(savepoint=savepoint):
+            raw = connection.connection
+            previous = raw.execute("SELECT current_setting('statement_timeout')").fetchone()[0] if nested else None
+            with connection.execute_wrapper(limited):
+                yield
             if nested:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
-            return result
+                _set_statement_timeout(raw, previous)
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
-            return None
+            raise TooLong from error
         raise
+
+
+def _set_statement_timeout(raw, value: str) -> None:
+    """For the transaction, on the driver's connection: no query Django counts."""
+    raw.execute("SELECT set_config('statement_timeout', %s, true)", [value])
+
+
+def within_time(query: Callable[[], T]) -> T | None:
+    """``query()``, or None if PostgreSQL cannot answer it within ``COUNT_TIMEOUT_MS``: the caller goes on."""
+    try:
+        with time_limit(COUNT_TIMEOUT_MS, savepoint=True):
+            return query()
+    except TooLong:
+        return None
 
 
 def _no_statement_timeout(sender, connection, **kwargs) -> None:

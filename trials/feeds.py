@@ -120,7 +120,7 @@ class TrialsFeed(EntryFeed):
 
     def get_object(self, request):
         # The search's own parameters: a feed follows a search.
-        results = listing.search_trials(request.GET.copy(), page_number=None, export=True, limit=FEED_SIZE)
+        results = listing.search_trials(request.GET.copy(), page_number=None, export=FEED_SIZE)
         if results.errors:
             raise InvalidSearch("; ".join(f"{label}: {message}" for label, message in results.errors))
         results.query_string = request.GET.urlencode()

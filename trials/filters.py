@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from . import choices, facets, places, search, status
-from .models import Condition, Intervention, Site, Sponsor, TrialCondition, has_phase
+from .models import Condition, Intervention, Site, Sponsor, Trial, TrialCondition, has_phase
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
 # What a yes/no parameter means by "no"; anything else set (the checkbox sends ``1``) means yes.
@@ -274,6 +274,18 @@ class TrialFilter(django_filters.FilterSet):
         if sort in (None, "") and self.circle:
             return False  # a place sorts by distance unless asked otherwise
         return sort in (None, "", "relevance") and bool(self.form.cleaned_data.get("q", "").strip())
+
+    def first_ids(self, wanted: int) -> list[int]:
+        """The ids of the first ``wanted`` matches in the list's order (a valid filterset): downloads and feeds.
+
+        Relevance ranks the first ``search.RANK_CANDIDATES`` matches; the others
+        follow them, most recently updated first, so every match has its place.
+        """
+        ids = list(self.qs.values_list("pk", flat=True)[:wanted])
+        if self.ranked_by_relevance and len(ids) < wanted:
+            others = self.matches.exclude(pk__in=ids).order_by(*Trial._meta.ordering)
+            ids += others.values_list("pk", flat=True)[: wanted - len(ids)]
+        return ids
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value.strip():

@@ -26,7 +26,6 @@ from .filters import STATUS_GROUPS, TrialFilter
 from .models import Intervention, Site, Sponsor, Trial, TrialCondition
 
 TRIALS_PER_PAGE = 25
-EXPORT_LIMIT = 1000
 # Counting stops here. Past it the count shown is the database's estimate
 # ("About 210,000 trials"), and the status and phase counts are left out.
 COUNT_LIMIT = 2_000
@@ -340,9 +339,11 @@ def _pairs(query_string: str) -> list[tuple[str, str]]:
     return [(key, value) for key, values in QueryDict(query_string).lists() for value in values]
 
 
-def _replaced(data: QueryDict, name: str, value: str) -> str:
-    kept = [(key, item) for key, items in data.lists() for item in items if key not in (name, "page")]
-    return urlencode([*kept, (name, value)])
+def place_choices(data: QueryDict, meant: list[places.Place]) -> list[tuple[str, str]]:
+    """(label, query string) for each place an ambiguous ``?near=`` may mean: the same page near that place,
+    its other parameters (the distance, the filters) kept (``trials/place_choices.html``)."""
+    kept = [(key, item) for key, items in data.lists() for item in items if key not in ("near", "page")]
+    return [(place.label, urlencode([*kept, ("near", place.query)])) for place in meant]
 
 
 def _without(data: QueryDict, name: str, value: str | None = None) -> str:
@@ -351,9 +352,8 @@ def _without(data: QueryDict, name: str, value: str | None = None) -> str:
     return urlencode(kept)
 
 
-def search_trials(
-    data: QueryDict, page_number: str | None, export: bool = False, limit: int = 0, correct: bool = True
-) -> Results:
+def search_trials(data: QueryDict, page_number: str | None, export: int = 0, correct: bool = True) -> Results:
+    """The list page's results; with ``export``, the first ``export`` matches as trials (a feed) instead of a page."""
     filterset = TrialFilter(data, queryset=Trial.objects.all(), resolved={})
     results = Results(filterset=filterset, text=data.get("q", "").strip())
     results.query_string = _without(data, "page")
@@ -363,9 +363,7 @@ def search_trials(
             for name, messages in filterset.form.errors.items()
             for message in messages
         ]
-        results.place_choices = [
-            (choice.label, _replaced(data, "near", choice.query)) for choice in filterset.form.place_choices
-        ]
+        results.place_choices = place_choices(data, filterset.form.place_choices)
         return results
     queryset = filterset.qs
     results.reading = filterset.reading
@@ -376,12 +374,7 @@ def search_trials(
         results.place = filterset.form.place
         results.within = places.parse_within(data.get("within", ""))[1]
     if export:
-        wanted = limit or EXPORT_LIMIT
-        ids = list(queryset.values_list("pk", flat=True)[:wanted])
-        if filterset.ranked_by_relevance and len(ids) < wanted:
-            # Relevance ranks the first RANK_CANDIDATES matches; the others follow, most recently updated first.
-            others = filterset.matches.exclude(pk__in=ids).order_by(*Trial._meta.ordering)
-            ids += others.values_list("pk", flat=True)[: wanted - len(ids)]
+        ids = filterset.first_ids(export)
         by_id = {trial.pk: trial for trial in Trial.objects.filter(pk__in=ids).for_detail()}
         results.export_trials = [by_id[pk] for pk in ids]
         results.count = filterset.matches.count()

@@ -22,11 +22,13 @@ again. Building is never needed for correctness, only for speed.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
 from types import SimpleNamespace
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest
 from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix
@@ -65,8 +67,15 @@ def _gap(name: str) -> SafeString:
 
 
 def key() -> str:
-    """What a document is built for: the code's release, and the URL prefix its links were written with."""
-    return f"{release()}{get_script_prefix()}"
+    """What a document is built for: the code's release, and the URL prefixes its links were written with.
+
+    The pages' prefix is the request's (a proxy's ``SCRIPT_NAME``); the static files' is the process's:
+    Django resolves a relative ``STATIC_URL`` once, with the prefix of the first request that asks. A
+    document built in a process that first served another prefix is read only where the same links hold.
+    Hashed: a prefix is the proxy's to choose, the key a column of 200 characters.
+    """
+    prefixes = f"{get_script_prefix()}|{staticfiles_storage.base_url}"
+    return f"{release()}-{hashlib.sha256(prefixes.encode()).hexdigest()[:16]}"
 
 
 def document(with_sites: bool) -> tuple[str, tuple[str, ...]]:

@@ -8,6 +8,7 @@ the registry's list as its anchor.
 from __future__ import annotations
 
 import re
+import string
 
 from . import choices
 
@@ -22,6 +23,11 @@ def _number(value) -> str:
         return text
     sign, whole, fraction = match.groups()
     return f"{sign}{int(whole):,}{fraction or ''}"
+
+
+def _milestone(label: str) -> str:
+    """A label in capitals ("NOT COMPLETED") as the registry's site shows it ("Not Completed"); others as written."""
+    return string.capwords(label) if label.isupper() else label
 
 
 # A statistical analysis's numbers (its p-value is left as written: "<0.001").
@@ -125,7 +131,7 @@ def present(trial, section: dict) -> dict:
             "title": period.get("title", ""),
             "milestones": [
                 {
-                    "type": step.get("type", ""),
+                    "type": _milestone(step.get("type", "")),
                     "cells": _by_group(
                         step.get("achievements", []), flow_groups, lambda c: _number((c or {}).get("numSubjects", ""))
                     ),

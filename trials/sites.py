@@ -33,6 +33,7 @@ from django.http import QueryDict
 from . import choices, places
 from .db import GroupedLightRows, LightRows
 from .models import Contact, Site, Trial
+from .places.countries import in_text
 
 # Up to this many sites (after the filter), the page shows them all.
 SHOW_ALL = 60
@@ -196,11 +197,10 @@ class SiteFilter:
         return urlencode([(name, value) for name, value in pairs if value or name == "site_region"])
 
     def describe(self) -> str:
-        """What the filter keeps, in words: "in California, United States; recruiting; matching “Mayo”"."""
+        """What the filter keeps, in words: "in the United States; recruiting; matching “Mayo”"."""
         parts = []
         if self.country:
-            where = self.region if self.region else None
-            parts.append("in " + ", ".join(part for part in (where, self.country) if part))
+            parts.append(f"in {in_text(self.country, self.region or '')}")
         if self.status:
             parts.append(choices.RecruitmentStatus(self.status).label.lower())
         if self.text:
@@ -422,13 +422,3 @@ def sites_near(rows: list[SiteRow], place: places.Place, circle: places.Circle, 
     inside = sorted((entry for entry in measured if entry[0] <= circle.km), key=lambda entry: entry[:2])
     entries = [SiteEntry(row, distance=places.format_km(km)) for km, _, row in inside[:NEAREST_SHOWN]]
     return SitesNear(place.label, within, entries, len(inside) - len(entries), len(rows) - len(measured))
-
-
-def place_choices(data: QueryDict, error: places.PlaceError) -> list[tuple[str, str]]:
-    """(label, query string) for each place an ambiguous ``?near=`` may mean: the same page near that place.
-
-    The list page offers the same choices (``trials/place_choices.html``); the page's other
-    parameters (the distance, a site filter) are kept.
-    """
-    kept = [(name, value) for name, values in data.lists() if name != "near" for value in values]
-    return [(place.label, urlencode([*kept, ("near", place.query)])) for place in error.choices]

@@ -131,7 +131,7 @@ def _trial_page(request: HttpRequest, nct_id: str, tab: str, template: str) -> H
                 # A place asked for wrongly is said on the page, with a 400, as a wrong site filter is.
                 context["near_error"], status = str(error), 400
                 if isinstance(error, places.PlaceError):
-                    context["place_choices"] = sites.place_choices(request.GET, error)
+                    context["place_choices"] = listing.place_choices(request.GET, error.choices)
             else:
                 context["sites_near"] = sites.sites_near(site_rows, place, circle, within)
     if tab == "results":

@@ -27,6 +27,8 @@ from pathlib import Path
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from .places.countries import in_text
+
 DATA = Path(__file__).resolve().parent / "data"
 TOPOJSON_PATH = DATA / "world-atlas" / "countries-110m.json"
 OUTLINES_PATH = DATA / "world-110m.json.gz"
@@ -190,7 +192,7 @@ def _far(points: list[tuple[float, float]]) -> list[bool]:
 
 
 def _place(site) -> str:
-    return ", ".join(part for part in (site.state, site.country) if part) or "a place not named"
+    return in_text(site.country, site.state) or "a place not named"
 
 
 def _marks(points: Iterable[tuple[float, float]], left: float, top: float, unit: float) -> str:

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -58,55 +55,6 @@ DATE_FORMAT = "yyyy-MM-dd"
 # Names can number hundreds of thousands: the most held are listed, ``uniqueValuesCount`` says how many there are.
 TOP_VALUES = 100
 CHUNK = 5000
-
-
-class TooLong(Exception):
-    """The statistics asked for took longer than ``time_limit`` allows."""
-
-
-@contextmanager
-def time_limit(milliseconds: int) -> Iterator[None]:
-    """The statements inside share ``milliseconds`` between them, or ``TooLong`` is raised.
-
-    On PostgreSQL, inside a transaction, each statement is given the time
-    left (``statement_timeout``, set locally): a statistic over every field
-    runs a dozen statements, each may stay under the server's own limit
-    while together they hold a worker for seconds. Elsewhere (SQLite), and
-    with 0, there is no limit.
-    """
-    if connection.vendor != "postgresql" or milliseconds <= 0:
-        yield
-        return
-    deadline = time.monotonic() + milliseconds / 1000
-
-    def limited(execute, sql, params, many, context):
-        left = int((deadline - time.monotonic()) * 1000)
-        if left <= 0:
-            raise TooLong
-        _set_statement_timeout(context["connection"].connection, f"{left}ms")
-        return execute(sql, params, many, context)
-
-    # Requests run outside any transaction: this one holds the limit and ends with it. A caller's
-    # transaction is not given a savepoint (the statements are counted as they run for a request);
-    # it gets its own limit back, and a cancelled statement ends it as any failed statement does.
-    nested = connection.in_atomic_block
-    try:
-        with transaction.atomic(savepoint=False):
-            raw = connection.connection
-            previous = raw.execute("SELECT current_setting('statement_timeout')").fetchone()[0] if nested else None
-            with connection.execute_wrapper(limited):
-                yield
-            if nested:
-                _set_statement_timeout(raw, previous)
-    except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
-            raise TooLong from error
-        raise
-
-
-def _set_statement_timeout(raw, value: str) -> None:
-    """For the transaction, on the driver's connection: no query Django counts."""
-    raw.execute("SELECT set_config('statement_timeout', %s, true)", [value])
 
 
 def _stats_type(leaf: Leaf) -> str:

@@ -34,6 +34,7 @@ from trialportal.db_router import reading_from
 
 from .. import choices, facets, history, places, search
 from ..caching import RECORD, public_list, public_page, versioned
+from ..db import TooLong, time_limit
 from ..exports import csv_text, export_studies
 from ..models import Trial
 from ..related import related_trials
@@ -77,7 +78,7 @@ from .params import (
 from .ris import CONTENT_TYPE as RIS_CONTENT_TYPE
 from .ris import ris_record
 from .sizes import size_stats
-from .stats import TooLong, list_sizes, selected_leaves, selected_lists, time_limit, value_stats
+from .stats import list_sizes, selected_leaves, selected_lists, value_stats
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ class TrialPage(models.Model):
     trial = models.OneToOneField(
         "trials.Trial", on_delete=models.CASCADE, primary_key=True, related_name="page_document"
     )
-    # The code's release and the URL prefix its links were written with (``trials.pages.key``).
+    # The code's release and the URL prefixes its links were written with (``trials.pages.key``).
     release = models.CharField(max_length=200)
     trial_updated_at = models.DateTimeField()
     parts = models.JSONField(default=dict)

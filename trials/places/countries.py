@@ -67,6 +67,24 @@ def country_label(code: str) -> str:
     return _tables()[2].get(code, code)
 
 
+# Country names English says with "the": a state's form, a union or a plural ("the United States", "the Czech
+# Republic", "the Netherlands"). The registry's inverted names ("Korea, Republic of") take none.
+_WITH_THE = re.compile(
+    r"\b(?:united|republic|federation|federated|kingdom|emirates|islands|netherlands|philippines|bahamas|gambia"
+    r"|maldives|comoros|seychelles|holy see|west bank|gaza strip)\b|^(?:us|usa|uk|uae)$"
+)
+
+
+def in_text(country: str, region: str = "") -> str:
+    """A place as a sentence says it: "(in) the United States", "France", "California, United States"."""
+    if region:
+        return ", ".join(part for part in (region, country) if part)
+    plain = key(country)
+    if "," in plain or plain.startswith("the ") or not _WITH_THE.search(plain) or not country_code(country):
+        return country
+    return f"the {country}"
+
+
 def spellings(name: str) -> list[str]:
     """What a country filter matches: every spelling of the country ``name`` means, or ``name`` as typed."""
     code = country_code(name)

@@ -12,6 +12,7 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from ..places.countries import in_text
 from .trial_tags import contact_card
 
 register = template.Library()
@@ -61,6 +62,7 @@ def site_groups(groups) -> SafeString:
     parts = []
     for country in groups.countries:
         name = escape(country.name or "Country not given")
+        where = in_text(country.name) if country.name else "no given country"
         parts.append(
             f'<details class="site-country"{" open" if country.open else ""}>'
             f'<summary><span class="group-name">{name}</span> — {site_counts(country)}</summary>'
@@ -68,10 +70,9 @@ def site_groups(groups) -> SafeString:
         if not country.shown:
             every = "the site" if country.count == 1 else f"all {country.count:,} sites"
             # Its summary already counts them.
-            parts.append(_link(country.query, f"List {every} in {name}"))
+            parts.append(_link(country.query, f"List {every} in {escape(where)}"))
         for region in country.regions:
             if not region.shown:
-                where = country.name or "no given country"
                 text = escape(region.name) if region.name else f"The sites in {escape(where)}"
                 parts.append(_link(region.query, text, site_counts(region)))
             elif region.name:

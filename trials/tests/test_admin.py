@@ -6,46 +6,19 @@ import time
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection, transaction
-from django.forms import CheckboxInput
 from django.test import Client
 from django.urls import reverse
 
 from trials.importers import import_paths
 from trials.models import Condition, Trial, TrialVersion
+from trials.tests.editing import form_data
 
 pytestmark = pytest.mark.django_db
-
-
-def form_data(response) -> dict:
-    """The POST data an unchanged submit of an admin change form sends."""
-    data = {}
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        forms.append(formset.management_form)
-        forms += formset.forms
-    for form in forms:
-        for name, field in form.fields.items():
-            bound = form[name]
-            value = bound.value()  # already prepared for the widget
-            if isinstance(field.widget, CheckboxInput):
-                if value:
-                    data[bound.html_name] = "on"
-            elif isinstance(value, (list, tuple)):
-                data[bound.html_name] = [str(item) for item in value]
-            else:
-                data[bound.html_name] = "" if value is None else str(value)
-    return data
 
 
 @pytest.fixture
 def change_url(seed_trial):
     return reverse("admin:trials_trial_change", args=[seed_trial.pk])
-
-
-@pytest.fixture
-def staff_editor(db):
-    return User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase")
 
 
 def test_staff_edit_the_title_and_an_exclusion_criterion_and_the_public_page_shows_it(

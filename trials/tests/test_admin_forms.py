@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import User
 from django.forms import Textarea
 from django.test import Client
 from django.urls import reverse
@@ -14,18 +13,12 @@ from django.urls import reverse
 from trials.importers import import_paths
 from trials.models import Site, Trial, TrialVersion
 
-from .test_admin import form_data
+from .editing import form_data
 
 pytestmark = pytest.mark.django_db
 
 # 1,148 sites and 1,318 site contacts: the largest record on file.
 BIG = "NCT04267848"
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
-    return client
 
 
 def browser_data(response) -> dict:

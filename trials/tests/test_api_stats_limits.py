@@ -3,7 +3,8 @@
 import pytest
 from django.db import connection
 
-from trials.api import stats, views
+from trials import db
+from trials.api import views
 
 pytestmark = pytest.mark.django_db
 postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statement_timeout")
@@ -25,9 +26,9 @@ def sleeping(seconds: float, statements: int = 1):
 @pytest.mark.django_db(transaction=True)
 def test_statements_share_the_limit_however_short_each_is():
     # Each statement alone is well within the limit; the third has no time left.
-    with pytest.raises(stats.TooLong), stats.time_limit(250):
+    with pytest.raises(db.TooLong), db.time_limit(250):
         sleeping(0.1, statements=3)()
-    with stats.time_limit(2000):
+    with db.time_limit(2000):
         sleeping(0.1, statements=3)()
 
 
@@ -36,7 +37,7 @@ def test_the_limit_ends_with_its_block(seed_trial):
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         before = cursor.fetchone()[0]
-    with stats.time_limit(300):
+    with db.time_limit(300):
         pass
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")

@@ -4,7 +4,6 @@ import copy
 from contextlib import contextmanager
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -38,11 +37,6 @@ def queries_on(*aliases: str):
         yield first, second
 
 
-@pytest.fixture
-def editor(db):
-    return User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase")
-
-
 def test_the_router_writes_and_migrates_the_primary_and_reads_it_outside_a_visitors_request():
     router = PrimaryReplicaRouter()
     assert router.db_for_read(Trial) is None  # a command, a script, an import: the primary
@@ -55,7 +49,7 @@ def test_the_router_writes_and_migrates_the_primary_and_reads_it_outside_a_visit
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_a_visitor_reads_the_replica_and_a_signed_in_editor_the_primary(client, settings, editor):
+def test_a_visitor_reads_the_replica_and_a_signed_in_editor_the_primary(client, settings, staff_editor):
     assert import_paths([SEED_DOCUMENT]).ok
     page = reverse("trials:detail", args=[SEED])
     with replica("replica1", connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]):
@@ -63,7 +57,7 @@ def test_a_visitor_reads_the_replica_and_a_signed_in_editor_the_primary(client, 
         with queries_on(DEFAULT_DB_ALIAS, "replica1") as (primary, replicated):
             assert client.get(page).status_code == 200
         assert len(replicated) >= 1 and len(primary) == 0
-        client.force_login(editor)
+        client.force_login(staff_editor)
         with queries_on(DEFAULT_DB_ALIAS, "replica1") as (primary, replicated):
             assert client.get(page).status_code == 200
             assert client.get(reverse("admin:trials_trial_changelist")).status_code == 200
@@ -73,7 +67,7 @@ def test_a_visitor_reads_the_replica_and_a_signed_in_editor_the_primary(client, 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_a_lagging_replica_serves_visitors_while_editors_imports_and_the_admin_see_the_primary(
-    client, settings, editor
+    client, settings, staff_editor
 ):
     primary_name = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
     lagging = f"{primary_name}_lagging"
@@ -92,7 +86,7 @@ def test_a_lagging_replica_serves_visitors_while_editors_imports_and_the_admin_s
             assert client.get(f"/api/v2/studies/{SEED}").status_code == 404
             # An import compares with what the primary holds: nothing changed.
             assert import_paths([SEED_DOCUMENT]).counts["unchanged"] == 1
-            client.force_login(editor)
+            client.force_login(staff_editor)
             assert client.get(page).status_code == 200
             change = reverse("admin:trials_trial_change", args=[Trial.objects.get(nct_id=SEED).pk])
             assert client.get(change).status_code == 200

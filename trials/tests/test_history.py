@@ -11,7 +11,7 @@ from trials.exports import export_studies
 from trials.importers import import_paths
 from trials.models import Trial, TrialVersion
 
-from .test_admin import form_data
+from .editing import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -95,13 +95,6 @@ def test_a_sync_is_recorded_as_such(first_export, ctgov_data):
         (2, "sync"),
         (1, "import"),
     ]
-
-
-@pytest.fixture
-def staff_editor(db):
-    from django.contrib.auth.models import User
-
-    return User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase")
 
 
 def test_a_staff_edit_keeps_a_version_with_source_admin(client, staff_editor, changed_trial):

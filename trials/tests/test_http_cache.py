@@ -4,7 +4,6 @@ import datetime
 import gzip
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.http import http_date, parse_http_date
 
@@ -102,10 +101,10 @@ def test_errors_and_unknown_trials_are_not_kept(client, db):
         assert not response.has_header("ETag")
 
 
-def test_the_admin_and_a_signed_in_editor_get_private_uncached_pages(client, seed_trial):
+def test_the_admin_and_a_signed_in_editor_get_private_uncached_pages(client, seed_trial, staff_editor):
     login = client.get("/admin/login/")
     assert "private" in login["Cache-Control"] and "no-store" in login["Cache-Control"]
-    client.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    client.force_login(staff_editor)
     page = client.get(reverse("trials:detail", args=[SEED]))
     assert page.status_code == 200
     assert page["Cache-Control"] == "private, no-store"
@@ -151,12 +150,12 @@ def test_public_pages_are_compressed_for_a_client_that_takes_gzip(client, seed_t
     assert int(packed["Content-Length"]) == len(packed.content)
 
 
-def test_nothing_with_a_csrf_token_or_a_session_is_compressed(client, seed_trial):
+def test_nothing_with_a_csrf_token_or_a_session_is_compressed(client, seed_trial, staff_editor):
     # BREACH reads a secret from the size of a compressed page: the admin's forms carry the CSRF token.
     login = client.get("/admin/login/", HTTP_ACCEPT_ENCODING="gzip")
     assert login.status_code == 200 and b"csrfmiddlewaretoken" in login.content
     assert not login.has_header("Content-Encoding")
-    client.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+    client.force_login(staff_editor)
     change = client.get(reverse("admin:trials_trial_change", args=[seed_trial.pk]), HTTP_ACCEPT_ENCODING="gzip")
     assert change.status_code == 200 and b"csrfmiddlewaretoken" in change.content
     assert not change.has_header("Content-Encoding")

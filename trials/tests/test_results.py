@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from trials import sites
@@ -349,9 +349,8 @@ def test_oversight_and_ipd_sharing_are_under_more_information(client, ctgov_impo
     assert protocol["oversightModule"]["oversightHasDmc"] is not None
 
 
-def test_results_are_read_only_in_the_admin(client, ctgov_imported):
-    admin = User.objects.create_superuser("admin", "admin@example.org", "a long admin passphrase")
-    client.force_login(admin)
+def test_results_are_read_only_in_the_admin(client, ctgov_imported, staff_editor):
+    client.force_login(staff_editor)
     trial = Trial.objects.get(nct_id="NCT04402008")
     response = client.get(reverse("admin:trials_trial_change", args=[trial.pk]))
     assert response.status_code == 200

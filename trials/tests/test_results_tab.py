@@ -1,6 +1,7 @@
 """The Results tab's presenter on a real record: units apart from labels, adverse-event shares, primary first."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -101,3 +102,15 @@ def test_an_analysis_names_its_dispersion_in_words(client, ctgov_data):
     assert "Mean Difference (Final Values): 18.13 (Standard Error of the Mean 3.405)" in text
     assert "Mean Difference (Net): 5.09 (Standard Deviation 14.761)" in text
     assert "STANDARD_" not in text
+
+
+@pytest.mark.django_db
+def test_the_registrys_capital_milestones_read_as_its_site_shows_them(client, ctgov_data):
+    # NCT00106392: "STARTED", "COMPLETED", "NOT COMPLETED" beside "Full Analysis Set (FAS)" as the sponsor wrote it.
+    report = import_paths([ctgov_data / "NCT00106392.json"])
+    assert report.ok, report.failures
+    text = client.get(reverse("trials:results", args=["NCT00106392"])).content.decode()
+    flow = text.split('<th scope="col">Milestone</th>', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr><th scope="row">([^<]*)</th>', flow)
+    assert {"Started", "Completed", "Not Completed", "Full Analysis Set (FAS)"} <= set(rows)
+    assert not {"STARTED", "COMPLETED", "NOT COMPLETED"} & set(rows)

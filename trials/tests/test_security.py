@@ -232,16 +232,13 @@ def observatory_score(responses) -> tuple[int, list[str]]:
     return (score + bonuses if score >= 90 else score), notes
 
 
-def test_production_headers_earn_an_a_plus_from_the_observatory(client, db, settings):
-    from django.contrib.auth.models import User
-
+def test_production_headers_earn_an_a_plus_from_the_observatory(client, settings, staff_editor):
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 365 * 24 * 3600
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     settings.SECURE_HSTS_PRELOAD = True
     settings.SESSION_COOKIE_SECURE = True
     settings.CSRF_COOKIE_SECURE = True
-    User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase")
     redirect = client.get("/")
     home = client.get("/", secure=True)
     login_page = client.get("/admin/login/", secure=True)
@@ -280,14 +277,12 @@ def test_methods_the_site_does_not_serve_answer_405(client, seed_trial, method, 
     assert b"NCT04133233" not in response.content
 
 
-def test_trace_is_refused_and_the_methods_the_site_serves_still_work(client, seed_trial):
-    from django.contrib.auth.models import User
+def test_trace_is_refused_and_the_methods_the_site_serves_still_work(client, seed_trial, staff_editor):
 
     assert client.generic("TRACE", "/trials/NCT04133233/").status_code == 405
     for method in ("GET", "HEAD", "OPTIONS"):
         assert client.generic(method, "/trials/NCT04133233/").status_code == 200
     assert client.head("/api/v2/studies").status_code == 200
-    User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase")
     signed_in = client.post(
         "/admin/login/", {"username": "editor", "password": "a long editor passphrase", "next": "/admin/"}
     )

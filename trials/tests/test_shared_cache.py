@@ -5,14 +5,11 @@ import json
 import socket
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 
 from trials.models import Trial
-from trials.tests.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -83,15 +80,10 @@ def test_a_page_is_new_after_an_import(client, shared_cache, document, django_as
     assert "SPORT, imported again" in html and TITLE not in html
 
 
-def test_a_page_is_new_after_an_admin_edit(client, shared_cache, document, django_assert_num_queries):
+def test_a_page_is_new_after_an_admin_edit(client, shared_cache, document, django_assert_num_queries, admin_edit):
     url = reverse("trials:eligibility", args=[RECORD])
     assert TITLE in cached_page(client, url, django_assert_num_queries)
-    editor = Client()
-    editor.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
-    change_url = reverse("admin:trials_trial_change", args=[Trial.objects.get(nct_id=RECORD).pk])
-    data = form_data(editor.get(change_url))
-    data["brief_title"] = "SPORT, as staff wrote it"
-    assert editor.post(change_url, data).status_code == 302
+    admin_edit(RECORD, brief_title="SPORT, as staff wrote it")
     assert "SPORT, as staff wrote it" in cached_page(client, url, django_assert_num_queries)
 
 
@@ -144,8 +136,10 @@ def test_a_redis_that_does_not_answer_costs_a_rendering_not_the_page(client, set
         assert response.status_code == 200 and TITLE in response.content.decode()
 
 
-def test_an_editors_pages_are_rendered_and_never_kept(client, shared_cache, document, django_assert_max_num_queries):
-    client.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
+def test_an_editors_pages_are_rendered_and_never_kept(
+    client, shared_cache, document, django_assert_max_num_queries, staff_editor
+):
+    client.force_login(staff_editor)
     url = reverse("trials:detail", args=[RECORD])
     client.get(url)
     with django_assert_max_num_queries(100) as captured:
@@ -216,7 +210,7 @@ def test_a_page_asked_on_another_host_or_for_a_trial_not_on_file_is_not_kept(
 
 @pytest.mark.parametrize("url", ["/", "/trials/?q=spine", "/api/v2/studies?pageSize=5", "/trials/feed/"])
 def test_lists_are_kept_for_their_lifetime_only_when_asked_to(
-    client, shared_cache, document, settings, url, django_assert_num_queries, django_assert_max_num_queries
+    client, shared_cache, document, settings, url, django_assert_num_queries, django_assert_max_num_queries, editor
 ):
     # Off by default: a list shows an import at once.
     client.get(url)
@@ -231,8 +225,6 @@ def test_lists_are_kept_for_their_lifetime_only_when_asked_to(
     assert kept.content == rendered.content and kept["Cache-Control"] == rendered["Cache-Control"]
     assert 0 <= int(kept["Age"]) <= 60
     # A signed-in editor's lists are their own, never the kept copy.
-    editor = Client()
-    editor.force_login(User.objects.create_superuser("editor", "editor@example.org", "a long editor passphrase"))
     with django_assert_max_num_queries(100) as captured:
         assert editor.get(url).status_code == 200
     assert len(captured) >= 1

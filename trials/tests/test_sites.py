@@ -40,7 +40,7 @@ def test_the_filter_keeps_matching_sites_and_counts_them():
     groups = sites.grouped_sites(ROWS, site_filter)
     assert [entry.site.id for entry in groups.countries[0].regions[0].cities[0].sites] == [3]
     assert (groups.count, groups.recruiting, groups.total, groups.recruiting_total) == (1, 1, 4, 2)
-    assert site_filter.describe() == "in united states; recruiting"
+    assert site_filter.describe() == "in the united states; recruiting"
     assert site_filter.query(region="Texas") == ("site_country=united+states&site_region=Texas&site_status=RECRUITING")
 
 
@@ -102,6 +102,16 @@ def test_the_map_crops_to_the_main_group_and_names_the_places_beyond_it():
     alone = world_map.site_map(mainland + far[:2], "caption")
     assert drawn.svg.split('<path class="mark')[0] == alone.svg.split('<path class="mark')[0]
     assert drawn.svg.count("h0") == alone.svg.count("h0")
+
+
+def test_a_place_beyond_the_map_named_by_its_country_alone_reads_as_a_sentence_says_it():
+    mainland = [
+        row(n, "City", "State", "United States", latitude=lat, longitude=lon) for n, (lat, lon) in enumerate(MAINLAND)
+    ]
+    drawn = world_map.site_map(
+        [*mainland, row(99, "Majuro", "", "Marshall Islands", latitude=7.1, longitude=171.4)], "c"
+    )
+    assert drawn.outside == [("the Marshall Islands", 1)]
 
 
 def test_groups_of_sites_far_apart_are_all_drawn():
@@ -211,3 +221,19 @@ def _entries(groups: sites.SiteGroups) -> list[sites.SiteEntry]:
         for city in region.cities
         for entry in city.sites
     ]
+
+
+def test_a_country_is_named_in_running_text_as_english_says_it(db, client, ctgov_data):
+    # NCT00215631: one site, in the Netherlands; NCT05949684: sites in 24 countries, Czechia and the United States
+    # among those past its first screen.
+    assert import_paths([ctgov_data / "NCT00215631.json", ctgov_data / "NCT05949684.json"]).ok
+    html = client.get("/trials/NCT00215631/?site_country=United+States").content.decode()
+    assert "No site of this trial is in the United States." in html
+    assert (
+        "1 of 1 sites in the Netherlands."
+        in client.get("/trials/NCT00215631/?site_country=Netherlands").content.decode()
+    )
+    html = client.get("/trials/NCT05949684/").content.decode()
+    assert "List all 39 sites in the United States</a>" in html and "List all 3 sites in Czechia</a>" in html
+    # Headings and choices keep the name.
+    assert '<span class="group-name">United States</span>' in html and ">United States (39)</option>" in html
