@@ -14,6 +14,13 @@ os.environ["TRIALPORTAL_SERVES_REQUESTS"] = "1"
 
 django_application = get_wsgi_application()
 
+# The search vocabulary and the gazetteer are read from their files once a process, taking seconds:
+# here, as a worker starts, rather than in the first search, or the first search near a place.
+from trials import places, search  # noqa: E402
+
+search.vocabulary.load()
+places.load()
+
 
 def application(environ: dict, start_response) -> Iterable[bytes]:
     """Django's application, without a body for HEAD.

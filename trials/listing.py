@@ -387,6 +387,15 @@ def search_trials(
         results.count = filterset.matches.count()
         return results
 
+    if correct and results.reading and search.correctable(results.reading):
+        # A word the vocabulary does not know may be misspelled. Whether the text as typed finds
+        # enough is asked first, in one query that stops at CORRECT_BELOW, so that a misspelling's
+        # page is read once, corrected, and not first as typed to find it empty.
+        found = len(filterset.matches.values_list("pk", flat=True)[:CORRECT_BELOW])
+        if found < CORRECT_BELOW:
+            corrected = _corrected(data, results, page_number, found)
+            if corrected:
+                return corrected
     # Relevance ranking covers the first RANK_CANDIDATES matches: page through those.
     limit = search.RANK_CANDIDATES if filterset.ranked_by_relevance else PAGE_LIMIT
     # Asked here for a text (to choose how its matches are read), else by the paginator when it counts.
@@ -439,10 +448,6 @@ def search_trials(
             results.status_counts, results.phase_counts = _facets(data, filterset.resolved)
     if filterset.condition_matches is not None:
         results.close_conditions = filterset.condition_matches
-    if correct and results.text and results.count < CORRECT_BELOW and not filterset.form.cleaned_data.get("exact"):
-        corrected = _corrected(data, results, page_number)
-        if corrected:
-            return corrected
     if not results.count:
         results.suggestions = _loosen(data)
         if results.text:
@@ -468,8 +473,8 @@ def _trials_on_file() -> int:
     return rows
 
 
-def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Results | None:
-    """The same search with its misspelled words corrected, when that finds more trials."""
+def _corrected(data: QueryDict, results: Results, page_number: str | None, typed: int) -> Results | None:
+    """The same search with its misspelled words corrected, when that finds more than the ``typed`` text's trials."""
     found = search.correct(results.text)
     if not found:
         return None
@@ -479,7 +484,7 @@ def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Re
     if results.text_place:
         changed["near"] = results.text_place.place
     other = search_trials(changed, page_number, correct=False)
-    if other.errors or other.count <= results.count:
+    if other.errors or other.count <= typed:
         return None
     other.corrected_from = results.text
     other.text_place = results.text_place

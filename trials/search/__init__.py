@@ -37,6 +37,7 @@ from .expand import (
     Reading,
     area_q,
     correct,
+    correctable,
     descriptor_q,
     read,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "area_q",
     "Reading",
     "correct",
+    "correctable",
     "descriptor_q",
     "read",
     "AREAS",

@@ -84,6 +84,12 @@ class Reading:
     # Phrases naming an intervention the records also call otherwise, which find those names too.
     also_called: list[AlsoCalled] = field(default_factory=list)
 
+    @property
+    def known_words(self) -> set[str]:
+        """The words of the phrases widened (named a descriptor, an intervention or a country): not misspelled."""
+        phrases = [item.phrase for item in [*self.added, *self.also_called]] + [phrase for phrase, _ in self.countries]
+        return {word.casefold() for phrase in phrases for word in phrase.split()}
+
 
 def natural_name(name: str) -> str:
     """MeSH's inverted names as written in text: "Lupus Erythematosus, Systemic" → "Systemic Lupus Erythematosus".
@@ -289,6 +295,30 @@ def condition_words() -> WordIndex:
 _condition_words: tuple[tuple, WordIndex] | None = None
 
 
+def _unknown_terms(text: str, known: set[str] = frozenset()) -> list[str]:
+    """The wanted words of ``text`` that ``correct`` may replace: long enough, letters only, naming no descriptor.
+
+    ``known``: words known otherwise, left alone.
+    """
+    found = []
+    for terms in parse_query(text, strict=False):
+        for term, negated in terms:
+            word = term.casefold()
+            if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or word in known:
+                continue
+            if not lookup(word):
+                found.append(term)
+    return found
+
+
+def correctable(reading: Reading) -> bool:
+    """Whether the text ``reading`` read has a word ``correct`` might change: no query, unlike ``correct``.
+
+    The words of a phrase it widened ("heart attack") are not misspelled, though one alone names nothing.
+    """
+    return not reading.exact and bool(_unknown_terms(reading.text, reading.known_words))
+
+
 def correct(text: str) -> tuple[str, list[tuple[str, str]]] | None:
     """(the text with misspelled words replaced, [(word, correction)]), or None when none is.
 
@@ -299,20 +329,17 @@ def correct(text: str) -> tuple[str, list[tuple[str, str]]] | None:
     """
     corrections = []
     conditions: WordIndex | None = None
-    for terms in parse_query(text, strict=False):
-        for term, negated in terms:
-            word = term.casefold()
-            if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or lookup(word):
-                continue
-            if conditions is None:
-                conditions = condition_words()
-            words = set(conditions.close(word, n=CONDITION_CANDIDATES, cutoff=CORRECTION_CUTOFF))
-            words.update(close_words(word, n=3, cutoff=CORRECTION_CUTOFF))
-            if any(key(found) == key(word) for found in words):
-                continue
-            best = _closest(word, words)
-            if best:
-                corrections.append((term, best))
+    for term in _unknown_terms(text):
+        word = term.casefold()
+        if conditions is None:
+            conditions = condition_words()
+        words = set(conditions.close(word, n=CONDITION_CANDIDATES, cutoff=CORRECTION_CUTOFF))
+        words.update(close_words(word, n=3, cutoff=CORRECTION_CUTOFF))
+        if any(key(found) == key(word) for found in words):
+            continue
+        best = _closest(word, words)
+        if best:
+            corrections.append((term, best))
     if not corrections:
         return None
     corrected = text
