@@ -300,6 +300,8 @@ class Results:
         pairs = [
             (key, value) for key, value in _pairs(self.query_string) if key != "q" and (key, value) != ("near", place)
         ]
+        if not any(key == "near" for key, _ in pairs):
+            pairs = [(key, value) for key, value in pairs if key != "within"]  # a distance from no place
         return urlencode([("q", self.text_place.as_words if self.text_place else self.text), *pairs])
 
     @property
@@ -577,5 +579,8 @@ def _loosen(data: QueryDict) -> list[tuple[str, str]]:
                 display = choices.OverallStatus(value).label
             elif name == "phase" and value in choices.Phase.values:
                 display = choices.Phase(value).label
-            suggestions.append((f"{labels[name]}: {display}", _without(data, name, value if several else None)))
+            loosened = _without(data, name, value if several else None)
+            if name == "near":
+                loosened = _without(QueryDict(loosened), "within")  # a distance from no place
+            suggestions.append((f"{labels[name]}: {display}", loosened))
     return suggestions
