@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models.functions import MD5, Length, Ord, Substr
 
 from .. import facets
 from ..models import Condition, MeshTerm, Site
@@ -277,13 +278,13 @@ def condition_words() -> WordIndex:
     """The words of the condition names on file, read again when conditions are added or removed.
 
     Asked once a correction (one small query: how many there are, the newest,
-    the first and last names, each read from an index); kept in the process
-    between, so a misspelled word costs no look-up in the conditions' trigram
-    index.
+    and a checksum of their names, which a renamed condition changes); kept in
+    the process between, so a misspelled word costs no look-up in the
+    conditions' trigram index.
     """
     global _condition_words
     fingerprint = tuple(
-        Condition.objects.aggregate(count=Count("id"), newest=Max("id"), first=Min("name"), last=Max("name")).values()
+        Condition.objects.aggregate(count=Count("id"), newest=Max("id"), names=_NAMES_CHECKSUM).values()
     )
     kept = _condition_words
     if kept is None or kept[0] != fingerprint:
@@ -293,6 +294,13 @@ def condition_words() -> WordIndex:
 
 
 _condition_words: tuple[tuple, WordIndex] | None = None
+# Each name's length and the first three hex digits of its MD5, summed: the same on both databases.
+_NAMES_CHECKSUM = Sum(
+    Length("name")
+    + 16 * Ord(Substr(MD5("name"), 1, 1))
+    + 16 * 256 * Ord(Substr(MD5("name"), 2, 1))
+    + 16 * 256 * 256 * Ord(Substr(MD5("name"), 3, 1))
+)
 
 
 def _unknown_terms(text: str, known: set[str] = frozenset()) -> list[str]:
