@@ -65,9 +65,12 @@ class CappedPaginator(Paginator):
         ids_first: bool = False,
         expected: int | None | object = UNKNOWN,
         scans=nullcontext,
+        counted: int | None = None,
     ):
         super().__init__(object_list, per_page)
         self.matches = matches
+        # The matches counted already, up to COUNT_LIMIT + 1, when the caller did (with the facets).
+        self.counted = counted
         # The planner's estimate of the matches, when the caller asked already; how their page and count are read.
         self.expected = expected
         self.scans = scans
@@ -90,7 +93,9 @@ class CappedPaginator(Paginator):
             return expected
         # Without estimates (SQLite, a small database) pages need counting as far as they go.
         limit = COUNT_LIMIT if expected is not None else PAGE_LIMIT
-        counted = within_time(self.matches.values("pk")[: limit + 1].count)
+        counted = self.counted
+        if counted is None or (counted > COUNT_LIMIT and limit > COUNT_LIMIT):
+            counted = within_time(self.matches.values("pk")[: limit + 1].count)
         if counted is not None and counted <= limit:
             return counted
         # Too many to count, or the count gave up (under load): the estimate, but never fewer than the
@@ -308,6 +313,13 @@ def search_trials(
     # for 43,000 matches, the other way round for 3,600 of 50,000).
     few = isinstance(expected, int) and expected**2 < INDEX_SCAN_FACTOR * _trials_on_file()
     scans = search.index_scans if few else nullcontext
+    grouped = None
+    facet_filtered = bool(data.getlist("status") or data.getlist("phase"))
+    if results.text and not facet_filtered and (expected is None or expected < CONFIDENT_ESTIMATE):
+        # The facets count the heading's trials: one grouped query counts both, where the count
+        # and then the facets each matched the text again.
+        with scans():
+            grouped = _counted_by(filterset.matches, FACET_FIELDS)
     paginator = CappedPaginator(
         queryset.for_list(),
         TRIALS_PER_PAGE,
@@ -316,6 +328,7 @@ def search_trials(
         ids_first=not filterset.ranked_by_relevance,
         expected=expected,
         scans=scans,
+        counted=None if grouped is None else sum(grouped.values()),
     )
     results.ranked_pages_only = filterset.ranked_by_relevance
     try:
@@ -342,9 +355,11 @@ def search_trials(
     page.object_list = list_rows(trials, results.snippets, filterset.circle, near)
     results.page = page
 
-    if results.count_exact and not results.count and not (data.getlist("status") or data.getlist("phase")):
+    if results.count_exact and not results.count and not facet_filtered:
         # Nothing matches, and each facet counts the same trials: none, uncounted.
         results.status_counts, results.phase_counts = {}, {}
+    elif results.count_exact and results.count <= COUNT_LIMIT and grouped is not None:
+        results.status_counts, results.phase_counts = _by_status_and_phase(grouped)
     elif results.count_exact and results.count <= COUNT_LIMIT:
         with scans():
             results.status_counts, results.phase_counts = _facets(data, filterset.resolved)
@@ -410,13 +425,8 @@ def _facets(data: QueryDict, resolved: dict) -> tuple[dict[str, int] | None, dic
     facet that takes too long, or counts too many, is left out (None).
     """
     if not (data.getlist("status") or data.getlist("phase")):
-        grouped = _grouped(data, None, (SHOWN_STATUS, "phases"), resolved)
-        if grouped is None:
-            return None, None
-        statuses: dict[str, int] = {}
-        for (status, _), count in grouped.items():
-            statuses[status] = statuses.get(status, 0) + count
-        return statuses, _per_phase({phases: count for (_, phases), count in grouped.items()})
+        grouped = _grouped(data, None, FACET_FIELDS, resolved)
+        return (None, None) if grouped is None else _by_status_and_phase(grouped)
     by_status = _grouped(data, "status", (SHOWN_STATUS,), resolved)
     by_phases = _grouped(data, "phase", ("phases",), resolved)
     return (
@@ -425,8 +435,17 @@ def _facets(data: QueryDict, resolved: dict) -> tuple[dict[str, int] | None, dic
     )
 
 
+def _by_status_and_phase(grouped: dict[tuple, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts per status and per phase from counts per (status, phases) (``FACET_FIELDS``)."""
+    statuses: dict[str, int] = {}
+    for (code, _), count in grouped.items():
+        statuses[code] = statuses.get(code, 0) + count
+    return statuses, _per_phase({phases: count for (_, phases), count in grouped.items()})
+
+
 # Counted per status shown, the status filter's own rule: a lapsed open status counts as unknown.
 SHOWN_STATUS = "shown_status_code"
+FACET_FIELDS = (SHOWN_STATUS, "phases")
 
 
 def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolved: dict) -> dict[tuple, int] | None:
@@ -434,9 +453,14 @@ def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolve
     filterset = TrialFilter(data, queryset=Trial.objects.all(), skip=skip, resolved=resolved)
     filterset.qs  # noqa: B018 - runs the filters
     # Every match, not ``qs``: relevance ranking reads only the first RANK_CANDIDATES.
-    matches = filterset.matches.values("pk")
+    counts = _counted_by(filterset.matches, fields)
+    return None if counts is None or sum(counts.values()) > COUNT_LIMIT else counts
+
+
+def _counted_by(matches, fields: tuple[str, ...]) -> dict[tuple, int] | None:
+    """Counts per value of ``fields`` of the first COUNT_LIMIT + 1 of ``matches``; None when it took too long."""
     grouped = (
-        Trial.objects.filter(pk__in=matches[: COUNT_LIMIT + 1])
+        Trial.objects.filter(pk__in=matches.values("pk")[: COUNT_LIMIT + 1])
         .annotate(**{SHOWN_STATUS: status.shown_status_expression()})
         .order_by()
         .values_list(*fields)
@@ -444,7 +468,7 @@ def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolve
         .values_list(*fields, "count")
     )
     counts = within_time(lambda: list(grouped))
-    if counts is None or sum(row[-1] for row in counts) > COUNT_LIMIT:
+    if counts is None:
         return None
     # Phases come as lists: tuples, to be keys.
     return {tuple(tuple(value) if isinstance(value, list) else value for value in row[:-1]): row[-1] for row in counts}
