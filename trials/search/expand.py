@@ -11,11 +11,13 @@ Both are skipped for a search asked for in exact words.
 from __future__ import annotations
 
 import difflib
+import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import MD5, Length, Ord, Substr
 
 from .. import facets
@@ -275,17 +277,23 @@ def _closest(word: str, words: set[str]) -> str | None:
 
 
 def condition_words() -> WordIndex:
-    """The words of the condition names on file, read again when conditions are added or removed.
+    """The words of the condition names on file, read again when conditions are added, removed or renamed.
 
     Asked once a correction (one small query: how many there are, the newest,
-    and a checksum of their names, which a renamed condition changes); kept in
-    the process between, so a misspelled word costs no look-up in the
-    conditions' trigram index.
+    the first and last names, each read from an index); kept in the process
+    between, so a misspelled word costs no look-up in the conditions' trigram
+    index. A rename changes none of these but the names' checksum, which
+    reads every name: it is asked at most every ``NAMES_CHECKSUM_SECONDS``.
     """
-    global _condition_words
+    global _condition_words, _names_checksum
     fingerprint = tuple(
-        Condition.objects.aggregate(count=Count("id"), newest=Max("id"), names=_NAMES_CHECKSUM).values()
+        Condition.objects.aggregate(count=Count("id"), newest=Max("id"), first=Min("name"), last=Max("name")).values()
     )
+    asked, checksum = _names_checksum
+    if time.monotonic() - asked >= NAMES_CHECKSUM_SECONDS:
+        checksum = Condition.objects.aggregate(names=_NAMES_CHECKSUM)["names"]
+        _names_checksum = (time.monotonic(), checksum)
+    fingerprint += (checksum,)
     kept = _condition_words
     if kept is None or kept[0] != fingerprint:
         kept = (fingerprint, WordIndex(words_of(Condition.objects.values_list("name", flat=True).iterator())))
@@ -294,6 +302,8 @@ def condition_words() -> WordIndex:
 
 
 _condition_words: tuple[tuple, WordIndex] | None = None
+NAMES_CHECKSUM_SECONDS = 300
+_names_checksum: tuple[float, int | None] = (-math.inf, None)
 # Each name's length and the first three hex digits of its MD5, summed: the same on both databases.
 _NAMES_CHECKSUM = Sum(
     Length("name")
