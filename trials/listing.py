@@ -294,15 +294,6 @@ def search_trials(
         results.count = filterset.matches.count()
         return results
 
-    if correct and results.reading and search.correctable(results.reading):
-        # A word the vocabulary does not know may be misspelled. Whether the text as typed finds
-        # enough is asked first, in one query that stops at CORRECT_BELOW, so that a misspelling's
-        # page is read once, corrected, and not first as typed to find it empty.
-        found = len(filterset.matches.values_list("pk", flat=True)[:CORRECT_BELOW])
-        if found < CORRECT_BELOW:
-            corrected = _corrected(data, results, page_number, found)
-            if corrected:
-                return corrected
     # Relevance ranking covers the first RANK_CANDIDATES matches: page through those.
     limit = search.RANK_CANDIDATES if filterset.ranked_by_relevance else PAGE_LIMIT
     # Asked here for a text (to choose how its matches are read), else by the paginator when it counts.
@@ -313,11 +304,26 @@ def search_trials(
     # for 43,000 matches, the other way round for 3,600 of 50,000).
     few = isinstance(expected, int) and expected**2 < INDEX_SCAN_FACTOR * _trials_on_file()
     scans = search.index_scans if few else nullcontext
-    grouped = None
+    found = None
+    if correct and results.reading and search.correctable(results.reading):
+        # A word the vocabulary does not know may be misspelled. Whether the text as typed finds
+        # enough is asked first, in one query that stops at CORRECT_BELOW, so that a misspelling's
+        # page is read once, corrected, and not first as typed to find it empty. Read as its
+        # page would be: a table read in order, stopping at the first match, reads it all when
+        # there is none.
+        with scans():
+            found = len(filterset.matches.values_list("pk", flat=True)[:CORRECT_BELOW])
+        if found < CORRECT_BELOW:
+            corrected = _corrected(data, results, page_number, found)
+            if corrected:
+                return corrected
     facet_filtered = bool(data.getlist("status") or data.getlist("phase"))
-    if results.text and not facet_filtered and (expected is None or expected < CONFIDENT_ESTIMATE):
+    # Counts per (status, phases): none when the text as typed found nothing, each facet counting the same.
+    grouped = {} if found == 0 and not facet_filtered else None
+    if grouped is None and results.text and not facet_filtered and (expected is None or expected < COUNT_LIMIT):
         # The facets count the heading's trials: one grouped query counts both, where the count
-        # and then the facets each matched the text again.
+        # and then the facets each matched the text again. Not where more are expected: past
+        # COUNT_LIMIT there are no facets, and counting reads less than grouping.
         with scans():
             grouped = _counted_by(filterset.matches, FACET_FIELDS)
     paginator = CappedPaginator(
