@@ -313,7 +313,7 @@ _NAMES_CHECKSUM = Sum(
 )
 
 
-def _unknown_terms(text: str, known: set[str] = frozenset()) -> list[str]:
+def _unknown_terms(text: str, known: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """The wanted words of ``text`` that ``correct`` may replace: long enough, letters only, naming no descriptor.
 
     ``known``: words known otherwise, left alone.
