@@ -19,8 +19,10 @@ among the (up to) ten first results, 0 when there are none.
 Then the place and country queries of ``bench/data/place_judgments.tsv``: a
 record is relevant when one of its sites lies within the distance of the
 judged point (its ``geoPoint``, by the haversine formula) or in one of the
-judged spellings of the country. "Before" is the city filter for a place
-(the only way to ask before) and the country as typed for a country.
+judged spellings of the country, and for a text ending with a place
+("diabetes in Lyon") when its MeSH terms also name the judged descriptor.
+"Before" is the city filter for a place (the only way to ask before), the
+country as typed for a country, and the text searched as words for a text.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 
-from trials import listing, places  # noqa: E402
+from trials import listing, places, search  # noqa: E402
 from trials.importers import import_paths  # noqa: E402
 from trials.models import Trial  # noqa: E402
 from trials.search.vocabulary import key  # noqa: E402
@@ -119,7 +121,11 @@ def sites_by_record() -> dict[str, list[tuple[str, float | None, float | None]]]
     return found
 
 
-def place_relevant(row: dict, sites: dict) -> set[str]:
+def place_relevant(row: dict, sites: dict, records: dict[str, set[str]]) -> set[str]:
+    if row["kind"] == "text":
+        wanted = set(row["descriptors"].split(","))
+        within = place_relevant({**row, "kind": "near"}, sites, records)
+        return {nct_id for nct_id in within if records[nct_id] & wanted}
     if row["kind"] == "country":
         names = set(row["countries"].split("|"))
         return {nct_id for nct_id, found in sites.items() if any(country in names for country, _, _ in found)}
@@ -134,6 +140,8 @@ def place_relevant(row: dict, sites: dict) -> set[str]:
 def place_before(row: dict) -> list[str]:
     """What the page answered before: the city filter, or the country filter as typed."""
     params = QueryDict(row["params"])
+    if row["kind"] == "text":
+        return first_results(search.trailing_place(params["q"]).as_words, True)
     if row["kind"] == "near":
         return first_results("", False, {"city": params["near"].split(",")[0]})
     wanted = params["country"]
@@ -142,14 +150,14 @@ def place_before(row: dict) -> list[str]:
     )
 
 
-def place_scores() -> None:
+def place_scores(records: dict[str, set[str]]) -> None:
     sites = sites_by_record()
     lines = [line for line in PLACE_JUDGMENTS.read_text().splitlines() if line and not line.startswith("#")]
     scores: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     header = f"{'R@20 before':>11} {'after':>6}  {'P@10 before':>11} {'after':>6}"
     print(f"\n{'kind':<8} {'query':<40} {'relevant':>8}  {header}")
     for row in csv.DictReader(lines, delimiter="\t"):
-        relevant = place_relevant(row, sites)
+        relevant = place_relevant(row, sites, records)
         line = []
         for label, shown in (
             ("before", place_before(row)),
@@ -209,7 +217,7 @@ def main() -> None:
         (r0, p0), (r1, p1) = line
         print(f"{kind:<11} {query:<22} {len(relevant):>8}  {r0:>11.2f} {r1:>6.2f}  {p0:>11.2f} {p1:>6.2f}")
     summarize(scores)
-    place_scores()
+    place_scores(records)
 
 
 if __name__ == "__main__":

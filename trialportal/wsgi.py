@@ -14,6 +14,18 @@ os.environ["TRIALPORTAL_SERVES_REQUESTS"] = "1"
 
 django_application = get_wsgi_application()
 
+# What a process reads once, taking seconds: the URLconf and the views it imports, the search
+# vocabulary and the gazetteer. Here, as a worker starts, rather than in its first requests.
+from django.template.loader import get_template  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
+
+from trials import places, search  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018
+get_template("trials/trial_list.html")
+search.vocabulary.load()
+places.load()
+
 
 def application(environ: dict, start_response) -> Iterable[bytes]:
     """Django's application, without a body for HEAD.

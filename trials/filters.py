@@ -122,6 +122,9 @@ class TrialFilterForm(forms.Form):
             self.add_error("within", str(error))
             return
         if not near or not near.strip():
+            if within and within.strip():
+                # Else silently ignored: the visitor would take every trial listed for trials nearby.
+                self.add_error("within", f"“{within}” is a distance from a place: say which place in “near”.")
             return
         found = self._located(near)
         if isinstance(found, places.PlaceError):

@@ -1,8 +1,8 @@
-"""The list page's work, apart from HTTP: search, filter, count, facet, paginate, rows.
+"""The list page's work, apart from HTTP: search, filter, count, facet, paginate.
 
 ``search_trials`` runs a fixed number of queries whatever the query: the
-count, one page of trials and what its rows show, the snippets, and one
-query per facet.
+count, one page of trials and what its rows show (``list_rows``), the
+snippets, and one query per facet.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from urllib.parse import urlencode
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count
 from django.http import QueryDict
-from django.urls import reverse
 from django.utils.functional import cached_property
 from django_filters import MultipleChoiceFilter
 
 from . import choices, places, search, status
 from .db import estimate, within_time
 from .filters import STATUS_GROUPS, TrialFilter
-from .models import Intervention, Site, Sponsor, Trial, TrialCondition
+from .list_rows import list_rows
+from .models import Trial
 
 TRIALS_PER_PAGE = 25
 # Counting stops here. Past it the count shown is the database's estimate
@@ -64,9 +64,12 @@ class CappedPaginator(Paginator):
         ids_first: bool = False,
         expected: int | None | object = UNKNOWN,
         scans=nullcontext,
+        counted: int | None = None,
     ):
         super().__init__(object_list, per_page)
         self.matches = matches
+        # The matches counted already, up to COUNT_LIMIT + 1, when the caller did (with the facets).
+        self.counted = counted
         # The planner's estimate of the matches, when the caller asked already; how their page and count are read.
         self.expected = expected
         self.scans = scans
@@ -89,7 +92,9 @@ class CappedPaginator(Paginator):
             return expected
         # Without estimates (SQLite, a small database) pages need counting as far as they go.
         limit = COUNT_LIMIT if expected is not None else PAGE_LIMIT
-        counted = within_time(self.matches.values("pk")[: limit + 1].count)
+        counted = self.counted
+        if counted is None or (counted > COUNT_LIMIT and limit > COUNT_LIMIT):
+            counted = within_time(self.matches.values("pk")[: limit + 1].count)
         if counted is not None and counted <= limit:
             return counted
         # Too many to count, or the count gave up (under load): the estimate, but never fewer than the
@@ -148,106 +153,6 @@ def _page_number(number) -> int:
 
 
 @dataclass
-class ListRow:
-    """What a list row shows of a trial (``includes/trial_row.html``), worked out once.
-
-    A page of 25 rows spent most of its time in the template, looking up and
-    formatting the same facts through the ORM and translation machinery.
-    """
-
-    trial: Trial
-    url: str
-    status: str  # the code shown (``status.shown_status``), for the badge's colour
-    status_label: str
-    phases: str
-    study_type: str
-    conditions: str
-    interventions: str
-    ages: str
-    sex: str
-    sites: str
-    sponsor: str
-    snippet: str = ""
-    # With a place to search near: the trial's nearest site there and its distance.
-    nearest: str = ""
-
-
-_LABELS = {
-    name: {code: str(label) for code, label in enum.choices}
-    for name, enum in (("type", choices.StudyType), ("sex", choices.Sex))
-}
-# Conditions are cut to this many characters, as truncatechars would.
-CONDITIONS_SHOWN = 160
-INTERVENTIONS_SHOWN = 4
-
-
-def _names_by_trial(children, name: str, ids: list[int]) -> dict[int, list[str]]:
-    """Trial id → the ``name`` of each of its ``children``, in the record's order."""
-    names: dict[int, list[str]] = {pk: [] for pk in ids}
-    for trial_id, value in children.order_by("trial_id", "position", "id").values_list("trial_id", name):
-        names[trial_id].append(value)
-    return names
-
-
-def list_rows(
-    trials: list[Trial], snippets: dict[int, str] | None = None, circle: places.Circle | None = None, near: str = ""
-) -> list[ListRow]:
-    """Rows for trials from ``for_list()``: four queries (five near a place) whatever their number, none for none.
-
-    ``near``: the place's query string, carried by the links so the trial lists its sites there first.
-    """
-    ids = [trial.pk for trial in trials]
-    if not ids:
-        return []
-    nearest = places.nearest_sites(circle, ids) if circle and ids else {}
-    conditions = _names_by_trial(TrialCondition.objects.filter(trial_id__any_of=ids), "condition__name", ids)
-    interventions = _names_by_trial(Intervention.objects.filter(trial_id__any_of=ids), "name", ids)
-    sponsors = dict(
-        Sponsor.objects.filter(trial_id__any_of=ids, is_lead=True).order_by("position").values_list("trial_id", "name")
-    )
-    # Counted for the page's trials only: counting in the list's query would group every match first.
-    sites = dict(
-        Site.objects.filter(trial_id__any_of=ids)
-        .order_by()
-        .values_list("trial")
-        .annotate(count=Count("id"))
-        .values_list("trial", "count")
-    )
-    detail = reverse("trials:detail", args=["NCT00000000"])
-    today = status.today()
-    rows = []
-    for trial in trials:
-        joined = ", ".join(conditions[trial.pk])
-        if len(joined) > CONDITIONS_SHOWN:
-            joined = joined[: CONDITIONS_SHOWN - 1] + "…"
-        names = interventions[trial.pk]
-        given = ", ".join(names[:INTERVENTIONS_SHOWN])
-        if len(names) > INTERVENTIONS_SHOWN:
-            given += f" and {len(names) - INTERVENTIONS_SHOWN} more"
-        ages = trial.age_range or "any"
-        rows.append(
-            ListRow(
-                trial=trial,
-                # Every detail URL is the same but for the NCT ID: reversed once.
-                url=detail.replace("NCT00000000", trial.nct_id) + near,
-                status=status.shown_status(trial, today),
-                status_label=status.status_label(trial, today),
-                phases=trial.phase_display,
-                study_type=_LABELS["type"].get(trial.study_type, trial.study_type),
-                conditions=joined,
-                interventions=given,
-                ages=ages,
-                sex=_LABELS["sex"].get(trial.sex) or "All",
-                sites=f"{sites.get(trial.pk, 0):,}",
-                sponsor=sponsors.get(trial.pk, ""),
-                snippet=(snippets or {}).get(trial.pk, ""),
-                nearest=nearest[trial.pk].label if trial.pk in nearest else "",
-            )
-        )
-    return rows
-
-
-@dataclass
 class Results:
     filterset: TrialFilter
     text: str
@@ -299,6 +204,8 @@ class Results:
         pairs = [
             (key, value) for key, value in _pairs(self.query_string) if key != "q" and (key, value) != ("near", place)
         ]
+        if not any(key == "near" for key, _ in pairs):
+            pairs = [(key, value) for key, value in pairs if key != "within"]  # a distance from no place
         return urlencode([("q", self.text_place.as_words if self.text_place else self.text), *pairs])
 
     @property
@@ -390,6 +297,28 @@ def search_trials(data: QueryDict, page_number: str | None, export: int = 0, cor
     # for 43,000 matches, the other way round for 3,600 of 50,000).
     few = isinstance(expected, int) and expected**2 < INDEX_SCAN_FACTOR * _trials_on_file()
     scans = search.index_scans if few else nullcontext
+    found = None
+    if correct and results.reading and search.correctable(results.reading):
+        # A word the vocabulary does not know may be misspelled. Whether the text as typed finds
+        # enough is asked first, in one query that stops at CORRECT_BELOW, so that a misspelling's
+        # page is read once, corrected, and not first as typed to find it empty. Read as its
+        # page would be: a table read in order, stopping at the first match, reads it all when
+        # there is none.
+        with scans():
+            found = len(filterset.matches.values_list("pk", flat=True)[:CORRECT_BELOW])
+        if found < CORRECT_BELOW:
+            corrected = _corrected(data, results, page_number, found)
+            if corrected:
+                return corrected
+    facet_filtered = bool(data.getlist("status") or data.getlist("phase"))
+    # Counts per (status, phases): none when the text as typed found nothing, each facet counting the same.
+    grouped = {} if found == 0 and not facet_filtered else None
+    if grouped is None and results.text and not facet_filtered and (expected is None or expected < COUNT_LIMIT):
+        # The facets count the heading's trials: one grouped query counts both, where the count
+        # and then the facets each matched the text again. Not where more are expected: past
+        # COUNT_LIMIT there are no facets, and counting reads less than grouping.
+        with scans():
+            grouped = _counted_by(filterset.matches, FACET_FIELDS)
     paginator = CappedPaginator(
         queryset.for_list(),
         TRIALS_PER_PAGE,
@@ -398,6 +327,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: int = 0, cor
         ids_first=not filterset.ranked_by_relevance,
         expected=expected,
         scans=scans,
+        counted=None if grouped is None else sum(grouped.values()),
     )
     results.ranked_pages_only = filterset.ranked_by_relevance
     try:
@@ -424,18 +354,16 @@ def search_trials(data: QueryDict, page_number: str | None, export: int = 0, cor
     page.object_list = list_rows(trials, results.snippets, filterset.circle, near)
     results.page = page
 
-    if results.count_exact and not results.count and not (data.getlist("status") or data.getlist("phase")):
+    if results.count_exact and not results.count and not facet_filtered:
         # Nothing matches, and each facet counts the same trials: none, uncounted.
         results.status_counts, results.phase_counts = {}, {}
+    elif results.count_exact and results.count <= COUNT_LIMIT and grouped is not None:
+        results.status_counts, results.phase_counts = _by_status_and_phase(grouped)
     elif results.count_exact and results.count <= COUNT_LIMIT:
         with scans():
             results.status_counts, results.phase_counts = _facets(data, filterset.resolved)
     if filterset.condition_matches is not None:
         results.close_conditions = filterset.condition_matches
-    if correct and results.text and results.count < CORRECT_BELOW and not filterset.form.cleaned_data.get("exact"):
-        corrected = _corrected(data, results, page_number)
-        if corrected:
-            return corrected
     if not results.count:
         results.suggestions = _loosen(data)
         if results.text:
@@ -461,8 +389,8 @@ def _trials_on_file() -> int:
     return rows
 
 
-def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Results | None:
-    """The same search with its misspelled words corrected, when that finds more trials."""
+def _corrected(data: QueryDict, results: Results, page_number: str | None, typed: int) -> Results | None:
+    """The same search with its misspelled words corrected, when that finds more than the ``typed`` text's trials."""
     found = search.correct(results.text)
     if not found:
         return None
@@ -472,7 +400,7 @@ def _corrected(data: QueryDict, results: Results, page_number: str | None) -> Re
     if results.text_place:
         changed["near"] = results.text_place.place
     other = search_trials(changed, page_number, correct=False)
-    if other.errors or other.count <= results.count:
+    if other.errors or other.count <= typed:
         return None
     other.corrected_from = results.text
     other.text_place = results.text_place
@@ -496,13 +424,8 @@ def _facets(data: QueryDict, resolved: dict) -> tuple[dict[str, int] | None, dic
     facet that takes too long, or counts too many, is left out (None).
     """
     if not (data.getlist("status") or data.getlist("phase")):
-        grouped = _grouped(data, None, (SHOWN_STATUS, "phases"), resolved)
-        if grouped is None:
-            return None, None
-        statuses: dict[str, int] = {}
-        for (status, _), count in grouped.items():
-            statuses[status] = statuses.get(status, 0) + count
-        return statuses, _per_phase({phases: count for (_, phases), count in grouped.items()})
+        grouped = _grouped(data, None, FACET_FIELDS, resolved)
+        return (None, None) if grouped is None else _by_status_and_phase(grouped)
     by_status = _grouped(data, "status", (SHOWN_STATUS,), resolved)
     by_phases = _grouped(data, "phase", ("phases",), resolved)
     return (
@@ -511,8 +434,17 @@ def _facets(data: QueryDict, resolved: dict) -> tuple[dict[str, int] | None, dic
     )
 
 
+def _by_status_and_phase(grouped: dict[tuple, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts per status and per phase from counts per (status, phases) (``FACET_FIELDS``)."""
+    statuses: dict[str, int] = {}
+    for (code, _), count in grouped.items():
+        statuses[code] = statuses.get(code, 0) + count
+    return statuses, _per_phase({phases: count for (_, phases), count in grouped.items()})
+
+
 # Counted per status shown, the status filter's own rule: a lapsed open status counts as unknown.
 SHOWN_STATUS = "shown_status_code"
+FACET_FIELDS = (SHOWN_STATUS, "phases")
 
 
 def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolved: dict) -> dict[tuple, int] | None:
@@ -520,9 +452,14 @@ def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolve
     filterset = TrialFilter(data, queryset=Trial.objects.all(), skip=skip, resolved=resolved)
     filterset.qs  # noqa: B018 - runs the filters
     # Every match, not ``qs``: relevance ranking reads only the first RANK_CANDIDATES.
-    matches = filterset.matches.values("pk")
+    counts = _counted_by(filterset.matches, fields)
+    return None if counts is None or sum(counts.values()) > COUNT_LIMIT else counts
+
+
+def _counted_by(matches, fields: tuple[str, ...]) -> dict[tuple, int] | None:
+    """Counts per value of ``fields`` of the first COUNT_LIMIT + 1 of ``matches``; None when it took too long."""
     grouped = (
-        Trial.objects.filter(pk__in=matches[: COUNT_LIMIT + 1])
+        Trial.objects.filter(pk__in=matches.values("pk")[: COUNT_LIMIT + 1])
         .annotate(**{SHOWN_STATUS: status.shown_status_expression()})
         .order_by()
         .values_list(*fields)
@@ -530,7 +467,7 @@ def _grouped(data: QueryDict, skip: str | None, fields: tuple[str, ...], resolve
         .values_list(*fields, "count")
     )
     counts = within_time(lambda: list(grouped))
-    if counts is None or sum(row[-1] for row in counts) > COUNT_LIMIT:
+    if counts is None:
         return None
     # Phases come as lists: tuples, to be keys.
     return {tuple(tuple(value) if isinstance(value, list) else value for value in row[:-1]): row[-1] for row in counts}
@@ -565,5 +502,8 @@ def _loosen(data: QueryDict) -> list[tuple[str, str]]:
                 display = choices.OverallStatus(value).label
             elif name == "phase" and value in choices.Phase.values:
                 display = choices.Phase(value).label
-            suggestions.append((f"{labels[name]}: {display}", _without(data, name, value if several else None)))
+            loosened = _without(data, name, value if several else None)
+            if name == "near":
+                loosened = _without(QueryDict(loosened), "within")  # a distance from no place
+            suggestions.append((f"{labels[name]}: {display}", loosened))
     return suggestions

@@ -62,7 +62,7 @@ class TrialQuerySet(models.QuerySet):
         return self.filter(has_phase(phase))
 
     def for_list(self) -> TrialQuerySet:
-        """The columns a list row shows; ``listing.list_rows`` reads its conditions, interventions and sponsor.
+        """The columns a list row shows; ``list_rows.list_rows`` reads its conditions, interventions and sponsor.
 
         Only those columns: the long texts would be read from their TOAST
         tables and decompressed for nothing.

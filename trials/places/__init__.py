@@ -19,7 +19,7 @@ from .distance import (
     in_km,
     parse_distance,
 )
-from .gazetteer import Place, PlaceError, countries_on_file, locate
+from .gazetteer import Place, PlaceError, countries_on_file, load, locate
 from .nearest import (
     DEFAULT_WITHIN,
     MAX_WITHIN_KM,
@@ -52,6 +52,7 @@ __all__ = [
     "format_km",
     "haversine_km",
     "in_km",
+    "load",
     "locate",
     "named_in_text",
     "near_trials",

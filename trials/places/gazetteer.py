@@ -258,6 +258,13 @@ def _with_queries(places: list[Place]) -> list[Place]:
     ]
 
 
+def load() -> None:
+    """Read the gazetteer's files now (a second or two), not in the first request that locates a place."""
+    _cities()
+    _us_states()
+    country_code("")
+
+
 def _close_names(name: str) -> list[Place]:
     names, _ = _cities()
     wanted = key(name)

@@ -42,6 +42,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest, Least
 from django.db.models.query import FlatValuesListIterable
+from django.db.models.sql.where import WhereNode
 from django_cte import CTE, with_cte
 from django_cte.raw import raw_cte_sql
 
@@ -130,7 +131,9 @@ def order_by_distance(
         nearest = CTE(raw_cte_sql(sql, params, _FIELDS), name=_NEAREST)
         trials = _joined(queryset, circle, nearest)
         # How ``page`` reads a page of them ring by ring, rather than all the circle's trials sorted.
-        trials.query.nearest_rings = _Rings(queryset, circle, recruiting_first, offset_km, flat_beyond_km)
+        # With the filters it holds: a filter added later, which the rings would not see, turns them off.
+        rings = _Rings(queryset, circle, recruiting_first, offset_km, flat_beyond_km, trials.query.where.clone())
+        trials.query.nearest_rings = rings
         return trials
     half = circle.half()
     if recruiting_first:
@@ -192,6 +195,8 @@ class _Rings:
     recruiting_first: bool
     offset_km: float
     flat_beyond_km: float | None
+    # The ordered queryset's filters, as ``order_by_distance`` made them.
+    where: WhereNode
 
     def rank(self, half: float) -> float:
         if not self.offset_km and self.flat_beyond_km is None:
@@ -232,7 +237,8 @@ def page(trials: QuerySet, start: int, stop: int) -> list:
     ring (``_Rings``), then read as ``trials`` reads them, by the page's ids.
     """
     rings = trials.query.__dict__.get("nearest_rings")
-    if rings is None or stop <= start or stop > RINGS_UP_TO:
+    # Filtered after its ordering (the clone of a query keeps its attributes), ``trials`` is read whole.
+    if rings is None or stop <= start or stop > RINGS_UP_TO or trials.query.where != rings.where:
         return list(trials[start:stop])
     rows = rings.rows(stop)[start:stop]
     if not rows:

@@ -37,6 +37,7 @@ from .expand import (
     Reading,
     area_q,
     correct,
+    correctable,
     descriptor_q,
     read,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "area_q",
     "Reading",
     "correct",
+    "correctable",
     "descriptor_q",
     "read",
     "AREAS",
@@ -100,7 +102,6 @@ __all__ = [
     "index_scans",
     "insert_trials_with_vectors",
     "match",
-    "match_area",
     "matched_area_q",
     "widened_area_q",
     "nct_id_from_token",
@@ -151,16 +152,11 @@ def widened_area_q(text: str, area: str) -> Q:
     return widened if widened is not None else term_q(text)
 
 
-def match_area(queryset: QuerySet, text: str, area: str) -> QuerySet:
-    """The API's per-area query (``widened_area_q``), its misspelled words corrected when it finds nothing.
-
-    Corrected as the list page corrects a search (``correct``).
-    """
-    return queryset.filter(matched_area_q(queryset, text, area))
-
-
 def matched_area_q(queryset: QuerySet, text: str, area: str) -> Q:
-    """What ``match_area`` asks of the trials of ``queryset``, as a ``Q``."""
+    """What the API's area ``area`` asks of the trials of ``queryset`` for ``text`` (``widened_area_q``).
+
+    Its misspelled words are corrected when it finds nothing, as the list page corrects a search (``correct``).
+    """
     widened = widened_area_q(text, area)
     if area not in CORRECTED_AREAS:
         return widened

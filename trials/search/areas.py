@@ -6,7 +6,7 @@ The same declaration turns one term into a ``Q`` over the trial and its
 children (``AREAS``) and is what ``/studies/search-areas`` describes;
 ``match`` combines a query's terms and alternatives with them.
 The simple backend's search is the ``term`` area; on PostgreSQL the API's
-``term`` goes to full-text search instead (``search.match_area``).
+``term`` goes to full-text search instead (``search.widened_area_q``).
 
 ``tokens`` says whether the trials carry facet tokens (PostgreSQL): a
 condition is then matched on its tokens rather than through a join.

@@ -11,11 +11,14 @@ Both are skipped for a search asked for in exact words.
 from __future__ import annotations
 
 import difflib
+import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models.functions import MD5, Length, Ord, Substr
 
 from .. import facets
 from ..models import Condition, MeshTerm, Site
@@ -83,6 +86,12 @@ class Reading:
     countries: list[tuple[str, str]] = field(default_factory=list)
     # Phrases naming an intervention the records also call otherwise, which find those names too.
     also_called: list[AlsoCalled] = field(default_factory=list)
+
+    @property
+    def known_words(self) -> set[str]:
+        """The words of the phrases widened (named a descriptor, an intervention or a country): not misspelled."""
+        phrases = [item.phrase for item in [*self.added, *self.also_called]] + [phrase for phrase, _ in self.countries]
+        return {word.casefold() for phrase in phrases for word in phrase.split()}
 
 
 def natural_name(name: str) -> str:
@@ -268,17 +277,23 @@ def _closest(word: str, words: set[str]) -> str | None:
 
 
 def condition_words() -> WordIndex:
-    """The words of the condition names on file, read again when conditions are added or removed.
+    """The words of the condition names on file, read again when conditions are added, removed or renamed.
 
     Asked once a correction (one small query: how many there are, the newest,
     the first and last names, each read from an index); kept in the process
     between, so a misspelled word costs no look-up in the conditions' trigram
-    index.
+    index. A rename changes none of these but the names' checksum, which
+    reads every name: it is asked at most every ``NAMES_CHECKSUM_SECONDS``.
     """
-    global _condition_words
+    global _condition_words, _names_checksum
     fingerprint = tuple(
         Condition.objects.aggregate(count=Count("id"), newest=Max("id"), first=Min("name"), last=Max("name")).values()
     )
+    asked, checksum = _names_checksum
+    if time.monotonic() - asked >= NAMES_CHECKSUM_SECONDS:
+        checksum = Condition.objects.aggregate(names=_NAMES_CHECKSUM)["names"]
+        _names_checksum = (time.monotonic(), checksum)
+    fingerprint += (checksum,)
     kept = _condition_words
     if kept is None or kept[0] != fingerprint:
         kept = (fingerprint, WordIndex(words_of(Condition.objects.values_list("name", flat=True).iterator())))
@@ -287,6 +302,39 @@ def condition_words() -> WordIndex:
 
 
 _condition_words: tuple[tuple, WordIndex] | None = None
+NAMES_CHECKSUM_SECONDS = 300
+_names_checksum: tuple[float, int | None] = (-math.inf, None)
+# Each name's length and the first three hex digits of its MD5, summed: the same on both databases.
+_NAMES_CHECKSUM = Sum(
+    Length("name")
+    + 16 * Ord(Substr(MD5("name"), 1, 1))
+    + 16 * 256 * Ord(Substr(MD5("name"), 2, 1))
+    + 16 * 256 * 256 * Ord(Substr(MD5("name"), 3, 1))
+)
+
+
+def _unknown_terms(text: str, known: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """The wanted words of ``text`` that ``correct`` may replace: long enough, letters only, naming no descriptor.
+
+    ``known``: words known otherwise, left alone.
+    """
+    found = []
+    for terms in parse_query(text, strict=False):
+        for term, negated in terms:
+            word = term.casefold()
+            if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or word in known:
+                continue
+            if not lookup(word):
+                found.append(term)
+    return found
+
+
+def correctable(reading: Reading) -> bool:
+    """Whether the text ``reading`` read has a word ``correct`` might change: no query, unlike ``correct``.
+
+    The words of a phrase it widened ("heart attack") are not misspelled, though one alone names nothing.
+    """
+    return not reading.exact and bool(_unknown_terms(reading.text, reading.known_words))
 
 
 def correct(text: str) -> tuple[str, list[tuple[str, str]]] | None:
@@ -299,20 +347,17 @@ def correct(text: str) -> tuple[str, list[tuple[str, str]]] | None:
     """
     corrections = []
     conditions: WordIndex | None = None
-    for terms in parse_query(text, strict=False):
-        for term, negated in terms:
-            word = term.casefold()
-            if negated or not word.isalpha() or len(word) < CORRECTION_MIN_LENGTH or lookup(word):
-                continue
-            if conditions is None:
-                conditions = condition_words()
-            words = set(conditions.close(word, n=CONDITION_CANDIDATES, cutoff=CORRECTION_CUTOFF))
-            words.update(close_words(word, n=3, cutoff=CORRECTION_CUTOFF))
-            if any(key(found) == key(word) for found in words):
-                continue
-            best = _closest(word, words)
-            if best:
-                corrections.append((term, best))
+    for term in _unknown_terms(text):
+        word = term.casefold()
+        if conditions is None:
+            conditions = condition_words()
+        words = set(conditions.close(word, n=CONDITION_CANDIDATES, cutoff=CORRECTION_CUTOFF))
+        words.update(close_words(word, n=3, cutoff=CORRECTION_CUTOFF))
+        if any(key(found) == key(word) for found in words):
+            continue
+        best = _closest(word, words)
+        if best:
+            corrections.append((term, best))
     if not corrections:
         return None
     corrected = text

@@ -137,6 +137,12 @@ def close_words(word: str, n: int, cutoff: float) -> list[str]:
     return _known_index().close(word, n, cutoff)
 
 
+def load() -> None:
+    """Read the vocabulary's files now (seconds), not in the first search that looks a phrase up or corrects a word."""
+    lookup_table()
+    _known_index()
+
+
 def words_of(phrases: Iterable[str]) -> tuple[str, ...]:
     """The distinct words of ``phrases`` worth correcting to (letters only, longer than three), sorted."""
     return tuple(sorted({word for phrase in phrases for word in _LETTERS.findall(phrase.casefold()) if len(word) > 3}))

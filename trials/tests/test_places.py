@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count
+from django.http import QueryDict
 from django.urls import reverse
 
 from trials import places, search
@@ -149,12 +151,24 @@ def test_a_postal_code_or_coordinates_locate_the_registrys_own_sites(client, rec
         ({"near": "91,0"}, "is not a point on Earth"),
         ({"near": "Lyon\x00"}, "may not contain NUL"),
         ({"near": "L" * 101}, "at most 100 characters"),
+        ({"within": "50km"}, "is a distance from a place: say which place"),
+        ({"near": " ", "within": "50km", "q": "asthma"}, "is a distance from a place: say which place"),
     ],
 )
 def test_a_bad_place_or_distance_is_a_400_that_says_why(client, records, params, message):
     response, html, trials = listed(client, **params)
     assert response.status_code == 400
     assert message in html and not trials
+
+
+def test_dropping_the_place_drops_its_distance(client, records):
+    # A search near a place that finds nothing offers to drop the place: without its distance,
+    # which alone would be an error.
+    response, html, trials = listed(client, q="zzyzx", near="Lyon", within="50km")
+    assert response.status_code == 200 and not trials
+    link = html_module.unescape(re.search(r'<a href="\?([^"]*)">Remove [^<]*: Lyon</a>', html).group(1))
+    assert "within" not in link and "near" not in link
+    assert listed(client, **dict(QueryDict(link).items()))[0].status_code == 200
 
 
 def test_an_ambiguous_place_offers_its_choices_as_links(client, records):

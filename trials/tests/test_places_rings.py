@@ -102,6 +102,19 @@ def test_filters_and_geo_decay_hold_in_every_ring(trials, small_rings):
         assert places.page(rows, start, stop) == sorted_everything(rows, start, stop)
 
 
+def test_a_filter_added_after_the_ordering_holds(trials, small_rings):
+    circle = places.Circle(*CENTRE, 60)
+    wanted = [trial.pk for trial in trials[::3]]
+    ordered = places.order_by_distance(Trial.objects.all(), circle).filter(pk__in=wanted)
+    rows = ordered.values_list("pk", nearest.NEAREST_KM)
+    expected = places.order_by_distance(Trial.objects.filter(pk__in=wanted), circle)
+    expected = expected.values_list("pk", nearest.NEAREST_KM)
+    assert 5 < len(sorted_everything(expected, 0, 100)) < len(trials) // 2
+    for start, stop in [(0, 5), (5, 10), (0, 100)]:
+        assert places.page(rows, start, stop) == sorted_everything(expected, start, stop)
+    assert [trial.pk for trial in places.page(ordered, 0, 5)] == [pk for pk, _ in sorted_everything(expected, 0, 5)]
+
+
 def test_deep_pages_sort_the_whole_circle(trials, small_rings, monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(nearest, "RINGS_UP_TO", 20)
     rows = places.order_by_distance(Trial.objects.all(), places.Circle(*CENTRE, 40)).values_list("pk", "nct_id")

@@ -149,6 +149,18 @@ def test_a_first_page_that_is_not_full_is_the_count(client, registry):
     assert not [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
 
 
+def test_a_search_counts_its_trials_and_their_facets_in_one_query(client, registry, monkeypatch):
+    # The facets count the heading's trials: counting them and then each facet matched the text twice.
+    monkeypatch.setattr(listing, "TRIALS_PER_PAGE", 2)  # a full first page: the count is not on it
+    with CaptureQueriesContext(connection) as queries:
+        _, html, found = search(client, q="diabetes")
+    assert len(found) == 2
+    count = int(re.search(r'<h2 id="results-heading">(\d+) trials', html).group(1))
+    shown = re.findall(r'<label for="status-\w+">[^<]*<span class="count">\((\d+)\)</span>', html)
+    assert count > 2 and sum(int(number) for number in shown) == count
+    assert not [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
+
+
 @postgres_only
 def test_a_texts_matches_are_read_through_the_index_and_the_setting_restored(db):
     def seqscan() -> str:

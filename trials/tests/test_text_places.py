@@ -85,6 +85,9 @@ def test_the_box_for_places_wins_over_the_text(client, records):
 def test_the_place_can_be_searched_as_words_instead(client, records):
     _, html, _ = listed(client, q="erectile dysfunction near Boston")
     assert '<a href="?q=erectile+dysfunction+near+%22Boston%22">Search “near Boston” as words</a>' in html
+    # Its distance goes with it: a distance from no place is an error.
+    _, html, _ = listed(client, q="erectile dysfunction near Boston", within="50km")
+    assert '<a href="?q=erectile+dysfunction+near+%22Boston%22">Search “near Boston” as words</a>' in html
     _, html, _ = listed(client, q="erectile dysfunction near Boston", exact="1")
     # In exact words too the place is a place; the link to expand keeps it in the text.
     assert "names a place" in html

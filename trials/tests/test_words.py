@@ -125,6 +125,16 @@ def test_widened_and_corrected_searches_take_fixed_queries(client, records, djan
         assert response.status_code == 200
 
 
+def test_a_renamed_condition_renews_the_words_corrected_to(records, monkeypatch):
+    # Renamed in place: the same number of conditions, the same newest, the same first and last names.
+    monkeypatch.setattr(expand, "NAMES_CHECKSUM_SECONDS", 0)  # their checksum asked every time
+    Condition.objects.create(name="Myxoblastosis")
+    assert "myxoblastosis" in expand.condition_words().words
+    Condition.objects.filter(name="Myxoblastosis").update(name="Myxoblastesis")
+    words = expand.condition_words().words
+    assert "myxoblastesis" in words and "myxoblastosis" not in words
+
+
 def test_a_correction_prefers_a_word_that_names_a_descriptor():
     # "diabetics" is closer in letters, "diabetes" names Diabetes Mellitus.
     assert expand._closest("diabetis", {"diabetic", "diabetics", "diabetes"}) == "diabetes"
