@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
 
 from .. import choices
@@ -28,7 +29,7 @@ from ..models import (
     TrialCondition,
 )
 from . import full
-from .choice import Match, choose, shortfall
+from .choice import Match, Posting, choose, filling, shortfall
 from .scoring import (
     CANDIDATES,
     CATCH_ALL_CONDITIONS,
@@ -172,39 +173,78 @@ def _fillers(
 ) -> tuple[list[Match], dict, set[int]]:
     """Trials sharing the trial's main condition, scored, as ``full.Space.fillers`` finds them.
 
-    By the condition's name, or by its MeSH term as well when fewer than
-    ``COVERAGE`` share the name; the first ``FILL_CANDIDATES`` on file, the
-    best ``3 * COVERAGE`` of them tiered. Returns the matches, the vectors
-    read and which of those trials are open.
+    From the trials ``choice.filling`` takes, the best ``3 * COVERAGE`` tiered. Returns the
+    matches, the vectors read and which of those trials are open.
     """
     name_key, mesh = main_condition(item.counts, item.labels, broad_classes(item.counts, item.labels))
-    rows: set[int] = set()
+    stored: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    postings = []
     if name_key:
         names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
-        rows |= set(
-            TrialCondition.objects.filter(condition__in=names)
-            .exclude(trial_id=trial_id)
-            .order_by("trial_id")
-            .values_list("trial_id", flat=True)[:FILL_CANDIDATES]
-        )
-    if mesh and len(rows) < COVERAGE:
-        sharing = _mesh_trials(mesh[2:]).exclude(trial_id=trial_id)
-        rows |= set(sharing.values_list("trial_id", flat=True)[:FILL_CANDIDATES])
-    rows = sorted(other for other in rows if (trial_id, other) not in listed)
-    catch_alls = _catch_alls(rows)
-    rows = [other for other in rows if other not in catch_alls][:FILL_CANDIDATES]
-    stored = _stored_vectors(set(rows))
+        naming = TrialCondition.objects.filter(condition__in=names)
+        postings.append(_posting(trial_id, name_key, [(naming, "trial_id")], stored))
+    if mesh and (not postings or postings[0][1].sum() < COVERAGE):
+        # The term comes in only while few study the name (``choice.sharing``).
+        postings.append(_posting(trial_id, mesh, [(_mesh_trials(mesh[2:]), "trial_id"), _inferred(mesh)], stored))
+    rows = filling(postings).tolist()
     scored = sorted(
-        ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows if other in stored),
+        ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows),
         key=lambda pair: (-pair[0], pair[1]),
     )[: 3 * COVERAGE]
-    found = [Match(other, score, [], match_tier(aspect, stored[other][0])[0]) for score, other in scored]
+    # Those the record itself lists are left out after, as the rebuild leaves them out (``full.Space.chosen``).
+    found = [
+        Match(other, score, [], match_tier(aspect, stored[other][0])[0])
+        for score, other in scored
+        if (trial_id, other) not in listed
+    ]
     open_ids = set(
         Trial.objects.filter(id__in=[m.other_id for m in found], overall_status__in=choices.OPEN_STATUSES).values_list(
             "id", flat=True
         )
     )
     return found, {m.other_id: stored[m.other_id] for m in found}, open_ids
+
+
+def _inferred(key: str) -> tuple:
+    """The profiles with this MeSH term of trials the registry gave no condition term (``store._inferred_mesh``).
+
+    Their words named it: found in their stored term ids, a few thousand short rows at
+    600,000 trials, as no table of the registry's says it.
+    """
+    term_id = SimilarityTerm.objects.filter(key=key).values_list("id", flat=True).first() or 0
+    at = "position(%s in term_ids)" if connection.vendor == "postgresql" else "instr(term_ids, %s)"
+    profiles = SimilarityProfile.objects.exclude(trial__mesh_terms__domain=choices.MeshDomain.CONDITION)
+    # A match may straddle two ids: ``_posting`` reads the ids themselves.
+    return profiles.alias(at=RawSQL(at, [np.int32(term_id).tobytes()])).filter(at__gt=0), "trial_id"
+
+
+def _posting(trial_id: int, key: str, having: list, stored: dict) -> Posting:
+    """The trials having a condition feature (``key``), by their stored profiles, and whether each studies it.
+
+    ``having`` are (queryset, the field of its trial's id) of the trials that may have it
+    (naming it among their conditions, or their MeSH terms), read by id a page at a time until ``FILL_CANDIDATES``
+    study it (the most ``choice.filling`` takes), without the catch-all registries, as the
+    rebuild's condition index is. ``stored`` gathers the profiles read.
+    """
+    terms = dict(SimilarityTerm.objects.filter(key__in=[key, f"p:{key}"]).values_list("key", "id"))
+    ids, studied, last = [], [], 0
+    while key in terms and sum(studied) < FILL_CANDIDATES:
+        page = set()
+        for queryset, field in having:
+            after = queryset.filter(**{f"{field}__gt": last}).order_by(field)
+            page.update(after.values_list(field, flat=True)[:FILL_CANDIDATES])
+        page = sorted(page - {trial_id})[:FILL_CANDIDATES]
+        if not page:
+            break
+        last = page[-1]
+        catch_alls = _catch_alls(page)
+        profiles = _stored_vectors({other for other in page if other not in catch_alls})
+        stored.update(profiles)
+        for other in page:
+            if other in profiles and terms[key] in profiles[other][0]:
+                ids.append(other)
+                studied.append(terms.get(f"p:{key}", -1) not in profiles[other][0])
+    return np.asarray(ids, dtype=np.int64), np.asarray(studied, dtype=bool)
 
 
 def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int]) -> set[tuple[int, int]]:
