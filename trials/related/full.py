@@ -175,11 +175,13 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
     trial_aspects = {}
     main_conditions, condition_rows, condition_terms, condition_kinds = array("i"), array("i"), array("i"), array("b")
     with tempfile.TemporaryFile() as spill:
-        batch: list[tuple[bytes, bytes, Aspects | None]] = []
+        batch: list[tuple[bytes, bytes, bytes, Aspects | None]] = []
         for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations, known=known):
             row = len(trial_ids)
             trial_ids.append(features.trial_id)
             ids = array("i")
+            # Conditions, their MeSH terms and interventions: all that aspects and the condition index read.
+            named = []
             for key in features.counts:
                 term_id = term_ids.get(key)
                 if term_id is None:
@@ -189,19 +191,24 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
                     document_counts.append(0)
                 document_counts[term_id] += 1
                 ids.append(term_id)
-            broad = broad_classes(features.counts, features.labels)
-            found = aspects(features.counts, broad, coded_ancestors(features.counts, features.labels))
-            catch_all = sum(1 for key in features.counts if key.startswith("c:")) > CATCH_ALL_CONDITIONS
-            for term_id, key in zip(ids, features.counts, strict=True):
-                if key.startswith(("c:", "m:")) and not catch_all:
-                    condition_rows.append(row)
-                    condition_terms.append(term_id)
-                    condition_kinds.append(_LISTED if f"p:{key}" in features.counts else _STUDIED)
+                if key[0] in "cmapij":
+                    named.append((key, term_id))
+            named_keys = [key for key, _ in named]
+            broad = broad_classes(named_keys, features.labels)
+            found = aspects(named_keys, broad, coded_ancestors(named_keys, features.labels))
+            if sum(1 for key in named_keys if key.startswith("c:")) <= CATCH_ALL_CONDITIONS:
+                for key, term_id in named:
+                    if key[:2] in ("c:", "m:"):
+                        condition_rows.append(row)
+                        condition_terms.append(term_id)
+                        condition_kinds.append(_LISTED if f"p:{key}" in features.counts else _STUDIED)
             main = main_condition(features.counts, features.labels, broad)
             main_conditions.extend(term_ids[key] if key else -1 for key in main)
-            # A population's aspects name keys other trials may bring later: numbered once all are read.
+            # A population condition's plain feature, never a key of the trial (``Vectorizer.keys``): the
+            # trial has it too. A population's aspects name keys other trials may bring: numbered once all are read.
+            population = array("i", (term_ids[key[2:]] for key, _ in named if key[:2] == "p:" and key[2:] in term_ids))
             counts = array("d", features.counts.values())
-            batch.append((ids.tobytes(), counts.tobytes(), found if found.population else None))
+            batch.append((ids.tobytes(), counts.tobytes(), population.tobytes(), found if found.population else None))
             if len(batch) >= chunk:
                 pickle.dump(batch, spill, pickle.HIGHEST_PROTOCOL)
                 batch = []
@@ -211,17 +218,13 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
         vectorizer = Vectorizer(dict(enumerate(document_counts)), len(trial_ids), weights)
         key_limit = vectorizer.key_limit()
         prefixes = [key[0] for key in keys]
-        # A population feature's plain term, never a key of the trial (``Vectorizer.keys``).
-        plain = {
-            term_id: term_ids[key[2:]] for term_id, key in enumerate(keys) if key[:2] == "p:" and key[2:] in term_ids
-        }
 
         # Weighted vectors, and the key matrix candidates are found with.
         indptr, indices, data = array("q", [0]), array("i"), array("f")
         key_indptr, key_indices, key_data = array("q", [0]), array("i"), array("f")
         row = 0
         while row < len(trial_ids):
-            for packed_ids, packed_counts, found in pickle.load(spill):
+            for packed_ids, packed_counts, population, found in pickle.load(spill):
                 ids = array("i", packed_ids).tolist()
                 if found is not None:
                     trial_aspects[row] = aspect_ids(found, term_ids.get)
@@ -229,7 +232,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
                 indices.extend(vector_ids.tolist())
                 data.extend(vector_weights.tolist())
                 indptr.append(len(indices))
-                population = {plain[term_id] for term_id in ids if term_id in plain}
+                population = set(array("i", population))
                 for term_id, weight in vectorizer.keys(vector_ids, vector_weights, prefixes, key_limit, population):
                     key_indices.append(term_id)
                     key_data.append(weight)

@@ -106,6 +106,7 @@ _PHASE_ORDER = {"EARLY_PHASE1": 0, "PHASE1": 1, "PHASE2": 2, "PHASE3": 3, "PHASE
 _PHASE_BY_ORDER = {order: code for code, order in _PHASE_ORDER.items()}
 
 
+@functools.lru_cache(maxsize=100_000)
 def normalize(name: str) -> str:
     """A name as features compare it: case, punctuation and spacing ignored."""
     return " ".join(re.sub(r"[^\w+]+", " ", name.casefold()).split())
@@ -428,8 +429,7 @@ class Vectorizer:
         self.document_counts = document_counts
         self.total = max(total, 1)
         self.weights = weights or _BLOCK_WEIGHT
-        # A rebuild weighs every feature of every trial: each term's idf is worked out once.
-        self._idf: dict[int, float] = {}
+        self._idf: dict[int, float] = {}  # worked out once a term: a rebuild weighs every feature of every trial
 
     def idf(self, term_id: int) -> float:
         if (idf := self._idf.get(term_id)) is None:
