@@ -181,11 +181,12 @@ def _fillers(
     postings = []
     if name_key:
         names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
-        naming = TrialCondition.objects.filter(condition__in=names)
-        postings.append(_posting(trial_id, name_key, [(naming, "trial_id")], stored))
+        postings.append(
+            _posting(trial_id, name_key, (TrialCondition.objects.filter(condition__in=names), "trial_id"), stored)
+        )
     if mesh and (not postings or postings[0][1].sum() < COVERAGE):
         # The term comes in only while few study the name (``choice.sharing``).
-        postings.append(_posting(trial_id, mesh, [(_mesh_trials(mesh[2:]), "trial_id"), _inferred(mesh)], stored))
+        postings.append(_posting(trial_id, mesh, (_mesh_trials(mesh[2:]), "trial_id"), stored, inferred=True))
     rows = filling(postings).tolist()
     scored = sorted(
         ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows),
@@ -205,46 +206,57 @@ def _fillers(
     return found, {m.other_id: stored[m.other_id] for m in found}, open_ids
 
 
-def _inferred(key: str) -> tuple:
-    """The profiles with this MeSH term of trials the registry gave no condition term (``store._inferred_mesh``).
-
-    Their words named it: found in their stored term ids, a few thousand short rows at
-    600,000 trials, as no table of the registry's says it.
-    """
-    term_id = SimilarityTerm.objects.filter(key=key).values_list("id", flat=True).first() or 0
-    at = "position(%s in term_ids)" if connection.vendor == "postgresql" else "instr(term_ids, %s)"
-    profiles = SimilarityProfile.objects.exclude(trial__mesh_terms__domain=choices.MeshDomain.CONDITION)
-    # A match may straddle two ids: ``_posting`` reads the ids themselves.
-    return profiles.alias(at=RawSQL(at, [np.int32(term_id).tobytes()])).filter(at__gt=0), "trial_id"
-
-
-def _posting(trial_id: int, key: str, having: list, stored: dict) -> Posting:
+def _posting(trial_id: int, key: str, having, stored: dict, inferred: bool = False) -> Posting:
     """The trials having a condition feature (``key``), by their stored profiles, and whether each studies it.
 
-    ``having`` are (queryset, the field of its trial's id) of the trials that may have it
-    (naming it among their conditions, or their MeSH terms), read by id a page at a time until ``FILL_CANDIDATES``
-    study it (the most ``choice.filling`` takes), without the catch-all registries, as the
-    rebuild's condition index is. ``stored`` gathers the profiles read.
+    ``having`` (a queryset, the field of its trial's id) holds the trials that may have it (naming
+    it among their conditions, or among their MeSH terms), read by id a page at a time until
+    ``FILL_CANDIDATES`` study it (the most ``choice.filling`` takes), without the catch-all
+    registries, as the rebuild's condition index is. ``inferred``: a MeSH term, which a trial
+    the registry gave no condition term may have from its words (``store._inferred_mesh``).
+    ``stored`` gathers the profiles read.
     """
-    terms = dict(SimilarityTerm.objects.filter(key__in=[key, f"p:{key}"]).values_list("key", "id"))
-    ids, studied, last = [], [], 0
-    while key in terms and sum(studied) < FILL_CANDIDATES:
-        page = set()
-        for queryset, field in having:
-            after = queryset.filter(**{f"{field}__gt": last}).order_by(field)
-            page.update(after.values_list(field, flat=True)[:FILL_CANDIDATES])
-        page = sorted(page - {trial_id})[:FILL_CANDIDATES]
+    rows = SimilarityTerm.objects.filter(key__in=[key, f"p:{key}"]).values_list("key", "id", "document_count")
+    terms = {feature: (term_id, count) for feature, term_id, count in rows}
+    if key not in terms:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    found: dict[int, bool] = {}
+    last = _read_posting(trial_id, key, terms, having, stored, found)
+    # Unless those found (and the trial itself) are all its trials, the others were inferred: looked
+    # for in the profiles of trials without terms, up to the last trial read.
+    if inferred and (last is not None or len(found) + 1 < terms[key][1]):
+        at = "position(%s in term_ids)" if connection.vendor == "postgresql" else "instr(term_ids, %s)"
+        bare = SimilarityProfile.objects.exclude(trial__mesh_terms__domain=choices.MeshDomain.CONDITION)
+        # A match may straddle two ids: the ids themselves are read after.
+        bare = bare.alias(at=RawSQL(at, [np.int32(terms[key][0]).tobytes()])).filter(at__gt=0)
+        bare = bare.filter(trial_id__lte=last) if last else bare
+        _read_posting(trial_id, key, terms, (bare, "trial_id"), stored, found, every=True)
+    ids = sorted(found)
+    return np.asarray(ids, dtype=np.int64), np.asarray([found[other] for other in ids], dtype=bool)
+
+
+def _read_posting(
+    trial_id: int, key: str, terms: dict, having, stored: dict, found: dict[int, bool], every: bool = False
+) -> int | None:
+    """``_posting``'s pages: the last trial read when ``FILL_CANDIDATES`` study the feature, None when all are read.
+
+    ``every`` reads them all.
+    """
+    (queryset, field), last = having, 0
+    while every or sum(found.values()) < FILL_CANDIDATES:
+        after = queryset.filter(**{f"{field}__gt": last}).exclude(**{field: trial_id}).order_by(field)
+        page = list(dict.fromkeys(after.values_list(field, flat=True)[:FILL_CANDIDATES]))
         if not page:
-            break
+            return None
         last = page[-1]
         catch_alls = _catch_alls(page)
         profiles = _stored_vectors({other for other in page if other not in catch_alls})
         stored.update(profiles)
-        for other in page:
-            if other in profiles and terms[key] in profiles[other][0]:
-                ids.append(other)
-                studied.append(terms.get(f"p:{key}", -1) not in profiles[other][0])
-    return np.asarray(ids, dtype=np.int64), np.asarray(studied, dtype=bool)
+        population = terms.get(f"p:{key}", (-1, 0))[0]
+        for other, (term_ids, _) in profiles.items():
+            if terms[key][0] in term_ids:
+                found[other] = population not in term_ids
+    return last
 
 
 def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int]) -> set[tuple[int, int]]:
