@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .scoring import COVERAGE, FILL_MIN_SCORE, MIN_SCORE, OPEN_SHOWN, SHOWN
+import numpy as np
+
+from .scoring import COVERAGE, FILL_CANDIDATES, FILL_MIN_SCORE, MIN_SCORE, OPEN_SHOWN, SHOWN
 from .tiers import Tier
 
 
@@ -59,3 +61,38 @@ def choose(matches: list[Match], open_ids: set[int], fillers: Iterable[Match] = 
 def shortfall(chosen: Iterable[Match]) -> int:
     """How many more trials a list needs to reach ``COVERAGE`` (trials sharing only the population do not count)."""
     return max(0, COVERAGE - sum(1 for match in chosen if match.tier != Tier.POPULATION_ONLY))
+
+
+# The trials having one condition feature (sorted ids), and whether each studies it rather than lists it
+# for its population only (a comorbidity).
+Posting = tuple[np.ndarray, np.ndarray]
+
+
+def sharing(postings: Iterable[Posting], listed: bool = False) -> np.ndarray:
+    """The trials that study a trial's main condition: by its name, then by its MeSH term while few share the name.
+
+    ``postings`` are the name's and the term's (``main_condition``). A MeSH
+    term is often broader than the name ("Infections" for a urinary tract
+    infection): the name, when others use it, keeps the list closer to the
+    trial. ``listed`` takes the trials that list it only for their
+    population too.
+    """
+    found = np.zeros(0, dtype=np.int64)
+    for ids, studied in postings:
+        found = np.union1d(found, ids if listed else ids[studied])
+        if len(found) >= COVERAGE:
+            break
+    return found
+
+
+def filling(postings: Iterable[Posting]) -> np.ndarray:
+    """The trials a short list is filled from, the first ``FILL_CANDIDATES`` on file: those studying its main
+    condition, or those listing it as well when fewer than ``COVERAGE`` study it.
+
+    The rebuild and the refresh both fill by this, so a refreshed list is the rebuilt one.
+    """
+    postings = list(postings)
+    found = sharing(postings)
+    if len(found) < COVERAGE:
+        found = sharing(postings, listed=True)
+    return found[:FILL_CANDIDATES]

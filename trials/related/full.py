@@ -9,6 +9,8 @@ score, with sparse matrices.
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,17 +20,16 @@ from django.db import connection, transaction
 
 from .. import choices
 from ..models import RelatedTrial, SimilarTrial, Trial
-from .choice import Match, choose, shortfall
+from .choice import Match, Posting, choose, filling, sharing, shortfall
 from .scoring import (
     CANDIDATES,
     CATCH_ALL_CONDITIONS,
     COVERAGE,
-    FILL_CANDIDATES,
     MIN_SCORE,
-    Features,
     Vectorizer,
     explain,
     main_condition,
+    own_of,
 )
 from .store import (
     clear,
@@ -42,7 +43,7 @@ from .store import (
     save_profiles,
     save_terms,
 )
-from .tiers import aspect_ids, aspects, match_tier
+from .tiers import Aspects, Tier, aspect_ids, aspects, match_tier
 from .titles import broad_classes, coded_ancestors
 
 # How a trial has a condition in the condition index: studies it, or lists it for its population.
@@ -71,33 +72,44 @@ class Space:
     def neighbours(self, start: int, stop: int) -> Iterator[tuple[int, list[int], list[float]]]:
         """(row, candidate rows, exact scores) for the rows start..stop, from the key index."""
         candidates = (self.key_matrix[start:stop] @ self.key_matrix_t).tocsr()
+        found = []
         for offset in range(stop - start):
             row = start + offset
             begin, end = candidates.indptr[offset], candidates.indptr[offset + 1]
             others, approx = candidates.indices[begin:end], candidates.data[begin:end]
             if len(others) > CANDIDATES:
                 others = others[np.argpartition(-approx, CANDIDATES)[:CANDIDATES]]
-            others = [other for other in others.tolist() if other != row]
             # A row without candidates still comes: its main condition may fill its list.
-            scores = (self.vectors[others] @ self.vectors[row].T).toarray().ravel().tolist() if others else []
-            yield row, others, scores
+            found.append([other for other in others.tolist() if other != row])
+        # Every pair's score at once, not a product a row: the shared terms' products summed in term
+        # order, as ``vectors[others] @ vectors[row].T`` sums them (a row sum of ``multiply`` does not).
+        ones = np.ones(self.vectors.shape[1], dtype=np.float32)
+        for part in range(0, len(found), 500):  # a few hundred rows' pairs at a time: tens of MB
+            rows = found[part : part + 500]
+            pairs = np.fromiter((other for others in rows for other in others), dtype=np.int64)
+            owners = np.repeat(np.arange(start + part, start + part + len(rows)), [len(others) for others in rows])
+            products = self.vectors[pairs].multiply(self.vectors[owners]).tocsr()
+            products.sort_indices()
+            scores = (products @ ones).tolist()
+            at = 0
+            for offset, others in enumerate(rows):
+                yield start + part + offset, others, scores[at : at + len(others)]
+                at += len(others)
 
     def matches(self, row: int, others: list[int], scores: list[float], min_score: float = MIN_SCORE) -> list[Match]:
         """The candidates scoring at least ``min_score``, with their tiers."""
         found = []
+        aspect = self.aspects.get(row)
         for other, score in zip(others, scores, strict=True):
             if score >= min_score:
-                tier, _ = match_tier(self.aspects.get(row), matrix_row(self.vectors, other)[0])
+                # Without a population, every match shares the main aspect (``match_tier``).
+                tier = match_tier(aspect, matrix_row(self.vectors, other)[0])[0] if aspect else Tier.MAIN
                 found.append(Match(other, score, [], tier))
         return found
 
     def fillers(self, row: int) -> list[Match]:
         """Trials sharing the row's main condition, scored, however low: ``choose`` lists the best of them."""
-        rows = self.sharing_main_condition(row)
-        if len(rows) < COVERAGE:
-            # Too few study it: those that list it among their people's conditions come next.
-            rows = self.sharing_main_condition(row, listed=True)
-        rows = rows[:FILL_CANDIDATES]
+        rows = filling(self.postings(row))
         if not rows.size:
             return []
         scores = (self.vectors[rows] @ self.vectors[row].T).toarray().ravel()
@@ -109,24 +121,20 @@ class Space:
             for other, score in zip(rows[best].tolist(), scores[best].tolist(), strict=True)
         ]
 
-    def sharing_main_condition(self, row: int, listed: bool = False) -> np.ndarray:
-        """The other rows that study the row's main condition: by name, or by MeSH term when few share the name.
-
-        A MeSH term is often broader than the name ("Infections" for a urinary tract infection):
-        the name, when others use it, keeps the list closer to the trial. ``listed`` takes the
-        rows that list it only among their population's conditions too (a comorbidity).
-        """
-        rows = np.zeros(0, dtype=np.int32)
+    def postings(self, row: int) -> list[Posting]:
+        """The other rows having the row's main condition name and MeSH term, and which of them study it."""
+        found = []
         for term in self.main_conditions[row].tolist():
             if term >= 0:
                 begin, end = self.conditions.indptr[term], self.conditions.indptr[term + 1]
-                posting = self.conditions.indices[begin:end]
-                if not listed:
-                    posting = posting[self.conditions.data[begin:end] == _STUDIED]
-                rows = np.union1d(rows, posting[posting != row])
-            if len(rows) >= COVERAGE:
-                break
-        return rows
+                rows, kinds = self.conditions.indices[begin:end], self.conditions.data[begin:end]
+                others = rows != row
+                found.append((rows[others], kinds[others] == _STUDIED))
+        return found
+
+    def sharing_main_condition(self, row: int) -> np.ndarray:
+        """The other rows that study the row's main condition (``choice.sharing``)."""
+        return sharing(self.postings(row))
 
     def chosen(
         self, row: int, others: list[int], scores: list[float], open_rows: set[int], listed: set[tuple[int, int]]
@@ -148,10 +156,12 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
 
     ``populations=False`` scores as before population aspects (see ``scoring.extract``).
 
-    Two passes over the trials: the first counts in how many trials each
-    feature occurs, the second weighs and prunes each trial's features as it
-    reads them. Holding every trial's raw features instead would take several
-    times the memory at registry scale.
+    One pass reads and extracts the features (the costly part: every word of
+    every text) and counts in how many trials each occurs; what weighing then
+    needs of a trial, its term ids and counts, waits in a temporary file
+    until the counts are known. Holding them in memory instead would take
+    over a gigabyte at 600,000 trials (230 features a trial); reading them
+    twice cost a fifth of the rebuild.
     """
     from scipy import sparse
 
@@ -159,63 +169,75 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
     mesh_names = condition_mesh_names()
     term_ids: dict[str, int] = {}
     labels: list[str] = []
+    keys: list[str] = []
     document_counts: list[int] = []
-
-    def numbered(features: Features, counting: bool) -> list[int]:
-        ids = []
-        for key in features.counts:
-            term_id = term_ids.get(key)
-            if term_id is None:
-                # A trial saved between the two passes may bring new features.
-                term_id = term_ids[key] = len(labels)
-                labels.append(features.labels[key][:600])
-                document_counts.append(0 if counting else 1)
-            if counting:
-                document_counts[term_id] += 1
-            ids.append(term_id)
-        return ids
-
     trial_ids: list[int] = []
-    for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations, known=known):
-        numbered(features, counting=True)
-        trial_ids.append(features.trial_id)
-    vectorizer = Vectorizer(dict(enumerate(document_counts)), len(trial_ids), weights)
-    key_limit = vectorizer.key_limit()
-
-    # Weighted vectors, and the key matrix candidates are found with.
-    indptr, indices, data = array("q", [0]), array("i"), array("f")
-    key_indptr, key_indices, key_data = array("q", [0]), array("i"), array("f")
-    prefixes: dict[int, str] = {}
-    counted, trial_ids = set(trial_ids), []
     trial_aspects = {}
     main_conditions, condition_rows, condition_terms, condition_kinds = array("i"), array("i"), array("i"), array("b")
-    for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations, known=known):
-        if features.trial_id not in counted:
-            continue  # saved since the first pass: the next refresh or rebuild takes it
-        broad = broad_classes(features.counts, features.labels)
-        found = aspects(features.counts, broad, coded_ancestors(features.counts, features.labels))
-        if found.population:
-            trial_aspects[len(trial_ids)] = aspect_ids(found, term_ids.get)
-        trial_ids.append(features.trial_id)
-        ids = numbered(features, counting=False)
-        catch_all = sum(1 for key in features.counts if key.startswith("c:")) > CATCH_ALL_CONDITIONS
-        for term_id, key in zip(ids, features.counts, strict=True):
-            prefixes.setdefault(term_id, key[0])
-            if key.startswith(("c:", "m:")) and not catch_all:
-                condition_rows.append(len(trial_ids) - 1)
-                condition_terms.append(term_id)
-                condition_kinds.append(_LISTED if f"p:{key}" in features.counts else _STUDIED)
-        main = main_condition(features.counts, features.labels, broad)
-        main_conditions.extend(term_ids[key] if key else -1 for key in main)
-        vector_ids, vector_weights = vectorizer.vector(ids, list(features.counts.values()), prefixes)
-        indices.extend(vector_ids.tolist())
-        data.extend(vector_weights.tolist())
-        indptr.append(len(indices))
-        population = {term_ids[key[2:]] for key in features.counts if key.startswith("p:") and key[2:] in term_ids}
-        for term_id, weight in vectorizer.keys(vector_ids, vector_weights, prefixes, key_limit, population):
-            key_indices.append(term_id)
-            key_data.append(weight)
-        key_indptr.append(len(key_indices))
+    with tempfile.TemporaryFile() as spill:
+        batch: list[tuple[bytes, bytes, bytes, Aspects | None]] = []
+        for features in load_features(chunk=chunk, mesh_names=mesh_names, populations=populations, known=known):
+            row = len(trial_ids)
+            trial_ids.append(features.trial_id)
+            ids = array("i")
+            # Conditions, their MeSH terms and interventions: all that aspects and the condition index read.
+            named = []
+            for key in features.counts:
+                term_id = term_ids.get(key)
+                if term_id is None:
+                    term_id = term_ids[key] = len(labels)
+                    labels.append(features.labels[key][:600])
+                    keys.append(key)
+                    document_counts.append(0)
+                document_counts[term_id] += 1
+                ids.append(term_id)
+                if key[0] in "cmapij":
+                    named.append((key, term_id))
+            named_keys = [key for key, _ in named]
+            broad = broad_classes(named_keys, features.labels)
+            found = aspects(named_keys, broad, coded_ancestors(named_keys, features.labels))
+            if sum(1 for key in named_keys if key.startswith("c:")) <= CATCH_ALL_CONDITIONS:
+                for key, term_id in named:
+                    if key[:2] in ("c:", "m:"):
+                        condition_rows.append(row)
+                        condition_terms.append(term_id)
+                        condition_kinds.append(_LISTED if f"p:{key}" in features.counts else _STUDIED)
+            main = main_condition(features.counts, features.labels, broad)
+            main_conditions.extend(term_ids[key] if key else -1 for key in main)
+            # A population condition's plain feature, never a key of the trial (``Vectorizer.keys``): the
+            # trial has it too. A population's aspects name keys other trials may bring: numbered once all are read.
+            population = array("i", (term_ids[key[2:]] for key, _ in named if key[:2] == "p:" and key[2:] in term_ids))
+            counts = array("d", features.counts.values())
+            batch.append((ids.tobytes(), counts.tobytes(), population.tobytes(), found if found.population else None))
+            if len(batch) >= chunk:
+                pickle.dump(batch, spill, pickle.HIGHEST_PROTOCOL)
+                batch = []
+        pickle.dump(batch, spill, pickle.HIGHEST_PROTOCOL)
+        spill.seek(0)
+
+        vectorizer = Vectorizer(dict(enumerate(document_counts)), len(trial_ids), weights)
+        key_limit = vectorizer.key_limit()
+        prefixes = [key[0] for key in keys]
+
+        # Weighted vectors, and the key matrix candidates are found with.
+        indptr, indices, data = array("q", [0]), array("i"), array("f")
+        key_indptr, key_indices, key_data = array("q", [0]), array("i"), array("f")
+        row = 0
+        while row < len(trial_ids):
+            for packed_ids, packed_counts, population, found in pickle.load(spill):
+                ids = array("i", packed_ids).tolist()
+                if found is not None:
+                    trial_aspects[row] = aspect_ids(found, term_ids.get)
+                vector_ids, vector_weights = vectorizer.vector(ids, array("d", packed_counts).tolist(), prefixes)
+                indices.extend(vector_ids.tolist())
+                data.extend(vector_weights.tolist())
+                indptr.append(len(indices))
+                population = set(array("i", population))
+                for term_id, weight in vectorizer.keys(vector_ids, vector_weights, prefixes, key_limit, population):
+                    key_indices.append(term_id)
+                    key_data.append(weight)
+                key_indptr.append(len(key_indices))
+                row += 1
     shape = (len(trial_ids), len(labels))
     vectors = sparse.csr_matrix(
         (np.frombuffer(data, np.float32), np.frombuffer(indices, np.int32), np.frombuffer(indptr, np.int64)),
@@ -238,7 +260,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
     )
     return Space(
         trial_ids,
-        list(term_ids),
+        keys,
         labels,
         document_counts,
         vectors,
@@ -273,10 +295,11 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 2000) ->
             rows = []
             for row, others, scores in space.neighbours(start, stop):
                 vector = matrix_row(space.vectors, row)
+                mine = own_of(vector, key_of)
                 for match in space.chosen(row, others, scores, open_rows, listed):
                     other = matrix_row(space.vectors, match.other_id)
                     _, population = match_tier(space.aspects.get(row), other[0])
-                    match.score, match.reasons = explain(vector, other, key_of, label_of, match.tier, population)
+                    match.score, match.reasons = explain(vector, other, key_of, label_of, match.tier, population, mine)
                     rows.append(
                         {
                             "trial_id": trial_ids[row],

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
 
 from .. import choices
@@ -28,7 +29,7 @@ from ..models import (
     TrialCondition,
 )
 from . import full
-from .choice import Match, choose, shortfall
+from .choice import Match, Posting, choose, filling, shortfall
 from .scoring import (
     CANDIDATES,
     CATCH_ALL_CONDITIONS,
@@ -172,39 +173,90 @@ def _fillers(
 ) -> tuple[list[Match], dict, set[int]]:
     """Trials sharing the trial's main condition, scored, as ``full.Space.fillers`` finds them.
 
-    By the condition's name, or by its MeSH term as well when fewer than
-    ``COVERAGE`` share the name; the first ``FILL_CANDIDATES`` on file, the
-    best ``3 * COVERAGE`` of them tiered. Returns the matches, the vectors
-    read and which of those trials are open.
+    From the trials ``choice.filling`` takes, the best ``3 * COVERAGE`` tiered. Returns the
+    matches, the vectors read and which of those trials are open.
     """
     name_key, mesh = main_condition(item.counts, item.labels, broad_classes(item.counts, item.labels))
-    rows: set[int] = set()
+    stored: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    postings = []
     if name_key:
         names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
-        rows |= set(
-            TrialCondition.objects.filter(condition__in=names)
-            .exclude(trial_id=trial_id)
-            .order_by("trial_id")
-            .values_list("trial_id", flat=True)[:FILL_CANDIDATES]
+        postings.append(
+            _posting(trial_id, name_key, (TrialCondition.objects.filter(condition__in=names), "trial_id"), stored)
         )
-    if mesh and len(rows) < COVERAGE:
-        sharing = _mesh_trials(mesh[2:]).exclude(trial_id=trial_id)
-        rows |= set(sharing.values_list("trial_id", flat=True)[:FILL_CANDIDATES])
-    rows = sorted(other for other in rows if (trial_id, other) not in listed)
-    catch_alls = _catch_alls(rows)
-    rows = [other for other in rows if other not in catch_alls][:FILL_CANDIDATES]
-    stored = _stored_vectors(set(rows))
+    if mesh and (not postings or postings[0][1].sum() < COVERAGE):
+        # The term comes in only while few study the name (``choice.sharing``).
+        postings.append(_posting(trial_id, mesh, (_mesh_trials(mesh[2:]), "trial_id"), stored, inferred=True))
+    rows = filling(postings).tolist()
     scored = sorted(
-        ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows if other in stored),
+        ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows),
         key=lambda pair: (-pair[0], pair[1]),
     )[: 3 * COVERAGE]
-    found = [Match(other, score, [], match_tier(aspect, stored[other][0])[0]) for score, other in scored]
+    # Those the record itself lists are left out after, as the rebuild leaves them out (``full.Space.chosen``).
+    found = [
+        Match(other, score, [], match_tier(aspect, stored[other][0])[0])
+        for score, other in scored
+        if (trial_id, other) not in listed
+    ]
     open_ids = set(
         Trial.objects.filter(id__in=[m.other_id for m in found], overall_status__in=choices.OPEN_STATUSES).values_list(
             "id", flat=True
         )
     )
     return found, {m.other_id: stored[m.other_id] for m in found}, open_ids
+
+
+def _posting(trial_id: int, key: str, having, stored: dict, inferred: bool = False) -> Posting:
+    """The trials having a condition feature (``key``), by their stored profiles, and whether each studies it.
+
+    ``having`` (a queryset, the field of its trial's id) holds the trials that may have it (naming
+    it among their conditions, or among their MeSH terms), read by id a page at a time until
+    ``FILL_CANDIDATES`` study it (the most ``choice.filling`` takes), without the catch-all
+    registries, as the rebuild's condition index is. ``inferred``: a MeSH term, which a trial
+    the registry gave no condition term may have from its words (``store._inferred_mesh``).
+    ``stored`` gathers the profiles read.
+    """
+    rows = SimilarityTerm.objects.filter(key__in=[key, f"p:{key}"]).values_list("key", "id", "document_count")
+    terms = {feature: (term_id, count) for feature, term_id, count in rows}
+    if key not in terms:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    found: dict[int, bool] = {}
+    last = _read_posting(trial_id, key, terms, having, stored, found)
+    # Unless those found (and the trial itself) are all its trials, the others were inferred: looked
+    # for in the profiles of trials without terms, up to the last trial read.
+    if inferred and (last is not None or len(found) + 1 < terms[key][1]):
+        at = "position(%s in term_ids)" if connection.vendor == "postgresql" else "instr(term_ids, %s)"
+        bare = SimilarityProfile.objects.exclude(trial__mesh_terms__domain=choices.MeshDomain.CONDITION)
+        # A match may straddle two ids: the ids themselves are read after.
+        bare = bare.alias(at=RawSQL(at, [np.int32(terms[key][0]).tobytes()])).filter(at__gt=0)
+        bare = bare.filter(trial_id__lte=last) if last else bare
+        _read_posting(trial_id, key, terms, (bare, "trial_id"), stored, found, every=True)
+    ids = sorted(found)
+    return np.asarray(ids, dtype=np.int64), np.asarray([found[other] for other in ids], dtype=bool)
+
+
+def _read_posting(
+    trial_id: int, key: str, terms: dict, having, stored: dict, found: dict[int, bool], every: bool = False
+) -> int | None:
+    """``_posting``'s pages: the last trial read when ``FILL_CANDIDATES`` study the feature, None when all are read.
+
+    ``every`` reads them all.
+    """
+    (queryset, field), last = having, 0
+    while every or sum(found.values()) < FILL_CANDIDATES:
+        after = queryset.filter(**{f"{field}__gt": last}).exclude(**{field: trial_id}).order_by(field)
+        page = list(dict.fromkeys(after.values_list(field, flat=True)[:FILL_CANDIDATES]))
+        if not page:
+            return None
+        last = page[-1]
+        catch_alls = _catch_alls(page)
+        profiles = _stored_vectors({other for other in page if other not in catch_alls})
+        stored.update(profiles)
+        population = terms.get(f"p:{key}", (-1, 0))[0]
+        for other, (term_ids, _) in profiles.items():
+            if terms[key][0] in term_ids:
+                found[other] = population not in term_ids
+    return last
 
 
 def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int]) -> set[tuple[int, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Q, Subquery
@@ -60,9 +61,27 @@ def related_trials(trial: Trial) -> RelatedTrials:
         item.on_file = on_file.get(item.nct_id)
     # As stored: what a trial shares with this one (``tiers.Tier``) ranks before its score.
     similar.sort(key=lambda item: (item.tier, -item.score, item.other_id))
-    recruiting = []
-    # Open as shown: a lapsed "Recruiting" is no alternative for a patient.
-    if trial.shown_status not in choices.OPEN_STATUSES:
-        recruiting = [item for item in similar if item.other.shown_status in choices.OPEN_STATUSES]
-        recruiting = recruiting[:OPEN_SHOWN]
-    return RelatedTrials(listed, similar[:SHOWN], recruiting)
+    return RelatedTrials(listed, similar[:SHOWN], recruiting_now(trial, similar)[:OPEN_SHOWN])
+
+
+def recruiting_now(trial: Trial, similar: Iterable[SimilarTrial]) -> list[SimilarTrial]:
+    """The similar trials a patient could join instead (``other`` loaded): open as shown, for a trial that is not.
+
+    A lapsed "Recruiting" is no alternative for a patient. The Related tab
+    lists them ("Recruiting now"); the other tabs point there when there are
+    some (``has_recruiting_alternatives``). ``similar`` is read only for a
+    trial that is not open.
+    """
+    if trial.shown_status in choices.OPEN_STATUSES:
+        return []
+    return [item for item in similar if item.other.shown_status in choices.OPEN_STATUSES]
+
+
+def has_recruiting_alternatives(trial: Trial) -> bool:
+    """Whether the Related tab lists trials recruiting now (``recruiting_now``): one query, none for an open trial."""
+    similar = (
+        SimilarTrial.objects.filter(trial=trial)
+        .select_related("other")
+        .only("other", *(f"other__{column}" for column in status.COLUMNS))
+    )
+    return bool(recruiting_now(trial, similar))

@@ -23,7 +23,7 @@ import numpy as np
 import snowballstemmer
 
 from .. import choices
-from .tiers import Tier
+from .tiers import Tier, within
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ _PHASE_ORDER = {"EARLY_PHASE1": 0, "PHASE1": 1, "PHASE2": 2, "PHASE3": 3, "PHASE
 _PHASE_BY_ORDER = {order: code for code, order in _PHASE_ORDER.items()}
 
 
+@functools.lru_cache(maxsize=100_000)
 def normalize(name: str) -> str:
     """A name as features compare it: case, punctuation and spacing ignored."""
     return " ".join(re.sub(r"[^\w+]+", " ", name.casefold()).split())
@@ -428,12 +429,15 @@ class Vectorizer:
         self.document_counts = document_counts
         self.total = max(total, 1)
         self.weights = weights or _BLOCK_WEIGHT
+        self._idf: dict[int, float] = {}  # worked out once a term: a rebuild weighs every feature of every trial
 
     def idf(self, term_id: int) -> float:
-        return math.log((self.total + 1) / (self.document_counts.get(term_id, 0) + 1)) + 1.0
+        if (idf := self._idf.get(term_id)) is None:
+            idf = self._idf[term_id] = math.log((self.total + 1) / (self.document_counts.get(term_id, 0) + 1)) + 1.0
+        return idf
 
     def vector(
-        self, term_ids: list[int], counts: list[float], prefixes: dict[int, str]
+        self, term_ids: list[int], counts: list[float], prefixes: dict[int, str] | list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
         """The weighted vector of a trial's features (by term id, with their raw counts)."""
         blocks: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -441,7 +445,7 @@ class Vectorizer:
             prefix = prefixes[term_id]
             weight = _FEATURE_WEIGHTS[prefix] * (1.0 + math.log(count))
             if prefix != "d":
-                weight *= self.idf(term_id)
+                weight *= self._idf.get(term_id) or self.idf(term_id)
             if self.weights.get(_BLOCK[prefix]):
                 blocks[_BLOCK[prefix]].append((term_id, weight))
         ids, weights = [], []
@@ -486,6 +490,13 @@ class Vectorizer:
         return max(KEY_MIN_DOCUMENTS, int(self.total * KEY_MAX_SHARE))
 
 
+def own_of(a: tuple[np.ndarray, np.ndarray], keys: dict[int, str]) -> tuple[frozenset[str], frozenset[int]]:
+    """What ``explain`` reads of the list's own trial: its population's conditions (plain keys), its phase bands."""
+    found = [keys.get(term_id, "") for term_id in a[0].tolist()]
+    population = frozenset(key[2:] for key in found if key.startswith("p:"))
+    return population, frozenset(int(key[8:]) for key in found if key.startswith("d:phase:"))
+
+
 def explain(
     a: tuple[np.ndarray, np.ndarray],
     b: tuple[np.ndarray, np.ndarray],
@@ -493,20 +504,23 @@ def explain(
     labels: dict[int, str],
     tier: int = Tier.MAIN,
     population: Iterable[int] = (),
+    mine: tuple[frozenset[str], frozenset[int]] | None = None,
 ) -> tuple[float, list[str]]:
     """The score of two vectors and, in plain words, the signals that made it.
 
     ``tier`` and ``population`` (term ids of the population shared) come
     from ``match_tier``: a match on the population alone says so first.
+    ``mine`` is ``own_of(a, keys)``, when the caller explains many matches of ``a``.
     """
-    shared, index_a, index_b = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
-    products = a[1][index_a] * b[1][index_b]
+    # A population's condition counts a little to the score, but is named as the population, not the condition.
+    population_keys, own_bands = mine or own_of(a, keys)
+    index_a = np.flatnonzero(within(a[0], b[0]))
+    shared = a[0][index_a]
+    products = a[1][index_a] * b[1][np.searchsorted(b[0], shared)]
     contributions: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for term_id, product in zip(shared.tolist(), products.tolist(), strict=True):
         contributions[_BLOCK[keys[term_id][0]]].append((product, term_id))
     reasons = []
-    # A population's condition counts a little to the score, but is named as the population, not the condition.
-    population_keys = {keys[t][2:] for t in a[0].tolist() if keys.get(t, "").startswith("p:")}
     # Named by their MeSH terms when they have some: a condition's name and its term say the same thing twice.
     population = [term_id for term_id in population if term_id in labels and term_id in keys]
     coded = [t for t in population if keys[t].startswith(("m:", "p:m:", "a:", "p:a:"))]
@@ -535,10 +549,8 @@ def explain(
         elif signal.prefix == "t":
             reasons.append(signal.reason.format(", ".join(_distinct_labels(labels[t] for _, t in items)[:3])))
         elif signal.prefix == "d":
-            reason = phase_reason(
-                {int(keys[t].rpartition(":")[2]) for _, t in items if keys[t].startswith("d:phase")},
-                {int(key.rpartition(":")[2]) for t in a[0] if (key := keys.get(int(t), "")).startswith("d:phase")},
-            )
+            bands = {int(keys[t][8:]) for _, t in items if keys[t].startswith("d:phase:")}
+            reason = phase_reason(bands, set(own_bands))
             if reason:
                 reasons.append(reason)
         else:

@@ -11,7 +11,8 @@ from django.urls import reverse
 from trials import related, status
 from trials.importers import SEED_DOCUMENT, import_paths
 from trials.models import SimilarTrial, Trial
-from trials.related import scoring, store
+from trials.related import incremental, lists, scoring, store
+from trials.templatetags import related_tags
 
 RELATED_DATA = Path(__file__).resolve().parent / "data" / "related"
 SEED_TOPICS = re.compile(r"bipolar|depress|interleukin[- ]?2|\bil-?2\b", re.IGNORECASE)
@@ -232,3 +233,41 @@ def test_a_refresh_of_a_record_without_mesh_terms_lists_what_the_rebuild_lists(r
             related.refresh([trial_id])
     assert {nct_id: similar_ids(nct_id) for _, nct_id in bare} == rebuilt
     assert "Same condition: Depression" in SimilarTrial.objects.filter(trial__nct_id="NCT04133233").first().reasons
+
+
+def test_a_refresh_fills_from_the_trials_the_rebuild_fills_from(registry):
+    # Those that study the trial's main condition; those listing it for their population only when few study it.
+    space = related.load_space()
+    nct_of = {trial.id: nct_id for nct_id, trial in registry.items()}
+    ids = set(space.trial_ids)
+    listed = incremental._listed_between(ids, set(), incremental._trial_facts(ids))
+    vectors = incremental._stored_vectors(ids)
+    differ = {}
+    for item in store.load_features(space.trial_ids):
+        row = space.trial_ids.index(item.trial_id)
+        rebuilt = {space.trial_ids[match.other_id] for match in space.fillers(row)}
+        rebuilt = {other for other in rebuilt if (item.trial_id, other) not in listed}
+        aspect = incremental._aspects_of({item.trial_id: item.counts}, {}, item.labels).get(item.trial_id)
+        found = incremental._fillers(item.trial_id, vectors[item.trial_id], item, aspect, listed)[0]
+        if {match.other_id for match in found} != rebuilt:
+            differ[nct_of[item.trial_id]] = sorted(nct_of[other] for other in rebuilt ^ {m.other_id for m in found})
+    assert differ == {}
+
+
+def test_the_other_tabs_point_to_recruiting_trials_by_the_related_tabs_own_rule(
+    registry, monkeypatch, django_assert_num_queries
+):
+    Trial.objects.filter(nct_id="NCT00661297").update(
+        overall_status="RECRUITING", status_verified_date=status.month_back(status.today(), 0)
+    )
+    call_command("compute_related", "NCT00661297")
+    closed, opened = (Trial.objects.for_detail().get(nct_id=nct_id) for nct_id in ("NCT00661596", "NCT00661297"))
+    assert [item.other.nct_id for item in related.related_trials(closed).recruiting] == ["NCT00661297"]
+    with django_assert_num_queries(1):
+        assert related_tags.recruiting_alternatives(closed) is True
+    with django_assert_num_queries(0):
+        assert related_tags.recruiting_alternatives(opened) is False
+    # One rule: were it to take none, the tab would list none and no other tab would point there.
+    monkeypatch.setattr(lists, "recruiting_now", lambda trial, similar: [])
+    assert related.related_trials(closed).recruiting == []
+    assert related_tags.recruiting_alternatives(closed) is False
