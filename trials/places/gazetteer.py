@@ -30,7 +30,7 @@ from django.db import connections, router
 from django.db.models.functions import Upper
 
 from ..models import Site
-from .countries import country_code, country_label, key
+from .countries import country_code, country_label, in_text, key
 from .distance import haversine_km
 
 GAZETTEER_PATH = Path(__file__).resolve().parent.parent / "data" / "gazetteer.tsv.gz"
@@ -323,7 +323,7 @@ def _locate(text: str) -> Place:
         candidates = [place for place in candidates if _qualified(place, qualifier)]
     candidates = _with_queries(candidates)
     if not candidates:
-        where = f" in {', '.join(qualifiers)}" if qualifiers else ""
+        where = f" in {in_text(qualifiers[-1], ', '.join(qualifiers[:-1]))}" if qualifiers else ""
         raise PlaceError(
             f"We do not know a place called “{name}”{where}. Try another spelling, add the country "
             "(“Lyon, France”), or give latitude,longitude.",

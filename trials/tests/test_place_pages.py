@@ -93,3 +93,10 @@ def test_the_gazetteer_file_is_what_its_sources_build(tmp_path):
     gazetteer.build_gazetteer_file(built)
     with gzip.open(built, "rt") as new, gzip.open(gazetteer.GAZETTEER_PATH, "rt") as kept:
         assert new.read() == kept.read()
+
+
+def test_an_unknown_place_in_a_country_names_it_as_a_sentence_says_it(db):
+    with pytest.raises(places.PlaceError, match="We do not know a place called “Xqzvbw” in the United States"):
+        places.locate("Xqzvbw, United States")
+    with pytest.raises(places.PlaceError, match="“Xqzvbw” in Texas, United States\\."):
+        places.locate("Xqzvbw, Texas, United States")
