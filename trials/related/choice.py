@@ -63,23 +63,25 @@ def shortfall(chosen: Iterable[Match]) -> int:
     return max(0, COVERAGE - sum(1 for match in chosen if match.tier != Tier.POPULATION_ONLY))
 
 
-# The trials having one condition feature (sorted ids), and whether each studies it rather than lists it
+# The trials having one condition feature (sorted, unique ids), and whether each studies it rather than lists it
 # for its population only (a comorbidity).
 Posting = tuple[np.ndarray, np.ndarray]
 
 
-def sharing(postings: Iterable[Posting], listed: bool = False) -> np.ndarray:
+def sharing(postings: Iterable[Posting], listed: bool = False, first: int | None = None) -> np.ndarray:
     """The trials that study a trial's main condition: by its name, then by its MeSH term while few share the name.
 
     ``postings`` are the name's and the term's (``main_condition``). A MeSH
     term is often broader than the name ("Infections" for a urinary tract
     infection): the name, when others use it, keeps the list closer to the
     trial. ``listed`` takes the trials that list it only for their
-    population too.
+    population too; ``first`` only the first of them on file.
     """
     found = np.zeros(0, dtype=np.int64)
     for ids, studied in postings:
-        found = np.union1d(found, ids if listed else ids[studied])
+        ids = (ids if listed else ids[studied])[:first]
+        # A posting is sorted already: only a second one is merged in (thousands of trials, for a common condition).
+        found = np.union1d(found, ids) if found.size else ids
         if len(found) >= COVERAGE:
             break
     return found
@@ -92,7 +94,7 @@ def filling(postings: Iterable[Posting]) -> np.ndarray:
     The rebuild and the refresh both fill by this, so a refreshed list is the rebuilt one.
     """
     postings = list(postings)
-    found = sharing(postings)
+    found = sharing(postings, first=FILL_CANDIDATES)
     if len(found) < COVERAGE:
-        found = sharing(postings, listed=True)
+        found = sharing(postings, listed=True, first=FILL_CANDIDATES)
     return found[:FILL_CANDIDATES]
