@@ -183,6 +183,8 @@ class Results:
     place_choices: list[tuple[str, str]] = field(default_factory=list)
     # The place the text ended with, read as ``near`` (``text`` is then the words before it).
     text_place: search.TrailingPlace | None = None
+    # ``within`` given without ``near``: left out, and said so.
+    stray_within: str = ""
 
     @cached_property
     def countries(self) -> list[str]:
@@ -275,6 +277,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: int = 0, cor
     queryset = filterset.qs
     results.reading = filterset.reading
     results.text_place = filterset.form.text_place
+    results.stray_within = filterset.form.stray_within
     if results.text_place:
         results.text = results.text_place.words
     if filterset.circle:
