@@ -314,11 +314,12 @@ def search_trials(data: QueryDict, page_number: str | None, export: int = 0, cor
         # first as typed to find it empty. Read as its page would be: a table read in order,
         # stopping at the first match, reads it all when there is none.
         with scans():
-            if groups:
-                grouped = _counted_by(filterset.matches, FACET_FIELDS)
-                found = sum(grouped.values())
-            else:
+            grouped = _counted_by(filterset.matches, FACET_FIELDS) if groups else None
+            if grouped is None:  # not grouped, or the count gave up (and is not asked again)
+                groups = False
                 found = len(filterset.matches.values_list("pk", flat=True)[:CORRECT_BELOW])
+            else:
+                found = sum(grouped.values())
         if found < CORRECT_BELOW:
             corrected = _corrected(data, results, page_number, found)
             if corrected:
@@ -404,7 +405,7 @@ def _trials_on_file() -> int:
 
 def _corrected(data: QueryDict, results: Results, page_number: str | None, typed: int) -> Results | None:
     """The same search with its misspelled words corrected, when that finds more than the ``typed`` text's trials."""
-    found = search.correct(results.text)
+    found = search.correct(results.text, results.reading.known_words if results.reading else frozenset())
     if not found:
         return None
     text, corrections = found

@@ -336,17 +336,18 @@ def correctable(reading: Reading) -> bool:
     return not reading.exact and bool(_unknown_terms(reading.text, reading.known_words))
 
 
-def correct(text: str) -> tuple[str, list[tuple[str, str]]] | None:
+def correct(text: str, known: set[str] | frozenset[str] = frozenset()) -> tuple[str, list[tuple[str, str]]] | None:
     """(the text with misspelled words replaced, [(word, correction)]), or None when none is.
 
     A word is compared with the closest words of the condition names on file
     (``condition_words``) and of the descriptors' names (drugs too); a word
     that names a descriptor, or one these hold as it is (or in another
-    number), is left alone. The same on every backend.
+    number), is left alone, and so are the ``known`` words (a widened
+    phrase's, as ``correctable`` says). The same on every backend.
     """
     corrections = []
     conditions: WordIndex | None = None
-    for term in _unknown_terms(text):
+    for term in _unknown_terms(text, known):
         word = term.casefold()
         if conditions is None:
             conditions = condition_words()

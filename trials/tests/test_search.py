@@ -166,7 +166,9 @@ def test_a_text_that_finds_nothing_reads_no_page_and_a_known_count_is_not_asked_
     with CaptureQueriesContext(connection) as queries:
         _, html, found = search(client, q="zzyzxq")
     assert found == [] and "0 trials for" in html
-    reads = [query["sql"] for query in queries if '"trials_trial"' in query["sql"]]
+    reads = [
+        query["sql"] for query in queries if query["sql"].startswith("SELECT") and '"trials_trial"' in query["sql"]
+    ]
     assert len(reads) == 1 and '"trials_trial"."nct_id"' not in reads[0]
     # A text with an unknown word that finds trials: its grouped count says so, no probe beside it.
     with CaptureQueriesContext(connection) as queries:
