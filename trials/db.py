@@ -23,7 +23,7 @@ from typing import TypeVar
 import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
-from django.db import OperationalError, connection, models, transaction
+from django.db import OperationalError, connection, connections, models, router, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -284,6 +284,13 @@ class TooLong(Exception):
     """The statements under ``time_limit`` took longer than it allows."""
 
 
+def reading_connection():
+    """The connection the trials are read from now: a visitor's replica, else the primary."""
+    from .models import Trial  # the models import this module
+
+    return connections[router.db_for_read(Trial)]
+
+
 @contextmanager
 def time_limit(milliseconds: int, savepoint: bool = False) -> Iterator[None]:
     """The statements inside share ``milliseconds`` between them, or ``TooLong`` is raised.
@@ -298,8 +305,11 @@ def time_limit(milliseconds: int, savepoint: bool = False) -> Iterator[None]:
     with it. A caller's transaction gets its own limit back; with
     ``savepoint`` it outlives a cancelled statement (a count that gives way),
     without, a cancelled statement ends it as any failed statement does.
+    The limit is on the connection the trials are read from (a visitor's
+    replica), where the statements inside run.
     """
-    if connection.vendor != "postgresql" or milliseconds <= 0:
+    reading = reading_connection()
+    if reading.vendor != "postgresql" or milliseconds <= 0:
         yield
         return
     deadline = time.monotonic() + milliseconds / 1000
@@ -311,12 +321,12 @@ def time_limit(milliseconds: int, savepoint: bool = False) -> Iterator[None]:
         _set_statement_timeout(context["connection"].connection, f"{left}ms")
         return execute(sql, params, many, context)
 
-    nested = connection.in_atomic_block
+    nested = reading.in_atomic_block
     try:
-        with transaction.atomic(savepoint=savepoint):
-            raw = connection.connection
+        with transaction.atomic(using=reading.alias, savepoint=savepoint):
+            raw = reading.connection
             previous = raw.execute("SELECT current_setting('statement_timeout')").fetchone()[0] if nested else None
-            with connection.execute_wrapper(limited):
+            with reading.execute_wrapper(limited):
                 yield
             if nested:
                 _set_statement_timeout(raw, previous)

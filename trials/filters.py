@@ -84,6 +84,9 @@ class TrialFilterForm(forms.Form):
 
     # A place the search text ends with, searched as ``near`` ("heart attack near Boston").
     text_place: search.TrailingPlace | None = None
+    # A distance given without a place: left out, and the page says so (links and feeds made
+    # before a place was removed still answer).
+    stray_within: str = ""
 
     def _located(self, near: str) -> places.Place | places.PlaceError:
         """Where ``near`` is, or why it cannot be said: located once a request (``resolved``)."""
@@ -122,9 +125,7 @@ class TrialFilterForm(forms.Form):
             self.add_error("within", str(error))
             return
         if not near or not near.strip():
-            if within and within.strip():
-                # Else silently ignored: the visitor would take every trial listed for trials nearby.
-                self.add_error("within", f"“{within}” is a distance from a place: say which place in “near”.")
+            self.stray_within = within.strip()
             return
         found = self._located(near)
         if isinstance(found, places.PlaceError):

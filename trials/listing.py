@@ -183,6 +183,8 @@ class Results:
     place_choices: list[tuple[str, str]] = field(default_factory=list)
     # The place the text ended with, read as ``near`` (``text`` is then the words before it).
     text_place: search.TrailingPlace | None = None
+    # ``within`` given without ``near``: left out, and said so.
+    stray_within: str = ""
 
     @cached_property
     def countries(self) -> list[str]:
@@ -275,6 +277,7 @@ def search_trials(data: QueryDict, page_number: str | None, export: int = 0, cor
     queryset = filterset.qs
     results.reading = filterset.reading
     results.text_place = filterset.form.text_place
+    results.stray_within = filterset.form.stray_within
     if results.text_place:
         results.text = results.text_place.words
     if filterset.circle:
@@ -298,31 +301,42 @@ def search_trials(data: QueryDict, page_number: str | None, export: int = 0, cor
     few = isinstance(expected, int) and expected**2 < INDEX_SCAN_FACTOR * _trials_on_file()
     scans = search.index_scans if few else nullcontext
     found = None
+    facet_filtered = bool(data.getlist("status") or data.getlist("phase"))
+    # The facets count the heading's trials: one grouped query counts both, where the count and then
+    # the facets each matched the text again. Not where more are expected: past COUNT_LIMIT there are
+    # no facets, and counting reads less than grouping.
+    groups = bool(results.text) and not facet_filtered and (expected is None or expected < COUNT_LIMIT)
+    grouped = None
     if correct and results.reading and search.correctable(results.reading):
         # A word the vocabulary does not know may be misspelled. Whether the text as typed finds
-        # enough is asked first, in one query that stops at CORRECT_BELOW, so that a misspelling's
-        # page is read once, corrected, and not first as typed to find it empty. Read as its
-        # page would be: a table read in order, stopping at the first match, reads it all when
-        # there is none.
+        # enough is asked first (by the grouped count when there is one, else in one query that
+        # stops at CORRECT_BELOW), so that a misspelling's page is read once, corrected, and not
+        # first as typed to find it empty. Read as its page would be: a table read in order,
+        # stopping at the first match, reads it all when there is none.
         with scans():
-            found = len(filterset.matches.values_list("pk", flat=True)[:CORRECT_BELOW])
+            grouped = _counted_by(filterset.matches, FACET_FIELDS) if groups else None
+            if grouped is None:  # not grouped, or the count gave up (and is not asked again)
+                groups = False
+                found = len(filterset.matches.values_list("pk", flat=True)[:CORRECT_BELOW])
+            else:
+                found = sum(grouped.values())
         if found < CORRECT_BELOW:
             corrected = _corrected(data, results, page_number, found)
             if corrected:
                 return corrected
-    facet_filtered = bool(data.getlist("status") or data.getlist("phase"))
-    # Counts per (status, phases): none when the text as typed found nothing, each facet counting the same.
-    grouped = {} if found == 0 and not facet_filtered else None
-    if grouped is None and results.text and not facet_filtered and (expected is None or expected < COUNT_LIMIT):
-        # The facets count the heading's trials: one grouped query counts both, where the count
-        # and then the facets each matched the text again. Not where more are expected: past
-        # COUNT_LIMIT there are no facets, and counting reads less than grouping.
+    matches = filterset.matches
+    if found == 0:
+        # Nothing matches, and no correction found more: no page or count to read, nor facets
+        # unless one is a filter (each facet counts without its own).
+        queryset, matches = queryset.none(), matches.none()
+        grouped = None if facet_filtered else {}
+    elif grouped is None and groups:
         with scans():
-            grouped = _counted_by(filterset.matches, FACET_FIELDS)
+            grouped = _counted_by(matches, FACET_FIELDS)
     paginator = CappedPaginator(
         queryset.for_list(),
         TRIALS_PER_PAGE,
-        filterset.matches,
+        matches,
         limit,
         ids_first=not filterset.ranked_by_relevance,
         expected=expected,
@@ -391,7 +405,7 @@ def _trials_on_file() -> int:
 
 def _corrected(data: QueryDict, results: Results, page_number: str | None, typed: int) -> Results | None:
     """The same search with its misspelled words corrected, when that finds more than the ``typed`` text's trials."""
-    found = search.correct(results.text)
+    found = search.correct(results.text, results.reading.known_words if results.reading else frozenset())
     if not found:
         return None
     text, corrections = found

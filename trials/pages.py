@@ -70,8 +70,8 @@ def key() -> str:
     """What a document is built for: the code's release, and the URL prefixes its links were written with.
 
     The pages' prefix is the request's (a proxy's ``SCRIPT_NAME``); the static files' is the process's:
-    Django resolves a relative ``STATIC_URL`` once, with the prefix of the first request that asks. A
-    document built in a process that first served another prefix is read only where the same links hold.
+    Django resolves a relative ``STATIC_URL`` once, with the script prefix current when it is first read
+    (as whitenoise starts, or a request). A document is read only where the same links hold.
     Hashed: a prefix is the proxy's to choose, the key a column of 200 characters.
     """
     prefixes = f"{get_script_prefix()}|{staticfiles_storage.base_url}"

@@ -8,7 +8,6 @@ the registry's list as its anchor.
 from __future__ import annotations
 
 import re
-import string
 
 from . import choices
 
@@ -25,9 +24,13 @@ def _number(value) -> str:
     return f"{sign}{int(whole):,}{fraction or ''}"
 
 
+# The registry's own milestones, which it stores in capitals and its site shows as words.
+_MILESTONES = {"STARTED": "Started", "COMPLETED": "Completed", "NOT COMPLETED": "Not Completed"}
+
+
 def _milestone(label: str) -> str:
-    """A label in capitals ("NOT COMPLETED") as the registry's site shows it ("Not Completed"); others as written."""
-    return string.capwords(label) if label.isupper() else label
+    """The registry's milestones as its site shows them ("Not Completed"); a sponsor's own as written."""
+    return _MILESTONES.get(label, label)
 
 
 # A statistical analysis's numbers (its p-value is left as written: "<0.001").

@@ -33,7 +33,7 @@ from django.http import QueryDict
 from . import choices, places
 from .db import GroupedLightRows, LightRows
 from .models import Contact, Site, Trial
-from .places.countries import in_text
+from .places import in_text
 
 # Up to this many sites (after the filter), the page shows them all.
 SHOW_ALL = 60

@@ -10,6 +10,7 @@ from . import (
     export_views,
     glossary,
     history,
+    list_rows,
     listing,
     pages,
     places,
@@ -33,7 +34,7 @@ from .templatetags.trial_tags import trial_links
 @public_list
 def home(request: HttpRequest) -> HttpResponse:
     context = {
-        "recent_trials": listing.list_rows(list(Trial.objects.for_list()[:10])),
+        "recent_trials": list_rows.list_rows(list(Trial.objects.for_list()[:10])),
         "trial_count": Trial.objects.count(),
         "recruiting_count": Trial.objects.recruiting().count(),
     }

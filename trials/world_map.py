@@ -27,7 +27,7 @@ from pathlib import Path
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from .places.countries import in_text
+from .places import in_text
 
 DATA = Path(__file__).resolve().parent / "data"
 TOPOJSON_PATH = DATA / "world-atlas" / "countries-110m.json"
@@ -248,5 +248,5 @@ def site_map(sites: Iterable, label_id: str) -> SiteMap | None:
         placed=len(placed),
         unplaced=unplaced,
         recruiting=recruiting_count,
-        outside=sorted(outside.items(), key=lambda item: (-item[1], item[0])),
+        outside=sorted(outside.items(), key=lambda item: (-item[1], item[0].removeprefix("the "))),
     )

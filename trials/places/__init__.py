@@ -8,7 +8,7 @@ order by; ``countries`` maps every name of a country to all its spellings.
 
 from __future__ import annotations
 
-from .countries import country_code, country_label, country_names, named_in_text, spellings
+from .countries import country_code, country_label, country_names, in_text, named_in_text, spellings
 from .distance import (
     HALF_CIRCUMFERENCE_KM,
     KM_PER_MILE,
@@ -49,6 +49,7 @@ __all__ = [
     "country_code",
     "country_label",
     "country_names",
+    "in_text",
     "format_km",
     "haversine_km",
     "in_km",

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.db.models.lookups import Exact
 
+from ..db import reading_connection
 from ..models import Condition, Trial
 from . import index
 from .base import CLOSE_MATCHES, focused_q
@@ -30,18 +31,20 @@ def index_scans() -> Iterator[None]:
     The planner prices ``@@`` on a stored vector like a comparison, while each
     test unpacks a vector of kilobytes: for the first matches of a text that
     a few percent of trials match, it would read thousands of rows in order.
+    Set where the matches are read (a visitor's replica).
     """
-    if connection.vendor != "postgresql":
+    reading = reading_connection()
+    if reading.vendor != "postgresql":
         yield
         return
-    with connection.cursor() as cursor:
+    with reading.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', false)")
         previous = cursor.fetchone()[0]
     try:
         yield
     finally:
         try:
-            with connection.cursor() as cursor:
+            with reading.cursor() as cursor:
                 cursor.execute("SELECT set_config('enable_seqscan', %s, false)", [previous])
         except DatabaseError:
             pass  # in a failed transaction, whose rollback undoes the setting

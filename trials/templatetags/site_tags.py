@@ -12,7 +12,7 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from ..places.countries import in_text
+from ..places import in_text
 from .trial_tags import contact_card
 
 register = template.Library()

@@ -97,3 +97,24 @@ def test_a_lagging_replica_serves_visitors_while_editors_imports_and_the_admin_s
         with connections[DEFAULT_DB_ALIAS]._nodb_cursor() as cursor:
             cursor.execute("SET statement_timeout = 0")
             cursor.execute(f'DROP DATABASE IF EXISTS "{lagging}"')
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_visitors_list_page_counts_within_its_time_limit_on_the_replica_it_reads(client, settings):
+    # The limit is set where the count runs: a limit on the primary would leave the replica's count unbounded.
+    assert import_paths([SEED_DOCUMENT]).ok
+    with replica("replica1", connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]) as replicated_connection:
+        settings.DATABASE_REPLICAS = ["replica1"]
+        limits = []
+
+        def watch(execute, sql, params, many, context):
+            result = execute(sql, params, many, context)  # under the limits the wrappers inside set
+            limits.append(context["connection"].connection.execute("SHOW statement_timeout").fetchone()[0])
+            return result
+
+        with queries_on(DEFAULT_DB_ALIAS, "replica1") as (primary, _), replicated_connection.execute_wrapper(watch):
+            assert client.get(reverse("trials:list"), {"q": "cancer"}).status_code == 200
+        assert [query["sql"][:150] for query in primary] == []
+        # time_limit's local settings read "<n>ms"; a connection's own default reads "0" or "30s".
+        assert any(limit.endswith("ms") for limit in limits), limits

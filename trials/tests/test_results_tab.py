@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from trials.importers import import_paths
-from trials.results_tab import _number, present
+from trials.results_tab import _milestone, _number, present
 
 # 43 outcome measures, the primary ones 1st and 41st to 43rd; enrollment by country; lab values by day.
 MANY_OUTCOMES = "NCT04280705"
@@ -114,3 +114,12 @@ def test_the_registrys_capital_milestones_read_as_its_site_shows_them(client, ct
     rows = re.findall(r'<tr><th scope="row">([^<]*)</th>', flow)
     assert {"Started", "Completed", "Not Completed", "Full Analysis Set (FAS)"} <= set(rows)
     assert not {"STARTED", "COMPLETED", "NOT COMPLETED"} & set(rows)
+
+
+def test_a_sponsors_own_milestone_in_capitals_is_kept_as_written():
+    # Only the registry's three are its own words; "ITT POPULATION" would read "Itt Population".
+    assert [_milestone(label) for label in ("NOT COMPLETED", "ITT POPULATION", "Week 12")] == [
+        "Not Completed",
+        "ITT POPULATION",
+        "Week 12",
+    ]

@@ -161,6 +161,26 @@ def test_a_search_counts_its_trials_and_their_facets_in_one_query(client, regist
     assert not [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
 
 
+def test_a_text_that_finds_nothing_reads_no_page_and_a_known_count_is_not_asked_again(client, registry):
+    # "zzyzxq" is a word no trial has and none is close to: the probe that found nothing is its count.
+    with CaptureQueriesContext(connection) as queries:
+        _, html, found = search(client, q="zzyzxq")
+    assert found == [] and "0 trials for" in html
+    reads = [
+        query["sql"] for query in queries if query["sql"].startswith("SELECT") and '"trials_trial"' in query["sql"]
+    ]
+    assert len(reads) == 1 and '"trials_trial"."nct_id"' not in reads[0]
+    # A text with an unknown word that finds trials: its grouped count says so, no probe beside it.
+    with CaptureQueriesContext(connection) as queries:
+        _, _, found = search(client, q="diabetes zzyzxq OR diabetes")
+    assert found
+    assert not [
+        query["sql"]
+        for query in queries
+        if re.search(r"LIMIT \d+$", query["sql"]) and "COUNT" not in query["sql"] and '"nct_id"' not in query["sql"]
+    ]
+
+
 @postgres_only
 def test_a_texts_matches_are_read_through_the_index_and_the_setting_restored(db):
     def seqscan() -> str:
