@@ -230,20 +230,21 @@ def _posting(trial_id: int, key: str, having, stored: dict, inferred: bool = Fal
         # A match may straddle two ids: the ids themselves are read after.
         bare = bare.alias(at=RawSQL(at, [np.int32(terms[key][0]).tobytes()])).filter(at__gt=0)
         bare = bare.filter(trial_id__lte=last) if last else bare
-        _read_posting(trial_id, key, terms, (bare, "trial_id"), stored, found, every=True)
+        # Read until every trial the term's document count gives is found (the trial itself is one).
+        _read_posting(trial_id, key, terms, (bare, "trial_id"), stored, found, until=terms[key][1] - 1)
     ids = sorted(found)
     return np.asarray(ids, dtype=np.int64), np.asarray([found[other] for other in ids], dtype=bool)
 
 
 def _read_posting(
-    trial_id: int, key: str, terms: dict, having, stored: dict, found: dict[int, bool], every: bool = False
+    trial_id: int, key: str, terms: dict, having, stored: dict, found: dict[int, bool], until: int | None = None
 ) -> int | None:
     """``_posting``'s pages: the last trial read when ``FILL_CANDIDATES`` study the feature, None when all are read.
 
-    ``every`` reads them all.
+    ``until``: read until that many trials having the feature are found, whether or not they study it.
     """
     (queryset, field), last = having, 0
-    while every or sum(found.values()) < FILL_CANDIDATES:
+    while len(found) < until if until is not None else sum(found.values()) < FILL_CANDIDATES:
         after = queryset.filter(**{f"{field}__gt": last}).exclude(**{field: trial_id}).order_by(field)
         page = list(dict.fromkeys(after.values_list(field, flat=True)[:FILL_CANDIDATES]))
         if not page:
