@@ -43,7 +43,7 @@ from .scoring import (
     main_condition,
     mesh_key,
 )
-from .store import TOTAL_KEY, insert, load_features, trial_total
+from .store import TOTAL_KEY, insert, load_features, mesh_spellings, trial_total
 from .tiers import Tier, aspect_ids, aspects, match_tier
 from .titles import broad_classes, coded_ancestors
 
@@ -284,7 +284,7 @@ def _short_lists_sharing(features_of: dict[int, Features], counts: dict[str, int
     ):
         firsts[other] |= names[name]
     if terms:
-        spellings = [spelling for key in terms for spelling in _spellings(key)]
+        spellings = [spelling for key in terms for spelling in mesh_spellings(key)]
         holders = set(_mesh_trials(None).filter(mesh_id__in=spellings).values_list("trial_id", flat=True))
         # A list filled by its main condition's MeSH term: the trial's first condition term.
         first = {}
@@ -328,17 +328,11 @@ def _catch_alls(trial_ids: Iterable[int]) -> set[int]:
     )
 
 
-def _spellings(mesh_id: str) -> list[str]:
-    """The registry spells a MeSH id with six digits or nine."""
-    number = mesh_id.removeprefix("D")
-    return [f"D{number}", f"D{number:0>9}"]
-
-
 def _mesh_trials(mesh_id: str | None):
     """The condition MeSH terms (not ancestors) of this id, in the order the records give them."""
     terms = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, is_ancestor=False)
     if mesh_id:
-        terms = terms.filter(mesh_id__in=_spellings(mesh_id))
+        terms = terms.filter(mesh_id__in=mesh_spellings(mesh_id))
     return terms.order_by("trial_id", "position", "id")
 
 

@@ -11,18 +11,17 @@ more for a shared population (``SIGNALS["population"]``).
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import snowballstemmer
 
 from .. import choices
+from .populations import groups_of, population_of
+from .text import _stem, _telling, normalize, telling_name, words
 from .tiers import Tier, within
 
 
@@ -95,37 +94,9 @@ _BLOCK = {"c": "c", "m": "c", "a": "c", "i": "i", "j": "i", "k": "i", "t": "t", 
 _BLOCK_WEIGHT = {signal.prefix: signal.weight for signal in SIGNALS.values()}
 _KEYED = ("c", "m", "i", "j", "t", "p")
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9\-]*[a-z0-9]|[a-z]")
-_STOPWORDS = frozenset(
-    line.strip()
-    for line in (Path(__file__).parent / "stopwords.txt").read_text().splitlines()
-    if line.strip() and not line.startswith("#")
-)
 _NOT_INTERVENTIONS = frozenset({"placebo", "sham", "placebo comparator", "sham comparator", "control"})
 _PHASE_ORDER = {"EARLY_PHASE1": 0, "PHASE1": 1, "PHASE2": 2, "PHASE3": 3, "PHASE4": 4}
 _PHASE_BY_ORDER = {order: code for code, order in _PHASE_ORDER.items()}
-
-
-@functools.lru_cache(maxsize=100_000)
-def normalize(name: str) -> str:
-    """A name as features compare it: case, punctuation and spacing ignored."""
-    return " ".join(re.sub(r"[^\w+]+", " ", name.casefold()).split())
-
-
-_STEMMER = snowballstemmer.stemmer("english")
-
-
-@functools.lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    # "Depressive" meets "depression"; a registry's vocabulary fits the cache.
-    return _STEMMER.stemWord(word)
-
-
-def words(text: str) -> list[tuple[str, str]]:
-    """(stem, word) of each telling word of ``text``."""
-    return [
-        (_stem(word), word) for word in _WORD.findall(text.casefold()) if word not in _STOPWORDS and not word.isdigit()
-    ]
 
 
 _MESH_ID = re.compile(r"^D0*(\d+)$")
@@ -154,6 +125,7 @@ def extract(
     primary_outcomes: Iterable[str] = (),
     populations: bool = True,
     title_conditions: Iterable[tuple[str, str]] = (),
+    treats: Iterable[str] = (),
 ) -> Features:
     """Features of one trial from its stored values.
 
@@ -166,6 +138,8 @@ def extract(
     no population (the scoring before population aspects, for comparison).
     ``title_conditions`` holds (key, label) of conditions the titles name
     and the list leaves out (``titles.title_conditions``): counted as listed.
+    ``treats``: which of the conditions a title joins after its people the
+    trial's intervention treats on file (``populations.treated``).
     """
     counts: Counter = Counter()
     labels: dict[str, str] = {}
@@ -193,7 +167,7 @@ def extract(
     title_conditions = list(title_conditions)
     named = [(f"c:{normalize(name)}", name) for name in conditions] + [(f"m:{k}", term) for k, term in condition_mesh]
     named += title_conditions
-    population = population_of(titles, named, primary_outcomes) if populations else set()
+    population = population_of(titles, named, primary_outcomes, set(treats)) if populations else set()
 
     def add_condition(key: str, label: str) -> None:
         if key in population:
@@ -247,59 +221,6 @@ def extract(
     return Features(trial["id"], counts, labels)
 
 
-# Where a title turns from what a trial studies to whom it enrols: "... erectile
-# function in men with diabetes", "insulin for diabetes in pregnancy", "...
-# in diabetic patients". The words between the preposition and the people
-# may not be prepositions themselves, so "improvement of erectile function in
-# men" splits at "in men", not at "of".
-_PEOPLE = (
-    r"patients?|people|persons?|subjects?|individuals?|participants?|adults?|men|women|males?|females?|"
-    r"children|child|adolescents?|infants?|neonates?|newborns?|youths?|veterans?|survivors?|recipients?|"
-    r"mothers?|girls?|boys?|elderly|diabetics?|smokers?|users?|carriers?|population|cohort"
-)
-_FILLER = r"(?:(?!(?:in|with|for|of|among|and|or|to|on)\b)[\w'/-]+\s+){0,4}?"
-_POPULATION_MARKER = re.compile(
-    rf"\b(?:in|among|amongst)\s+{_FILLER}(?:{_PEOPLE})\b"
-    rf"|\b(?:for|of)\s+{_FILLER}(?:{_PEOPLE})\s+(?:with|who|living|having|undergoing|after|receiving|diagnosed|on)\b"
-    r"|\b(?:in|during|with|complicating)\s+pregnan\w*|\bin\s+pregnant\b",
-    re.IGNORECASE,
-)
-# Within the population, where a second condition comes in: "... with erectile
-# dysfunction after rectal cancer surgery", "... with asthma on inhaled corticosteroids".
-# Not "secondary to" or "due to": a cause is part of what is studied.
-_SECOND_TURN = re.compile(r"\b(?:after|following|undergoing|treated|receiving|on|who|with|and|during)\b", re.IGNORECASE)
-# How a population goes on after its people: "patients | with ...", "men | who have ...".
-_LEAD = re.compile(
-    r"\s*(?:(?:who\s+(?:have|has|are)|living\s+with|diagnosed\s+with|with|having|undergoing|receiving|on)\b)?",
-    re.IGNORECASE,
-)
-# Words too general to tell which condition a title names ("Type 1 Diabetes
-# Mellitus" is named by "diabetes").
-_GENERIC = frozenset(
-    map(
-        _stem,
-        re.findall(
-            r"\w+",
-            "type disease diseases disorder disorders syndrome mellitus chronic acute primary secondary severe "
-            "advanced stage early late cancer cancers neoplasm neoplasms tumor tumors tumour carcinoma dysfunction "
-            "failure insufficiency infection infections condition conditions health",
-        ),
-    )
-)
-
-
-def _stems(text: str) -> list[str]:
-    # "Pre-diabetes" names diabetes too.
-    return [stem for stem, _ in words(text.replace("-", " "))]
-
-
-@functools.lru_cache(maxsize=100_000)
-def telling_name(name: str) -> bool:
-    """Whether a condition's name tells what it is: not "Disease", "Infections" or "Cancer" alone."""
-    stems = set(_stems(name))
-    return bool(stems - _GENERIC)
-
-
 def main_condition(
     keys: Iterable[str], labels: dict[str, str], broad: Iterable[str] = ()
 ) -> tuple[str | None, str | None]:
@@ -329,97 +250,6 @@ def main_condition(
             key for key in terms if _telling(labels[key]) <= text
         ]
     return name, next(iter(terms), None)
-
-
-@functools.lru_cache(maxsize=100_000)
-def _telling(name: str) -> frozenset[str]:
-    stems = frozenset(_stems(name))
-    return (stems - _GENERIC) or stems
-
-
-def population_of(
-    titles: Iterable[str], conditions: list[tuple[str, str]], primary_outcomes: Iterable[str]
-) -> set[str]:
-    """The keys of the conditions a trial enrols people with, or lists, but does not study.
-
-    ``conditions`` holds (key, name) of its condition names and MeSH terms.
-    What a trial studies is what its titles name before they turn to the
-    population ("... erectile function in men with diabetes") and what its
-    primary outcomes name. Then the conditions the population names (the
-    diabetes of those men) are its population, and so are the others it
-    lists and names nowhere (a comorbidity, a MeSH term the registry drew
-    from a keyword), but for a MeSH term that shares a word with a studied
-    condition (the registry's coding of it).
-
-    When nothing there names a condition, the trial studies what the
-    population names first ("stem cells in patients with erectile
-    dysfunction after rectal cancer surgery": the surgery's cancer is the
-    population) and everything it names nowhere. A trial whose titles and
-    outcomes name none of its conditions has no population.
-    """
-    heads, firsts, rests, people = [], [], [], []
-    for title in titles:
-        match = _POPULATION_MARKER.search(title or "")
-        heads.append(title[: match.start()] if match else title or "")
-        # The people may be named by their condition: "in type II diabetics".
-        people.append(match.group() if match else "")
-        tail = title[match.end() :] if match else ""
-        tail = tail[_LEAD.match(tail).end() :]
-        # "... with erectile dysfunction | after rectal cancer surgery".
-        turn = _SECOND_TURN.search(tail)
-        firsts.append(tail[: turn.start()] if turn else tail)
-        rests.append(tail[turn.start() :] if turn else "")
-    # An outcome measured "in dialysis patients with diabetes" studies what comes before its people.
-    outcome_heads = []
-    for outcome in primary_outcomes:
-        match = _POPULATION_MARKER.search(outcome or "")
-        outcome_heads.append(outcome[: match.start()] if match else outcome or "")
-    head, outcomes = set(_stems(" ".join(heads))), set(_stems(" ".join(outcome_heads)))
-    first, rest = set(_stems(" ".join(firsts))), set(_stems(" ".join(rests)))
-    rest |= set(_stems(" ".join(people)))
-    named = [(key, _telling(name)) for key, name in conditions]
-    if any(stems & head for _, stems in named) or not any(stems & first for _, stems in named):
-        studied = {key for key, stems in named if stems & (head | outcomes)}
-        if not studied:
-            return set()
-        studied_stems = {stem for key, stems in named if key in studied for stem in stems}
-        return {
-            key
-            for key, stems in named
-            if key not in studied and (stems & (first | rest) or not (key.startswith("m:") and stems & studied_stems))
-        }
-    # The title names its subject only after its people: "... for adults with PTSD".
-    return {key for key, stems in named if stems & rest and not stems & (first | outcomes)}
-
-
-# Groups of people a trial may enrol, whatever it studies: a title or
-# conditions word that starts with one of these, or a condition MeSH term (or
-# ancestor) among these, puts the trial in the group.
-POPULATION_GROUPS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    "pregnancy": (
-        ("pregnan", "gestation", "antenatal", "prenatal", "obstetric", "postpartum", "peripartum", "preeclampsia"),
-        frozenset({"D011247", "D011248"}),  # Pregnancy, Pregnancy Complications
-    ),
-    "children": (
-        ("child", "pediatric", "paediatric", "infant", "neonat", "newborn", "adolescen", "toddler", "preschool"),
-        frozenset(),
-    ),
-    "older adults": (("elderly", "geriatric", "older adult", "older people", "older patients"), frozenset()),
-}
-_GROUP_WORDS = re.compile(
-    r"\b(" + "|".join(re.escape(prefix) for prefixes, _ in POPULATION_GROUPS.values() for prefix in prefixes) + ")",
-    re.IGNORECASE,
-)
-
-
-def groups_of(text: str, mesh_ids: set[str]) -> list[str]:
-    """The population groups (``POPULATION_GROUPS``) a trial's titles, conditions or MeSH terms put it in."""
-    found = {prefix.casefold() for prefix in _GROUP_WORDS.findall(text)}
-    return [
-        group
-        for group, (prefixes, mesh) in POPULATION_GROUPS.items()
-        if found.intersection(prefixes) or mesh & mesh_ids
-    ]
 
 
 class Vectorizer:
@@ -588,9 +418,10 @@ def phase_reason(bands: set[int], own: set[int] | None = None) -> str:
 
 
 def _distinct_labels(labels: Iterable[str]) -> list[str]:
-    seen: dict[str, str] = {}
+    # By their words in any order: a name ("Type 2 Diabetes Mellitus") and its MeSH term ("Diabetes Mellitus, Type 2").
+    seen: dict[frozenset[str], str] = {}
     for label in labels:
-        seen.setdefault(normalize(label), label)
+        seen.setdefault(frozenset(normalize(label).split()), label)
     return list(seen.values())
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 from django.db import connection
+from django.db.models import Count
 
 from .. import choices, db
 from ..models import (
@@ -26,7 +27,9 @@ from ..models import (
     Trial,
     TrialCondition,
 )
-from .scoring import Features, extract, mesh_key, normalize, words
+from .populations import joined_conditions, rarer, treated
+from .scoring import Features, extract, mesh_key
+from .text import normalize, words
 from .titles import known_names, title_conditions
 
 # A feature every trial has: its document count is the number of trials
@@ -63,12 +66,16 @@ def load_features(
 ) -> Iterator[Features]:
     """Features of the given trials (all when None), a chunk at a time in six queries a chunk.
 
+    A trial whose title joins two conditions after its people costs two to
+    four more, answered once a load for the trials that ask the same (``_treated``).
+
     ``mesh_names`` (see ``condition_mesh_names``) saves a query a chunk when
     reading many; ``known`` (see ``known_condition_names``) is what the
     titles are read against for the conditions the list leaves out.
     """
     if populations and known is None:
         known = known_condition_names()
+    answers: dict = {}  # ``_treated``'s counts, for the trials of this load that ask the same
     queryset = Trial.objects.order_by("id")
     if trial_ids is not None:
         queryset = queryset.filter(id__in=list(trial_ids))
@@ -105,12 +112,16 @@ def load_features(
         inferred = _inferred_mesh(without_mesh, conditions, mesh_names)
         for row in rows:
             trial_mesh = mesh[row["id"]] + inferred.get(row["id"], [])
-            named = []
+            named, treats = [], set()
             if populations:
                 listed = [(f"c:{normalize(name)}", name) for name in conditions[row["id"]]]
                 listed += [(f"m:{mesh_key(m[2])}", m[3]) for m in trial_mesh if m[0] == "CONDITION" and not m[1]]
                 given = [name for name, _ in interventions[row["id"]]]
-                named = title_conditions((row["brief_title"], row["official_title"]), listed, known, given)
+                titles = (row["brief_title"], row["official_title"])
+                named = title_conditions(titles, listed, known, given)
+                asked = joined_conditions(titles, listed, outcomes[row["id"]])
+                if asked[0]:
+                    treats = _treated(asked, listed, conditions[row["id"]], trial_mesh, answers)
             yield extract(
                 row,
                 conditions[row["id"]],
@@ -119,7 +130,70 @@ def load_features(
                 outcomes[row["id"]],
                 populations,
                 named,
+                treats,
             )
+
+
+def _treated(
+    asked: tuple[list[str], list[str]],
+    listed: list[tuple[str, str]],
+    names: list[str],
+    mesh: list[tuple],
+    cache: dict,
+) -> set[str]:
+    """Which of the conditions a title joins after its people (``joined_conditions``) the intervention treats on file.
+
+    Counted over the trials given the same intervention (its MeSH terms:
+    names vary too much to match), by the condition's name as this trial
+    lists it and its MeSH term; then, if that is not the first joined, over
+    every trial, to tell whether it is the rarer. Two or four queries for
+    the few trials whose title reads so; ``cache`` keeps their answers for
+    the trials of a load that ask the same.
+    """
+    first, joined = asked
+    keys = first + joined
+    given = tuple(
+        sorted(
+            spelling
+            for domain, is_ancestor, mesh_id, _ in mesh
+            if domain == choices.MeshDomain.INTERVENTION and not is_ancestor
+            for spelling in mesh_spellings(mesh_key(mesh_id))
+        )
+    )
+    if not given:
+        return set()
+    # As this trial lists it: the name's own spelling.
+    by_name = {name: key for name in names if (key := f"c:{normalize(name)}") in keys}
+    terms = tuple(spelling for key in keys if key.startswith("m:") for spelling in mesh_spellings(key[2:]))
+    conditions = [(key, name) for key, name in listed if key in keys]
+
+    def counted(giving: tuple[str, ...]) -> dict[str, int]:
+        # Every trial counts itself, the one asking too: its own listing is taken off.
+        if (giving, terms, tuple(by_name)) not in cache:
+            listing = TrialCondition.objects.filter(condition__name__in=list(by_name))
+            coded = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, mesh_id__in=terms)
+            if giving:
+                trials = MeshTerm.objects.filter(domain=choices.MeshDomain.INTERVENTION, mesh_id__in=giving)
+                listing = listing.filter(trial_id__in=trials.values("trial_id"))
+                coded = coded.filter(trial_id__in=trials.values("trial_id"))
+            counts = dict.fromkeys(keys, 0)
+            for name, count in listing.values_list("condition__name").annotate(count=Count("trial_id", distinct=True)):
+                counts[by_name[name]] += count
+            for mesh_id, count in coded.values_list("mesh_id").annotate(count=Count("trial_id", distinct=True)):
+                counts[f"m:{mesh_key(mesh_id)}"] += count
+            cache[(giving, terms, tuple(by_name))] = counts
+        return {key: max(count - 1, 0) for key, count in cache[(giving, terms, tuple(by_name))].items()}
+
+    found = treated(counted(given), conditions)
+    if not found or found & set(first) or not rarer(found, counted(()), conditions):
+        return set()
+    return found
+
+
+def mesh_spellings(mesh_id: str) -> list[str]:
+    """The registry spells a MeSH id with six digits or nine."""
+    number = mesh_id.removeprefix("D")
+    return [f"D{number}", f"D{number:0>9}"]
 
 
 def _inferred_mesh(

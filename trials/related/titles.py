@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from .scoring import _POPULATION_MARKER, _STOPWORDS, POPULATION_GROUPS, _stem, _stems, _telling, normalize, telling_name
+from .populations import _POPULATION_MARKER, POPULATION_GROUPS
+from .text import _STOPWORDS, _stem, _stems, _telling, normalize, telling_name
 
 # A name longer than this many telling words is never met in a title as a whole.
 _LONGEST = 4

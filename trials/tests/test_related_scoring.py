@@ -4,9 +4,10 @@ import math
 
 import numpy as np
 
-from trials.related import choice, scoring, tiers, titles
+from trials.related import choice, populations, scoring, text, tiers, titles
 from trials.related.choice import Match, choose
-from trials.related.scoring import Vectorizer, explain, extract, mesh_key, words
+from trials.related.scoring import Vectorizer, explain, extract, mesh_key
+from trials.related.text import words
 
 BLANK_TRIAL = {
     "id": 0,
@@ -50,7 +51,7 @@ def test_words_are_stemmed_and_stopwords_and_numbers_dropped():
         ("episod", "episodes"),
     ]
     # The stopword list is read from its data file, one word a line.
-    assert {"the", "with", "patients"} <= scoring._STOPWORDS
+    assert {"the", "with", "patients"} <= text._STOPWORDS
 
 
 def test_the_registry_s_two_spellings_of_a_mesh_id_are_one_key():
@@ -86,6 +87,15 @@ def test_a_score_is_the_weighted_sum_of_cosines_and_its_reasons_name_what_matche
     assert reasons[0] == "Same condition: Erectile Dysfunction"
     assert reasons[1].startswith("Similar title and summary: ")
     assert explain(va, vc, keys, labels) == (0.0, [])
+
+
+def test_a_condition_s_name_and_its_mesh_term_are_named_once():
+    mesh = [("CONDITION", False, "D003924", "Diabetes Mellitus, Type 2")]
+    a = extract(trial(1, brief_title="Tirzepatide"), ["Type 2 Diabetes Mellitus"], mesh, [])
+    b = extract(trial(2, brief_title="Insulin glargine"), ["Type 2 Diabetes Mellitus"], mesh, [])
+    (va, vb), keys, labels = vectors(a, b)
+    reason = explain(va, vb, keys, labels)[1][0]
+    assert reason in ("Same condition: Type 2 Diabetes Mellitus", "Same condition: Diabetes Mellitus, Type 2")
 
 
 def test_a_trial_keeps_its_best_matches_above_the_threshold_and_its_best_open_ones_besides():
@@ -133,56 +143,101 @@ def test_a_phase_reason_names_the_phases_truly():
 
 
 def test_what_a_title_names_after_the_turn_to_its_people_is_their_population_not_its_subject():
-    diabetic_men = scoring.population_of(
+    diabetic_men = populations.population_of(
         ["Collagen Scaffold for the Improvement of Erectile Function in Men With Diabetes"],
         [("c:erectile dysfunction", "Erectile Dysfunction"), ("c:type 1 diabetes", "Type 1 Diabetes Mellitus")],
         ["IIEF-5 score"],
     )
     assert diabetic_men == {"c:type 1 diabetes"}
     # Nothing before the turn names a condition: the first the population names is the subject.
-    after_surgery = scoring.population_of(
+    after_surgery = populations.population_of(
         ["Stem Cell Therapy in Patients With Erectile Dysfunction After Rectal Cancer Surgery"],
         [("c:rectal cancer", "Rectal Cancer"), ("c:erectile dysfunction", "Erectile Dysfunction")],
         [],
     )
     assert after_surgery == {"c:rectal cancer"}
     # A MeSH term the registry drew from a keyword and the title never names is not what a trial studies.
-    cpap = scoring.population_of(
+    cpap = populations.population_of(
         ["Continuous Positive Airway Pressure as a Potential New Treatment for Cluster Headache"],
         [("c:cluster headache", "Cluster Headache"), ("m:D020181", "Sleep Apnea, Obstructive")],
         ["number of cluster headache attacks per week"],
     )
     assert cpap == {"m:D020181"}
     # The people may be named by their condition: the diabetes of "type II diabetics" is their population.
-    diabetics = scoring.population_of(
+    diabetics = populations.population_of(
         ["Efficacy of Linaclotide in Type II Diabetics With Chronic Constipation"],
         [("c:chronic constipation", "Chronic Constipation"), ("m:D003920", "Diabetes Mellitus")],
         ["Improvement in frequency of bowel movements"],
     )
     assert diabetics == {"m:D003920"}
     # An outcome measured in "patients with diabetes" does not make diabetes what the trial studies.
-    dialysis = scoring.population_of(
+    dialysis = populations.population_of(
         ["Clinical Study of the Use of Amino Acid Peritoneal Dialysate in Diabetic Patients"],
         [("c:peritoneal dialysis", "Peritoneal Dialysis"), ("c:diabetes", "Diabetes")],
         ["Changes of HbA1c in peritoneal dialysis patients with diabetes after 90 days"],
     )
     assert dialysis == {"c:diabetes"}
     # "Pre-diabetes" names diabetes.
-    prediabetes = scoring.population_of(
+    prediabetes = populations.population_of(
         ["Treatment of Pre-diabetes in Patients With Cystic Fibrosis"],
         [("c:cfrd", "Cystic Fibrosis Related Diabetes"), ("m:D003550", "Cystic Fibrosis")],
         ["BMI"],
     )
     assert prediabetes == {"m:D003550"}
     # A title that names none of the conditions leaves them all the subject.
-    assert scoring.population_of(["An Adaptive Design Study of MTX228"], [("c:t1d", "Type 1 Diabetes")], []) == set()
+    assert (
+        populations.population_of(["An Adaptive Design Study of MTX228"], [("c:t1d", "Type 1 Diabetes")], []) == set()
+    )
+
+
+def test_of_two_conditions_joined_after_the_people_the_intervention_decides_which_is_studied():
+    title = ["Testosterone Therapy and Bone Quality in Men With Diabetes and Hypogonadism"]
+    listed = [
+        ("c:type 2 diabetes mellitus", "Type 2 Diabetes Mellitus"),
+        ("m:D003924", "Diabetes Mellitus, Type 2"),
+        ("c:hypogonadism", "Hypogonadism"),
+        ("m:D007006", "Hypogonadism"),
+    ]
+    outcomes = ["Finite Element Analysis of Bone to Measure Bone Strength"]
+    keys = [key for key, _ in listed]
+    assert populations.joined_conditions(title, listed, outcomes) == (keys[:2], keys[2:])
+    # Word order alone: the first joined is the subject.
+    assert populations.population_of(title, listed, outcomes) == {"c:hypogonadism", "m:D007006"}
+    # Counts as the 2,010 shared records give them: 6 other testosterone trials list hypogonadism, none diabetes;
+    # and hypogonadism is the rarer condition on file.
+    given = {"c:type 2 diabetes mellitus": 0, "m:D003924": 0, "c:hypogonadism": 6, "m:D007006": 6}
+    on_file = {"c:type 2 diabetes mellitus": 14, "m:D003924": 157, "c:hypogonadism": 11, "m:D007006": 14}
+    treats = populations.treated(given, listed)
+    assert treats == {"c:hypogonadism", "m:D007006"}
+    assert populations.rarer(treats, on_file, listed)
+    assert populations.population_of(title, listed, outcomes, treats) == {"c:type 2 diabetes mellitus", "m:D003924"}
+    # Too few trials giving it, or as many listing the other: no decision.
+    assert populations.treated({**given, "c:hypogonadism": 1, "m:D007006": 1}, listed) == set()
+    assert populations.treated({**given, "m:D003924": 4}, listed) == set()
+    # A drug that treats the common condition of the two (SGLT-2 inhibitors, diabetes) leaves the rarer the subject.
+    pci = [("c:coronary artery disease", "Coronary Artery Disease"), ("c:diabete mellitus", "Diabete Mellitus")]
+    assert populations.treated({pci[0][0]: 0, pci[1][0]: 3}, pci) == {pci[1][0]}
+    assert not populations.rarer({pci[1][0]}, {pci[0][0]: 9, pci[1][0]: 435}, pci)
+    # Where the title names its subject before the people, or joins nothing, there is nothing to ask.
+    assert populations.joined_conditions(["Hypogonadism Care in Men With Diabetes and Hypogonadism"], listed, []) == (
+        [],
+        [],
+    )
+    assert populations.joined_conditions(["Testosterone in Men With Hypogonadism After Surgery"], listed, []) == (
+        [],
+        [],
+    )
+    sildenafil = ["Sildenafil in Men With Erectile Dysfunction and Diabetes"]
+    ed = [("c:erectile dysfunction", "Erectile Dysfunction"), ("c:diabetes", "Diabetes")]
+    assert populations.joined_conditions(sildenafil, ed, []) == (["c:erectile dysfunction"], ["c:diabetes"])
+    assert populations.population_of(sildenafil, ed, [], {"c:erectile dysfunction"}) == {"c:diabetes"}
 
 
 def test_a_pregnancy_is_a_population_found_by_word_or_by_mesh_ancestor():
-    assert scoring.groups_of("Insulin in Treatment of Diabetes Mellitus With Pregnancy", set()) == ["pregnancy"]
-    assert scoring.groups_of("Metformin for GDM", {"D011248"}) == ["pregnancy"]
-    assert scoring.groups_of("Adolescent depression app", set()) == ["children"]
-    assert scoring.groups_of("Vardenafil in erectile dysfunction", set()) == []
+    assert populations.groups_of("Insulin in Treatment of Diabetes Mellitus With Pregnancy", set()) == ["pregnancy"]
+    assert populations.groups_of("Metformin for GDM", {"D011248"}) == ["pregnancy"]
+    assert populations.groups_of("Adolescent depression app", set()) == ["children"]
+    assert populations.groups_of("Vardenafil in erectile dysfunction", set()) == []
 
 
 def test_a_match_on_the_population_alone_ranks_after_the_others_and_says_so():
