@@ -126,6 +126,7 @@ def extract(
     populations: bool = True,
     title_conditions: Iterable[tuple[str, str]] = (),
     treats: Iterable[str] = (),
+    entry_terms: dict[str, str] | None = None,
 ) -> Features:
     """Features of one trial from its stored values.
 
@@ -140,6 +141,9 @@ def extract(
     and the list leaves out (``titles.title_conditions``): counted as listed.
     ``treats``: which of the conditions a title joins after its people the
     trial's intervention treats on file (``populations.treated``).
+    ``entry_terms`` maps a condition MeSH key to the words of the listed
+    names that MeSH gives as its entry terms ("Chronic Kidney Disease" for
+    "Renal Insufficiency, Chronic"): the term is read as them too.
     """
     counts: Counter = Counter()
     labels: dict[str, str] = {}
@@ -165,7 +169,9 @@ def extract(
     ]
     titles = [trial["brief_title"], trial["official_title"]]
     title_conditions = list(title_conditions)
-    named = [(f"c:{normalize(name)}", name) for name in conditions] + [(f"m:{k}", term) for k, term in condition_mesh]
+    entry_terms = entry_terms or {}
+    named = [(f"c:{normalize(name)}", name) for name in conditions]
+    named += [(f"m:{k}", f"{term} {entry_terms.get(k, '')}") for k, term in condition_mesh]
     named += title_conditions
     population = population_of(titles, named, primary_outcomes, set(treats)) if populations else set()
 

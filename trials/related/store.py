@@ -6,6 +6,7 @@ lists are written through the bulk writer's COPY.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -27,9 +28,10 @@ from ..models import (
     Trial,
     TrialCondition,
 )
+from ..search import vocabulary
 from .populations import joined_conditions, rarer, treated
 from .scoring import Features, extract, mesh_key
-from .text import normalize, words
+from .text import normalize, telling_name, words
 from .titles import known_names, title_conditions
 
 # A feature every trial has: its document count is the number of trials
@@ -112,7 +114,7 @@ def load_features(
         inferred = _inferred_mesh(without_mesh, conditions, mesh_names)
         for row in rows:
             trial_mesh = mesh[row["id"]] + inferred.get(row["id"], [])
-            named, treats = [], set()
+            named, treats, entry_terms = [], set(), {}
             if populations:
                 listed = [(f"c:{normalize(name)}", name) for name in conditions[row["id"]]]
                 listed += [(f"m:{mesh_key(m[2])}", m[3]) for m in trial_mesh if m[0] == "CONDITION" and not m[1]]
@@ -122,6 +124,13 @@ def load_features(
                 asked = joined_conditions(titles, listed, outcomes[row["id"]])
                 if asked[0]:
                     treats = _treated(asked, listed, conditions[row["id"]], trial_mesh, answers)
+                coded = {key[2:] for key, _ in listed if key.startswith("m:")}
+                entry_terms = {
+                    mesh_id: words
+                    for name in conditions[row["id"]]
+                    for mesh_id, words in _entry_terms(name)
+                    if mesh_id in coded
+                }
             yield extract(
                 row,
                 conditions[row["id"]],
@@ -131,6 +140,7 @@ def load_features(
                 populations,
                 named,
                 treats,
+                entry_terms,
             )
 
 
@@ -188,6 +198,22 @@ def _treated(
     if not found or found & set(first) or not rarer(found, counted(()), conditions):
         return set()
     return found
+
+
+@functools.lru_cache(maxsize=100_000)
+def _entry_terms(name: str) -> tuple[tuple[str, str], ...]:
+    """(MeSH key, words) of the descriptors a condition's name names by MeSH's entry terms or preferred names.
+
+    "Chronic Kidney Disease and Hypertension" names "Renal Insufficiency,
+    Chronic" by the words "chronic kidney disease". Read from the search
+    vocabulary's files, not the database; names repeat, so they are remembered.
+    """
+    terms = vocabulary.key(name).split()
+    found = ((descriptor, " ".join(terms[start:end])) for start, end, descriptor in vocabulary.spans(terms))
+    # Not by a word that tells nothing alone: the "neoplasm" of "Blastic Plasmacytoid Dendritic Cell Neoplasm".
+    return tuple(
+        (mesh_key(descriptor.ui), words) for descriptor, words in found if descriptor.from_mesh and telling_name(words)
+    )
 
 
 def mesh_spellings(mesh_id: str) -> list[str]:

@@ -120,6 +120,15 @@ def test_the_condition_the_intervention_treats_is_the_subject_though_the_list_an
         assert [item.tier for item in found] == sorted(item.tier for item in found)
 
 
+def test_a_condition_s_name_is_read_against_mesh_entry_terms():
+    assert store._entry_terms("Chronic Kidney Disease and Hypertension") == (
+        ("D051436", "chronic kidney disease"),
+        ("D006973", "hypertension"),
+    )
+    # Not by a word that says nothing alone.
+    assert store._entry_terms("Blastic Plasmacytoid Dendritic Cell Neoplasm") == ()
+
+
 def test_the_related_tab_explains_each_trial(client, registry):
     html = client.get(reverse("trials:related", args=["NCT04133233"])).content.decode()
     more = html.split('id="similar-heading"')[1]

@@ -233,6 +233,25 @@ def test_of_two_conditions_joined_after_the_people_the_intervention_decides_whic
     assert populations.population_of(sildenafil, ed, [], {"c:erectile dysfunction"}) == {"c:diabetes"}
 
 
+def test_a_mesh_term_the_listed_name_gives_by_an_entry_term_is_what_the_trial_studies():
+    # The registry codes "Chronic Kidney Disease" as "Renal Insufficiency, Chronic": no word in common.
+    ckd = trial(
+        1,
+        brief_title="Baxdrostat With Dapagliflozin on CKD Progression in Participants With CKD and High Blood Pressure",
+        official_title="Baxdrostat on Chronic Kidney Disease (CKD) Progression in Participants With CKD",
+    )
+    mesh = [
+        ("CONDITION", False, "D051436", "Renal Insufficiency, Chronic"),
+        ("CONDITION", False, "D006973", "Hypertension"),
+    ]
+    by_words = extract(ckd, ["Chronic Kidney Disease and Hypertension"], mesh, [])
+    assert by_words.counts["p:m:D051436"] == 1  # read as a comorbidity
+    entry_terms = {"D051436": "chronic kidney disease", "D006973": "hypertension"}
+    coded = extract(ckd, ["Chronic Kidney Disease and Hypertension"], mesh, [], entry_terms=entry_terms)
+    assert not [key for key in coded.counts if key.startswith("p:")]
+    assert coded.counts["m:D051436"] == 1
+
+
 def test_a_pregnancy_is_a_population_found_by_word_or_by_mesh_ancestor():
     assert populations.groups_of("Insulin in Treatment of Diabetes Mellitus With Pregnancy", set()) == ["pregnancy"]
     assert populations.groups_of("Metformin for GDM", {"D011248"}) == ["pregnancy"]
