@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from .text import _stems, _telling
+from .text import stems_of, telling_stems
 
 # Where a title turns from what a trial studies to whom it enrols: "... erectile
 # function in men with diabetes", "insulin for diabetes in pregnancy", "...
@@ -25,7 +25,7 @@ _PEOPLE = (
     r"mothers?|girls?|boys?|elderly|diabetics?|smokers?|users?|carriers?|population|cohort"
 )
 _FILLER = r"(?:(?!(?:in|with|for|of|among|and|or|to|on)\b)[\w'/-]+\s+){0,4}?"
-_POPULATION_MARKER = re.compile(
+POPULATION_MARKER = re.compile(
     rf"\b(?:in|among|amongst)\s+{_FILLER}(?:{_PEOPLE})\b"
     rf"|\b(?:for|of)\s+{_FILLER}(?:{_PEOPLE})\s+(?:with|who|living|having|undergoing|after|receiving|diagnosed|on)\b"
     r"|\b(?:in|during|with|complicating)\s+pregnan\w*|\bin\s+pregnant\b",
@@ -56,7 +56,7 @@ class _Reading:
 def _read(titles: Iterable[str], primary_outcomes: Iterable[str]) -> _Reading:
     heads, firsts, joins, rests, people = [], [], [], [], []
     for title in titles:
-        match = _POPULATION_MARKER.search(title or "")
+        match = POPULATION_MARKER.search(title or "")
         heads.append(title[: match.start()] if match else title or "")
         # The people may be named by their condition: "in type II diabetics".
         people.append(match.group() if match else "")
@@ -73,11 +73,11 @@ def _read(titles: Iterable[str], primary_outcomes: Iterable[str]) -> _Reading:
     # An outcome measured "in dialysis patients with diabetes" studies what comes before its people.
     outcome_heads = []
     for outcome in primary_outcomes:
-        match = _POPULATION_MARKER.search(outcome or "")
+        match = POPULATION_MARKER.search(outcome or "")
         outcome_heads.append(outcome[: match.start()] if match else outcome or "")
 
     def stems(parts: list[str]) -> frozenset[str]:
-        return frozenset(_stems(" ".join(parts)))
+        return frozenset(stems_of(" ".join(parts)))
 
     return _Reading(stems(heads), stems(outcome_heads), stems(firsts), stems(joins), stems(rests) | stems(people))
 
@@ -109,7 +109,7 @@ def population_of(
     its conditions has no population.
     """
     reading = _read(titles, primary_outcomes)
-    named = [(key, _telling(name)) for key, name in conditions]
+    named = [(key, telling_stems(name)) for key, name in conditions]
     if any(stems & reading.head for _, stems in named) or not any(stems & reading.first for _, stems in named):
         studied = {key for key, stems in named if stems & (reading.head | reading.outcomes)}
         if not studied:
@@ -147,7 +147,7 @@ def joined_conditions(
     reading = _read(titles, primary_outcomes)
     if not reading.joined:
         return [], []
-    named = [(key, _telling(name)) for key, name in conditions]
+    named = [(key, telling_stems(name)) for key, name in conditions]
     if any(stems & reading.head for _, stems in named):
         return [], []
     first = [key for key, stems in named if stems & reading.first]
@@ -161,21 +161,26 @@ TREATED_BY_AT_LEAST = 2
 
 
 def _by_condition(counts: Mapping[str, int], stems: Mapping[str, frozenset[str]]) -> dict[frozenset[str], int]:
-    # A name and its MeSH term are one condition: the larger count stands.
-    found: dict[frozenset[str], int] = {}
-    for key, count in counts.items():
-        condition = next((other for other in found if other & stems[key]), stems[key])
-        found[condition] = max(found.get(condition, 0), count)
-    return found
+    """Counts by condition: a name and its MeSH term (sharing a telling word) are one, the larger count stands."""
+    groups: list[tuple[set[str], list[str]]] = []
+    for key in counts:
+        overlapping = [group for group in groups if group[0] & stems[key]]
+        merged: tuple[set[str], list[str]] = (set(stems[key]), [key])
+        for group in overlapping:
+            merged[0].update(group[0])
+            merged[1].extend(group[1])
+            groups.remove(group)
+        groups.append(merged)
+    return {frozenset(words): max(counts[key] for key in keys) for words, keys in groups}
 
 
 def treated(listed: Mapping[str, int], conditions: list[tuple[str, str]]) -> set[str]:
     """Of ``joined_conditions``' keys, those of the condition the trial's intervention treats, if one stands out.
 
     ``listed`` holds, for each key, how many other trials giving the
-    intervention list the condition.
+    intervention list the condition; ``conditions``, (key, name) of each of them.
     """
-    stems = {key: _telling(name) for key, name in conditions if key in listed}
+    stems = {key: telling_stems(name) for key, name in conditions if key in listed}
     given = _by_condition(listed, stems)
     if not given:
         return set()
@@ -195,7 +200,7 @@ def rarer(keys: set[str], on_file: Mapping[str, int], conditions: list[tuple[str
     people's comorbidity, as in "SGLT-2 Inhibitor in Patients With CAD and
     DM Undergoing PCI".
     """
-    stems = {key: _telling(name) for key, name in conditions if key in on_file}
+    stems = {key: telling_stems(name) for key, name in conditions if key in on_file}
     counts = _by_condition(on_file, stems)
     mine = next((condition for condition in counts if any(condition & stems[key] for key in keys)), None)
     return mine is not None and all(count > counts[mine] for other, count in counts.items() if other != mine)

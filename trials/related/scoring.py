@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import choices
 from .populations import groups_of, population_of
-from .text import _stem, _telling, normalize, telling_name, words
+from .text import normalize, stem_word, telling_name, telling_stems, words
 from .tiers import Tier, within
 
 
@@ -140,7 +140,7 @@ def extract(
     ``title_conditions`` holds (key, label) of conditions the titles name
     and the list leaves out (``titles.title_conditions``): counted as listed.
     ``treats``: which of the conditions a title joins after its people the
-    trial's intervention treats on file (``populations.treated``).
+    trial's intervention treats on file (``store._treated``).
     ``entry_terms`` maps a condition MeSH key to the words of the listed
     names that MeSH gives as its entry terms ("Chronic Kidney Disease" for
     "Renal Insufficiency, Chronic"): the term is read as them too.
@@ -203,7 +203,7 @@ def extract(
         for each in (name, *(other_names or ())):
             key = normalize(each)
             # A placebo or a sham says nothing about what a trial tests.
-            if key and _stem(key) not in _NOT_INTERVENTIONS:
+            if key and stem_word(key) not in _NOT_INTERVENTIONS:
                 add(f"i:{key}", each)
     # Title and keywords count twice; the long description half.
     for text, prefix, count in (
@@ -250,10 +250,10 @@ def main_condition(
     terms = [key for key in studied if key.startswith("m:")]
     if name:
         # The term the name is coded as, or else one the title or summary names ("Sars-CoV2": COVID-19).
-        named = _telling(labels[name])
+        named = telling_stems(labels[name])
         text = {key[2:] for key in keys if key.startswith("t:")}
-        terms = [key for key in terms if _telling(labels[key]) & named] or [
-            key for key in terms if _telling(labels[key]) <= text
+        terms = [key for key in terms if telling_stems(labels[key]) & named] or [
+            key for key in terms if telling_stems(labels[key]) <= text
         ]
     return name, next(iter(terms), None)
 

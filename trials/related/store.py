@@ -121,16 +121,21 @@ def load_features(
                 given = [name for name, _ in interventions[row["id"]]]
                 titles = (row["brief_title"], row["official_title"])
                 named = title_conditions(titles, listed, known, given)
-                asked = joined_conditions(titles, listed, outcomes[row["id"]])
-                if asked[0]:
-                    treats = _treated(asked, listed, conditions[row["id"]], trial_mesh, answers)
                 coded = {key[2:] for key, _ in listed if key.startswith("m:")}
                 entry_terms = {
-                    mesh_id: words
+                    mesh_id: phrase
                     for name in conditions[row["id"]]
-                    for mesh_id, words in _entry_terms(name)
+                    for mesh_id, phrase in _entry_terms(name)
                     if mesh_id in coded
                 }
+                # A MeSH term read as the words of the listed name that MeSH gives it too.
+                read = [
+                    (key, f"{name} {entry_terms[key[2:]]}" if key[2:] in entry_terms else name) for key, name in listed
+                ]
+                asked = joined_conditions(titles, read, outcomes[row["id"]])
+                if asked[0]:
+                    stored = {f"m:{mesh_key(m[2])}" for m in mesh[row["id"]] if m[0] == "CONDITION"}
+                    treats = _treated(asked, read, conditions[row["id"]], trial_mesh, stored, answers)
             yield extract(
                 row,
                 conditions[row["id"]],
@@ -149,16 +154,20 @@ def _treated(
     listed: list[tuple[str, str]],
     names: list[str],
     mesh: list[tuple],
+    stored: set[str],
     cache: dict,
 ) -> set[str]:
     """Which of the conditions a title joins after its people (``joined_conditions``) the intervention treats on file.
 
-    Counted over the trials given the same intervention (its MeSH terms:
-    names vary too much to match), by the condition's name as this trial
-    lists it and its MeSH term; then, if that is not the first joined, over
-    every trial, to tell whether it is the rarer. Two or four queries for
-    the few trials whose title reads so; ``cache`` keeps their answers for
-    the trials of a load that ask the same.
+    Counted over the other trials given the same intervention (its MeSH
+    terms: names vary too much to match), by the condition's name as this
+    trial lists it and its MeSH term (``stored``: those the registry gave it,
+    not inferred); then, if that is not the first joined, over every trial,
+    to tell whether it is the rarer (``populations.treated``, ``rarer``).
+    Two or four queries for the few trials whose title reads so; ``cache``
+    keeps their answers for the trials of a load that ask the same. Like the
+    document counts, what other trials say is read again at the next rebuild,
+    not when they change.
     """
     first, joined = asked
     keys = first + joined
@@ -176,9 +185,10 @@ def _treated(
     by_name = {name: key for name in names if (key := f"c:{normalize(name)}") in keys}
     terms = tuple(spelling for key in keys if key.startswith("m:") for spelling in mesh_spellings(key[2:]))
     conditions = [(key, name) for key, name in listed if key in keys]
+    # The trial counts itself where it gives the intervention and lists the condition as stored.
+    own = {key for key in keys if key.startswith("c:") or key in stored}
 
     def counted(giving: tuple[str, ...]) -> dict[str, int]:
-        # Every trial counts itself, the one asking too: its own listing is taken off.
         if (giving, terms, tuple(by_name)) not in cache:
             listing = TrialCondition.objects.filter(condition__name__in=list(by_name))
             coded = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, mesh_id__in=terms)
@@ -187,12 +197,13 @@ def _treated(
                 listing = listing.filter(trial_id__in=trials.values("trial_id"))
                 coded = coded.filter(trial_id__in=trials.values("trial_id"))
             counts = dict.fromkeys(keys, 0)
-            for name, count in listing.values_list("condition__name").annotate(count=Count("trial_id", distinct=True)):
-                counts[by_name[name]] += count
+            # Two spellings of one name are one condition: the larger count, not the trial twice.
+            for name, count in listing.values_list("condition__name").annotate(count=Count("trial_id")):
+                counts[by_name[name]] = max(counts[by_name[name]], count)
             for mesh_id, count in coded.values_list("mesh_id").annotate(count=Count("trial_id", distinct=True)):
                 counts[f"m:{mesh_key(mesh_id)}"] += count
             cache[(giving, terms, tuple(by_name))] = counts
-        return {key: max(count - 1, 0) for key, count in cache[(giving, terms, tuple(by_name))].items()}
+        return {key: max(count - (key in own), 0) for key, count in cache[(giving, terms, tuple(by_name))].items()}
 
     found = treated(counted(given), conditions)
     if not found or found & set(first) or not rarer(found, counted(()), conditions):
@@ -202,7 +213,7 @@ def _treated(
 
 @functools.lru_cache(maxsize=100_000)
 def _entry_terms(name: str) -> tuple[tuple[str, str], ...]:
-    """(MeSH key, words) of the descriptors a condition's name names by MeSH's entry terms or preferred names.
+    """(MeSH key, phrase) of the descriptors a condition's name names by MeSH's entry terms or preferred names.
 
     "Chronic Kidney Disease and Hypertension" names "Renal Insufficiency,
     Chronic" by the words "chronic kidney disease". Read from the search
@@ -212,12 +223,16 @@ def _entry_terms(name: str) -> tuple[tuple[str, str], ...]:
     found = ((descriptor, " ".join(terms[start:end])) for start, end, descriptor in vocabulary.spans(terms))
     # Not by a word that tells nothing alone: the "neoplasm" of "Blastic Plasmacytoid Dendritic Cell Neoplasm".
     return tuple(
-        (mesh_key(descriptor.ui), words) for descriptor, words in found if descriptor.from_mesh and telling_name(words)
+        (mesh_key(descriptor.ui), phrase)
+        for descriptor, phrase in found
+        if descriptor.from_mesh and telling_name(phrase)
     )
 
 
 def mesh_spellings(mesh_id: str) -> list[str]:
-    """The registry spells a MeSH id with six digits or nine."""
+    """The registry spells a descriptor's id with six digits or nine; a supplementary concept's ("C582435") one way."""
+    if not mesh_id.startswith("D"):
+        return [mesh_id]
     number = mesh_id.removeprefix("D")
     return [f"D{number}", f"D{number:0>9}"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-]*[a-z0-9]|[a-z]")
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     line.strip()
     for line in (Path(__file__).parent / "stopwords.txt").read_text().splitlines()
     if line.strip() and not line.startswith("#")
@@ -29,23 +29,22 @@ _STEMMER = snowballstemmer.stemmer("english")
 
 
 @functools.lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
+def stem_word(word: str) -> str:
     # "Depressive" meets "depression"; a registry's vocabulary fits the cache.
     return _STEMMER.stemWord(word)
 
 
 def words(text: str) -> list[tuple[str, str]]:
     """(stem, word) of each telling word of ``text``."""
-    return [
-        (_stem(word), word) for word in _WORD.findall(text.casefold()) if word not in _STOPWORDS and not word.isdigit()
-    ]
+    found = _WORD.findall(text.casefold())
+    return [(stem_word(word), word) for word in found if word not in STOPWORDS and not word.isdigit()]
 
 
 # Words too general to tell which condition a title names ("Type 1 Diabetes
 # Mellitus" is named by "diabetes").
 _GENERIC = frozenset(
     map(
-        _stem,
+        stem_word,
         re.findall(
             r"\w+",
             "type disease diseases disorder disorders syndrome mellitus chronic acute primary secondary severe "
@@ -56,7 +55,7 @@ _GENERIC = frozenset(
 )
 
 
-def _stems(text: str) -> list[str]:
+def stems_of(text: str) -> list[str]:
     # "Pre-diabetes" names diabetes too.
     return [stem for stem, _ in words(text.replace("-", " "))]
 
@@ -64,11 +63,11 @@ def _stems(text: str) -> list[str]:
 @functools.lru_cache(maxsize=100_000)
 def telling_name(name: str) -> bool:
     """Whether a condition's name tells what it is: not "Disease", "Infections" or "Cancer" alone."""
-    stems = set(_stems(name))
+    stems = set(stems_of(name))
     return bool(stems - _GENERIC)
 
 
 @functools.lru_cache(maxsize=100_000)
-def _telling(name: str) -> frozenset[str]:
-    stems = frozenset(_stems(name))
+def telling_stems(name: str) -> frozenset[str]:
+    stems = frozenset(stems_of(name))
     return (stems - _GENERIC) or stems

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from .populations import _POPULATION_MARKER, POPULATION_GROUPS
-from .text import _STOPWORDS, _stem, _stems, _telling, normalize, telling_name
+from .populations import POPULATION_GROUPS, POPULATION_MARKER
+from .text import STOPWORDS, normalize, stem_word, stems_of, telling_name, telling_stems
 
 # A name longer than this many telling words is never met in a title as a whole.
 _LONGEST = 4
@@ -25,7 +25,7 @@ _NUMERALS = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
 # ("Control", "Pharmacokinetics") or a MeSH term is spelt with them ("Blindness" in "double-blind").
 _DESIGN = frozenset(
     map(
-        _stem,
+        stem_word,
         re.findall(
             r"\w+",
             "blind blindness control controlled random randomized placebo pharmacokinetics pharmacodynamics "
@@ -39,9 +39,9 @@ def name_phrase(name: str) -> str:
     """A condition's name as titles are matched against it: its stems and numbers, in order."""
     tokens = _TOKEN.findall(name.casefold())
     return " ".join(
-        _NUMERALS.get(token, token) if token.isdigit() or token in _NUMERALS else _stem(token)
+        _NUMERALS.get(token, token) if token.isdigit() or token in _NUMERALS else stem_word(token)
         for token in tokens
-        if token not in _STOPWORDS or token in _NUMERALS
+        if token not in STOPWORDS or token in _NUMERALS
     )
 
 
@@ -70,7 +70,8 @@ def known_names(names: Iterable[str], mesh_terms: Mapping[str, tuple[str, str]])
 def _subject(name: str) -> bool:
     """Whether a name can be what a trial studies: short, telling, and not a word of its design."""
     phrase = name_phrase(name)
-    return bool(phrase) and len(phrase.split()) <= _LONGEST and telling_name(name) and bool(_telling(name) - _DESIGN)
+    short = bool(phrase) and len(phrase.split()) <= _LONGEST
+    return short and telling_name(name) and bool(telling_stems(name) - _DESIGN)
 
 
 def _phrases(text: str) -> set[str]:
@@ -80,7 +81,7 @@ def _phrases(text: str) -> set[str]:
 
 # What a title says is done to a condition it studies: "Insomnia Prevention", "Treatment of Sexual Dysfunction".
 _TREATED = frozenset(
-    _stem(word)
+    stem_word(word)
     for word in ("treatment", "treating", "prevention", "preventing", "management", "managing", "therapy", "relief")
 )
 
@@ -98,7 +99,7 @@ def _treated(head: str) -> set[str]:
 
 def condition_stems(key: str, label: str) -> frozenset[str]:
     """The telling stems of a condition feature: its normalized name for a name, its term for a MeSH key."""
-    return _telling(key[2:] if key.startswith("c:") else label) - _VAGUE
+    return telling_stems(key[2:] if key.startswith("c:") else label) - _VAGUE
 
 
 # Words that make no name narrower: "Type II Diabetes" is no narrower than "Diabetes", nor "Erectile Function"
@@ -108,7 +109,8 @@ _VAGUE = frozenset(
     {
         *_NUMERALS,
         *map(
-            _stem, ("function", "abnormality", "abnormalities", "related", "pre", "male", "female", "adult", "adults")
+            stem_word,
+            ("function", "abnormality", "abnormalities", "related", "pre", "male", "female", "adult", "adults"),
         ),
     }
 )
@@ -135,19 +137,19 @@ def title_conditions(
     """
     titles = [title for title in titles if title]
     # Only where a title turns to its people: what else a trial names is its subject as listed.
-    if not known or not any(_POPULATION_MARKER.search(title) for title in titles):
+    if not known or not any(POPULATION_MARKER.search(title) for title in titles):
         return []
     keys = {key for key, _ in listed}
     listed_stems = [condition_stems(key, name) for key, name in listed]
     # Narrower than a name the list gives: not than a term the registry, or an inference, adds to a bare list.
     named_stems = [condition_stems(key, name) for key, name in listed if key.startswith("c:")]
     # The brief title: the official one says more of the design ("A Randomized, Placebo-controlled ...").
-    match = _POPULATION_MARKER.search(titles[0])
+    match = POPULATION_MARKER.search(titles[0])
     heads = [titles[0][: match.start()]] if match else []
-    head_stems = set(_stems(" ".join(heads)))
+    head_stems = set(stems_of(" ".join(heads)))
     found: dict[str, tuple[str, str, frozenset[str]]] = {}
     if heads and not any(stems & head_stems for stems in listed_stems):
-        given = set(_stems(" ".join(interventions))) | _TREATED
+        given = set(stems_of(" ".join(interventions))) | _TREATED
         for phrase in _treated(heads[0]):
             for key, label in known.get(phrase, ()):
                 if not set(name_phrase(label).split()) & given:

@@ -115,9 +115,9 @@ def test_the_condition_the_intervention_treats_is_the_subject_though_the_list_an
         top = [item.other.nct_id for item in found[:5]]
         assert set(top) <= hypogonadism, top
         assert all(item.reasons[0] == "Same condition: Hypogonadism" for item in found[:5])
-        # The diabetes trials on file share only the population: never listed for it as the condition studied.
-        assert not any(item.reasons[0].startswith("Same condition: Type 2 Diabetes") for item in found)
-        assert [item.tier for item in found] == sorted(item.tier for item in found)
+        # The diabetes trials on file share only the population: listed, if at all, as that.
+        for item in found:
+            assert item.reasons[0] == "Same condition: Hypogonadism" or item.tier == scoring.Tier.POPULATION_ONLY
 
 
 def test_a_condition_s_name_is_read_against_mesh_entry_terms():

@@ -51,7 +51,7 @@ def test_words_are_stemmed_and_stopwords_and_numbers_dropped():
         ("episod", "episodes"),
     ]
     # The stopword list is read from its data file, one word a line.
-    assert {"the", "with", "patients"} <= text._STOPWORDS
+    assert {"the", "with", "patients"} <= text.STOPWORDS
 
 
 def test_the_registry_s_two_spellings_of_a_mesh_id_are_one_key():
