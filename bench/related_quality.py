@@ -112,7 +112,7 @@ def coverage() -> None:
     )
     nct_of = dict(Trial.objects.values_list("id", "nct_id"))
     for row in violating[:10]:
-        names = [space.labels[term] for term in space.main_conditions[row].tolist() if term >= 0]
+        names = [space.labels[term] for term in space.main_conditions[row, :2].tolist() if term >= 0]
         print(f"  {nct_of[space.trial_ids[row]]}: {shown.get(row, 0)} listed, main condition {' / '.join(names)}")
     print()
 

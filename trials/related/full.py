@@ -30,6 +30,7 @@ from .scoring import (
     explain,
     main_condition,
     own_of,
+    population_condition,
 )
 from .store import (
     clear,
@@ -63,8 +64,8 @@ class Space:
     # Row → (main, population, main beside population form) term ids, for the trials with a population
     # (``tiers.aspect_ids``).
     aspects: dict[int, tuple[np.ndarray, np.ndarray]]
-    # Row → the term ids of its main condition's name and MeSH term (``tiers.main_condition``),
-    # -1 for none; and the trials of each condition name and term (a CSC matrix: column → rows,
+    # Row → the term ids of its main condition's name and MeSH term (``scoring.main_condition``),
+    # then of its population's (``scoring.population_condition``), -1 for none; and the trials of each condition name and term (a CSC matrix: column → rows,
     # valued ``_STUDIED`` or ``_LISTED``), to fill short lists.
     main_conditions: np.ndarray
     conditions: object
@@ -111,6 +112,9 @@ class Space:
         """Trials sharing the row's main condition, scored, however low: ``choose`` lists the best of them."""
         rows = filling(self.postings(row))
         if not rows.size:
+            # No other trial has what it studies: those sharing its population, marked as such.
+            rows = filling(self.postings(row, population=True))
+        if not rows.size:
             return []
         scores = (self.vectors[rows] @ self.vectors[row].T).toarray().ravel()
         # No list takes more than ``COVERAGE`` of them: only the best few are worth a tier.
@@ -121,10 +125,12 @@ class Space:
             for other, score in zip(rows[best].tolist(), scores[best].tolist(), strict=True)
         ]
 
-    def postings(self, row: int) -> list[Posting]:
-        """The other rows having the row's main condition name and MeSH term, and which of them study it."""
+    def postings(self, row: int, population: bool = False) -> list[Posting]:
+        """The other rows having the row's main condition name and MeSH term (or its population's),
+        and which of them study it."""
         found = []
-        for term in self.main_conditions[row].tolist():
+        columns = slice(2, 4) if population else slice(0, 2)
+        for term in self.main_conditions[row, columns].tolist():
             if term >= 0:
                 begin, end = self.conditions.indptr[term], self.conditions.indptr[term + 1]
                 rows, kinds = self.conditions.indices[begin:end], self.conditions.data[begin:end]
@@ -203,6 +209,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
                         condition_terms.append(term_id)
                         condition_kinds.append(_LISTED if f"p:{key}" in features.counts else _STUDIED)
             main = main_condition(features.counts, features.labels, broad)
+            main += population_condition(features.counts, features.labels)
             main_conditions.extend(term_ids[key] if key else -1 for key in main)
             # A population condition's plain feature, never a key of the trial (``Vectorizer.keys``): the
             # trial has it too. A population's aspects name keys other trials may bring: numbered once all are read.
@@ -266,7 +273,7 @@ def load_space(weights: dict[str, float] | None = None, chunk: int = 2000, popul
         vectors,
         key_matrix,
         trial_aspects,
-        np.frombuffer(main_conditions, np.int32).reshape(-1, 2),
+        np.frombuffer(main_conditions, np.int32).reshape(-1, 4),
         conditions,
     )
 

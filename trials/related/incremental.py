@@ -42,6 +42,7 @@ from .scoring import (
     explain,
     main_condition,
     mesh_key,
+    population_condition,
 )
 from .store import TOTAL_KEY, insert, load_features, mesh_spellings, trial_total
 from .tiers import Tier, aspect_ids, aspects, match_tier
@@ -176,18 +177,12 @@ def _fillers(
     From the trials ``choice.filling`` takes, the best ``3 * COVERAGE`` tiered. Returns the
     matches, the vectors read and which of those trials are open.
     """
-    name_key, mesh = main_condition(item.counts, item.labels, broad_classes(item.counts, item.labels))
     stored: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    postings = []
-    if name_key:
-        names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
-        postings.append(
-            _posting(trial_id, name_key, (TrialCondition.objects.filter(condition__in=names), "trial_id"), stored)
-        )
-    if mesh and (not postings or postings[0][1].sum() < COVERAGE):
-        # The term comes in only while few study the name (``choice.sharing``).
-        postings.append(_posting(trial_id, mesh, (_mesh_trials(mesh[2:]), "trial_id"), stored, inferred=True))
-    rows = filling(postings).tolist()
+    main = main_condition(item.counts, item.labels, broad_classes(item.counts, item.labels))
+    rows = filling(_postings(trial_id, item, main, stored)).tolist()
+    if not rows:
+        # No other trial has what it studies: those sharing its population, marked as such.
+        rows = filling(_postings(trial_id, item, population_condition(item.counts, item.labels), stored)).tolist()
     scored = sorted(
         ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows),
         key=lambda pair: (-pair[0], pair[1]),
@@ -204,6 +199,21 @@ def _fillers(
         )
     )
     return found, {m.other_id: stored[m.other_id] for m in found}, open_ids
+
+
+def _postings(trial_id: int, item: Features, condition: tuple[str | None, str | None], stored: dict) -> list[Posting]:
+    """The postings of a condition's name and MeSH term (``main_condition``), as ``full.Space.postings``."""
+    name_key, mesh = condition
+    postings = []
+    if name_key:
+        names = Condition.objects.filter(name__iexact=item.labels[name_key]).values("id")
+        postings.append(
+            _posting(trial_id, name_key, (TrialCondition.objects.filter(condition__in=names), "trial_id"), stored)
+        )
+    if mesh and (not postings or postings[0][1].sum() < COVERAGE):
+        # The term comes in only while few study the name (``choice.sharing``).
+        postings.append(_posting(trial_id, mesh, (_mesh_trials(mesh[2:]), "trial_id"), stored, inferred=True))
+    return postings
 
 
 def _posting(trial_id: int, key: str, having, stored: dict, inferred: bool = False) -> Posting:

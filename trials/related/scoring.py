@@ -258,6 +258,26 @@ def main_condition(
     return name, next(iter(terms), None)
 
 
+def population_condition(keys: Iterable[str], labels: dict[str, str]) -> tuple[str | None, str | None]:
+    """The keys of the first condition name and MeSH term a trial lists for its population.
+
+    What fills its list, marked "Same population only", when no other trial
+    on file has its main condition (``main_condition``): a registry of
+    lipoprotein(a) in people with hypercholesterolemia and diabetes lists
+    hypercholesterolemia trials rather than none. The term is the one coding
+    the name, else the first.
+    """
+    keys = list(keys)
+    if sum(1 for key in keys if key.startswith("c:")) > CATCH_ALL_CONDITIONS:
+        return None, None
+    held = [key[2:] for key in keys if key[:4] in ("p:c:", "p:m:") and telling_name(labels[key[2:]])]
+    name = next((key for key in held if key.startswith("c:")), None)
+    terms = [key for key in held if key.startswith("m:")]
+    if name:
+        terms = [key for key in terms if telling_stems(labels[key]) & telling_stems(labels[name])] or terms
+    return name, next(iter(terms), None)
+
+
 class Vectorizer:
     """Turns features into weighted, block-normalized vectors over term ids."""
 

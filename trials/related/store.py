@@ -7,6 +7,7 @@ lists are written through the bulk writer's COPY.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -262,7 +263,8 @@ def _inferred_mesh(
 
 _MESH_NAMES_SECONDS = 600
 # (fetched at, (MeSH key, term) rows, stemmed name → (MeSH key, term)).
-_mesh_cache: tuple[float, list[tuple[str, str]], dict] = (0.0, [], {})
+# Never read: the clock starts at boot, so a zero would count as fresh for ten minutes after it.
+_mesh_cache: tuple[float, list[tuple[str, str]], dict] = (-math.inf, [], {})
 
 
 def condition_mesh_terms(fresh: bool = False) -> list[tuple[str, str]]:

@@ -1,5 +1,6 @@
 """More related trials: computed, explained, kept current, and served on the tab and the API."""
 
+import math
 import re
 from pathlib import Path
 from unittest import mock
@@ -118,6 +119,31 @@ def test_the_condition_the_intervention_treats_is_the_subject_though_the_list_an
         # The diabetes trials on file share only the population: listed, if at all, as that.
         for item in found:
             assert item.reasons[0] == "Same condition: Hypogonadism" or item.tier == scoring.Tier.POPULATION_ONLY
+
+
+def test_a_trial_whose_main_condition_no_other_has_lists_those_sharing_its_population(registry):
+    query = "NCT06297239"  # a registry of lipoprotein(a) in people with hypercholesterolemia and more
+    with mock.patch.object(related.full, "rebuild", side_effect=AssertionError("a full rebuild")):
+        report = import_paths(sorted((RELATED_DATA / "population-only").glob("*.json")))
+        related.after_import(report.changed)
+    assert report.ok and query in report.changed
+    lists = {}
+    for rebuilt in (False, True):
+        if rebuilt:  # a rebuild from scratch agrees with the refresh after the import
+            call_command("compute_related", "--all", "--no-progress")
+        found = list(SimilarTrial.objects.filter(trial__nct_id=query).select_related("other"))
+        lists[rebuilt] = [item.other.nct_id for item in found]
+        assert "NCT05923281" in lists[rebuilt]
+        # Each scores under the minimum and says what it shares: the population alone.
+        for item in found:
+            assert item.tier == scoring.Tier.POPULATION_ONLY and item.score < related.MIN_SCORE
+            assert item.reasons[0].startswith("Same population only: "), item.reasons
+    assert lists[False] == lists[True]
+    # Where another trial studies the main condition, the population alone does not fill (the hypogonadism test).
+    assert scoring.population_condition(
+        ["c:lp a", "c:hypercholesterolemia", "p:c:hypercholesterolemia", "m:D006937", "p:m:D006937"],
+        {"c:lp a": "Lp(A)", "c:hypercholesterolemia": "Hypercholesterolemia", "m:D006937": "Hypercholesterolemia"},
+    ) == ("c:hypercholesterolemia", "m:D006937")
 
 
 def test_a_condition_s_name_is_read_against_mesh_entry_terms():
@@ -252,10 +278,10 @@ def test_a_refresh_of_a_record_without_mesh_terms_lists_what_the_rebuild_lists(r
     call_command("compute_related", "--all", "--no-progress")
     rebuilt = {nct_id: similar_ids(nct_id) for _, nct_id in bare}
     # As another process would: the terms it reads the records against are the ones the rebuild stored.
-    monkeypatch.setattr(store, "_mesh_cache", (0.0, [], {}))
+    monkeypatch.setattr(store, "_mesh_cache", (-math.inf, [], {}))
     stored = dict(store.condition_mesh_names())
     assert stored == store.condition_mesh_names(fresh=True)
-    monkeypatch.setattr(store, "_mesh_cache", (0.0, [], {}))
+    monkeypatch.setattr(store, "_mesh_cache", (-math.inf, [], {}))
     monkeypatch.setattr(store, "_known_cache", None)
     with mock.patch.object(related.full, "rebuild", side_effect=AssertionError("a full rebuild")):
         for trial_id, _ in bare:
