@@ -8,6 +8,7 @@ population features.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,12 @@ class _Reading:
 
 
 def _read(titles: Iterable[str], primary_outcomes: Iterable[str]) -> _Reading:
+    # A trial is read twice in a row (``joined_conditions``, then ``population_of``): once is enough.
+    return _reading(tuple(titles), tuple(primary_outcomes))
+
+
+@functools.lru_cache(maxsize=8)
+def _reading(titles: tuple[str, ...], primary_outcomes: tuple[str, ...]) -> _Reading:
     heads, firsts, joins, rests, people = [], [], [], [], []
     for title in titles:
         match = POPULATION_MARKER.search(title or "")

@@ -190,21 +190,29 @@ def _treated(
     own = {key for key in keys if key.startswith("c:") or key in stored}
 
     def counted(giving: tuple[str, ...]) -> dict[str, int]:
-        if (giving, terms, tuple(by_name)) not in cache:
-            listing = TrialCondition.objects.filter(condition__name__in=list(by_name))
-            coded = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, mesh_id__in=terms)
-            if giving:
-                trials = MeshTerm.objects.filter(domain=choices.MeshDomain.INTERVENTION, mesh_id__in=giving)
-                listing = listing.filter(trial_id__in=trials.values("trial_id"))
-                coded = coded.filter(trial_id__in=trials.values("trial_id"))
-            counts = dict.fromkeys(keys, 0)
-            # Two spellings of one name are one condition: the larger count, not the trial twice.
+        # Each name's and spelling's count is kept apart: the trials asking share a few common ones.
+        names = [name for name in by_name if (giving, "c", name) not in cache]
+        spellings = [term for term in terms if (giving, "m", term) not in cache]
+        listing = TrialCondition.objects.filter(condition__name__in=names)
+        coded = MeshTerm.objects.filter(domain=choices.MeshDomain.CONDITION, mesh_id__in=spellings)
+        if giving:
+            trials = MeshTerm.objects.filter(domain=choices.MeshDomain.INTERVENTION, mesh_id__in=giving)
+            listing = listing.filter(trial_id__in=trials.values("trial_id"))
+            coded = coded.filter(trial_id__in=trials.values("trial_id"))
+        cache.update(dict.fromkeys([(giving, "c", name) for name in names] + [(giving, "m", t) for t in spellings], 0))
+        if names:
             for name, count in listing.values_list("condition__name").annotate(count=Count("trial_id")):
-                counts[by_name[name]] = max(counts[by_name[name]], count)
+                cache[(giving, "c", name)] = count
+        if spellings:
             for mesh_id, count in coded.values_list("mesh_id").annotate(count=Count("trial_id", distinct=True)):
-                counts[f"m:{mesh_key(mesh_id)}"] += count
-            cache[(giving, terms, tuple(by_name))] = counts
-        return {key: max(count - (key in own), 0) for key, count in cache[(giving, terms, tuple(by_name))].items()}
+                cache[(giving, "m", mesh_id)] = count
+        counts = dict.fromkeys(keys, 0)
+        # Two spellings of one name are one condition: the larger count, not the trial twice.
+        for name, key in by_name.items():
+            counts[key] = max(counts[key], cache[(giving, "c", name)])
+        for term in terms:
+            counts[f"m:{mesh_key(term)}"] += cache[(giving, "m", term)]
+        return {key: max(count - (key in own), 0) for key, count in counts.items()}
 
     found = treated(counted(given), conditions)
     if not found or found & set(first) or not rarer(found, counted(()), conditions):
