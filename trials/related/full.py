@@ -65,8 +65,9 @@ class Space:
     # (``tiers.aspect_ids``).
     aspects: dict[int, tuple[np.ndarray, np.ndarray]]
     # Row → the term ids of its main condition's name and MeSH term (``scoring.main_condition``),
-    # then of its population's (``scoring.population_condition``), -1 for none; and the trials of each condition name and term (a CSC matrix: column → rows,
-    # valued ``_STUDIED`` or ``_LISTED``), to fill short lists.
+    # then of its population's (``scoring.population_condition``), -1 for none; and the trials of
+    # each condition name and term (a CSC matrix: column → rows, valued ``_STUDIED`` or
+    # ``_LISTED``), to fill short lists.
     main_conditions: np.ndarray
     conditions: object
 

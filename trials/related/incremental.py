@@ -202,7 +202,8 @@ def _fillers(
 
 
 def _postings(trial_id: int, item: Features, condition: tuple[str | None, str | None], stored: dict) -> list[Posting]:
-    """The postings of a condition's name and MeSH term (``main_condition``), as ``full.Space.postings``."""
+    """The postings of a condition's name and MeSH term (``main_condition``, ``population_condition``), as
+    ``full.Space.postings``."""
     name_key, mesh = condition
     postings = []
     if name_key:

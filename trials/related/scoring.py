@@ -95,6 +95,14 @@ _BLOCK_WEIGHT = {signal.prefix: signal.weight for signal in SIGNALS.values()}
 _KEYED = ("c", "m", "i", "j", "t", "p")
 
 _NOT_INTERVENTIONS = frozenset({"placebo", "sham", "placebo comparator", "sham comparator", "control"})
+# An arm's label, not what it is given: "Intervention group", "Control arm", "Usual care", "Group A".
+_ARM_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "intervention interventions group groups arm arms control controls experimental treatment treatments "
+        "usual standard care of the comparator active placebo sham study a b c d 1 2 3 4 i ii iii iv",
+    )
+)
 _PHASE_ORDER = {"EARLY_PHASE1": 0, "PHASE1": 1, "PHASE2": 2, "PHASE3": 3, "PHASE4": 4}
 _PHASE_BY_ORDER = {order: code for code, order in _PHASE_ORDER.items()}
 
@@ -202,8 +210,8 @@ def extract(
     for name, other_names in interventions:
         for each in (name, *(other_names or ())):
             key = normalize(each)
-            # A placebo or a sham says nothing about what a trial tests.
-            if key and stem_word(key) not in _NOT_INTERVENTIONS:
+            # A placebo, a sham or an arm's label says nothing about what a trial tests.
+            if key and stem_word(key) not in _NOT_INTERVENTIONS and set(key.split()) - _ARM_WORDS:
                 add(f"i:{key}", each)
     # Title and keywords count twice; the long description half.
     for text, prefix, count in (
@@ -383,6 +391,18 @@ def explain(
     population_named = _distinct_labels(labels[term_id] for term_id in (coded or population))
     if tier == Tier.POPULATION_ONLY and population_named:
         reasons.append(POPULATION_ONLY_REASON.format(", ".join(population_named[:2])))
+
+    def shared_named(signal: Signal, items: list[tuple[float, int]]) -> str:
+        named = _distinct_labels(
+            labels[term_id]
+            for _, term_id in items
+            if keys[term_id][0] in "cmij" and keys[term_id] not in population_keys
+        )
+        if named:
+            return signal.reason.format(", ".join(named[:3]))
+        ancestors = _distinct_labels(labels[term_id] for _, term_id in items)
+        return f"Related {'condition' if signal.prefix == 'c' else 'intervention'}: {', '.join(ancestors[:2])}"
+
     for signal in SIGNALS.values():
         if signal.prefix == "p" or (signal.prefix == "c" and tier == Tier.POPULATION_ONLY):
             continue
@@ -391,17 +411,7 @@ def explain(
         if not items or sum(product for product, _ in items) < 0.1 * signal.weight:
             continue
         if signal.prefix in ("c", "i"):
-            named = _distinct_labels(
-                labels[term_id]
-                for _, term_id in items
-                if keys[term_id][0] in "cmij" and keys[term_id] not in population_keys
-            )
-            if named:
-                reasons.append(signal.reason.format(", ".join(named[:3])))
-            else:
-                ancestors = _distinct_labels(labels[term_id] for _, term_id in items)
-                kind = "condition" if signal.prefix == "c" else "intervention"
-                reasons.append(f"Related {kind}: {', '.join(ancestors[:2])}")
+            reasons.append(shared_named(signal, items))
         elif signal.prefix == "t":
             reasons.append(signal.reason.format(", ".join(_distinct_labels(labels[t] for _, t in items)[:3])))
         elif signal.prefix == "d":
@@ -411,6 +421,9 @@ def explain(
                 reasons.append(reason)
         else:
             reasons.append(signal.reason)
+    if not reasons and tier != Tier.POPULATION_ONLY and contributions.get("c"):
+        # A trial filling a short list from its main condition scores low, but shares that condition: say so.
+        reasons.append(shared_named(SIGNALS["condition"], sorted(contributions["c"], reverse=True)))
     if tier == Tier.BOTH and population_named:
         # After what the trials share of their main aspect: "Same condition: X · Same population: Y".
         studied = sum(1 for reason in reasons[:2] if not reason.startswith(("Similar", "Same phase", "Neighbouring")))

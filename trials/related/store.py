@@ -69,8 +69,8 @@ def load_features(
 ) -> Iterator[Features]:
     """Features of the given trials (all when None), a chunk at a time in six queries a chunk.
 
-    A trial whose title joins two conditions after its people costs two to
-    four more, answered once a load for the trials that ask the same (``_treated``).
+    A trial whose title joins two conditions after its people costs up to
+    four more, fewer as the load goes on (``_treated``).
 
     ``mesh_names`` (see ``condition_mesh_names``) saves a query a chunk when
     reading many; ``known`` (see ``known_condition_names``) is what the
@@ -78,7 +78,7 @@ def load_features(
     """
     if populations and known is None:
         known = known_condition_names()
-    answers: dict = {}  # ``_treated``'s counts, for the trials of this load that ask the same
+    answers: dict = {}  # ``_treated``'s counts, for the rest of this load
     queryset = Trial.objects.order_by("id")
     if trial_ids is not None:
         queryset = queryset.filter(id__in=list(trial_ids))
@@ -165,8 +165,9 @@ def _treated(
     trial lists it and its MeSH term (``stored``: those the registry gave it,
     not inferred); then, if that is not the first joined, over every trial,
     to tell whether it is the rarer (``populations.treated``, ``rarer``).
-    Two or four queries for the few trials whose title reads so; ``cache``
-    keeps their answers for the trials of a load that ask the same. Like the
+    Up to four queries for the few trials whose title reads so; ``cache``
+    keeps each name's and MeSH spelling's counts for the rest of the load,
+    where the same common conditions come back. Like the
     document counts, what other trials say is read again at the next rebuild,
     not when they change.
     """

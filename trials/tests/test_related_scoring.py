@@ -64,11 +64,12 @@ def test_features_name_conditions_mesh_terms_interventions_and_design_but_never_
         trial(7, brief_title="Vardenafil in erectile dysfunction", study_type="INTERVENTIONAL", phases=["PHASE3"]),
         ["Erectile Dysfunction"],
         [("CONDITION", False, "D007172", "Erectile Dysfunction"), ("CONDITION", True, "D000000012", "Sexual")],
-        [("Vardenafil", ["Levitra"]), ("Placebo", [])],
+        [("Vardenafil", ["Levitra"]), ("Placebo", []), ("Intervention group", []), ("Usual care", [])],
     )
     assert features.trial_id == 7
     assert {"c:erectile dysfunction", "m:D007172", "a:D000012", "i:vardenafil", "i:levitra"} <= set(features.counts)
-    assert "i:placebo" not in features.counts
+    # Nor an arm's label: two trials' "Intervention group" share nothing.
+    assert not {"i:placebo", "i:intervention group", "i:usual care"} & set(features.counts)
     # A phase falls in two overlapping bands: Phase 3 meets Phase 2 and Phase 4 halfway.
     assert {"d:phase:3", "d:phase:4", "d:type:INTERVENTIONAL"} <= set(features.counts)
     # Title words count twice.
@@ -257,6 +258,17 @@ def test_a_pregnancy_is_a_population_found_by_word_or_by_mesh_ancestor():
     assert populations.groups_of("Metformin for GDM", {"D011248"}) == ["pregnancy"]
     assert populations.groups_of("Adolescent depression app", set()) == ["children"]
     assert populations.groups_of("Vardenafil in erectile dysfunction", set()) == []
+
+
+def test_a_match_filling_a_short_list_names_the_condition_it_shares_however_little_it_weighs():
+    # A trial listing anxiety among many other things fills the list of an anxiety-disorder trial.
+    keys = {0: "c:anxiety disorders", 1: "t:app", 2: "t:sit"}
+    labels = {0: "Anxiety Disorders", 1: "app", 2: "sitting"}
+    mine = (np.array([0, 1], dtype=np.int32), np.array([0.1, 0.99], dtype=np.float32))
+    other = (np.array([0, 2], dtype=np.int32), np.array([0.1, 0.99], dtype=np.float32))
+    score, reasons = explain(mine, other, keys, labels)
+    assert score < 0.05
+    assert reasons == ["Same condition: Anxiety Disorders"]
 
 
 def test_a_match_on_the_population_alone_ranks_after_the_others_and_says_so():
