@@ -40,7 +40,8 @@ def ranked(matches: Iterable[Match]) -> list[Match]:
 def choose(matches: list[Match], open_ids: set[int], fillers: Iterable[Match] = ()) -> list[Match]:
     """What a trial stores: its best ``SHOWN`` matches, and its best open ones besides.
 
-    ``fillers`` share the trial's main condition: below ``MIN_SCORE`` they
+    ``fillers`` share the trial's main condition (or its population, when no
+    other trial has that: ``full.Space.fillers``): below ``MIN_SCORE`` they
     are still listed, best first, while fewer than ``COVERAGE`` trials share
     what the trial is about (``shortfall``).
     """

@@ -110,10 +110,13 @@ class Space:
         return found
 
     def fillers(self, row: int) -> list[Match]:
-        """Trials sharing the row's main condition, scored, however low: ``choose`` lists the best of them."""
+        """Trials sharing the row's main condition, scored, however low: ``choose`` lists the best of them.
+
+        When no other has it (or the row has none that tells), those sharing its population.
+        """
         rows = filling(self.postings(row))
         if not rows.size:
-            # No other trial has what it studies: those sharing its population, marked as such.
+            # No other trial has what it studies: those sharing its population, tiered as such.
             rows = filling(self.postings(row, population=True))
         if not rows.size:
             return []

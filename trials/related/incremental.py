@@ -147,7 +147,8 @@ def refresh(trial_ids: Iterable[int]) -> int:
                         offers[other].append(Match(trial_id, score, []))
             chosen = choose(matches, open_ids)
             if shortfall(chosen):
-                # As the rebuild does: trials sharing its main condition fill the list, however they score.
+                # As the rebuild does: trials sharing its main condition (or else its population) fill
+                # the list, however they score.
                 fillers = _fillers(trial_id, vector, features_of[trial_id], trial_aspects.get(trial_id), listed)
                 others.update(fillers[1])
                 open_ids |= fillers[2]
@@ -172,7 +173,7 @@ def refresh(trial_ids: Iterable[int]) -> int:
 def _fillers(
     trial_id: int, vector: tuple[np.ndarray, np.ndarray], item: Features, aspect, listed: set[tuple[int, int]]
 ) -> tuple[list[Match], dict, set[int]]:
-    """Trials sharing the trial's main condition, scored, as ``full.Space.fillers`` finds them.
+    """Trials sharing the trial's main condition, or else its population, scored, as ``full.Space.fillers`` finds them.
 
     From the trials ``choice.filling`` takes, the best ``3 * COVERAGE`` tiered. Returns the
     matches, the vectors read and which of those trials are open.
@@ -180,8 +181,8 @@ def _fillers(
     stored: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     main = main_condition(item.counts, item.labels, broad_classes(item.counts, item.labels))
     rows = filling(_postings(trial_id, item, main, stored)).tolist()
-    if not rows:
-        # No other trial has what it studies: those sharing its population, marked as such.
+    if not rows and not _held_by_others([key for key in main if key]):
+        # No other trial has what it studies: those sharing its population, tiered as such.
         rows = filling(_postings(trial_id, item, population_condition(item.counts, item.labels), stored)).tolist()
     scored = sorted(
         ((float(np.dot(*aligned(vector, stored[other]))), other) for other in rows),
@@ -199,6 +200,15 @@ def _fillers(
         )
     )
     return found, {m.other_id: stored[m.other_id] for m in found}, open_ids
+
+
+def _held_by_others(keys: list[str]) -> bool:
+    """Whether another trial has one of these features, by the document counts (the trial's own among them).
+
+    A name spelt otherwise ("Lp(a)", "LP (a)") is one feature but escapes ``_postings``' look-up by
+    name: such a trial is not filled from its population, which the rebuild would not do.
+    """
+    return SimilarityTerm.objects.filter(key__in=keys, document_count__gt=1).exists()
 
 
 def _postings(trial_id: int, item: Features, condition: tuple[str | None, str | None], stored: dict) -> list[Posting]:

@@ -103,6 +103,14 @@ _ARM_WORDS = frozenset(
         "usual standard care of the comparator active placebo sham study a b c d 1 2 3 4 i ii iii iv",
     )
 )
+
+
+def _arm_label(name: str) -> bool:
+    """Whether a normalized intervention name only labels an arm; one word alone only if it says nothing else."""
+    named = name.split()
+    return set(named) <= _ARM_WORDS and (len(named) > 1 or name in ("intervention", "experimental", "treatment"))
+
+
 _PHASE_ORDER = {"EARLY_PHASE1": 0, "PHASE1": 1, "PHASE2": 2, "PHASE3": 3, "PHASE4": 4}
 _PHASE_BY_ORDER = {order: code for code, order in _PHASE_ORDER.items()}
 
@@ -211,7 +219,7 @@ def extract(
         for each in (name, *(other_names or ())):
             key = normalize(each)
             # A placebo, a sham or an arm's label says nothing about what a trial tests.
-            if key and stem_word(key) not in _NOT_INTERVENTIONS and set(key.split()) - _ARM_WORDS:
+            if key and stem_word(key) not in _NOT_INTERVENTIONS and not _arm_label(key):
                 add(f"i:{key}", each)
     # Title and keywords count twice; the long description half.
     for text, prefix, count in (

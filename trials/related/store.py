@@ -185,7 +185,8 @@ def _treated(
         return set()
     # As this trial lists it: the name's own spelling.
     by_name = {name: key for name in names if (key := f"c:{normalize(name)}") in keys}
-    terms = tuple(spelling for key in keys if key.startswith("m:") for spelling in mesh_spellings(key[2:]))
+    # Once each: a record may give one MeSH term twice.
+    terms = tuple(dict.fromkeys(s for key in keys if key.startswith("m:") for s in mesh_spellings(key[2:])))
     conditions = [(key, name) for key, name in listed if key in keys]
     # The trial counts itself where it gives the intervention and lists the condition as stored.
     own = {key for key in keys if key.startswith("c:") or key in stored}
@@ -272,7 +273,7 @@ def _inferred_mesh(
 
 _MESH_NAMES_SECONDS = 600
 # (fetched at, (MeSH key, term) rows, stemmed name → (MeSH key, term)).
-# Never read: the clock starts at boot, so a zero would count as fresh for ten minutes after it.
+# Not read yet: the clock starts at boot, so a zero would count as fresh for ten minutes after it.
 _mesh_cache: tuple[float, list[tuple[str, str]], dict] = (-math.inf, [], {})
 
 

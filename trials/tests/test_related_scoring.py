@@ -64,12 +64,14 @@ def test_features_name_conditions_mesh_terms_interventions_and_design_but_never_
         trial(7, brief_title="Vardenafil in erectile dysfunction", study_type="INTERVENTIONAL", phases=["PHASE3"]),
         ["Erectile Dysfunction"],
         [("CONDITION", False, "D007172", "Erectile Dysfunction"), ("CONDITION", True, "D000000012", "Sexual")],
-        [("Vardenafil", ["Levitra"]), ("Placebo", []), ("Intervention group", []), ("Usual care", [])],
+        [("Vardenafil", ["Levitra"]), ("Placebo", []), ("Intervention group", []), ("Usual care", []), ("ACTIVE", [])],
     )
     assert features.trial_id == 7
     assert {"c:erectile dysfunction", "m:D007172", "a:D000012", "i:vardenafil", "i:levitra"} <= set(features.counts)
     # Nor an arm's label: two trials' "Intervention group" share nothing.
     assert not {"i:placebo", "i:intervention group", "i:usual care"} & set(features.counts)
+    # One such word alone may name a programme.
+    assert "i:active" in features.counts
     # A phase falls in two overlapping bands: Phase 3 meets Phase 2 and Phase 4 halfway.
     assert {"d:phase:3", "d:phase:4", "d:type:INTERVENTIONAL"} <= set(features.counts)
     # Title words count twice.
